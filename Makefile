@@ -1,0 +1,40 @@
+# The two commands the README promises: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-postgres install bench openapi lint clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/loyalty db upgrade
+	$(BIN)/loyalty demo --admin-key-file var/demo-admin-key
+	@echo "serving on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs)"
+	$(BIN)/loyalty serve --host $(HOST) --port $(PORT)
+
+# The whole suite on SQLite, then again on PostgreSQL when LOYALTY_TEST_POSTGRES_URL is set.
+test: $(STAMP)
+	LOYALTY_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -n "$$LOYALTY_TEST_POSTGRES_URL" ]; then \
+		echo "== again on PostgreSQL =="; \
+		LOYALTY_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else echo "LOYALTY_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+
+openapi: $(STAMP)
+	$(BIN)/loyalty openapi write
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .hypothesis

@@ -1,0 +1,66 @@
+"""The loyalty service: create_app wires configuration, database, API and hooks."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+from loyalty.config import Config
+from loyalty.core.auth import KeyVerifier
+from loyalty.core.db import Database
+from loyalty.core.logging import configure_logging
+from loyalty.core.openapi import LoyaltyApi, api_settings
+from loyalty.core.problems import install_error_handlers
+from loyalty.core.web import install_request_hooks
+
+
+def _rate_limit_key() -> str:
+    actor = g.get("actor")
+    return f"key:{actor.prefix}" if actor else f"ip:{get_remote_address()}"
+
+
+def _limiter(config: Config):
+    def init(app: Flask) -> None:
+        limiter = Limiter(
+            key_func=_rate_limit_key,
+            default_limits=[config.rate_limit],
+            default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
+            storage_uri=config.rate_limit_storage_url,
+            headers_enabled=False,  # Retry-After is set on 429 answers only
+            enabled=config.rate_limit_enabled,
+            strategy="fixed-window",
+        )
+        limiter.init_app(app)
+        app.extensions["loyalty.limiter"] = limiter
+
+    return init
+
+
+def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
+    from loyalty import ops
+    from loyalty.members.api import blp as members
+    from loyalty.program.api import blp as program
+
+    app.register_blueprint(ops.bp)
+    for blueprint in (program, members):
+        api.register_blueprint(blueprint)
+
+
+def create_app(config: Config | None = None, *, database: Database | None = None) -> Flask:
+    config = config or Config.from_env()
+    configure_logging(config.log_level, config.log_json)
+    app = Flask(__name__)
+    app.config.update(api_settings())
+    app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, TESTING=config.testing)
+    app.json.sort_keys = False
+    db = database or Database(config.database_url)
+    app.extensions["loyalty.config"] = config
+    app.extensions["loyalty.db"] = db
+    verifier = KeyVerifier(db.sessions, ttl=config.api_key_cache_seconds)
+    install_request_hooks(app, verifier, _limiter(config))
+    api = LoyaltyApi(app)
+    app.extensions["loyalty.api"] = api
+    _register_blueprints(app, api)
+    install_error_handlers(app)  # after flask-smorest, so ours answer every HTTPException
+    return app

@@ -1,0 +1,198 @@
+"""The `loyalty` command."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from loyalty.config import PROJECT_ROOT, Config
+from loyalty.core.auth import ROLES
+
+
+def _config() -> Config:
+    return Config.from_env()
+
+
+def _database(config: Config):
+    from loyalty.core.db import Database
+
+    return Database(config.database_url)
+
+
+def _needs_schema(func):
+    """Turn "no such table" into advice instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            raise click.ClickException(
+                f"database error ({type(error.orig).__name__}); is the database reachable and migrated? "
+                "Run `loyalty db upgrade`."
+            ) from None
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Loyalty service operations."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply Alembic migrations up to the newest, then make sure the program row exists."""
+    from loyalty.core.migrate import upgrade
+    from loyalty.program.service import ensure_program
+
+    config = _config()
+    upgrade(config.database_url)
+    database = _database(config)
+    with database.unit_of_work() as session:
+        ensure_program(session, currency=config.program_currency, timezone=config.program_timezone,
+                       country=config.program_country)
+    click.echo("database is at the newest revision")
+
+
+@main.group()
+def keys() -> None:
+    """API keys (only their hashes are stored)."""
+
+
+@keys.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--name", required=True, help="Who or what uses the key, e.g. 'shop-frontend'.")
+@_needs_schema
+def keys_create(role: str, name: str) -> None:
+    """Create a key and print it on the last line (it is shown only once)."""
+    from loyalty.core.auth import create_key
+
+    with _database(_config()).unit_of_work() as session:
+        try:
+            row, key = create_key(session, role=role, name=name)
+        except ValueError as error:
+            raise click.BadParameter(str(error), param_hint="--name") from None
+    click.echo(f"created {row.role} key {row.prefix} ({row.name}); store it now, it is not shown again:")
+    click.echo(key)
+
+
+@keys.command("list")
+@_needs_schema
+def keys_list() -> None:
+    """List keys: prefix, role, name, created, revoked."""
+    from loyalty.core.auth import list_keys
+
+    with _database(_config()).unit_of_work() as session:
+        rows = list_keys(session)
+    click.echo(f"{'prefix':10} {'role':11} {'created':20} {'revoked':20} name")
+    for row in rows:
+        revoked = row.revoked_at.strftime("%Y-%m-%d %H:%M") if row.revoked_at else "-"
+        click.echo(f"{row.prefix:10} {row.role:11} {row.created_at:%Y-%m-%d %H:%M}     {revoked:20} {row.name}")
+
+
+@keys.command("revoke")
+@click.argument("prefix")
+@_needs_schema
+def keys_revoke(prefix: str) -> None:
+    """Revoke the key with this prefix (active workers notice within the key cache time)."""
+    from loyalty.core.auth import revoke_key
+
+    with _database(_config()).unit_of_work() as session:
+        done = revoke_key(session, prefix)
+    if not done:
+        raise click.ClickException(f"no active key with prefix {prefix!r}")
+    click.echo(f"revoked {prefix}")
+
+
+@main.command("demo")
+@click.option("--admin-key-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Keep a demo admin key in this file and print it (reused while it works).")
+@_needs_schema
+def demo(admin_key_file: Path | None) -> None:
+    """Load the demo program (tiers, rules, members) into an empty database, once."""
+    from loyalty.demo import ensure_admin_key, load_demo
+
+    database = _database(_config())
+    with database.unit_of_work() as session:
+        summary = load_demo(session)
+    click.echo(summary)
+    if admin_key_file:
+        key = ensure_admin_key(database, admin_key_file)
+        click.echo("admin API key (also in %s):" % admin_key_file)
+        click.echo(key)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Development server (production: gunicorn wsgi:app)."""
+    from loyalty import create_app
+
+    create_app().run(host=host, port=port, threaded=True)
+
+
+@main.group()
+def jobs() -> None:
+    """Scheduled jobs, run once by hand."""
+
+
+@jobs.command("list")
+def jobs_list() -> None:
+    """The registered jobs and their schedules."""
+    from loyalty.scheduler import JOBS
+
+    for job in JOBS.values():
+        click.echo(f"{job.name:22} {job.schedule:14} {job.description}")
+
+
+@jobs.command("run")
+@click.argument("name")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as of this date (YYYY-MM-DD).")
+@_needs_schema
+def jobs_run(name: str, as_of) -> None:
+    """Run one job now, or as of a date; prints counts, exits non-zero on failure."""
+    from loyalty.core.logging import configure_logging
+    from loyalty.scheduler import JOBS, run_job
+
+    if name not in JOBS:
+        raise click.BadParameter(f"unknown job {name!r}; one of: {', '.join(JOBS)}", param_hint="NAME")
+    config = _config()
+    configure_logging(config.log_level, config.log_json)
+    day = as_of.date() if as_of else date.today()
+    counts = run_job(name, db=_database(config), config=config, as_of=day)
+    click.echo(f"{name} as of {day}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+
+
+@main.group()
+def openapi() -> None:
+    """The OpenAPI document."""
+
+
+@openapi.command("write")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
+                default=PROJECT_ROOT / "api_spec" / "openapi.yaml")
+def openapi_write(path: Path) -> None:
+    """Write the OpenAPI document the app serves to api_spec/openapi.yaml."""
+    from loyalty import create_app
+    from loyalty.core.openapi import write_spec
+
+    os.environ.setdefault("LOYALTY_DATABASE_URL", "sqlite://")
+    write_spec(create_app(), path)
+    click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""Configuration, read from ``LOYALTY_*`` environment variables.
+
+Every setting has a default that serves the embedded SQLite demo; production
+overrides the database URL and usually the rate-limit storage.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "loyalty.sqlite3"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(f"LOYALTY_{name}", default)
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    log_level: str = "INFO"
+    log_json: bool = True
+    # A request over this size is refused with 413 before it is parsed.
+    max_request_bytes: int = 1_048_576
+    # Flask-Limiter syntax; counted per API key (or per address without one).
+    rate_limit: str = "1200 per minute"
+    # memory:// counts per worker process; a redis:// URL shares the count.
+    rate_limit_storage_url: str = "memory://"
+    rate_limit_enabled: bool = True
+    idempotency_ttl_hours: int = 24
+    # An in-flight idempotency record older than this is taken to belong to a
+    # crashed request (its transaction never committed) and may be retried.
+    idempotency_lock_seconds: int = 60
+    # Verified API keys are cached this long per process: revocation takes
+    # effect everywhere within this many seconds.
+    api_key_cache_seconds: int = 30
+    # Used when the program row is first created; the admin may change them later.
+    program_timezone: str = "Asia/Shanghai"
+    program_currency: str = "CNY"
+    program_country: str = "CN"
+    webhook_secret: str = ""
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        return cls(
+            database_url=_env("DATABASE_URL", cls.database_url),
+            log_level=_env("LOG_LEVEL", cls.log_level).upper(),
+            log_json=_env("LOG_JSON", "1") not in ("0", "false", "no"),
+            max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(cls.max_request_bytes))),
+            rate_limit=_env("RATE_LIMIT", cls.rate_limit),
+            rate_limit_storage_url=_env("RATE_LIMIT_STORAGE_URL", cls.rate_limit_storage_url),
+            rate_limit_enabled=_env("RATE_LIMIT_ENABLED", "1") not in ("0", "false", "no"),
+            idempotency_ttl_hours=int(_env("IDEMPOTENCY_TTL_HOURS", "24")),
+            idempotency_lock_seconds=int(_env("IDEMPOTENCY_LOCK_SECONDS", "60")),
+            api_key_cache_seconds=int(_env("API_KEY_CACHE_SECONDS", "30")),
+            program_timezone=_env("PROGRAM_TIMEZONE", cls.program_timezone),
+            program_currency=_env("PROGRAM_CURRENCY", cls.program_currency),
+            program_country=_env("PROGRAM_COUNTRY", cls.program_country),
+            webhook_secret=_env("WEBHOOK_SECRET", ""),
+        )
+
+    def with_(self, **changes) -> "Config":
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown config keys: {sorted(unknown)}")
+        return replace(self, **changes)

@@ -1,0 +1,161 @@
+"""API keys and roles.
+
+A key looks like ``lk_<prefix>_<secret>``. Only its SHA-256 is stored: the
+secret carries 256 random bits, so a slow password hash would add latency to
+every call and no security. The prefix finds the row and names the key in
+``keys list``/``keys revoke`` and in logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from flask_smorest import Blueprint
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import LoyaltyError
+from loyalty.core.models import ApiKey
+
+ROLES = ("storefront", "pos", "staff", "admin")
+_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
+
+
+class Unauthorized(LoyaltyError):
+    status, code, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(LoyaltyError):
+    status, code, title = 403, "forbidden", "Not allowed for this API key"
+
+
+@dataclass(frozen=True)
+class Actor:
+    key_id: int
+    prefix: str
+    name: str
+    role: str
+
+    @property
+    def label(self) -> str:
+        return f"key:{self.prefix}"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, *, role: str, name: str) -> tuple[ApiKey, str]:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("name must be 1-100 characters")
+    prefix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    key = f"lk_{prefix}_{secrets.token_urlsafe(32)}"
+    row = ApiKey(prefix=prefix, key_hash=_hash(key), name=name, role=role, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row, key
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, prefix: str) -> bool:
+    result = session.execute(
+        update(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+class KeyVerifier:
+    """Verifies bearer keys, caching rows per process for a short time.
+
+    The POS path must not pay a database read for the key on every scan; the
+    price is that a revocation reaches every worker within ``ttl`` seconds.
+    """
+
+    def __init__(self, open_session: Callable[[], Session], ttl: float) -> None:
+        self._open_session = open_session
+        self._ttl = ttl
+        self._cache: dict[str, tuple[float, tuple | None]] = {}
+        self._lock = threading.Lock()
+
+    def _row(self, prefix: str) -> tuple | None:
+        now = time.monotonic()
+        cached = self._cache.get(prefix)
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        with self._open_session() as session:
+            row = session.execute(
+                select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at).where(
+                    ApiKey.prefix == prefix
+                )
+            ).first()
+            session.rollback()
+        value = tuple(row) if row else None
+        with self._lock:
+            if len(self._cache) > 10_000:  # unknown prefixes must not grow memory without bound
+                self._cache.clear()
+            self._cache[prefix] = (now, value)
+        return value
+
+    def verify(self, authorization: str | None) -> Actor:
+        if not authorization:
+            raise Unauthorized("Missing Authorization header; send `Authorization: Bearer <key>`.")
+        scheme, _, key = authorization.partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise Unauthorized("Authorization must be `Bearer <key>`.")
+        parts = key.split("_")
+        if len(parts) < 3 or parts[0] != "lk" or len(parts[1]) != 8:
+            raise Unauthorized("The API key is not valid.")
+        row = self._row(parts[1])
+        if row is None or not hmac.compare_digest(row[1], _hash(key)):
+            raise Unauthorized("The API key is not valid.")
+        if row[4] is not None:
+            raise Unauthorized("The API key was revoked.")
+        return Actor(key_id=row[0], prefix=parts[1], name=row[2], role=row[3])
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+ROLES_ATTR = "_loyalty_roles"
+
+
+def requires(*roles: str):
+    """Declare which roles may call a view (admin always may).
+
+    The check itself runs before argument parsing (in the request hook), so an
+    unauthenticated caller gets 401, never a 422 that reveals the body's shape.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {unknown}")
+    allowed = frozenset(roles) | {"admin"}
+    document = Blueprint.doc(
+        security=[{"bearerAuth": []}],
+        responses={"401": "Unauthorized", "403": "Forbidden", "429": "TooManyRequests"},
+    )
+
+    def decorator(func):
+        setattr(func, ROLES_ATTR, allowed)
+        return document(func)
+
+    return decorator
+
+
+def check_role(actor: Actor, allowed: frozenset[str]) -> None:
+    if actor.role not in allowed:
+        raise Forbidden(f"Role `{actor.role}` may not call this endpoint; allowed: {', '.join(sorted(allowed))}.")

@@ -1,0 +1,117 @@
+"""Idempotency-Key for every POST, stored in the database.
+
+The record is claimed (``in_flight``) in its own short transaction before the
+work starts, so a second process sees it at once. The response is written into
+the record inside the request's own transaction, so "work done" and "response
+remembered" commit together or not at all. A claim whose transaction died
+(process crash) is taken over after ``lock_seconds``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidIdempotencyKey
+from loyalty.core.models import IdempotencyRecord
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: str
+    content_type: str
+
+
+def request_fingerprint(method: str, path: str, body: bytes) -> str:
+    # The same JSON with other whitespace or key order is the same request.
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def validate_key(key: str) -> None:
+    if not 1 <= len(key) <= 255 or not all(32 < ord(c) < 127 for c in key):
+        raise InvalidIdempotencyKey()
+
+
+def _insert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def claim(
+    session: Session, *, key_prefix: str, key: str, method: str, path: str, fingerprint: str,
+    ttl_hours: int, lock_seconds: int,
+) -> int | Replay:
+    """Claim the key for this request: its record id, or the first response to replay."""
+    now = utcnow()
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.key_prefix == key_prefix,
+            IdempotencyRecord.idempotency_key == key,
+            IdempotencyRecord.created_at < now - timedelta(hours=ttl_hours),
+        )
+    )
+    values = dict(
+        key_prefix=key_prefix, idempotency_key=key, request_hash=fingerprint, method=method,
+        path=path, state="in_flight", created_at=now, locked_at=now,
+    )
+    inserted = session.execute(
+        _insert(session)(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(IdempotencyRecord.id)
+    ).scalar()
+    if inserted is not None:
+        return inserted
+    record = session.scalars(
+        select(IdempotencyRecord).where(
+            IdempotencyRecord.key_prefix == key_prefix, IdempotencyRecord.idempotency_key == key
+        )
+    ).one()
+    if record.request_hash != fingerprint:
+        raise IdempotencyKeyReused(f"Idempotency-Key `{key}` was first used for {record.method} {record.path} with another body.")
+    if record.state == "done":
+        return Replay(record.response_status, record.response_body or "", record.response_content_type or "application/json")
+    taken = session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.id == record.id,
+            IdempotencyRecord.state == "in_flight",
+            IdempotencyRecord.locked_at < now - timedelta(seconds=lock_seconds),
+        )
+        .values(locked_at=now)
+    ).rowcount
+    if taken != 1:
+        error = IdempotencyInFlight()
+        error.headers["Retry-After"] = "1"
+        raise error
+    return record.id
+
+
+def complete(session: Session, record_id: int, *, status: int, body: str, content_type: str) -> None:
+    session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id)
+        .values(state="done", response_status=status, response_body=body, response_content_type=content_type)
+    )
+
+
+def release(session: Session, record_id: int) -> None:
+    """Forget a claim whose request failed on our side, so the client may retry."""
+    session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+
+
+def purge_expired(session: Session, *, ttl_hours: int, now=None) -> int:
+    now = now or utcnow()
+    result = session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=ttl_hours))
+    )
+    return result.rowcount

@@ -1,0 +1,38 @@
+"""Prometheus metrics: request counts and latency by endpoint and status.
+
+Under gunicorn with several workers set ``PROMETHEUS_MULTIPROC_DIR`` to an
+empty directory; /metrics then aggregates every worker's files.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import multiprocess
+
+REQUESTS = Counter(
+    "loyalty_http_requests_total", "HTTP requests handled", ["method", "endpoint", "status"]
+)
+LATENCY = Histogram(
+    "loyalty_http_request_duration_seconds",
+    "Time spent handling a request",
+    ["method", "endpoint", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
+    labels = (method, endpoint, str(status))
+    REQUESTS.labels(*labels).inc()
+    LATENCY.labels(*labels).observe(seconds)
+
+
+def render() -> tuple[bytes, str]:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    from prometheus_client import REGISTRY
+
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,0 +1,46 @@
+"""Opaque cursors for keyset pagination.
+
+A cursor is the last row's sort key, base64url-encoded JSON. It is not signed:
+it only says where to resume, and a forged one can only page through rows the
+caller may list anyway. Anything that does not decode is a 400 ``invalid_cursor``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from loyalty.core.errors import InvalidCursor
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+def encode_cursor(key: list[Any]) -> str:
+    raw = json.dumps(key, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidCursor() from None
+    if not isinstance(key, list) or len(key) != arity:
+        raise InvalidCursor()
+    if not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in key):
+        raise InvalidCursor()
+    return key
+
+
+def page(rows: list[Any], limit: int, key_of) -> dict[str, Any]:
+    """Rows were fetched with ``limit + 1``; the extra one says a next page exists."""
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(key_of(rows[-1])) if has_more and rows else None
+    return {"data": rows, "next_cursor": next_cursor}

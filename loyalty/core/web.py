@@ -1,0 +1,191 @@
+"""The request lifecycle every endpoint shares.
+
+Order per request: request id and timer -> media type -> authentication and
+role -> rate limit (Flask-Limiter, keyed by the verified key) -> idempotency
+claim -> view -> commit (with the idempotency record) or rollback -> headers,
+metrics and the access log.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Callable
+
+import structlog
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.orm import Session
+
+from loyalty.core import idempotency
+from loyalty.core.auth import ROLES_ATTR, Actor, KeyVerifier, check_role
+from loyalty.core.db import Database
+from loyalty.core.errors import LoyaltyError, problem
+from loyalty.core.logging import get_logger
+from loyalty.core.metrics import observe
+
+log = get_logger("loyalty.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class UnsupportedMediaType(LoyaltyError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+def database() -> Database:
+    return current_app.extensions["loyalty.db"]
+
+
+def request_session() -> Session:
+    """The session of this request's one unit of work, opened on first use."""
+    session = g.get("_loyalty_session")
+    if session is None:
+        session = database().sessions()
+        g._loyalty_session = session
+    return session
+
+
+def current_actor() -> Actor:
+    return g.actor
+
+
+def _start() -> None:
+    incoming = request.headers.get("X-Request-Id", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.started = time.perf_counter()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+
+
+def _check_media_type() -> None:
+    if request.method in _BODY_METHODS and request.content_length and not request.is_json:
+        raise UnsupportedMediaType(f"Send the body as JSON with `Content-Type: application/json`, not `{request.mimetype or 'none'}`.")
+
+
+def _view_roles() -> frozenset[str] | None:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, ROLES_ATTR, None) if view else None
+
+
+def _authenticate() -> None:
+    roles = _view_roles()
+    if roles is None:
+        return
+    actor = current_app.extensions["loyalty.keys"].verify(request.headers.get("Authorization"))
+    g.actor = actor
+    structlog.contextvars.bind_contextvars(api_key=actor.prefix)
+    check_role(actor, roles)
+
+
+def _claim_idempotency() -> Response | None:
+    key = request.headers.get("Idempotency-Key")
+    if request.method != "POST" or key is None or g.get("actor") is None:
+        return None
+    idempotency.validate_key(key)
+    config = current_app.extensions["loyalty.config"]
+    fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_data(cache=True))
+    with database().unit_of_work() as session:
+        claimed = idempotency.claim(
+            session, key_prefix=g.actor.prefix, key=key, method=request.method, path=request.path,
+            fingerprint=fingerprint, ttl_hours=config.idempotency_ttl_hours,
+            lock_seconds=config.idempotency_lock_seconds,
+        )
+    if isinstance(claimed, idempotency.Replay):
+        response = Response(claimed.body, status=claimed.status, content_type=claimed.content_type)
+        response.headers["Idempotent-Replayed"] = "true"
+        g.idempotency_replayed = True
+        return response
+    g.idempotency_record = claimed
+    return None
+
+
+def _finish_transaction(response: Response) -> Response:
+    """Commit the work with its idempotency record, or roll it back."""
+    session: Session | None = g.pop("_loyalty_session", None)
+    record = g.pop("idempotency_record", None)
+    ok = response.status_code < 400
+    try:
+        if ok and (session is not None or record is not None):
+            session = session or database().sessions()
+            if record is not None:
+                idempotency.complete(
+                    session, record, status=response.status_code,
+                    body=response.get_data(as_text=True), content_type=response.content_type,
+                )
+            session.commit()
+        elif session is not None:
+            session.rollback()
+    except Exception:  # a failed commit must not leave a half-finished answer
+        log.exception("commit_failed")
+        if session is not None:
+            session.rollback()
+        if record is not None:
+            _release(record)
+        return problem_response(500, "internal_error", "Internal server error",
+                                f"The change was not saved. Request id {g.request_id}.")
+    finally:
+        if session is not None:
+            session.close()
+    if record is not None and not ok:
+        _remember_or_release(record, response)
+    return response
+
+
+def _release(record: int) -> None:
+    with database().unit_of_work() as session:
+        idempotency.release(session, record)
+
+
+def _remember_or_release(record: int, response: Response) -> None:
+    # A client error is the answer to that request and is replayed; a server
+    # error is forgotten so the client can retry the same key.
+    with database().unit_of_work() as session:
+        if response.status_code >= 500:
+            idempotency.release(session, record)
+        else:
+            idempotency.complete(
+                session, record, status=response.status_code,
+                body=response.get_data(as_text=True), content_type=response.content_type,
+            )
+
+
+def _finish(response: Response) -> Response:
+    if request.endpoint != "static":
+        response = _finish_transaction(response)
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    observe(request.method, endpoint, response.status_code, elapsed)
+    log.info("request", method=request.method, endpoint=endpoint, status=response.status_code,
+             ms=round(elapsed * 1000, 2))
+    return response
+
+
+def _teardown(_exc) -> None:
+    session = g.pop("_loyalty_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+
+
+def problem_response(status: int, code: str, title: str, detail: str, headers=None, **extra) -> Response:
+    body = problem(status, code, title, detail, **extra)
+    body["request_id"] = g.get("request_id")
+    response = current_app.json.response(body)
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def install_request_hooks(app: Flask, verifier: KeyVerifier, init_limiter: Callable[[Flask], None]) -> None:
+    app.extensions["loyalty.keys"] = verifier
+    app.before_request(_start)
+    app.before_request(_check_media_type)
+    app.before_request(_authenticate)
+    init_limiter(app)  # Flask-Limiter's hook must run after the actor is known
+    app.before_request(_claim_idempotency)
+    app.after_request(_finish)
+    app.teardown_request(_teardown)

@@ -1,0 +1,1 @@
+"""Members: the complete record of each customer."""

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from loyalty.core.auth import requires
+from loyalty.core.web import current_actor, request_session
+from loyalty.members import schemas, search, service, timeline
+
+blp = Blueprint("members", __name__, url_prefix="/v1/members", description="Members")
+_CONFLICT = {"409": "Conflict"}
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(schemas.MemberCreateSchema)
+@blp.response(201, schemas.MemberSchema)
+@blp.doc(responses=_CONFLICT)
+@requires("storefront", "staff")
+def create_member(data):
+    """Enrol a member (409 duplicate_member names the member who has the email, phone or external id)"""
+    return service.create_member(request_session(), data=data, actor=current_actor().label)
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(schemas.MemberQueryArgsSchema, location="query")
+@blp.response(200, schemas.MemberPageSchema)
+@requires("storefront", "staff")
+def list_members(args):
+    """Search members by identifier, name fragment (q), tag, tier or status"""
+    return search.search_members(request_session(), **args)
+
+
+@blp.route("/<member_id>", methods=["GET"])
+@blp.response(200, schemas.MemberSchema)
+@blp.doc(responses={"404": "NotFound"})
+@requires("storefront", "staff")
+def get_member(member_id):
+    """Read a member (a merged member's id answers with the survivor)"""
+    return service.resolve(request_session(), member_id)
+
+
+@blp.route("/<member_id>", methods=["PATCH"])
+@blp.arguments(schemas.MemberUpdateSchema)
+@blp.response(200, schemas.MemberSchema)
+@blp.doc(responses={"404": "NotFound", **_CONFLICT})
+@requires("storefront", "staff")
+def update_member(changes, member_id):
+    """Change a member's fields, tags, consent or status; only the fields sent change"""
+    return service.update_member(request_session(), member_id=member_id, changes=changes, actor=current_actor().label)
+
+
+@blp.route("/<member_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.doc(responses={"404": "NotFound"})
+@requires("staff")
+def erase_member(member_id):
+    """Erase a member's personal data on request; the ledger stays, anonymised"""
+    service.erase_member(request_session(), member_id=member_id, actor=current_actor().label)
+
+
+@blp.route("/<member_id>/merge", methods=["POST"])
+@blp.arguments(schemas.MergeSchema)
+@blp.response(200, schemas.MemberSchema)
+@blp.doc(responses={"404": "NotFound", **_CONFLICT})
+@requires("staff")
+def merge_member(data, member_id):
+    """Merge another member into this one; the other becomes a tombstone resolving here"""
+    return service.merge_members(request_session(), survivor_id=member_id, source_id=data["member_id"],
+                                 actor=current_actor().label)
+
+
+@blp.route("/<member_id>/timeline", methods=["GET"])
+@blp.arguments(schemas.ListArgsSchema, location="query")
+@blp.response(200, schemas.TimelinePageSchema)
+@blp.doc(responses={"404": "NotFound"})
+@requires("storefront", "staff")
+def member_timeline(args, member_id):
+    """Everything that happened to the member, newest first"""
+    return timeline.timeline(request_session(), member_id=member_id, **args)

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import marshmallow as ma
+
+from loyalty.core.fields import StrictBoolean, Text, validate_timezone
+from loyalty.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from loyalty.members.identity import InvalidIdentifier, normalise_email
+from loyalty.members.models import STATUSES
+
+GENDERS = ("female", "male", "other", "undisclosed")
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$")
+_EXTERNAL_ID = re.compile(r"^[\x21-\x7e]{1,100}$")
+_MAX_TAGS = 50
+
+
+def _birthday(value: date) -> None:
+    if value < date(1900, 1, 1) or value > date.today():
+        raise ma.ValidationError("Must be a date between 1900-01-01 and today.")
+
+
+def _locale(value: str) -> None:
+    if not _LOCALE.match(value):
+        raise ma.ValidationError("Not a locale tag (e.g. `zh-CN`, `en`).")
+
+
+def _external_id(value: str) -> None:
+    if not _EXTERNAL_ID.match(value):
+        raise ma.ValidationError("1-100 printable ASCII characters without spaces.")
+
+
+class Email(ma.fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if len(text) > 320:
+            raise ma.ValidationError("At most 320 characters.")
+        try:
+            return normalise_email(text)
+        except InvalidIdentifier as error:
+            raise ma.ValidationError(str(error)) from None
+
+
+class ConsentSchema(ma.Schema):
+    email = StrictBoolean()
+    sms = StrictBoolean()
+    phone = StrictBoolean()
+    push = StrictBoolean()
+    marketing = StrictBoolean()
+
+
+class Tags(ma.fields.List):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(Text(max_length=50), validate=ma.validate.Length(max=_MAX_TAGS), **kwargs)
+
+
+class _MemberFields(ma.Schema):
+    external_id = ma.fields.String(validate=_external_id, allow_none=True,
+                                   metadata={"description": "The storefront's customer id (unique)"})
+    name = Text(max_length=200, allow_none=True)
+    email = Email(allow_none=True, metadata={"description": "Unique; stored lower-cased"})
+    phone = ma.fields.String(validate=ma.validate.Length(max=40), allow_none=True,
+                             metadata={"description": "Unique; any common format, stored as E.164 "
+                                                      "(national numbers use the program's country)"})
+    birthday = ma.fields.Date(validate=_birthday, allow_none=True)
+    gender = ma.fields.String(validate=ma.validate.OneOf(GENDERS), allow_none=True)
+    city = Text(max_length=100, allow_none=True)
+    occupation = Text(max_length=100, allow_none=True)
+    timezone = ma.fields.String(validate=validate_timezone, allow_none=True,
+                                metadata={"description": "IANA zone; the program's when absent"})
+    locale = ma.fields.String(validate=_locale, allow_none=True)
+    tags = Tags()
+    consent = ma.fields.Nested(ConsentSchema, metadata={"description": "Per channel and for marketing; "
+                                                                       "absent keys are false (opt-in)"})
+
+
+class MemberCreateSchema(_MemberFields):
+    referral_code = Text(max_length=32, metadata={"description": "The code the member signed up with"})
+
+    @ma.validates_schema
+    def _someone(self, data, **_kwargs):
+        if not any(data.get(k) for k in ("external_id", "email", "phone", "name")):
+            raise ma.ValidationError("Give at least one of external_id, email, phone or name.", "_body")
+
+
+class MemberUpdateSchema(_MemberFields):
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    consent = ma.fields.Nested(ConsentSchema, metadata={"description": "Only the channels sent change"})
+
+
+class MemberSchema(ma.Schema):
+    id = ma.fields.String()
+    member_number = ma.fields.String(metadata={"description": "12 digits, the last a Luhn check digit"})
+    external_id = ma.fields.String(allow_none=True)
+    name = ma.fields.String(allow_none=True)
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    birthday = ma.fields.Date(allow_none=True)
+    gender = ma.fields.String(allow_none=True)
+    city = ma.fields.String(allow_none=True)
+    occupation = ma.fields.String(allow_none=True)
+    timezone = ma.fields.String(allow_none=True)
+    locale = ma.fields.String(allow_none=True)
+    tags = ma.fields.List(ma.fields.String())
+    consent = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
+    referral_code = ma.fields.String(allow_none=True, metadata={"description": "The code the member signed up with"})
+    status = ma.fields.String(metadata={"enum": list(STATUSES)})
+    tier = ma.fields.String(allow_none=True)
+    enrolled_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+    erased_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class ListArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
+
+
+class MemberQueryArgsSchema(ListArgsSchema):
+    q = Text(max_length=100, metadata={"description": "Fragment of the name"})
+    external_id = ma.fields.String(validate=ma.validate.Length(max=100))
+    email = ma.fields.String(validate=ma.validate.Length(max=320))
+    phone = ma.fields.String(validate=ma.validate.Length(max=40))
+    member_number = ma.fields.String(validate=ma.validate.Length(max=20))
+    tag = Text(max_length=50)
+    tier = ma.fields.String(validate=ma.validate.Length(max=20))
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+
+
+class MemberPageSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(MemberSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class MergeSchema(ma.Schema):
+    member_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32),
+                                 metadata={"description": "The member merged into this one; it becomes a tombstone"})
+
+
+class TimelineItemSchema(ma.Schema):
+    at = ma.fields.AwareDateTime()
+    type = ma.fields.String(metadata={"description": "e.g. member.enrolled, member.updated, member.merged"})
+    id = ma.fields.String()
+    data = ma.fields.Dict()
+
+
+class TimelinePageSchema(ma.Schema):
+    data = ma.fields.List(ma.fields.Nested(TimelineItemSchema))
+    next_cursor = ma.fields.String(allow_none=True)

@@ -1,0 +1,48 @@
+"""Finding members by identifier, name fragment, tag, tier and status."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyalty.core.errors import ValidationFailed
+from loyalty.core.ids import luhn_valid
+from loyalty.core.pagination import decode_cursor, page
+from loyalty.members.identity import InvalidIdentifier, normalise_email, normalise_phone
+from loyalty.members.models import Member, MemberTag
+from loyalty.program.service import get_program
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_members(session: Session, *, limit: int, cursor: str | None = None, **filters) -> dict:
+    query = select(Member).where(Member.merged_into.is_(None))
+    try:
+        if filters.get("email"):
+            query = query.where(Member.email == normalise_email(filters["email"]))
+        if filters.get("phone"):
+            query = query.where(Member.phone == normalise_phone(filters["phone"], get_program(session).holiday_country))
+    except InvalidIdentifier as error:
+        field = "email" if "@" in str(filters.get("email", "")) and "email" in filters else "phone"
+        raise ValidationFailed({field: [str(error)]}) from None
+    if filters.get("member_number") is not None:
+        number = filters["member_number"].replace(" ", "").replace("-", "")
+        # A wrong check digit can match nobody; answer without asking the database to agree.
+        query = query.where(Member.member_number == number) if luhn_valid(number) else query.where(False)
+    if filters.get("external_id"):
+        query = query.where(Member.external_id == filters["external_id"])
+    if filters.get("q"):
+        query = query.where(func.lower(Member.name).like(f"%{_escape_like(filters['q'].lower())}%", escape="\\"))
+    if filters.get("tag"):
+        query = query.where(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag == filters["tag"])))
+    if filters.get("tier"):
+        query = query.where(Member.tier_code == filters["tier"])
+    if filters.get("status"):
+        query = query.where(Member.status == filters["status"])
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(Member.id > after[0])
+    rows = list(session.scalars(query.order_by(Member.id).limit(limit + 1)))
+    return page(rows, limit, lambda m: [m.id])

@@ -1,0 +1,159 @@
+"""Member use cases: enrol, read, change, find, merge, erase."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import Conflict, DuplicateMember, MemberErased, NotFound, ValidationFailed
+from loyalty.core.ids import new_id, new_member_number
+from loyalty.members.identity import InvalidIdentifier, normalise_phone
+from loyalty.members.models import CONSENT_KEYS, Member, MemberEvent, MemberTag
+from loyalty.program.service import get_program
+
+_UNIQUE = ("external_id", "email", "phone")
+_PERSONAL = ("external_id", "name", "email", "phone", "birthday", "gender", "city", "occupation",
+             "timezone", "locale")
+_STRICTNESS = {"active": 0, "suspended": 1, "blocked": 2}
+
+
+def _normalise(session: Session, data: dict) -> dict:
+    errors: dict[str, list[str]] = {}
+    if data.get("phone"):
+        try:
+            data["phone"] = normalise_phone(data["phone"], get_program(session).holiday_country)
+        except InvalidIdentifier as error:
+            errors["phone"] = [str(error)]
+    if errors:
+        raise ValidationFailed(errors)
+    for key in ("email", "phone", "external_id"):
+        if key in data and data[key] == "":
+            data[key] = None
+    return data
+
+
+def _check_duplicates(session: Session, data: dict, *, exclude: str | None = None) -> None:
+    clauses = [getattr(Member, k) == data[k] for k in _UNIQUE if data.get(k)]
+    if not clauses:
+        return
+    query = select(Member).where(or_(*clauses))
+    if exclude:
+        query = query.where(Member.id != exclude)
+    existing = session.scalars(query.limit(1)).first()
+    if existing is not None:
+        field = next(k for k in _UNIQUE if data.get(k) and getattr(existing, k) == data[k])
+        raise DuplicateMember(f"A member with this {field} exists: {existing.id}.",
+                              existing_member_id=existing.id, field=field)
+
+
+def _record(session: Session, member_id: str, kind: str, actor: str | None, **data) -> None:
+    session.add(MemberEvent(member_id=member_id, kind=kind, at=utcnow(), actor=actor, data=data))
+
+
+def _flush_unique(session: Session, data: dict, *, exclude: str | None = None) -> None:
+    """Flush in a savepoint: a concurrent insert of the same email/phone turns into 409, not 500."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        _check_duplicates(session, data, exclude=exclude)
+        raise
+
+
+def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
+    data = _normalise(session, dict(data))
+    _check_duplicates(session, data)
+    now = utcnow()
+    consent = {key: False for key in CONSENT_KEYS} | (data.pop("consent", None) or {})
+    tags = sorted(set(data.pop("tags", None) or []))
+    member = Member(
+        id=new_id("mbr"), member_number=new_member_number(), status="active", consent=consent,
+        referral_code_used=data.pop("referral_code", None), enrolled_at=now, updated_at=now, **data,
+    )
+    member.tag_rows = [MemberTag(tag=tag) for tag in tags]
+    session.add(member)
+    _record(session, member.id, "member.enrolled", actor)
+    _flush_unique(session, data)
+    return member
+
+
+def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Member:
+    """The member with this id, or the survivor it was merged into."""
+    query = select(Member).where(Member.id == member_id)
+    if for_update:
+        query = query.with_for_update()
+    member = session.scalars(query).first()
+    if member is None:
+        raise NotFound(f"No member `{member_id}`.")
+    if member.merged_into:
+        return resolve(session, member.merged_into, for_update=for_update)
+    return member
+
+
+def update_member(session: Session, *, member_id: str, changes: dict, actor: str | None) -> Member:
+    member = resolve(session, member_id, for_update=True)
+    if member.erased_at is not None:
+        raise MemberErased(f"Member `{member.id}` was erased; it can't be changed.")
+    changes = _normalise(session, dict(changes))
+    _check_duplicates(session, changes, exclude=member.id)
+    if "consent" in changes:
+        member.consent = dict(member.consent) | changes.pop("consent")
+    if "tags" in changes:
+        member.tag_rows = [MemberTag(tag=tag) for tag in sorted(set(changes.pop("tags") or []))]
+    old_status = member.status
+    for name, value in changes.items():
+        setattr(member, name, value)
+    member.updated_at = utcnow()
+    fields = sorted(set(changes) | ({"consent"} if "consent" in changes else set()))
+    _record(session, member.id, "member.updated", actor, fields=fields)
+    if member.status != old_status:
+        _record(session, member.id, "member.status_changed", actor, old=old_status, new=member.status)
+    _flush_unique(session, changes, exclude=member.id)
+    return member
+
+
+def erase_member(session: Session, *, member_id: str, actor: str | None) -> None:
+    """Wipe personal data on request; the ledger and history stay, pointing to an anonymous id."""
+    member = resolve(session, member_id, for_update=True)
+    if member.erased_at is not None:
+        return
+    for name in _PERSONAL:
+        setattr(member, name, None)
+    member.consent = {key: False for key in CONSENT_KEYS}
+    member.tag_rows = []
+    member.erased_at = member.updated_at = utcnow()
+    _record(session, member.id, "member.erased", actor)
+    session.flush()
+
+
+def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: str | None) -> Member:
+    survivor = resolve(session, survivor_id, for_update=True)
+    source = session.scalars(select(Member).where(Member.id == source_id).with_for_update()).first()
+    if source is None:
+        raise ValidationFailed({"member_id": [f"No member `{source_id}`."]})
+    if source.merged_into or source.id == survivor.id:
+        raise Conflict(f"Member `{source_id}` is already {'merged' if source.merged_into else 'this member'}.")
+    if survivor.erased_at or source.erased_at:
+        raise MemberErased("An erased member can't be merged.")
+    moved = {name: getattr(source, name) for name in _PERSONAL if getattr(survivor, name) is None
+             and getattr(source, name) is not None}
+    tags = set(survivor.tags) | set(source.tags)
+    for name in _PERSONAL:  # free the unique identifiers before the survivor takes them
+        setattr(source, name, None)
+    source.tag_rows = []
+    # Merging must not launder a block: the stricter status wins.
+    if _STRICTNESS[source.status] > _STRICTNESS[survivor.status]:
+        survivor.status = source.status
+    source.merged_into = survivor.id
+    source.updated_at = survivor.updated_at = utcnow()
+    session.flush()
+    for name, value in moved.items():
+        setattr(survivor, name, value)
+    survivor.tag_rows = [MemberTag(tag=tag) for tag in sorted(tags)]
+    session.execute(update(Member).where(Member.merged_into == source.id).values(merged_into=survivor.id))
+    _record(session, survivor.id, "member.merged", actor, merged_member_id=source.id, fields=sorted(moved))
+    _record(session, source.id, "member.merged_into", actor, survivor_id=survivor.id)
+    session.flush()
+    return survivor

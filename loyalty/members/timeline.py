@@ -1,0 +1,60 @@
+"""The member timeline: everything that happened to a member, newest first.
+
+Features add their own sources (orders, ledger, tiers, touches, interactions)
+as they land; each source answers the newest items before a cursor position
+and the timeline merges them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable, Iterable
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from loyalty.core.errors import InvalidCursor
+from loyalty.core.pagination import decode_cursor, page
+from loyalty.members.models import Member, MemberEvent
+from loyalty.members.service import resolve
+
+# A source yields dicts with "at" (aware datetime), "type", "id" and "data", newest first,
+# strictly before (at, id) when a position is given.
+Source = Callable[[Session, list[str], tuple[datetime, str] | None, int], Iterable[dict]]
+
+
+def member_events(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
+    query = select(MemberEvent).where(MemberEvent.member_id.in_(member_ids))
+    if before:
+        at, item_id = before
+        # Items tie-break on their string id across sources; ours are "mev_" + zero-padded ints.
+        if item_id.startswith("mev_"):
+            position = int(item_id[4:]) if item_id[4:].isdigit() else 0
+        else:
+            position = 2**62 if item_id > "mev_" else 0
+        query = query.where(or_(MemberEvent.at < at, and_(MemberEvent.at == at, MemberEvent.id < position)))
+    rows = session.scalars(query.order_by(MemberEvent.at.desc(), MemberEvent.id.desc()).limit(limit))
+    return [{"at": r.at, "type": r.kind, "id": f"mev_{r.id:012d}", "data": r.data} for r in rows]
+
+
+SOURCES: list[Source] = [member_events]
+
+
+def timeline(session: Session, *, member_id: str, limit: int, cursor: str | None = None) -> dict:
+    member = resolve(session, member_id)
+    ids = [member.id] + list(session.scalars(select(Member.id).where(Member.merged_into == member.id)))
+    before = None
+    position = decode_cursor(cursor, 2)
+    if position:
+        try:
+            before = (datetime.fromisoformat(position[0]), str(position[1]))
+        except (TypeError, ValueError):
+            raise InvalidCursor() from None
+        if before[0].tzinfo is None:
+            raise InvalidCursor()
+    items: list[dict] = []
+    for source in SOURCES:
+        items.extend(source(session, ids, before, limit + 1))
+    items.sort(key=lambda item: (item["at"], item["id"]), reverse=True)
+    return page(items[: limit + 1], limit, lambda item: [item["at"].isoformat(), item["id"]])
+

@@ -1,0 +1,6 @@
+"""Imports every feature's tables so that Base.metadata knows them all (Alembic, tests)."""
+
+from loyalty.core import models as core_models  # noqa: F401
+from loyalty.members import models as members_models  # noqa: F401
+from loyalty.program import models as program_models  # noqa: F401
+from loyalty.tiers import models as tiers_models  # noqa: F401

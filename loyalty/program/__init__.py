@@ -1,0 +1,1 @@
+"""The program: one per deployment, its currency, calendar and earning defaults."""

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from loyalty.core.auth import requires
+from loyalty.core.web import request_session
+from loyalty.program import service
+from loyalty.program.schemas import ProgramSchema, ProgramUpdateSchema
+
+blp = Blueprint("program", __name__, url_prefix="/v1/program", description="Program settings")
+
+
+@blp.route("", methods=["GET"])
+@blp.response(200, ProgramSchema)
+@requires("storefront", "pos", "staff")
+def get_program():
+    """Read the program settings"""
+    return service.get_program(request_session())
+
+
+@blp.route("", methods=["PATCH"])
+@blp.arguments(ProgramUpdateSchema)
+@blp.response(200, ProgramSchema)
+@requires()
+def patch_program(changes):
+    """Change program settings (admin); only the fields sent change"""
+    return service.update_program(request_session(), changes=changes)

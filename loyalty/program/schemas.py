@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import marshmallow as ma
+
+from loyalty.core.fields import (
+    DecimalString, StrictInteger, validate_currency, validate_holiday_country, validate_timezone,
+)
+
+TIER_METRICS = ("spend_12m", "points_12m", "orders_12m")
+_MAX_POINTS = 1_000_000_000
+
+
+def _points(**kwargs):
+    return StrictInteger(validate=ma.validate.Range(min=0, max=_MAX_POINTS), **kwargs)
+
+
+class ReferralSettingsSchema(ma.Schema):
+    referrer_points = _points(metadata={"description": "Points for the member who introduced"})
+    referee_points = _points(metadata={"description": "Points for the new member"})
+    min_order_amount = DecimalString(minimum=Decimal(0), maximum=Decimal("1e12"),
+                                     metadata={"description": "Least first-order amount that qualifies"})
+    monthly_cap = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000),
+                                metadata={"description": "Rewarded referrals per referrer per month; null = no cap"})
+    total_cap = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000),
+                              metadata={"description": "Rewarded referrals per referrer ever; null = no cap"})
+
+
+class ExchangeRates(ma.fields.Dict):
+    def __init__(self, **kwargs) -> None:
+        super().__init__(
+            keys=ma.fields.String(validate=validate_currency),
+            values=DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e9")),
+            **kwargs,
+        )
+
+
+class ProgramSchema(ma.Schema):
+    name = ma.fields.String()
+    currency = ma.fields.String(metadata={"description": "ISO 4217", "example": "CNY"})
+    exchange_rates = ExchangeRates(metadata={"description": "Program currency per unit of another", "example": {"USD": "7.10"}})
+    timezone = ma.fields.String(metadata={"example": "Asia/Shanghai"})
+    holiday_country = ma.fields.String(metadata={"example": "CN"})
+    points_per_unit = DecimalString(metadata={"description": "Points per unit of program currency, floored"})
+    point_value = DecimalString(metadata={"description": "Money per point when redeeming", "example": "0.01"})
+    pending_days = ma.fields.Integer()
+    expiry_months = ma.fields.Integer(metadata={"description": "Lots expire at the end of the month this many months after earning; 0 = never"})
+    max_redeem_share = DecimalString(metadata={"description": "Largest share of an order payable with points", "example": "0.5"})
+    tier_metric = ma.fields.String(metadata={"enum": list(TIER_METRICS)})
+    referral = ma.fields.Nested(ReferralSettingsSchema)
+    signup_bonus = ma.fields.Integer()
+    first_order_bonus = ma.fields.Integer()
+    birthday_bonus = ma.fields.Integer()
+    updated_at = ma.fields.AwareDateTime()
+
+
+class ProgramUpdateSchema(ma.Schema):
+    """Every field optional; `referral` may name only the settings it changes."""
+
+    name = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    currency = ma.fields.String(validate=validate_currency)
+    exchange_rates = ExchangeRates()
+    timezone = ma.fields.String(validate=validate_timezone)
+    holiday_country = ma.fields.String(validate=validate_holiday_country)
+    points_per_unit = DecimalString(minimum=Decimal(0), maximum=Decimal(10_000))
+    point_value = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal(1_000_000))
+    pending_days = StrictInteger(validate=ma.validate.Range(min=0, max=365))
+    expiry_months = StrictInteger(validate=ma.validate.Range(min=0, max=240))
+    max_redeem_share = DecimalString(minimum=Decimal(0), maximum=Decimal(1))
+    tier_metric = ma.fields.String(validate=ma.validate.OneOf(TIER_METRICS))
+    referral = ma.fields.Nested(ReferralSettingsSchema)
+    signup_bonus = _points()
+    first_order_bonus = _points()
+    birthday_bonus = _points()
+
+    @ma.validates_schema
+    def _rates_not_for_own_currency(self, data, **_kwargs):
+        rates = data.get("exchange_rates") or {}
+        currency = data.get("currency")
+        if currency and currency in rates:
+            raise ma.ValidationError("The program currency needs no exchange rate.", "exchange_rates")

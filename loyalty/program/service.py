@@ -1,0 +1,75 @@
+"""Reading and changing the program settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import ValidationFailed
+from loyalty.program.models import Program
+
+PROGRAM_ID = 1
+
+
+def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", country: str = "CN") -> dict:
+    """The contract's defaults; every bonus stays 0 until an admin sets it."""
+    return {
+        "name": "Loyalty program",
+        "currency": currency,
+        "exchange_rates": {},
+        "timezone": timezone,
+        "holiday_country": country,
+        "points_per_unit": Decimal(1),
+        "point_value": Decimal("0.01"),
+        "pending_days": 14,
+        "expiry_months": 24,
+        "max_redeem_share": Decimal("0.5"),
+        "tier_metric": "spend_12m",
+        "referral": {
+            "referrer_points": 0, "referee_points": 0, "min_order_amount": "0",
+            "monthly_cap": None, "total_cap": None,
+        },
+        "signup_bonus": 0,
+        "first_order_bonus": 0,
+        "birthday_bonus": 0,
+    }
+
+
+def ensure_program(session: Session, **defaults) -> Program:
+    """Create the program row with defaults if there is none (safe under races)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = default_settings(**defaults)
+    session.execute(
+        insert(Program).values(id=PROGRAM_ID, updated_at=utcnow(), **values).on_conflict_do_nothing()
+    )
+    return session.get(Program, PROGRAM_ID)
+
+
+def get_program(session: Session) -> Program:
+    program = session.scalar(select(Program).where(Program.id == PROGRAM_ID))
+    if program is None:
+        program = ensure_program(session)
+    return program
+
+
+def update_program(session: Session, *, changes: dict) -> Program:
+    program = get_program(session)
+    referral = changes.pop("referral", None)
+    if referral:
+        merged = dict(program.referral)
+        merged.update({k: (str(v) if isinstance(v, Decimal) else v) for k, v in referral.items()})
+        program.referral = merged
+    if "exchange_rates" in changes:
+        changes["exchange_rates"] = {k: str(v) for k, v in changes["exchange_rates"].items()}
+    for name, value in changes.items():
+        setattr(program, name, value)
+    if program.currency in (program.exchange_rates or {}):
+        raise ValidationFailed({"exchange_rates": [f"Holds a rate for {program.currency}, the program currency itself."]})
+    program.updated_at = utcnow()
+    session.flush()
+    return program

@@ -1,0 +1,31 @@
+"""The registry of scheduled jobs.
+
+Every job the `loyalty` command can list and run is here. Features add their
+jobs as they land (points.expire, tiers.evaluate, care.plan, ...).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from loyalty.config import Config
+from loyalty.core.db import Database
+from loyalty.core.jobs import Job, JobContext
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
+            "Forget Idempotency-Key records older than the 24 h replay window"),
+    )
+}
+
+
+class UnknownJob(KeyError):
+    pass
+
+
+def run_job(name: str, *, db: Database, config: Config, as_of: date) -> dict[str, int]:
+    if name not in JOBS:
+        raise UnknownJob(name)
+    return JOBS[name].load()(JobContext(db=db, config=config, as_of=as_of))

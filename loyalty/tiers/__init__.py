@@ -1,0 +1,1 @@
+"""Membership grading by value: the tier ladder."""
