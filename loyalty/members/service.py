@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -52,11 +54,14 @@ def _record(session: Session, member_id: str, kind: str, actor: str | None, **da
     session.add(MemberEvent(member_id=member_id, kind=kind, at=utcnow(), actor=actor, data=data))
 
 
-def _flush_unique(session: Session, data: dict, *, exclude: str | None = None) -> None:
-    """Flush in a savepoint: a concurrent insert of the same email/phone turns into 409, not 500."""
+@contextlib.contextmanager
+def _unique_guard(session: Session, data: dict, *, exclude: str | None = None):
+    """Make the writes inside a savepoint, so a concurrent insert of the same email, phone or
+    external id (which the pre-check could not see) turns into 409 duplicate_member, not 500."""
+    session.flush()  # whatever came before must not fail inside the savepoint
     try:
         with session.begin_nested():
-            session.flush()
+            yield
     except IntegrityError:
         _check_duplicates(session, data, exclude=exclude)
         raise
@@ -73,9 +78,9 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
         referral_code_used=data.pop("referral_code", None), enrolled_at=now, updated_at=now, **data,
     )
     member.tag_rows = [MemberTag(tag=tag) for tag in tags]
-    session.add(member)
-    _record(session, member.id, "member.enrolled", actor)
-    _flush_unique(session, data)
+    with _unique_guard(session, data):
+        session.add(member)
+        _record(session, member.id, "member.enrolled", actor)
     return member
 
 
@@ -98,19 +103,19 @@ def update_member(session: Session, *, member_id: str, changes: dict, actor: str
         raise MemberErased(f"Member `{member.id}` was erased; it can't be changed.")
     changes = _normalise(session, dict(changes))
     _check_duplicates(session, changes, exclude=member.id)
-    if "consent" in changes:
-        member.consent = dict(member.consent) | changes.pop("consent")
-    if "tags" in changes:
-        member.tag_rows = [MemberTag(tag=tag) for tag in sorted(set(changes.pop("tags") or []))]
+    fields = sorted(changes)
     old_status = member.status
-    for name, value in changes.items():
-        setattr(member, name, value)
-    member.updated_at = utcnow()
-    fields = sorted(set(changes) | ({"consent"} if "consent" in changes else set()))
-    _record(session, member.id, "member.updated", actor, fields=fields)
-    if member.status != old_status:
-        _record(session, member.id, "member.status_changed", actor, old=old_status, new=member.status)
-    _flush_unique(session, changes, exclude=member.id)
+    with _unique_guard(session, changes, exclude=member.id):
+        if "consent" in changes:
+            member.consent = dict(member.consent) | changes.pop("consent")
+        if "tags" in changes:
+            member.tag_rows = [MemberTag(tag=tag) for tag in sorted(set(changes.pop("tags") or []))]
+        for name, value in changes.items():
+            setattr(member, name, value)
+        member.updated_at = utcnow()
+        _record(session, member.id, "member.updated", actor, fields=fields)
+        if member.status != old_status:
+            _record(session, member.id, "member.status_changed", actor, old=old_status, new=member.status)
     return member
 
 
