@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -19,10 +20,21 @@ def _config() -> Config:
     return Config.from_env()
 
 
+@contextlib.contextmanager
 def _database(config: Config):
     from loyalty.core.db import Database
 
-    return Database(config.database_url)
+    database = Database(config.database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+
+
+@contextlib.contextmanager
+def _unit_of_work():
+    with _database(_config()) as database, database.unit_of_work() as session:
+        yield session
 
 
 def _needs_schema(func):
@@ -59,8 +71,7 @@ def db_upgrade() -> None:
 
     config = _config()
     upgrade(config.database_url)
-    database = _database(config)
-    with database.unit_of_work() as session:
+    with _database(config) as database, database.unit_of_work() as session:
         ensure_program(session, currency=config.program_currency, timezone=config.program_timezone,
                        country=config.program_country)
     click.echo("database is at the newest revision")
@@ -79,7 +90,7 @@ def keys_create(role: str, name: str) -> None:
     """Create a key and print it on the last line (it is shown only once)."""
     from loyalty.core.auth import create_key
 
-    with _database(_config()).unit_of_work() as session:
+    with _unit_of_work() as session:
         try:
             row, key = create_key(session, role=role, name=name)
         except ValueError as error:
@@ -94,7 +105,7 @@ def keys_list() -> None:
     """List keys: prefix, role, name, created, revoked."""
     from loyalty.core.auth import list_keys
 
-    with _database(_config()).unit_of_work() as session:
+    with _unit_of_work() as session:
         rows = list_keys(session)
     click.echo(f"{'prefix':10} {'role':11} {'created':20} {'revoked':20} name")
     for row in rows:
@@ -109,7 +120,7 @@ def keys_revoke(prefix: str) -> None:
     """Revoke the key with this prefix (active workers notice within the key cache time)."""
     from loyalty.core.auth import revoke_key
 
-    with _database(_config()).unit_of_work() as session:
+    with _unit_of_work() as session:
         done = revoke_key(session, prefix)
     if not done:
         raise click.ClickException(f"no active key with prefix {prefix!r}")
@@ -124,14 +135,14 @@ def demo(admin_key_file: Path | None) -> None:
     """Load the demo program (tiers, rules, members) into an empty database, once."""
     from loyalty.demo import ensure_admin_key, load_demo
 
-    database = _database(_config())
-    with database.unit_of_work() as session:
-        summary = load_demo(session)
-    click.echo(summary)
-    if admin_key_file:
-        key = ensure_admin_key(database, admin_key_file)
-        click.echo("admin API key (also in %s):" % admin_key_file)
-        click.echo(key)
+    with _database(_config()) as database:
+        with database.unit_of_work() as session:
+            summary = load_demo(session)
+        click.echo(summary)
+        if admin_key_file:
+            key = ensure_admin_key(database, admin_key_file)
+            click.echo(f"admin API key (also in {admin_key_file}):")
+            click.echo(key)
 
 
 @main.command("serve")
@@ -172,7 +183,8 @@ def jobs_run(name: str, as_of) -> None:
     config = _config()
     configure_logging(config.log_level, config.log_json)
     day = as_of.date() if as_of else date.today()
-    counts = run_job(name, db=_database(config), config=config, as_of=day)
+    with _database(config) as database:
+        counts = run_job(name, db=database, config=config, as_of=day)
     click.echo(f"{name} as of {day}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 

@@ -146,7 +146,7 @@ def requires(*roles: str):
     allowed = frozenset(roles) | {"admin"}
     document = Blueprint.doc(
         security=[{"bearerAuth": []}],
-        responses={"401": "Unauthorized", "403": "Forbidden", "429": "TooManyRequests"},
+        responses={"400": "BAD_REQUEST", "401": "Unauthorized", "403": "Forbidden", "429": "TooManyRequests"},
     )
 
     def decorator(func):
@@ -154,6 +154,12 @@ def requires(*roles: str):
         return document(func)
 
     return decorator
+
+
+# For views that read a JSON body: malformed JSON, too large, not JSON.
+accepts_json = Blueprint.doc(
+    responses={"400": "BAD_REQUEST", "413": "REQUEST_ENTITY_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE"}
+)
 
 
 def check_role(actor: Actor, allowed: frozenset[str]) -> None:

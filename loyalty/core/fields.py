@@ -11,16 +11,31 @@ import marshmallow as ma
 from loyalty.core.money import CURRENCIES
 
 
+DECIMAL_PATTERN = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
+
+
 class DecimalString(ma.fields.Decimal):
-    """A decimal given as a string or number and always answered as a string."""
+    """A decimal given as a string (numbers are accepted too) and always answered as a string.
+
+    The range is checked here rather than by a Range validator, which apispec would
+    publish as a numeric minimum on a string schema.
+    """
 
     def __init__(self, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
                  min_inclusive: bool = True, **kwargs) -> None:
-        validators = list(kwargs.pop("validate", []) or [])
-        if minimum is not None or maximum is not None:
-            validators.append(ma.validate.Range(min=minimum, max=maximum, min_inclusive=min_inclusive))
-        kwargs.setdefault("metadata", {}).setdefault("example", "1.00")
-        super().__init__(as_string=True, validate=validators, **kwargs)
+        self.minimum, self.maximum, self.min_inclusive = minimum, maximum, min_inclusive
+        metadata = kwargs.setdefault("metadata", {})
+        metadata.setdefault("example", "1.00")
+        metadata.setdefault("pattern", DECIMAL_PATTERN)
+        metadata["type"] = "string"
+        bounds = []
+        if minimum is not None:
+            bounds.append(f"{'≥' if min_inclusive else '>'} {minimum}")
+        if maximum is not None:
+            bounds.append(f"≤ {maximum}")
+        if bounds:
+            metadata["description"] = (metadata.get("description", "") + f" (decimal string, {', '.join(bounds)})").strip()
+        super().__init__(as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, bool):
@@ -30,6 +45,10 @@ class DecimalString(ma.fields.Decimal):
         result = super()._deserialize(value, attr, data, **kwargs)
         if result is not None and not result.is_finite():
             raise self.make_error("special")
+        if self.minimum is not None and (result < self.minimum or (result == self.minimum and not self.min_inclusive)):
+            raise ma.ValidationError(f"Must be {'at least' if self.min_inclusive else 'more than'} {self.minimum}.")
+        if self.maximum is not None and result > self.maximum:
+            raise ma.ValidationError(f"Must be at most {self.maximum}.")
         return result
 
     def _serialize(self, value, attr, obj, **kwargs):
@@ -72,19 +91,28 @@ def validate_holiday_country(value: str) -> None:
         raise ma.ValidationError("Not a country the `holidays` package knows (ISO 3166-1 alpha-2, e.g. `CN`).")
 
 
-class Text(ma.fields.String):
-    """Trimmed text without control characters (PostgreSQL refuses NUL; logs and CSVs choke on the rest)."""
+# No control characters (PostgreSQL refuses NUL; logs and CSV exports choke on the rest),
+# and something other than spaces.
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 
-    def __init__(self, *, min_length: int = 1, max_length: int = 200, **kwargs) -> None:
+
+class Text(ma.fields.String):
+    """Trimmed, printable text."""
+
+    def __init__(self, *, max_length: int = 200, **kwargs) -> None:
         validators = list(kwargs.pop("validate", []) or [])
-        validators.insert(0, ma.validate.Length(min=min_length, max=max_length))
+        validators[:0] = [
+            ma.validate.Length(min=1, max=max_length),
+            ma.validate.Regexp(TEXT_PATTERN, error="Must have a visible character and no control characters."),
+        ]
         super().__init__(validate=validators, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if any(ord(c) < 32 or ord(c) == 127 for c in text):
-            raise ma.ValidationError("Must not contain control characters.")
-        return text.strip()
+        return super()._deserialize(value, attr, data, **kwargs)
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        result = super().deserialize(value, attr, data, **kwargs)
+        return result.strip() if isinstance(result, str) else result
 
 
 class StrictBoolean(ma.fields.Boolean):
@@ -94,3 +122,10 @@ class StrictBoolean(ma.fields.Boolean):
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
+
+
+class ResponseSchema(ma.Schema):
+    """Base of every response shape: documented as open, because responses may grow fields."""
+
+    class Meta:
+        unknown = ma.INCLUDE

@@ -10,6 +10,7 @@ import structlog
 
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     logging.basicConfig(format="%(message)s", stream=sys.stderr, level=getattr(logging, level, logging.INFO))
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

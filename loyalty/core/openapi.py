@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http
 from pathlib import Path
 
 import marshmallow as ma
@@ -9,6 +10,9 @@ import yaml
 from flask import Flask
 from flask_smorest import Api
 
+from loyalty.core.fields import ResponseSchema
+
+PROBLEM = "application/problem+json"
 DESCRIPTION = """\
 Loyalty-and-referral service: points, checkout awards, redemption, tiers, POS
 lookup, referrals and member care.
@@ -24,7 +28,9 @@ and answer `{"data": [...], "next_cursor": ...}`.
 """
 
 
-class ProblemSchema(ma.Schema):
+class ProblemSchema(ResponseSchema):
+    """RFC 9457; some codes add members (e.g. `existing_member_id` for duplicate_member)."""
+
     type = ma.fields.String(metadata={"description": "URI reference naming the problem type"})
     title = ma.fields.String()
     status = ma.fields.Integer()
@@ -42,8 +48,15 @@ class LoyaltyApi(Api):
     DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
 
     def _register_responses(self):
-        super()._register_responses()
-        problem = {"application/problem+json": {"schema": self.ERROR_SCHEMA}}
+        # Errors are documented as application/problem+json, which is what they are.
+        for status in http.HTTPStatus:
+            if status >= 400:
+                response = {"description": status.phrase, "content": {PROBLEM: {"schema": self.ERROR_SCHEMA}}}
+                self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            "DEFAULT_ERROR", {"description": "Error", "content": {PROBLEM: {"schema": self.ERROR_SCHEMA}}}, lazy=True
+        )
+        problem = {PROBLEM: {"schema": self.ERROR_SCHEMA}}
         for name, description in (
             ("Unauthorized", "Missing, malformed, unknown or revoked API key"),
             ("Forbidden", "The key's role may not call this endpoint"),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from loyalty.core.auth import requires
+from loyalty.core.auth import accepts_json, requires
 from loyalty.core.web import current_actor, request_session
 from loyalty.members import schemas, search, service, timeline
 
@@ -14,6 +14,7 @@ _CONFLICT = {"409": "Conflict"}
 @blp.arguments(schemas.MemberCreateSchema)
 @blp.response(201, schemas.MemberSchema)
 @blp.doc(responses=_CONFLICT)
+@accepts_json
 @requires("storefront", "staff")
 def create_member(data):
     """Enrol a member (409 duplicate_member names the member who has the email, phone or external id)"""
@@ -42,6 +43,7 @@ def get_member(member_id):
 @blp.arguments(schemas.MemberUpdateSchema)
 @blp.response(200, schemas.MemberSchema)
 @blp.doc(responses={"404": "NotFound", **_CONFLICT})
+@accepts_json
 @requires("storefront", "staff")
 def update_member(changes, member_id):
     """Change a member's fields, tags, consent or status; only the fields sent change"""
@@ -61,6 +63,7 @@ def erase_member(member_id):
 @blp.arguments(schemas.MergeSchema)
 @blp.response(200, schemas.MemberSchema)
 @blp.doc(responses={"404": "NotFound", **_CONFLICT})
+@accepts_json
 @requires("staff")
 def merge_member(data, member_id):
     """Merge another member into this one; the other becomes a tombstone resolving here"""

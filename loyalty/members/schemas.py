@@ -5,7 +5,7 @@ from datetime import date
 
 import marshmallow as ma
 
-from loyalty.core.fields import StrictBoolean, Text, validate_timezone
+from loyalty.core.fields import ResponseSchema, StrictBoolean, Text, validate_timezone
 from loyalty.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from loyalty.members.identity import InvalidIdentifier, normalise_email
 from loyalty.members.models import STATUSES
@@ -21,14 +21,8 @@ def _birthday(value: date) -> None:
         raise ma.ValidationError("Must be a date between 1900-01-01 and today.")
 
 
-def _locale(value: str) -> None:
-    if not _LOCALE.match(value):
-        raise ma.ValidationError("Not a locale tag (e.g. `zh-CN`, `en`).")
-
-
-def _external_id(value: str) -> None:
-    if not _EXTERNAL_ID.match(value):
-        raise ma.ValidationError("1-100 printable ASCII characters without spaces.")
+_external_id = ma.validate.Regexp(_EXTERNAL_ID, error="1-100 printable ASCII characters without spaces.")
+_locale = ma.validate.Regexp(_LOCALE, error="Not a locale tag (e.g. `zh-CN`, `en`).")
 
 
 class Email(ma.fields.String):
@@ -59,7 +53,7 @@ class _MemberFields(ma.Schema):
     external_id = ma.fields.String(validate=_external_id, allow_none=True,
                                    metadata={"description": "The storefront's customer id (unique)"})
     name = Text(max_length=200, allow_none=True)
-    email = Email(allow_none=True, metadata={"description": "Unique; stored lower-cased"})
+    email = Email(allow_none=True, metadata={"description": "Unique; stored lower-cased", "format": "email"})
     phone = ma.fields.String(validate=ma.validate.Length(max=40), allow_none=True,
                              metadata={"description": "Unique; any common format, stored as E.164 "
                                                       "(national numbers use the program's country)"})
@@ -76,12 +70,9 @@ class _MemberFields(ma.Schema):
 
 
 class MemberCreateSchema(_MemberFields):
-    referral_code = Text(max_length=32, metadata={"description": "The code the member signed up with"})
+    """Every field is optional: a card handed out at the till may carry only its member number."""
 
-    @ma.validates_schema
-    def _someone(self, data, **_kwargs):
-        if not any(data.get(k) for k in ("external_id", "email", "phone", "name")):
-            raise ma.ValidationError("Give at least one of external_id, email, phone or name.", "_body")
+    referral_code = Text(max_length=32, metadata={"description": "The code the member signed up with"})
 
 
 class MemberUpdateSchema(_MemberFields):
@@ -89,7 +80,7 @@ class MemberUpdateSchema(_MemberFields):
     consent = ma.fields.Nested(ConsentSchema, metadata={"description": "Only the channels sent change"})
 
 
-class MemberSchema(ma.Schema):
+class MemberSchema(ResponseSchema):
     id = ma.fields.String()
     member_number = ma.fields.String(metadata={"description": "12 digits, the last a Luhn check digit"})
     external_id = ma.fields.String(allow_none=True)
@@ -128,7 +119,7 @@ class MemberQueryArgsSchema(ListArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
 
 
-class MemberPageSchema(ma.Schema):
+class MemberPageSchema(ResponseSchema):
     data = ma.fields.List(ma.fields.Nested(MemberSchema))
     next_cursor = ma.fields.String(allow_none=True)
 
@@ -138,13 +129,13 @@ class MergeSchema(ma.Schema):
                                  metadata={"description": "The member merged into this one; it becomes a tombstone"})
 
 
-class TimelineItemSchema(ma.Schema):
+class TimelineItemSchema(ResponseSchema):
     at = ma.fields.AwareDateTime()
     type = ma.fields.String(metadata={"description": "e.g. member.enrolled, member.updated, member.merged"})
     id = ma.fields.String()
     data = ma.fields.Dict()
 
 
-class TimelinePageSchema(ma.Schema):
+class TimelinePageSchema(ResponseSchema):
     data = ma.fields.List(ma.fields.Nested(TimelineItemSchema))
     next_cursor = ma.fields.String(allow_none=True)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import marshmallow as ma
 
 from loyalty.core.fields import (
-    DecimalString, StrictInteger, validate_currency, validate_holiday_country, validate_timezone,
+    DecimalString, ResponseSchema, StrictInteger, validate_currency, validate_holiday_country, validate_timezone,
 )
 
 TIER_METRICS = ("spend_12m", "points_12m", "orders_12m")
@@ -36,7 +36,7 @@ class ExchangeRates(ma.fields.Dict):
         )
 
 
-class ProgramSchema(ma.Schema):
+class ProgramSchema(ResponseSchema):
     name = ma.fields.String()
     currency = ma.fields.String(metadata={"description": "ISO 4217", "example": "CNY"})
     exchange_rates = ExchangeRates(metadata={"description": "Program currency per unit of another", "example": {"USD": "7.10"}})

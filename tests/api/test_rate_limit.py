@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from loyalty import create_app
+from tests.conftest import make_config
+
+
+def test_over_the_limit_is_429_with_retry_after_per_key(database_url, db, auth):
+    app = create_app(make_config(database_url, rate_limit="3 per minute"), database=db)
+    client = app.test_client()
+    statuses = [client.get("/v1/members", headers=auth("staff")).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    response = client.get("/v1/members", headers=auth("staff"))
+    assert response.status_code == 429
+    assert response.content_type == "application/problem+json"
+    assert response.get_json()["code"] == "rate_limited"
+    assert 1 <= int(response.headers["Retry-After"]) <= 61
+    # Another key has its own allowance; ops endpoints are never limited.
+    assert client.get("/v1/members", headers=auth("storefront")).status_code == 200
+    assert all(client.get("/healthz").status_code == 200 for _ in range(5))
+    assert "Retry-After" not in client.get("/v1/members", headers=auth("admin")).headers
