@@ -13,6 +13,7 @@ from loyalty.core.logging import configure_logging
 from loyalty.core.openapi import LoyaltyApi, api_settings
 from loyalty.core.problems import install_error_handlers
 from loyalty.core.web import install_request_hooks
+from loyalty.wiring import wire
 
 
 def _rate_limit_key() -> str:
@@ -49,6 +50,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
 
 def create_app(config: Config | None = None, *, database: Database | None = None) -> Flask:
     config = config or Config.from_env()
+    wire()
     configure_logging(config.log_level, config.log_json)
     app = Flask(__name__)
     app.config.update(api_settings())

@@ -56,6 +56,9 @@ def _needs_schema(func):
 @click.group()
 def main() -> None:
     """Loyalty service operations."""
+    from loyalty.wiring import wire
+
+    wire()
 
 
 @main.group()

@@ -45,6 +45,7 @@ def load_demo(session: Session, *, seed: int = 7) -> str:
     for code, name, rank, threshold, discount, multiplier, benefits in TIERS:
         session.merge(Tier(code=code, name=name, rank=rank, threshold=Decimal(threshold),
                            discount_percent=Decimal(discount), earn_multiplier=Decimal(multiplier), benefits=benefits))
+    session.flush()
     rng = random.Random(seed)
     for index in range(DEMO_MEMBERS):
         name = rng.choice(_SURNAMES) + rng.choice(_GIVEN)
@@ -62,7 +63,6 @@ def load_demo(session: Session, *, seed: int = 7) -> str:
             "consent": {"email": rng.random() < 0.8, "sms": rng.random() < 0.6, "phone": rng.random() < 0.7,
                         "push": rng.random() < 0.3, "marketing": rng.random() < 0.5},
         })
-        member.tier_code = "regular"
     session.flush()
     program = get_program(session)
     return f"loaded demo program {program.name!r}: {len(TIERS)} tiers, {DEMO_MEMBERS} members"

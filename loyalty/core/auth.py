@@ -162,6 +162,16 @@ accepts_json = Blueprint.doc(
 )
 
 
+# For every POST: the Idempotency-Key header (the behaviour itself lives in core.idempotency).
+idempotent = Blueprint.doc(parameters=[{
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+    "description": "Same key and body within 24 h: the first response is returned again "
+                   "(header Idempotent-Replayed: true). Another body: 422 idempotency_key_reused. "
+                   "Still running: 409 idempotency_in_flight.",
+}], responses={"409": "Conflict"})
+
+
 def check_role(actor: Actor, allowed: frozenset[str]) -> None:
     if actor.role not in allowed:
         raise Forbidden(f"Role `{actor.role}` may not call this endpoint; allowed: {', '.join(sorted(allowed))}.")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
-from loyalty.core.auth import accepts_json, requires
+from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
 from loyalty.members import schemas, search, service, timeline
 
@@ -15,6 +15,7 @@ _CONFLICT = {"409": "Conflict"}
 @blp.response(201, schemas.MemberSchema)
 @blp.doc(responses=_CONFLICT)
 @accepts_json
+@idempotent
 @requires("storefront", "staff")
 def create_member(data):
     """Enrol a member (409 duplicate_member names the member who has the email, phone or external id)"""
@@ -64,6 +65,7 @@ def erase_member(member_id):
 @blp.response(200, schemas.MemberSchema)
 @blp.doc(responses={"404": "NotFound", **_CONFLICT})
 @accepts_json
+@idempotent
 @requires("staff")
 def merge_member(data, member_id):
     """Merge another member into this one; the other becomes a tombstone resolving here"""

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.db import utcnow
 from loyalty.core.errors import Conflict, DuplicateMember, MemberErased, NotFound, ValidationFailed
 from loyalty.core.ids import new_id, new_member_number
+from loyalty.members import hooks
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
 from loyalty.members.models import CONSENT_KEYS, Member, MemberEvent, MemberTag
 from loyalty.program.service import get_program
@@ -81,6 +82,9 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
     with _unique_guard(session, data):
         session.add(member)
         _record(session, member.id, "member.enrolled", actor)
+    for hook in hooks.on_enrolled:
+        hook(session, member)
+    session.flush()
     return member
 
 

@@ -190,3 +190,17 @@ def test_storefront_may_not_erase_or_merge(client, auth):
     member = create_member(client, auth)
     assert client.delete(f"/v1/members/{member['id']}", headers=auth("storefront")).status_code == 403
     assert client.get(f"/v1/members/{member['id']}", headers=auth("pos")).status_code == 403
+
+
+def test_new_members_start_on_the_lowest_tier_once_a_ladder_exists(client, auth, db):
+    from decimal import Decimal
+
+    from loyalty.tiers.models import Tier
+
+    assert create_member(client, auth)["tier"] is None
+    with db.unit_of_work() as session:
+        session.add_all([Tier(code="silver", name="Silver", rank=1, threshold=Decimal(2000), discount_percent=Decimal(3),
+                              earn_multiplier=Decimal("1.2"), benefits=""),
+                         Tier(code="regular", name="Regular", rank=0, threshold=Decimal(0), discount_percent=Decimal(0),
+                              earn_multiplier=Decimal(1), benefits="")])
+    assert create_member(client, auth)["tier"] == "regular"

@@ -30,6 +30,9 @@ def test_every_operation_documents_auth_and_errors(client):
             assert operation["security"] == [{"bearerAuth": []}], (method, path)
             assert {"401", "403", "429"} <= set(operation["responses"]), (method, path)
             assert operation.get("summary"), (method, path)
+            if method == "post":
+                names = [p.get("name") for p in operation.get("parameters", [])]
+                assert "Idempotency-Key" in names, path
 
 
 def test_every_v1_route_is_documented(app, client):

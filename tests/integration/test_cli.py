@@ -56,7 +56,9 @@ def test_demo_loads_once(run, db):
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Member)) == 36
         births = session.scalars(select(Member.birthday)).all()
+        tiers = set(session.scalars(select(Member.tier_code)))
     assert all(births) and len({b.month for b in births}) > 6
+    assert tiers == {"regular"}
 
 
 def test_demo_admin_key_file_is_reused_while_it_works(run, tmp_path):

@@ -1,0 +1,18 @@
+"""Points where features above `members` join in a member's life without members importing them.
+
+`loyalty.wiring` registers the callbacks; each runs inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlalchemy.orm import Session
+
+# (session, member) after a member is enrolled, before the transaction commits.
+on_enrolled: list[Callable[[Session, object], None]] = []
+
+
+def register(hooks: list, callback) -> None:
+    if callback not in hooks:
+        hooks.append(callback)
