@@ -80,6 +80,15 @@ def db_upgrade() -> None:
     click.echo("database is at the newest revision")
 
 
+@db.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """(development) Write a new migration from the models' changes; review it before committing."""
+    from loyalty.core.migrate import new_revision
+
+    new_revision(message)
+
+
 @main.group()
 def keys() -> None:
     """API keys (only their hashes are stored)."""

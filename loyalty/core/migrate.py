@@ -38,3 +38,13 @@ def current_revisions(engine: Engine) -> frozenset[str]:
 
 def is_current(engine: Engine) -> bool:
     return current_revisions(engine) == head_revisions()
+
+
+def new_revision(message: str) -> None:
+    """Autogenerate a revision against a scratch SQLite database at the current head."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{scratch}/head.sqlite3"
+        upgrade(url)
+        command.revision(alembic_config(url), message=message, autogenerate=True)
