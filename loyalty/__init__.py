@@ -41,10 +41,14 @@ def _limiter(config: Config):
 def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty import ops
     from loyalty.members.api import blp as members
+    from loyalty.orders.api import blp as orders
+    from loyalty.points.api import blp as points
     from loyalty.program.api import blp as program
+    from loyalty.redemptions.api import blp as redemptions
+    from loyalty.rewards.api import blp as rewards
 
     app.register_blueprint(ops.bp)
-    for blueprint in (program, members):
+    for blueprint in (program, members, points, orders, redemptions, rewards):
         api.register_blueprint(blueprint)
 
 

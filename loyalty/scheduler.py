@@ -15,6 +15,10 @@ from loyalty.core.jobs import Job, JobContext
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
+        Job("points.expire", "loyalty.points.jobs:expire_points", "30 2 * * *",
+            "Expire lots that are due (as of the date) and note points expiring in the next 30 days"),
+        Job("redemptions.release", "loyalty.redemptions.jobs:release_holds", "* * * * *",
+            "Give back the points and stock of holds past their time"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

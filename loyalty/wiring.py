@@ -5,6 +5,14 @@ from __future__ import annotations
 
 def wire() -> None:
     from loyalty.members import hooks
+    from loyalty.orders.service import move_orders
+    from loyalty.points.service import grant_signup_bonus, move_points
+    from loyalty.redemptions.service import cancel_open_holds
     from loyalty.tiers.service import place_new_member
 
     hooks.register(hooks.on_enrolled, place_new_member)
+    hooks.register(hooks.on_enrolled, grant_signup_bonus)
+    # Open holds go back to the tombstone's lots before its lots move.
+    hooks.register(hooks.on_merged, cancel_open_holds)
+    hooks.register(hooks.on_merged, move_points)
+    hooks.register(hooks.on_merged, move_orders)

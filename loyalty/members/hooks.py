@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 # (session, member) after a member is enrolled, before the transaction commits.
 on_enrolled: list[Callable[[Session, object], None]] = []
+# (session, survivor, tombstone) after a merge, in registration order: what the
+# tombstone owned (holds, points, orders) follows the survivor.
+on_merged: list[Callable[[Session, object, object], None]] = []
 
 
 def register(hooks: list, callback) -> None:

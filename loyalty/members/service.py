@@ -165,4 +165,6 @@ def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: 
     _record(session, survivor.id, "member.merged", actor, merged_member_id=source.id, fields=sorted(moved))
     _record(session, source.id, "member.merged_into", actor, survivor_id=survivor.id)
     session.flush()
+    for hook in hooks.on_merged:
+        hook(session, survivor, source)
     return survivor

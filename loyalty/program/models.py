@@ -30,4 +30,7 @@ class Program(Base):
     signup_bonus: Mapped[int] = mapped_column(Integer)
     first_order_bonus: Mapped[int] = mapped_column(Integer)
     birthday_bonus: Mapped[int] = mapped_column(Integer)
+    excluded_categories: Mapped[list] = mapped_column(JSON, default=list)
+    hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    pos_pending_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

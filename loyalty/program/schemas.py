@@ -5,7 +5,7 @@ from decimal import Decimal
 import marshmallow as ma
 
 from loyalty.core.fields import (
-    DecimalString, ResponseSchema, StrictInteger, validate_currency, validate_holiday_country, validate_timezone,
+    DecimalString, ResponseSchema, StrictInteger, Text, validate_currency, validate_holiday_country, validate_timezone,
 )
 
 TIER_METRICS = ("spend_12m", "points_12m", "orders_12m")
@@ -52,6 +52,9 @@ class ProgramSchema(ResponseSchema):
     signup_bonus = ma.fields.Integer()
     first_order_bonus = ma.fields.Integer()
     birthday_bonus = ma.fields.Integer()
+    excluded_categories = ma.fields.List(ma.fields.String(), metadata={"description": "Categories that earn nothing (gift cards)"})
+    hold_minutes = ma.fields.Integer(metadata={"description": "How long a redemption hold lasts"})
+    pos_pending_days = ma.fields.Integer(allow_none=True, metadata={"description": "Pending days for POS orders; null: pending_days"})
     updated_at = ma.fields.AwareDateTime()
 
 
@@ -73,6 +76,9 @@ class ProgramUpdateSchema(ma.Schema):
     signup_bonus = _points()
     first_order_bonus = _points()
     birthday_bonus = _points()
+    excluded_categories = ma.fields.List(Text(max_length=50), validate=ma.validate.Length(max=100))
+    hold_minutes = StrictInteger(validate=ma.validate.Range(min=1, max=1440))
+    pos_pending_days = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=365))
 
     @ma.validates_schema
     def _rates_not_for_own_currency(self, data, **_kwargs):

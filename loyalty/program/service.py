@@ -37,6 +37,9 @@ def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", 
         "signup_bonus": 0,
         "first_order_bonus": 0,
         "birthday_bonus": 0,
+        "excluded_categories": ["gift_card"],
+        "hold_minutes": 15,
+        "pos_pending_days": None,
     }
 
 

@@ -1,0 +1,1 @@
+"""The checkout entry: orders award points, refunds reverse them, quotes write nothing."""

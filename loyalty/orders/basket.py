@@ -1,0 +1,81 @@
+"""Turning a checked request into the pure rules' inputs (lines, rate, promotions)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.core.errors import NotFound, ValidationFailed
+from loyalty.core.ids import luhn_valid
+from loyalty.members.models import Member
+from loyalty.points.models import Promotion
+from loyalty.points.rules import BasketError, EarnTerms, Line, PromotionRule, check_lines, net_amount
+from loyalty.program.models import Program
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def find_member_id(session: Session, data: dict) -> str:
+    if data.get("member_id"):
+        return data["member_id"]
+    number = data["member_number"]
+    member_id = session.scalar(select(Member.id).where(Member.member_number == number)) if luhn_valid(number) else None
+    if member_id is None:
+        raise NotFound(f"No member with number {number}.")
+    return member_id
+
+
+def lines_of(data: dict) -> list[Line]:
+    lines = [Line(sku=i["sku"], category=i["category"], quantity=i["quantity"], unit_price=i["unit_price"],
+                  discount=i["discount"]) for i in data["items"]]
+    try:
+        check_lines(lines)
+    except BasketError as error:
+        raise ValidationFailed({error.field: [str(error)]}) from None
+    return lines
+
+
+def check_total(data: dict, lines: list[Line]) -> None:
+    if "total" in data and data["total"] != net_amount(lines) + data["shipping"] + data["tax"]:
+        expected = net_amount(lines) + data["shipping"] + data["tax"]
+        raise ValidationFailed({"total": [f"Items after discounts + shipping + tax come to {expected}, not {data['total']}."]})
+
+
+def check_placed_at(placed_at: datetime, now: datetime) -> None:
+    if placed_at > now + CLOCK_SKEW:
+        raise ValidationFailed({"placed_at": ["Is in the future."]})
+
+
+def exchange_rate(program: Program, currency: str) -> Decimal:
+    if currency == program.currency:
+        return Decimal(1)
+    rate = (program.exchange_rates or {}).get(currency)
+    if rate is None:
+        raise ValidationFailed({"currency": [f"No exchange rate from {currency} to {program.currency}; "
+                                             "an admin sets it in the program's exchange_rates."]})
+    return Decimal(rate)
+
+
+def promotions_at(session: Session, at: datetime) -> list[PromotionRule]:
+    rows = session.scalars(select(Promotion).where(Promotion.active.is_(True), Promotion.starts_at <= at,
+                                                   Promotion.ends_at > at))
+    return [PromotionRule(multiplier=Decimal(p.multiplier), starts_at=p.starts_at, ends_at=p.ends_at,
+                          categories=frozenset(p.categories or ()), channels=frozenset(p.channels or ()))
+            for p in rows]
+
+
+def earn_terms(session: Session, program: Program, *, rate: Decimal, multiplier: Decimal, channel: str,
+               placed_at: datetime) -> EarnTerms:
+    return EarnTerms(points_per_unit=Decimal(program.points_per_unit), exchange_rate=rate, tier_multiplier=multiplier,
+                     promotions=promotions_at(session, placed_at),
+                     excluded_categories=frozenset(program.excluded_categories or ()), channel=channel,
+                     placed_at=placed_at)
+
+
+def fingerprint(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()

@@ -1,0 +1,93 @@
+"""Refunds: points reversed in proportion to the refunded goods, once per refund id."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import Conflict, ValidationFailed
+from loyalty.orders.basket import fingerprint
+from loyalty.orders.models import Order, Refund, RefundedItem
+from loyalty.orders.service import get_order
+from loyalty.points import ledger
+from loyalty.points.ledger import Source
+from loyalty.points.rules import reversal_points
+
+
+class RefundConflict(Conflict):
+    code, title = "refund_conflict", "This refund id was used with other contents"
+
+
+def _line_net(item: dict) -> Decimal:
+    return item["quantity"] * Decimal(item["unit_price"]) - Decimal(item["discount"])
+
+
+def _items_amounts(session: Session, order: Order, wanted: list[dict], excluded: set[str]) -> tuple[Decimal, Decimal]:
+    """(goods amount, eligible amount) of refunded items, recording quantities so no unit is refunded twice."""
+    done = {row.line: row for row in session.scalars(select(RefundedItem).where(RefundedItem.order_id == order.order_id))}
+    amount = eligible = Decimal(0)
+    errors: dict[str, list[str]] = {}
+    for index, ask in enumerate(wanted):
+        left = ask["quantity"]
+        for line, item in enumerate(order.items):
+            if item["sku"] != ask["sku"] or left == 0:
+                continue
+            row = done.get(line) or RefundedItem(order_id=order.order_id, line=line, quantity=0)
+            take = min(left, item["quantity"] - row.quantity)
+            if take <= 0:
+                continue
+            row.quantity += take
+            done[line] = row
+            session.add(row)
+            part = _line_net(item) * take / item["quantity"]
+            amount += part
+            eligible += part if item.get("category", "general") not in excluded else 0
+            left -= take
+        if left:
+            errors[f"items.{index}.quantity"] = [f"{left} more than was bought and not yet refunded of {ask['sku']}."]
+    if errors:
+        raise ValidationFailed(errors, detail="Over-refund: more items than the order has left to refund.")
+    return amount, eligible
+
+
+def refund(session: Session, *, order_id: str, data: dict, actor: str | None,
+           excluded_categories: set[str], now: datetime | None = None) -> tuple[Refund, bool]:
+    now = now or utcnow()
+    order = get_order(session, order_id)
+    account = ledger.lock_account(session, order.member_id, now=now)
+    order = session.scalars(select(Order).where(Order.order_id == order_id).with_for_update()
+                            .execution_options(populate_existing=True)).one()
+    print_ = fingerprint({**data, "order_id": order_id})
+    seen = session.get(Refund, data["refund_id"], populate_existing=True)
+    if seen is not None:
+        if seen.fingerprint != print_:
+            raise RefundConflict(f"Refund `{seen.refund_id}` was already made with other contents.")
+        return seen, False
+    if "amount" in data:
+        amount = data["amount"]
+        left = order.net_amount - order.refunded_amount
+        if amount > left:
+            raise ValidationFailed({"amount": [f"Over-refund: at most {left} of the order's goods is left to refund."]})
+        eligible = amount * order.eligible_amount / order.net_amount if order.net_amount else Decimal(0)
+    else:
+        amount, eligible = _items_amounts(session, order, data["items"], excluded_categories)
+        if amount > order.net_amount - order.refunded_amount:
+            raise ValidationFailed({"items": ["Over-refund: the order's goods were already refunded."]})
+    points = reversal_points(earned=order.points_earned + order.bonus_points, eligible_total=order.eligible_amount,
+                             eligible_refunded_before=order.refunded_eligible, eligible_refunded_now=eligible,
+                             reversed_before=order.points_reversed)
+    if points > 0:
+        ledger.reverse(session, account, points=points, source=Source("refund", data["refund_id"]), now=now,
+                       first_lot_entry_id=order.earn_entry_id, note=f"refund of order {order_id}", actor=actor)
+    order.refunded_amount += amount
+    order.refunded_eligible += eligible
+    order.points_reversed += points
+    row = Refund(refund_id=data["refund_id"], order_id=order_id, amount=amount, eligible_amount=eligible,
+                 items=data.get("items"), points_reversed=points, fingerprint=print_, created_at=now, actor=actor)
+    session.add(row)
+    session.flush()
+    return row, True

@@ -1,0 +1,132 @@
+"""Posting orders (points awarded once per order id) and quoting baskets."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import Conflict, NotFound
+from loyalty.core.money import minor_unit
+from loyalty.orders import basket
+from loyalty.orders.models import Order
+from loyalty.points import ledger
+from loyalty.points.ledger import Source
+from loyalty.points.rules import available_from, eligible_amount, max_redeemable, net_amount, points_for
+from loyalty.points.service import balance, expiry_for, member_for_points
+from loyalty.program.service import get_program
+from loyalty.tiers.service import tier_terms
+
+
+class OrderConflict(Conflict):
+    code, title = "order_conflict", "This order id was posted with other contents"
+
+
+def get_order(session: Session, order_id: str) -> Order:
+    order = session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"No order `{order_id}`.")
+    return order
+
+
+def _seen(session: Session, order_id: str, print_: str) -> Order | None:
+    order = session.scalars(select(Order).where(Order.order_id == order_id)
+                            .execution_options(populate_existing=True)).first()
+    if order is not None and order.fingerprint != print_:
+        raise OrderConflict(f"Order `{order_id}` was already posted with other contents; it awards only once.",
+                            order_id=order_id)
+    return order
+
+
+def post_order(session: Session, *, data: dict, actor: str | None, now: datetime | None = None) -> tuple[Order, bool]:
+    """The order and whether this call created it (False: seen before, nothing awarded again)."""
+    now = now or utcnow()
+    program = get_program(session)
+    data = {**data, "currency": data.get("currency") or program.currency}
+    print_ = basket.fingerprint({k: v for k, v in data.items() if k != "member_number"})
+    if (order := _seen(session, data["order_id"], print_)) is not None:
+        return order, False
+    member = member_for_points(session, basket.find_member_id(session, data))
+    lines = basket.lines_of(data)
+    basket.check_total(data, lines)
+    basket.check_placed_at(data["placed_at"], now)
+    rate = basket.exchange_rate(program, data["currency"])
+    account = ledger.lock_account(session, member.id, now=now)
+    # Under the member's lock a concurrent post of the same order has either committed or not begun.
+    if (order := _seen(session, data["order_id"], print_)) is not None:
+        return order, False
+    first_order = not session.scalar(select(exists().where(Order.member_id == member.id)))
+    _discount, multiplier = tier_terms(session, member.tier_code)
+    terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
+                              placed_at=data["placed_at"])
+    points = points_for(lines, terms)
+    pending = program.pos_pending_days if data["channel"] == "pos" and program.pos_pending_days is not None \
+        else program.pending_days
+    matures = available_from(data["placed_at"], pending)
+    order = Order(
+        order_id=data["order_id"], member_id=member.id, placed_at=data["placed_at"], currency=data["currency"],
+        exchange_rate=rate, channel=data["channel"], store_id=data.get("store_id"),
+        items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"])} for i in data["items"]],
+        shipping=data["shipping"], tax=data["tax"], net_amount=net_amount(lines),
+        eligible_amount=eligible_amount(lines, terms.excluded_categories),
+        program_amount=net_amount(lines) * rate, points_earned=points, bonus_points=0, available_at=matures,
+        tier_after=member.tier_code, fingerprint=print_, created_at=now, actor=actor,
+    )
+    try:
+        with session.begin_nested():
+            session.add(order)
+    except IntegrityError:  # the same order id for another member, committed meanwhile
+        return _seen(session, data["order_id"], print_) or _raise_conflict(data["order_id"]), False
+    expires = expiry_for(session, data["placed_at"])
+    if points > 0:
+        entry = ledger.credit(session, account, kind="earn", points=points, source=Source("order", order.order_id),
+                              now=now, available_at=matures, expires_at=expires, actor=actor)
+        order.earn_entry_id = entry.id
+    if first_order and program.first_order_bonus > 0:
+        ledger.credit(session, account, kind="bonus", points=program.first_order_bonus,
+                      source=Source("first_order", order.order_id), now=now, available_at=matures,
+                      expires_at=expires, note="first order bonus", actor=actor)
+        order.bonus_points = program.first_order_bonus
+    session.flush()
+    return order, True
+
+
+def _raise_conflict(order_id: str):
+    raise OrderConflict(f"Order `{order_id}` is being posted by another request.", order_id=order_id)
+
+
+def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
+    """What checkout would give: tier discount, points to earn, most points payable. Writes nothing."""
+    now = now or utcnow()
+    program = get_program(session)
+    currency = data.get("currency") or program.currency
+    member = member_for_points(session, basket.find_member_id(session, data))
+    lines = basket.lines_of(data)
+    basket.check_total(data, lines)
+    rate = basket.exchange_rate(program, currency)
+    discount, multiplier = tier_terms(session, member.tier_code)
+    placed_at = data.get("placed_at") or now
+    terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
+                              placed_at=placed_at)
+    factor = 1 - discount / 100
+    eligible = eligible_amount(lines, terms.excluded_categories)
+    discount_amount = (eligible * discount / 100).quantize(minor_unit(currency))
+    payable = (net_amount(lines) - discount_amount) * rate
+    available = balance(session, member_id=member.id, now=now)["available"] if member.status == "active" else 0
+    most = max_redeemable(available=available, amount=payable, share=Decimal(program.max_redeem_share),
+                          point_value=Decimal(program.point_value))
+    return {
+        "member_id": member.id, "tier": member.tier_code, "currency": currency, "net_amount": net_amount(lines),
+        "discount_percent": discount, "discount_amount": discount_amount,
+        "points_to_earn": points_for(lines, terms, price_factor=factor),
+        "max_redeemable_points": most, "max_redeemable_value": most * Decimal(program.point_value),
+    }
+
+
+def move_orders(session: Session, survivor, member) -> None:
+    """On merge: the tombstone's orders count for the survivor (refunds, tier qualification)."""
+    session.execute(update(Order).where(Order.member_id == member.id).values(member_id=survivor.id))

@@ -1,0 +1,1 @@
+"""Points: the append-only ledger, lots, balances, earning rules and expiry."""

@@ -1,0 +1,74 @@
+"""points.expire: expire what is due, in batches, and note what expires in the next 30 days."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from loyalty.core.db import UTCDateTime, utcnow
+from loyalty.core.jobs import JobContext
+from loyalty.core.logging import get_logger
+from loyalty.points.models import ExpiryNotice, LedgerEntry, PointAccount, PointLot
+from loyalty.points.service import EXPIRING_WINDOW
+from loyalty.program.service import get_program
+
+BATCH = 5000
+log = get_logger("loyalty.jobs.points")
+
+
+def cutoff_for(as_of, zone: str, now: datetime) -> datetime:
+    """The end of `as_of` in the program's time zone, but never later than now."""
+    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    return min(end, now)
+
+
+def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, int]:
+    """(lots looked at, lots expired, points expired) for one batch."""
+    due = session.execute(select(PointLot.id, PointLot.member_id).where(
+        PointLot.remaining > 0, PointLot.expires_at <= cutoff).order_by(PointLot.id).limit(BATCH)).all()
+    if not due:
+        return 0, 0, 0
+    members = sorted({member_id for _id, member_id in due})
+    # Same lock order as every request: accounts (by member id), then lots.
+    session.execute(select(PointAccount.member_id).where(PointAccount.member_id.in_(members))
+                    .order_by(PointAccount.member_id).with_for_update())
+    lots = session.execute(select(PointLot.id, PointLot.member_id, PointLot.remaining).where(
+        PointLot.id.in_([lot_id for lot_id, _m in due]), PointLot.remaining > 0, PointLot.expires_at <= cutoff)
+        .with_for_update()).all()
+    if not lots:  # another run expired them meanwhile
+        return len(due), 0, 0
+    session.execute(insert(LedgerEntry), [
+        {"member_id": member_id, "kind": "expire", "points": -remaining, "created_at": now, "source_type": "lot",
+         "source_id": str(lot_id), "note": "points expired"} for lot_id, member_id, remaining in lots])
+    session.execute(update(PointLot).where(PointLot.id.in_([lot_id for lot_id, _m, _r in lots])).values(remaining=0))
+    return len(due), len(lots), sum(remaining for _l, _m, remaining in lots)
+
+
+def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
+    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    soon = (select(PointLot.member_id, PointLot.expires_at, func.sum(PointLot.remaining), literal(now, UTCDateTime()))
+            .where(PointLot.remaining > 0, PointLot.expires_at > cutoff, PointLot.expires_at <= cutoff + EXPIRING_WINDOW)
+            .group_by(PointLot.member_id, PointLot.expires_at))
+    statement = upsert(ExpiryNotice).from_select(["member_id", "expires_at", "points", "noticed_at"], soon)
+    return max(session.execute(statement.on_conflict_do_nothing()).rowcount, 0)
+
+
+def expire_points(context: JobContext) -> dict[str, int]:
+    now = utcnow()
+    with context.db.unit_of_work() as session:
+        cutoff = cutoff_for(context.as_of, get_program(session).timezone, now)
+    lots = points = 0
+    while True:
+        with context.db.unit_of_work() as session:
+            seen, expired_lots, expired_points = _expire_batch(session, cutoff, now)
+        if not seen:
+            break
+        lots, points = lots + expired_lots, points + expired_points
+    with context.db.unit_of_work() as session:
+        notices = _note_expiring(session, cutoff, now)
+    log.info("points_expired", lots=lots, points=points, notices=notices)
+    return {"lots_expired": lots, "points_expired": points, "expiring_notices": notices}

@@ -1,0 +1,174 @@
+"""Ledger primitives, used inside the caller's transaction.
+
+Lock order, everywhere: the member's point account row first (accounts in member-id order
+when there are several), then that member's lots. Every balance change for a member holds
+the account lock, which is what makes concurrent redemptions unable to overdraw on
+PostgreSQL; on SQLite, writers are serialised by BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from loyalty.core.errors import Conflict
+from loyalty.points.models import LedgerEntry, PointAccount, PointLot
+from loyalty.points.rules import NotEnoughPoints, OpenLot, allocate, spend_order
+
+
+class DuplicateSource(Conflict):
+    code, title = "duplicate_source", "This source already produced this entry"
+
+
+@dataclass(frozen=True)
+class Source:
+    type: str
+    id: str
+
+
+def lock_account(session: Session, member_id: str, *, now: datetime) -> PointAccount:
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(
+        insert(PointAccount).values(member_id=member_id, debt=0, lifetime_earned=0, updated_at=now)
+        .on_conflict_do_nothing()
+    )
+    account = session.scalars(
+        select(PointAccount).where(PointAccount.member_id == member_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    return account
+
+
+def has_entry(session: Session, member_id: str, kind: str, source: Source) -> bool:
+    return session.scalar(select(exists().where(
+        LedgerEntry.member_id == member_id, LedgerEntry.kind == kind,
+        LedgerEntry.source_type == source.type, LedgerEntry.source_id == source.id,
+    )))
+
+
+def _entry(session: Session, *, member_id: str, kind: str, points: int, source: Source, now: datetime,
+           note: str | None, actor: str | None, available_at=None, expires_at=None) -> LedgerEntry:
+    if has_entry(session, member_id, kind, source):
+        raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
+    entry = LedgerEntry(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
+                        source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def credit(session: Session, account: PointAccount, *, kind: str, points: int, source: Source, now: datetime,
+           available_at: datetime, expires_at: datetime | None, note: str | None = None,
+           actor: str | None = None, earned: bool = True) -> LedgerEntry:
+    """Add points as a new lot; a debt left by a refund is paid from them first."""
+    if points <= 0:
+        raise ValueError("a credit needs positive points")
+    entry = _entry(session, member_id=account.member_id, kind=kind, points=points, source=source, now=now,
+                   note=note, actor=actor, available_at=available_at, expires_at=expires_at)
+    paid = min(account.debt, points)
+    account.debt -= paid
+    if earned:
+        account.lifetime_earned += points
+    account.updated_at = now
+    session.add(PointLot(member_id=account.member_id, entry_id=entry.id, points=points, remaining=points - paid,
+                         available_at=available_at, expires_at=expires_at, created_at=now))
+    session.flush()
+    return entry
+
+
+def open_lots(session: Session, member_id: str) -> list[OpenLot]:
+    rows = session.execute(
+        select(PointLot.id, PointLot.remaining, PointLot.available_at, PointLot.expires_at)
+        .where(PointLot.member_id == member_id, PointLot.remaining > 0)
+        .order_by(PointLot.id).with_for_update()
+    )
+    return [OpenLot(*row) for row in rows]
+
+
+def take_from_lots(session: Session, takes: list[tuple[int, int]]) -> None:
+    for lot_id, points in takes:
+        done = session.execute(
+            update(PointLot).where(PointLot.id == lot_id, PointLot.remaining >= points)
+            .values(remaining=PointLot.remaining - points)
+        ).rowcount
+        if done != 1:  # only possible if the lock discipline was broken somewhere
+            raise RuntimeError(f"lot {lot_id} changed under its lock")
+
+
+def return_to_lots(session: Session, account: PointAccount, takes: list[tuple[int, int]], *, now: datetime) -> None:
+    """Give back points taken for a hold; a debt is paid from them first."""
+    for lot_id, points in takes:
+        paid = min(account.debt, points)
+        account.debt -= paid
+        if points - paid:
+            session.execute(update(PointLot).where(PointLot.id == lot_id)
+                            .values(remaining=PointLot.remaining + (points - paid)))
+    account.updated_at = now
+
+
+def expire_held(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime) -> LedgerEntry:
+    """Held points whose lot expired before the hold ended: they leave the balance now."""
+    account.updated_at = now
+    return _entry(session, member_id=account.member_id, kind="expire", points=-points, source=source, now=now,
+                  note="expired while held", actor=None)
+
+
+def spendable(account: PointAccount, lots: list[OpenLot], now: datetime) -> int:
+    matured = sum(lot.remaining for lot in lots if lot.available_at <= now
+                  and (lot.expires_at is None or lot.expires_at > now))
+    return matured - account.debt
+
+
+def reserve(session: Session, account: PointAccount, points: int, *, now: datetime) -> list[tuple[int, int]]:
+    """Take `points` from matured lots, first to expire first; NotEnoughPoints if they aren't there."""
+    lots = open_lots(session, account.member_id)
+    if account.debt > 0:
+        raise NotEnoughPoints(spendable(account, lots, now))
+    try:
+        takes = allocate(lots, points, now=now)
+    except NotEnoughPoints:
+        raise NotEnoughPoints(spendable(account, lots, now)) from None
+    take_from_lots(session, takes)
+    return takes
+
+
+def debit(session: Session, account: PointAccount, *, kind: str, points: int, source: Source, now: datetime,
+          note: str | None = None, actor: str | None = None, takes: list[tuple[int, int]] | None = None) -> LedgerEntry:
+    """Write a debit entry; without `takes`, the points are taken from matured lots now."""
+    if points <= 0:
+        raise ValueError("a debit needs positive points")
+    if has_entry(session, account.member_id, kind, source):
+        raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
+    if takes is None:
+        reserve(session, account, points, now=now)
+    account.updated_at = now
+    return _entry(session, member_id=account.member_id, kind=kind, points=-points, source=source, now=now,
+                  note=note, actor=actor)
+
+
+def reverse(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime,
+            first_lot_entry_id: int | None, note: str | None = None, actor: str | None = None) -> LedgerEntry:
+    """Take back earned points: from the order's own lot first, then any lot (pending too),
+    first to expire first; what isn't there becomes debt (the only way a balance goes negative)."""
+    lots = open_lots(session, account.member_id)
+    own = session.scalar(select(PointLot.id).where(PointLot.entry_id == first_lot_entry_id)) if first_lot_entry_id else None
+    takes: list[tuple[int, int]] = []
+    left = points
+    for lot in [lot for lot in lots if lot.id == own] + [lot for lot in spend_order(lots) if lot.id != own]:
+        if left == 0:
+            break
+        take = min(lot.remaining, left)
+        takes.append((lot.id, take))
+        left -= take
+    take_from_lots(session, takes)
+    account.debt += left
+    account.lifetime_earned = max(0, account.lifetime_earned - points)
+    account.updated_at = now
+    return _entry(session, member_id=account.member_id, kind="reversal", points=-points, source=source, now=now,
+                  note=note, actor=actor)
+

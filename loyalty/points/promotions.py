@@ -1,0 +1,44 @@
+"""Promotions an admin manages: multipliers for a window, categories or channels."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import NotFound, ValidationFailed
+from loyalty.core.ids import new_id
+from loyalty.core.pagination import decode_cursor, page
+from loyalty.points.models import Promotion
+
+
+def create(session: Session, *, data: dict) -> Promotion:
+    promotion = Promotion(id=new_id("prm"), created_at=utcnow(), **data)
+    session.add(promotion)
+    session.flush()
+    return promotion
+
+
+def get(session: Session, promotion_id: str) -> Promotion:
+    promotion = session.get(Promotion, promotion_id)
+    if promotion is None:
+        raise NotFound(f"No promotion `{promotion_id}`.")
+    return promotion
+
+
+def update(session: Session, *, promotion_id: str, changes: dict) -> Promotion:
+    promotion = get(session, promotion_id)
+    for name, value in changes.items():
+        setattr(promotion, name, value)
+    if promotion.ends_at <= promotion.starts_at:
+        raise ValidationFailed({"ends_at": ["Must be after starts_at."]})
+    session.flush()
+    return promotion
+
+
+def list_page(session: Session, *, limit: int, cursor: str | None = None) -> dict:
+    query = select(Promotion)
+    after = decode_cursor(cursor, 1)
+    if after:
+        query = query.where(Promotion.id > after[0])
+    return page(list(session.scalars(query.order_by(Promotion.id).limit(limit + 1))), limit, lambda p: [p.id])

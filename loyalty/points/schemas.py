@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import marshmallow as ma
+
+from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+
+
+class SourceSchema(ResponseSchema):
+    type = ma.fields.String(metadata={"description": "order, refund, redemption, signup, first_order, adjustment, lot, merge, ..."})
+    id = ma.fields.String()
+
+
+class LedgerEntrySchema(ResponseSchema):
+    id = ma.fields.Integer()
+    member_id = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": ["earn", "bonus", "redeem", "reversal", "expire", "adjust", "merge"]})
+    points = ma.fields.Integer(metadata={"description": "Signed"})
+    created_at = ma.fields.AwareDateTime()
+    available_at = ma.fields.AwareDateTime(allow_none=True)
+    expires_at = ma.fields.AwareDateTime(allow_none=True)
+    source = ma.fields.Function(lambda e: {"type": e.source_type, "id": e.source_id},
+                                metadata={"type": "object", "properties": {"type": {"type": "string"}, "id": {"type": "string"}}})
+    note = ma.fields.String(allow_none=True)
+    actor = ma.fields.String(allow_none=True)
+
+
+class LedgerPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(LedgerEntrySchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ExpiringSchema(ResponseSchema):
+    points = ma.fields.Integer()
+    expires_at = ma.fields.AwareDateTime()
+
+
+class BalanceSchema(ResponseSchema):
+    member_id = ma.fields.String()
+    available = ma.fields.Integer(metadata={"description": "Matured, unexpired points not held; negative only after a refund"})
+    pending = ma.fields.Integer(metadata={"description": "Earned, not yet matured (return window)"})
+    lifetime_earned = ma.fields.Integer()
+    expiring_soon = ma.fields.List(ma.fields.Nested(ExpiringSchema), metadata={"description": "Next 30 days"})
+    debt = ma.fields.Integer(metadata={"description": "Points a refund reversed beyond the balance; repaid from new earnings"})
+    available_value = DecimalString(metadata={"description": "What the available points are worth, program currency"})
+    currency = ma.fields.String()
+
+
+class AdjustmentCreateSchema(ma.Schema):
+    points = StrictInteger(required=True, validate=ma.validate.Range(min=-1_000_000_000, max=1_000_000_000),
+                           metadata={"description": "Signed; not zero. A debit takes available points only"})
+    reason = Text(max_length=200, required=True)
+    note = Text(max_length=500)
+
+
+class PromotionCreateSchema(ma.Schema):
+    name = Text(max_length=200, required=True)
+    multiplier = DecimalString(required=True, minimum=Decimal(1), maximum=Decimal(20))
+    starts_at = ma.fields.AwareDateTime(required=True)
+    ends_at = ma.fields.AwareDateTime(required=True)
+    categories = ma.fields.List(Text(max_length=50), load_default=list, validate=ma.validate.Length(max=100),
+                                metadata={"description": "Empty: every category"})
+    channels = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(("online", "pos"))), load_default=list,
+                              metadata={"description": "Empty: every channel"})
+    active = StrictBoolean(load_default=True)
+
+    @ma.validates_schema
+    def _window(self, data, **_kwargs):
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise ma.ValidationError("Must be after starts_at.", "ends_at")
+
+
+class PromotionUpdateSchema(ma.Schema):
+    name = Text(max_length=200)
+    active = StrictBoolean()
+    ends_at = ma.fields.AwareDateTime()
+
+
+class PromotionSchema(ResponseSchema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    multiplier = DecimalString()
+    starts_at = ma.fields.AwareDateTime()
+    ends_at = ma.fields.AwareDateTime()
+    categories = ma.fields.List(ma.fields.String())
+    channels = ma.fields.List(ma.fields.String())
+    active = ma.fields.Boolean()
+
+
+class PromotionPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(PromotionSchema))
+    next_cursor = ma.fields.String(allow_none=True)

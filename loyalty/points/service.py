@@ -1,0 +1,166 @@
+"""Points use cases: balance, ledger, staff adjustments, bonuses, and what a merge moves."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import LoyaltyError, MemberBlocked, ValidationFailed
+from loyalty.core.ids import new_id
+from loyalty.core.pagination import decode_cursor, page
+from loyalty.members.models import Member
+from loyalty.members.service import resolve
+from loyalty.points import ledger
+from loyalty.points.ledger import Source
+from loyalty.points.models import LedgerEntry, PointAccount, PointLot
+from loyalty.points.rules import NotEnoughPoints, lot_expiry
+from loyalty.program.service import get_program
+
+EXPIRING_WINDOW = timedelta(days=30)
+
+
+class InsufficientPoints(LoyaltyError):
+    status, code, title = 409, "insufficient_points", "Not enough points"
+
+    def __init__(self, available: int, wanted: int) -> None:
+        detail = (f"{wanted} points asked, {available} available." if available >= 0 else
+                  f"The balance is negative ({available}) after a refund; nothing can be redeemed until it is repaid.")
+        super().__init__(detail, available=available, requested=wanted)
+
+
+class MemberSuspended(LoyaltyError):
+    status, code, title = 403, "member_suspended", "The member is suspended"
+
+
+def member_for_points(session: Session, member_id: str, *, redeeming: bool = False) -> Member:
+    member = resolve(session, member_id)
+    if member.status == "blocked":
+        raise MemberBlocked(f"Member `{member.id}` is blocked: it earns and redeems nothing.")
+    if redeeming and member.status == "suspended":
+        raise MemberSuspended(f"Member `{member.id}` is suspended: it can't redeem.")
+    return member
+
+
+def expiry_for(session: Session, earned_at: datetime) -> datetime | None:
+    program = get_program(session)
+    return lot_expiry(earned_at, program.expiry_months, program.timezone)
+
+
+def balance(session: Session, *, member_id: str, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    member = resolve(session, member_id)
+    account = session.get(PointAccount, member.id)
+    debt = account.debt if account else 0
+    unexpired = and_(PointLot.member_id == member.id, PointLot.remaining > 0,
+                     or_(PointLot.expires_at.is_(None), PointLot.expires_at > now))
+    matured = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0))
+                             .where(unexpired, PointLot.available_at <= now))
+    pending = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0))
+                             .where(unexpired, PointLot.available_at > now))
+    soon = session.execute(
+        select(PointLot.expires_at, func.sum(PointLot.remaining)).where(unexpired, PointLot.expires_at <= now + EXPIRING_WINDOW)
+        .group_by(PointLot.expires_at).order_by(PointLot.expires_at)
+    ).all()
+    program = get_program(session)
+    available = int(matured) - debt
+    return {
+        "member_id": member.id,
+        "available": available,
+        "pending": int(pending),
+        "lifetime_earned": account.lifetime_earned if account else 0,
+        "expiring_soon": [{"points": int(points), "expires_at": at} for at, points in soon],
+        "debt": debt,
+        "available_value": max(0, available) * program.point_value,
+        "currency": program.currency,
+    }
+
+
+def ledger_page(session: Session, *, member_id: str, limit: int, cursor: str | None = None) -> dict:
+    """Newest first; a survivor's ledger includes the entries of members merged into it."""
+    member = resolve(session, member_id)
+    ids = [member.id] + list(session.scalars(select(Member.id).where(Member.merged_into == member.id)))
+    query = select(LedgerEntry).where(LedgerEntry.member_id.in_(ids))
+    before = decode_cursor(cursor, 1)
+    if before:
+        query = query.where(LedgerEntry.id < int(before[0]) if str(before[0]).isdigit() else False)
+    rows = list(session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit + 1)))
+    return page(rows, limit, lambda entry: [entry.id])
+
+
+def adjust(session: Session, *, member_id: str, points: int, reason: str, actor: str, note: str | None = None,
+           now: datetime | None = None) -> LedgerEntry:
+    """A staff correction: credits are available at once; debits come from available points only."""
+    now = now or utcnow()
+    if points == 0:
+        raise ValidationFailed({"points": ["Must not be zero."]})
+    member = resolve(session, member_id)
+    account = ledger.lock_account(session, member.id, now=now)
+    source = Source("adjustment", new_id("adj"))
+    text = reason if not note else f"{reason}: {note}"
+    if points > 0:
+        return ledger.credit(session, account, kind="adjust", points=points, source=source, now=now,
+                             available_at=now, expires_at=expiry_for(session, now), note=text, actor=actor,
+                             earned=False)
+    try:
+        return ledger.debit(session, account, kind="adjust", points=-points, source=source, now=now, note=text,
+                            actor=actor)
+    except NotEnoughPoints as error:
+        raise InsufficientPoints(error.available, -points) from None
+
+
+def grant_bonus(session: Session, *, member_id: str, points: int, source: Source, note: str,
+                now: datetime | None = None, actor: str | None = None) -> LedgerEntry | None:
+    """A bonus (signup, first order, birthday, referral, campaign, goodwill), once per source."""
+    now = now or utcnow()
+    if points <= 0:
+        return None
+    account = ledger.lock_account(session, member_id, now=now)
+    if ledger.has_entry(session, member_id, "bonus", source):
+        return None
+    return ledger.credit(session, account, kind="bonus", points=points, source=source, now=now, available_at=now,
+                         expires_at=expiry_for(session, now), note=note, actor=actor)
+
+
+def grant_signup_bonus(session: Session, member: Member) -> None:
+    grant_bonus(session, member_id=member.id, points=get_program(session).signup_bonus,
+                source=Source("signup", member.id), note="signup bonus", now=member.enrolled_at)
+
+
+def move_points(session: Session, survivor: Member, source_member: Member) -> None:
+    """On merge: every open lot and any debt moves to the survivor, as paired `merge` entries."""
+    now = utcnow()
+    first, second = sorted([survivor.id, source_member.id])
+    accounts = {first: ledger.lock_account(session, first, now=now), second: ledger.lock_account(session, second, now=now)}
+    into, out = accounts[survivor.id], accounts[source_member.id]
+    for lot in session.scalars(select(PointLot).where(PointLot.member_id == out.member_id, PointLot.remaining > 0)
+                               .order_by(PointLot.id).with_for_update()):
+        moved, lot.remaining = lot.remaining, 0
+        session.add(LedgerEntry(member_id=out.member_id, kind="merge", points=-moved, created_at=now,
+                                source_type="merge", source_id=f"{into.member_id}:{lot.id}", note="merged away"))
+        ledger.credit(session, into, kind="merge", points=moved, source=Source("merge", f"{out.member_id}:{lot.id}"),
+                      now=now, available_at=lot.available_at, expires_at=lot.expires_at, note="merged in", earned=False)
+    if out.debt:
+        session.add(LedgerEntry(member_id=out.member_id, kind="merge", points=out.debt, created_at=now,
+                                source_type="merge", source_id=f"{into.member_id}:debt", note="debt merged away"))
+        session.add(LedgerEntry(member_id=into.member_id, kind="merge", points=-out.debt, created_at=now,
+                                source_type="merge", source_id=f"{out.member_id}:debt", note="debt merged in"))
+        into.debt, out.debt = into.debt + out.debt, 0
+    into.lifetime_earned += out.lifetime_earned
+    out.lifetime_earned = 0
+    session.flush()
+
+
+def expiring_by_member(session: Session, *, now: datetime) -> dict[str, list[tuple[datetime, int]]]:
+    rows = session.execute(
+        select(PointLot.member_id, PointLot.expires_at, func.sum(PointLot.remaining))
+        .where(PointLot.remaining > 0, PointLot.expires_at > now, PointLot.expires_at <= now + EXPIRING_WINDOW)
+        .group_by(PointLot.member_id, PointLot.expires_at)
+    )
+    grouped: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
+    for member_id, at, points in rows:
+        grouped[member_id].append((at, int(points)))
+    return grouped

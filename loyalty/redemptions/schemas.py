@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import marshmallow as ma
+
+from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger
+
+
+class RedemptionCreateSchema(ma.Schema):
+    member_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    points = StrictInteger(validate=ma.validate.Range(min=1, max=1_000_000_000),
+                           metadata={"description": "Required unless reward_id is given"})
+    order_id = ma.fields.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"))
+    order_amount = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e12"),
+                                 metadata={"description": "The order's amount in program currency; "
+                                                          "enforces max_redeem_share across its redemptions"})
+    reward_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
+    capture = StrictBoolean(load_default=False, metadata={"description": "Hold and capture in one call"})
+
+
+class RedemptionSchema(ResponseSchema):
+    id = ma.fields.String()
+    member_id = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": ["held", "captured", "cancelled", "expired"]})
+    points = ma.fields.Integer()
+    value = DecimalString(metadata={"description": "Program currency"})
+    expires_at = ma.fields.AwareDateTime(metadata={"description": "When an uncaptured hold is released"})
+    order_id = ma.fields.String(allow_none=True)
+    reward_id = ma.fields.String(allow_none=True)
+    coupon_code = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()

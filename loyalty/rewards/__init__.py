@@ -1,0 +1,1 @@
+"""The rewards catalog and the single-use coupons redeeming a reward issues."""

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import marshmallow as ma
+
+from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.rewards.models import KINDS
+
+
+class _RewardFields(ma.Schema):
+    name = Text(max_length=200)
+    description = ma.fields.String(validate=ma.validate.Length(max=2000))
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    value = DecimalString(minimum=Decimal(0), maximum=Decimal("1e9"), allow_none=True,
+                          metadata={"description": "Amount off (money) or percent off (0-100)"})
+    points_cost = StrictInteger(validate=ma.validate.Range(min=1, max=1_000_000_000))
+    stock = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000),
+                          metadata={"description": "Left to redeem; null: unlimited"})
+    min_tier = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=20))
+    valid_from = ma.fields.AwareDateTime(allow_none=True)
+    valid_until = ma.fields.AwareDateTime(allow_none=True)
+    coupon_valid_days = StrictInteger(validate=ma.validate.Range(min=1, max=3650))
+    active = StrictBoolean()
+
+    @ma.validates_schema
+    def _consistent(self, data, **_kwargs):
+        if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
+            raise ma.ValidationError("Must be after valid_from.", "valid_until")
+        if data.get("kind") == "percent_off" and data.get("value") is not None and data["value"] > 100:
+            raise ma.ValidationError("A percent off is at most 100.", "value")
+        if data.get("kind") in ("amount_off", "percent_off") and "value" in data and data["value"] is None:
+            raise ma.ValidationError(f"A {data['kind']} reward needs a value.", "value")
+
+
+class RewardCreateSchema(_RewardFields):
+    name = Text(max_length=200, required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
+    points_cost = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=1_000_000_000))
+
+    @ma.validates_schema
+    def _value_for_kind(self, data, **_kwargs):
+        if data.get("kind") in ("amount_off", "percent_off") and data.get("value") is None:
+            raise ma.ValidationError(f"A {data['kind']} reward needs a value.", "value")
+
+
+class RewardUpdateSchema(_RewardFields):
+    pass
+
+
+class RewardSchema(ResponseSchema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    kind = ma.fields.String()
+    value = DecimalString(allow_none=True)
+    points_cost = ma.fields.Integer()
+    stock = ma.fields.Integer(allow_none=True)
+    min_tier = ma.fields.String(allow_none=True)
+    valid_from = ma.fields.AwareDateTime(allow_none=True)
+    valid_until = ma.fields.AwareDateTime(allow_none=True)
+    coupon_valid_days = ma.fields.Integer()
+    active = ma.fields.Boolean()
+    created_at = ma.fields.AwareDateTime()
+    updated_at = ma.fields.AwareDateTime()
+
+
+class RewardPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(RewardSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class RewardQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
+    active = ma.fields.Boolean()
