@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -12,12 +12,12 @@ from loyalty.core.db import Database
 from loyalty.core.logging import configure_logging
 from loyalty.core.openapi import LoyaltyApi, api_settings
 from loyalty.core.problems import install_error_handlers
-from loyalty.core.web import install_request_hooks
+from loyalty.core.web import identify, install_request_hooks
 from loyalty.wiring import wire
 
 
 def _rate_limit_key() -> str:
-    actor = g.get("actor")
+    actor = identify() if request.headers.get("Authorization") else None
     return f"key:{actor.prefix}" if actor else f"ip:{get_remote_address()}"
 
 

@@ -164,6 +164,11 @@ def serve(host: str, port: int) -> None:
     """Development server (production: gunicorn wsgi:app)."""
     from loyalty import create_app
 
+    import logging
+
+    # The development server's access log prints query strings, which can hold emails and
+    # phone numbers; the app's own request log (JSON, no personal data) covers each request.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     create_app().run(host=host, port=port, threaded=True)
 
 
@@ -195,6 +200,8 @@ def jobs_run(name: str, as_of) -> None:
     config = _config()
     configure_logging(config.log_level, config.log_json)
     day = as_of.date() if as_of else date.today()
+    if not date(2000, 1, 1) <= day <= date(2999, 12, 31):
+        raise click.BadParameter("must be between 2000-01-01 and 2999-12-31", param_hint="--as-of")
     with _database(config) as database:
         counts = run_job(name, db=database, config=config, as_of=day)
     click.echo(f"{name} as of {day}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))

@@ -31,6 +31,10 @@ _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 class Unauthorized(LoyaltyError):
     status, code, title = 401, "unauthorized", "Authentication required"
 
+    def __init__(self, detail: str | None = None, **extra) -> None:
+        super().__init__(detail, **extra)
+        self.headers["WWW-Authenticate"] = 'Bearer realm="loyalty"'
+
 
 class Forbidden(LoyaltyError):
     status, code, title = 403, "forbidden", "Not allowed for this API key"

@@ -51,6 +51,10 @@ class MemberBlocked(LoyaltyError):
     status, code, title = 403, "member_blocked", "The member is blocked"
 
 
+class MemberMerged(LoyaltyError):
+    status, code, title = 409, "member_merged", "The member was merged into another"
+
+
 class MemberErased(LoyaltyError):
     status, code, title = 409, "member_erased", "The member was erased"
 
@@ -121,6 +125,16 @@ CATALOG: dict[str, str] = {
     "duplicate_member": "A member with this email, phone or external id exists; `existing_member_id` names it.",
     "member_blocked": "The member is blocked and may not earn or redeem.",
     "member_erased": "The member's personal data was erased on request.",
+    "member_merged": "The id names a member merged into another (`survivor_id`); change the survivor instead.",
+    "length_required": "Send a Content-Length; chunked request bodies are not accepted.",
+    "member_suspended": "The member is suspended and may not redeem.",
+    "insufficient_points": "Not enough available points; `available` says how many there are.",
+    "order_conflict": "The order id was already posted with other contents; an order awards once.",
+    "refund_conflict": "The refund id was already used with other contents.",
+    "duplicate_source": "This source already produced an entry of this kind for the member.",
+    "out_of_stock": "The reward has no stock left.",
+    "reward_unavailable": "The reward is inactive, outside its validity, or above the member's tier.",
+    "redemption_not_held": "The redemption is no longer held (captured, cancelled or expired).",
     "invalid_cursor": "The pagination cursor is not one this service issued.",
     "idempotency_key_reused": "The Idempotency-Key was first used with a different request body.",
     "idempotency_in_flight": "The first request with this Idempotency-Key has not finished; retry later.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
@@ -12,6 +13,7 @@ from loyalty.core.money import CURRENCIES
 
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
+_DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
 class DecimalString(ma.fields.Decimal):
@@ -38,11 +40,14 @@ class DecimalString(ma.fields.Decimal):
         super().__init__(as_string=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
+        # JSON numbers are read by their shortest text (0.1 stays 0.1); then one syntax for all.
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.make_error("invalid")
-        if isinstance(value, str) and len(value) > 40:
-            raise self.make_error("invalid")
-        result = super()._deserialize(value, attr, data, **kwargs)
+        text = repr(value) if isinstance(value, float) else str(value)
+        if not _DECIMAL.match(text):
+            raise ma.ValidationError("Not a decimal: digits with an optional point and at most 12 decimals, "
+                                     "as a string (\"128.50\").")
+        result = super()._deserialize(text, attr, data, **kwargs)
         if result is not None and not result.is_finite():
             raise self.make_error("special")
         if self.minimum is not None and (result < self.minimum or (result == self.minimum and not self.min_inclusive)):
@@ -87,13 +92,18 @@ def _holiday_countries() -> frozenset[str]:
 
 
 def validate_holiday_country(value: str) -> None:
-    if value not in _holiday_countries():
+    import phonenumbers
+
+    # Alpha-2 only: it is also the region national phone numbers are read in.
+    if len(value) != 2 or value not in _holiday_countries() or not phonenumbers.country_code_for_region(value):
         raise ma.ValidationError("Not a country the `holidays` package knows (ISO 3166-1 alpha-2, e.g. `CN`).")
 
 
 # No control characters (PostgreSQL refuses NUL; logs and CSV exports choke on the rest),
+# no bidi overrides or zero-width marks (names that display as something else),
 # and something other than spaces.
-TEXT_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+_INVISIBLE = r"\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+TEXT_PATTERN = rf"^[^{_INVISIBLE}]*[^\s{_INVISIBLE}][^{_INVISIBLE}]*$"
 
 
 class Text(ma.fields.String):

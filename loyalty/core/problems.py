@@ -23,7 +23,9 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # marshmallow files object-level errors under "_schema": they belong to the object itself.
+            name = prefix if key == "_schema" and prefix else ("_body" if key == "_schema" else
+                                                              (f"{prefix}.{key}" if prefix else str(key)))
             flat.update(_flatten(value, name))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         flat[prefix or "_body"] = list(messages)

@@ -27,10 +27,15 @@ from loyalty.core.metrics import observe
 log = get_logger("loyalty.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 class UnsupportedMediaType(LoyaltyError):
     status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
+class LengthRequired(LoyaltyError):
+    status, code, title = 411, "length_required", "Content-Length required"
 
 
 def database() -> Database:
@@ -59,6 +64,9 @@ def _start() -> None:
 
 
 def _check_media_type() -> None:
+    # A chunked body has no length to check against the size limit before reading it.
+    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        raise LengthRequired("Send the body with a Content-Length; chunked request bodies are not accepted.")
     if request.method in _BODY_METHODS and request.content_length and not request.is_json:
         raise UnsupportedMediaType(f"Send the body as JSON with `Content-Type: application/json`, not `{request.mimetype or 'none'}`.")
 
@@ -68,11 +76,24 @@ def _view_roles() -> frozenset[str] | None:
     return getattr(view, ROLES_ATTR, None) if view else None
 
 
+def identify() -> Actor | None:
+    """The verified caller, once per request (the rate limiter keys on it before auth runs)."""
+    if "_identity" not in g:
+        try:
+            g._identity = current_app.extensions["loyalty.keys"].verify(request.headers.get("Authorization"))
+        except LoyaltyError as error:
+            g._identity = error
+    return g._identity if isinstance(g._identity, Actor) else None
+
+
 def _authenticate() -> None:
     roles = _view_roles()
     if roles is None:
         return
-    actor = current_app.extensions["loyalty.keys"].verify(request.headers.get("Authorization"))
+    identify()
+    if not isinstance(g._identity, Actor):
+        raise g._identity
+    actor = g._identity
     g.actor = actor
     structlog.contextvars.bind_contextvars(api_key=actor.prefix)
     check_role(actor, roles)
@@ -154,10 +175,13 @@ def _finish(response: Response) -> Response:
     if request.endpoint != "static":
         response = _finish_transaction(response)
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    if response.status_code == 204:
+        response.headers.pop("Content-Type", None)
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
+    method = request.method if request.method in _KNOWN_METHODS else "other"  # labels must not be caller-made
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
-    observe(request.method, endpoint, response.status_code, elapsed)
-    log.info("request", method=request.method, endpoint=endpoint, status=response.status_code,
+    observe(method, endpoint, response.status_code, elapsed)
+    log.info("request", method=method, endpoint=endpoint, status=response.status_code,
              ms=round(elapsed * 1000, 2))
     return response
 
@@ -184,8 +208,10 @@ def install_request_hooks(app: Flask, verifier: KeyVerifier, init_limiter: Calla
     app.extensions["loyalty.keys"] = verifier
     app.before_request(_start)
     app.before_request(_check_media_type)
+    # The limiter comes before authentication so that key guessing is limited too
+    # (per address); a caller with a valid key is counted per key.
+    init_limiter(app)
     app.before_request(_authenticate)
-    init_limiter(app)  # Flask-Limiter's hook must run after the actor is known
     app.before_request(_claim_idempotency)
     app.after_request(_finish)
     app.teardown_request(_teardown)

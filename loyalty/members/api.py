@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from loyalty.core.api import Blueprint
 
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
@@ -48,7 +48,9 @@ def get_member(member_id):
 @requires("storefront", "staff")
 def update_member(changes, member_id):
     """Change a member's fields, tags, consent or status; only the fields sent change"""
-    return service.update_member(request_session(), member_id=member_id, changes=changes, actor=current_actor().label)
+    actor = current_actor()
+    return service.update_member(request_session(), member_id=member_id, changes=changes, actor=actor.label,
+                                 may_change_status=actor.role in ("staff", "admin"))
 
 
 @blp.route("/<member_id>", methods=["DELETE"])

@@ -23,7 +23,9 @@ class Member(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     member_number: Mapped[str] = mapped_column(String(12), unique=True)
     external_id: Mapped[str | None] = mapped_column(String(100), unique=True)
-    name: Mapped[str | None] = mapped_column(String(200), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # casefold()ed name for `?q=`: SQLite's lower() only folds ASCII.
+    search_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)
     birthday: Mapped[date | None] = mapped_column(Date)

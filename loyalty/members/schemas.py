@@ -54,7 +54,7 @@ class _MemberFields(ma.Schema):
                                    metadata={"description": "The storefront's customer id (unique)"})
     name = Text(max_length=200, allow_none=True)
     email = Email(allow_none=True, metadata={"description": "Unique; stored lower-cased", "format": "email"})
-    phone = ma.fields.String(validate=ma.validate.Length(max=40), allow_none=True,
+    phone = ma.fields.String(validate=ma.validate.Length(min=1, max=40), allow_none=True,
                              metadata={"description": "Unique; any common format, stored as E.164 "
                                                       "(national numbers use the program's country)"})
     birthday = ma.fields.Date(validate=_birthday, allow_none=True)
@@ -109,13 +109,15 @@ class ListArgsSchema(ma.Schema):
 
 
 class MemberQueryArgsSchema(ListArgsSchema):
-    q = Text(max_length=100, metadata={"description": "Fragment of the name"})
-    external_id = ma.fields.String(validate=ma.validate.Length(max=100))
-    email = ma.fields.String(validate=ma.validate.Length(max=320))
-    phone = ma.fields.String(validate=ma.validate.Length(max=40))
-    member_number = ma.fields.String(validate=ma.validate.Length(max=20))
+    """An empty filter is refused, not ignored: `?email=` must not list everyone."""
+
+    q = Text(max_length=100, metadata={"description": "Fragment of the name, case-insensitive"})
+    external_id = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    email = ma.fields.String(validate=ma.validate.Length(min=1, max=320))
+    phone = ma.fields.String(validate=ma.validate.Length(min=1, max=40))
+    member_number = ma.fields.String(validate=ma.validate.Length(min=1, max=20))
     tag = Text(max_length=50)
-    tier = ma.fields.String(validate=ma.validate.Length(max=20))
+    tier = ma.fields.String(validate=ma.validate.Length(min=1, max=20))
     status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
 
 

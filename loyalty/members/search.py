@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.core.errors import ValidationFailed
@@ -19,14 +19,16 @@ def _escape_like(text: str) -> str:
 
 def search_members(session: Session, *, limit: int, cursor: str | None = None, **filters) -> dict:
     query = select(Member).where(Member.merged_into.is_(None))
-    try:
-        if filters.get("email"):
+    if filters.get("email"):
+        try:
             query = query.where(Member.email == normalise_email(filters["email"]))
-        if filters.get("phone"):
+        except InvalidIdentifier as error:
+            raise ValidationFailed({"email": [str(error)]}) from None
+    if filters.get("phone"):
+        try:
             query = query.where(Member.phone == normalise_phone(filters["phone"], get_program(session).holiday_country))
-    except InvalidIdentifier as error:
-        field = "email" if "@" in str(filters.get("email", "")) and "email" in filters else "phone"
-        raise ValidationFailed({field: [str(error)]}) from None
+        except InvalidIdentifier as error:
+            raise ValidationFailed({"phone": [str(error)]}) from None
     if filters.get("member_number") is not None:
         number = filters["member_number"].replace(" ", "").replace("-", "")
         # A wrong check digit can match nobody; answer without asking the database to agree.
@@ -34,7 +36,7 @@ def search_members(session: Session, *, limit: int, cursor: str | None = None, *
     if filters.get("external_id"):
         query = query.where(Member.external_id == filters["external_id"])
     if filters.get("q"):
-        query = query.where(func.lower(Member.name).like(f"%{_escape_like(filters['q'].lower())}%", escape="\\"))
+        query = query.where(Member.search_name.like(f"%{_escape_like(filters['q'].casefold())}%", escape="\\"))
     if filters.get("tag"):
         query = query.where(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag == filters["tag"])))
     if filters.get("tier"):

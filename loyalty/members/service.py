@@ -9,7 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, DuplicateMember, MemberErased, NotFound, ValidationFailed
+from loyalty.core.auth import Forbidden
+from loyalty.core.errors import Conflict, DuplicateMember, MemberErased, MemberMerged, NotFound, ValidationFailed
 from loyalty.core.ids import new_id, new_member_number
 from loyalty.members import hooks
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
@@ -82,9 +83,22 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
     with _unique_guard(session, data):
         session.add(member)
         _record(session, member.id, "member.enrolled", actor)
+    member.search_name = member.name.casefold() if member.name else None
     for hook in hooks.on_enrolled:
         hook(session, member)
     session.flush()
+    return member
+
+
+def _direct(session: Session, member_id: str) -> Member:
+    """The member with exactly this id for a change: a tombstone's id is refused, not followed,
+    so that a stale id can't erase or edit the survivor by surprise."""
+    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()).first()
+    if member is None:
+        raise NotFound(f"No member `{member_id}`.")
+    if member.merged_into:
+        raise MemberMerged(f"Member `{member_id}` was merged into `{member.merged_into}`.",
+                           survivor_id=member.merged_into)
     return member
 
 
@@ -101,12 +115,18 @@ def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Me
     return member
 
 
-def update_member(session: Session, *, member_id: str, changes: dict, actor: str | None) -> Member:
-    member = resolve(session, member_id, for_update=True)
+def update_member(session: Session, *, member_id: str, changes: dict, actor: str | None,
+                  may_change_status: bool = True) -> Member:
+    member = _direct(session, member_id)
+    if "status" in changes and changes["status"] != member.status and not may_change_status:
+        raise Forbidden("Only staff may change a member's status.")
     if member.erased_at is not None:
         raise MemberErased(f"Member `{member.id}` was erased; it can't be changed.")
     changes = _normalise(session, dict(changes))
     _check_duplicates(session, changes, exclude=member.id)
+    changes = {k: v for k, v in changes.items() if _differs(member, k, v)}
+    if not changes:
+        return member  # nothing to change: no history, no new updated_at
     fields = sorted(changes)
     old_status = member.status
     with _unique_guard(session, changes, exclude=member.id):
@@ -116,6 +136,7 @@ def update_member(session: Session, *, member_id: str, changes: dict, actor: str
             member.tag_rows = [MemberTag(tag=tag) for tag in sorted(set(changes.pop("tags") or []))]
         for name, value in changes.items():
             setattr(member, name, value)
+        member.search_name = member.name.casefold() if member.name else None
         member.updated_at = utcnow()
         _record(session, member.id, "member.updated", actor, fields=fields)
         if member.status != old_status:
@@ -123,12 +144,20 @@ def update_member(session: Session, *, member_id: str, changes: dict, actor: str
     return member
 
 
+def _differs(member: Member, name: str, value) -> bool:
+    if name == "tags":
+        return sorted(set(value or [])) != member.tags
+    if name == "consent":
+        return any(member.consent.get(k) != v for k, v in value.items())
+    return getattr(member, name) != value
+
+
 def erase_member(session: Session, *, member_id: str, actor: str | None) -> None:
     """Wipe personal data on request; the ledger and history stay, pointing to an anonymous id."""
-    member = resolve(session, member_id, for_update=True)
+    member = _direct(session, member_id)
     if member.erased_at is not None:
         return
-    for name in _PERSONAL:
+    for name in _PERSONAL + ("search_name",):
         setattr(member, name, None)
     member.consent = {key: False for key in CONSENT_KEYS}
     member.tag_rows = []
@@ -138,7 +167,7 @@ def erase_member(session: Session, *, member_id: str, actor: str | None) -> None
 
 
 def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: str | None) -> Member:
-    survivor = resolve(session, survivor_id, for_update=True)
+    survivor = _direct(session, survivor_id)
     source = session.scalars(select(Member).where(Member.id == source_id).with_for_update()).first()
     if source is None:
         raise ValidationFailed({"member_id": [f"No member `{source_id}`."]})
@@ -149,7 +178,7 @@ def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: 
     moved = {name: getattr(source, name) for name in _PERSONAL if getattr(survivor, name) is None
              and getattr(source, name) is not None}
     tags = set(survivor.tags) | set(source.tags)
-    for name in _PERSONAL:  # free the unique identifiers before the survivor takes them
+    for name in _PERSONAL + ("search_name",):  # free the unique identifiers before the survivor takes them
         setattr(source, name, None)
     source.tag_rows = []
     # Merging must not launder a block: the stricter status wins.
@@ -160,6 +189,7 @@ def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: 
     session.flush()
     for name, value in moved.items():
         setattr(survivor, name, value)
+    survivor.search_name = survivor.name.casefold() if survivor.name else None
     survivor.tag_rows = [MemberTag(tag=tag) for tag in sorted(tags)]
     session.execute(update(Member).where(Member.merged_into == source.id).values(merged_into=survivor.id))
     _record(session, survivor.id, "member.merged", actor, merged_member_id=source.id, fields=sorted(moved))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask_smorest import Blueprint
+from loyalty.core.api import Blueprint
 
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session

@@ -61,7 +61,7 @@ class ProgramSchema(ResponseSchema):
 class ProgramUpdateSchema(ma.Schema):
     """Every field optional; `referral` may name only the settings it changes."""
 
-    name = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    name = Text(max_length=100)
     currency = ma.fields.String(validate=validate_currency)
     exchange_rates = ExchangeRates()
     timezone = ma.fields.String(validate=validate_timezone)

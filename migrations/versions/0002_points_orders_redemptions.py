@@ -1,8 +1,8 @@
-"""points ledger, lots, orders, refunds, redemptions, rewards, promotions
+"""points ledger, lots, orders, refunds, redemptions, rewards, promotions; member search name
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 19:31:01.203577
+Create Date: 2026-11-23 19:34:13.757651
 """
 from alembic import op
 import sqlalchemy as sa
@@ -201,6 +201,18 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['redemption_id'], ['redemptions.id'], name=op.f('fk_redemption_allocations_redemption_id_redemptions')),
     sa.PrimaryKeyConstraint('redemption_id', 'lot_id', name=op.f('pk_redemption_allocations'))
     )
+    with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('search_name', sa.String(length=200), nullable=True))
+        batch_op.drop_index(batch_op.f('ix_members_name'))
+
+    # Names are searched case-insensitively through their casefold(), which SQL can't compute.
+    members = sa.table('members', sa.column('id', sa.String), sa.column('name', sa.String),
+                       sa.column('search_name', sa.String))
+    connection = op.get_bind()
+    rows = connection.execute(sa.select(members.c.id, members.c.name).where(members.c.name.is_not(None))).all()
+    for member_id, name in rows:
+        connection.execute(members.update().where(members.c.id == member_id).values(search_name=name.casefold()))
+
     with op.batch_alter_table('program', schema=None) as batch_op:
         batch_op.add_column(sa.Column('excluded_categories', sa.JSON(), nullable=False,
                                       server_default=sa.text("'[\"gift_card\"]'")))
@@ -214,6 +226,10 @@ def downgrade() -> None:
         batch_op.drop_column('pos_pending_days')
         batch_op.drop_column('hold_minutes')
         batch_op.drop_column('excluded_categories')
+
+    with op.batch_alter_table('members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_members_name'), ['name'], unique=False)
+        batch_op.drop_column('search_name')
 
     op.drop_table('redemption_allocations')
     with op.batch_alter_table('refunds', schema=None) as batch_op:

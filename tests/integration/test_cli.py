@@ -90,3 +90,8 @@ def test_db_upgrade_on_a_fresh_database(tmp_path):
     assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0
     assert runner.invoke(main, ["db", "upgrade"], env=env).exit_code == 0  # idempotent
     assert runner.invoke(main, ["keys", "list"], env=env).exit_code == 0
+
+
+def test_jobs_run_refuses_absurd_dates(run):
+    result = run("jobs", "run", "idempotency.purge", "--as-of", "0001-01-01")
+    assert result.exit_code == 2 and "between" in result.output

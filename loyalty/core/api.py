@@ -1,0 +1,44 @@
+"""The Blueprint every feature uses: flask-smorest's, with a stricter JSON reader."""
+
+from __future__ import annotations
+
+import json
+
+import flask_smorest
+from webargs import core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+
+MAX_DEPTH = 32
+
+
+def _depth_ok(value, depth: int = 0) -> bool:
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(_depth_ok(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_depth_ok(v, depth + 1) for v in value)
+    return True
+
+
+class JsonParser(FlaskParser):
+    """Bodies that json.loads accepts but nothing downstream can store are malformed too:
+    lone surrogates (no UTF-8 form), numbers of thousands of digits, absurd nesting."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        raw = req.get_data(cache=True)
+        try:
+            value = json.loads(raw) if raw else core.missing
+            if value is not core.missing:
+                json.dumps(value, ensure_ascii=False).encode("utf-8")  # raises on a lone surrogate
+        except (ValueError, RecursionError, UnicodeError) as error:
+            abort(400, exc=error, messages={"json": ["Invalid JSON body."]})
+        if value is not core.missing and not _depth_ok(value):
+            abort(400, messages={"json": ["Invalid JSON body."]})
+        return value
+
+
+class Blueprint(flask_smorest.Blueprint):
+    ARGUMENTS_PARSER = JsonParser()
