@@ -16,6 +16,9 @@ class LoyaltyError(Exception):
     status: int = 400
     code: str = "bad_request"
     title: str = "Bad request"
+    # Most errors undo the request's work. Some are found by doing work that must stand
+    # (a hold discovered to be past its time is released, then capture is refused).
+    keep_changes: bool = False
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -87,7 +90,8 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> di
         "detail": detail,
         "code": code,
     }
-    body.update(extra)
+    # Extras add members; they never overwrite the standard ones.
+    body.update({key: value for key, value in extra.items() if key not in body})
     return body
 
 

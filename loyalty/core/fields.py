@@ -139,3 +139,12 @@ class ResponseSchema(ma.Schema):
 
     class Meta:
         unknown = ma.INCLUDE
+
+
+class MoneyString(DecimalString):
+    """Money out as a decimal string with cents ("128.50")."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return str(Decimal(value).quantize(Decimal("0.01")))

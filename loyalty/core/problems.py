@@ -51,6 +51,8 @@ def _validation_errors(data) -> dict[str, list[str]]:
 
 
 def handle_loyalty_error(error: LoyaltyError):
+    if error.keep_changes:
+        g.keep_changes = True
     body = error.to_problem()
     return problem_response(error.status, body.pop("code"), body.pop("title"), body.pop("detail"),
                             headers=error.headers, **{k: v for k, v in body.items() if k not in ("type", "status")})

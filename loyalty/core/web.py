@@ -125,7 +125,7 @@ def _finish_transaction(response: Response) -> Response:
     """Commit the work with its idempotency record, or roll it back."""
     session: Session | None = g.pop("_loyalty_session", None)
     record = g.pop("idempotency_record", None)
-    ok = response.status_code < 400
+    ok = response.status_code < 400 or (response.status_code < 500 and g.pop("keep_changes", False))
     try:
         if ok and (session is not None or record is not None):
             session = session or database().sessions()

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, ResponseSchema, StrictInteger, Text, validate_currency
+from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictInteger, Text, validate_currency
 
 _ID = ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$", error="1-100 printable ASCII characters without spaces.")
 _MONEY = {"minimum": Decimal(0), "maximum": Decimal("1e12")}
@@ -56,9 +56,9 @@ class OrderSchema(ResponseSchema):
     currency = ma.fields.String()
     channel = ma.fields.String()
     store_id = ma.fields.String(allow_none=True)
-    net_amount = DecimalString()
-    eligible_amount = DecimalString()
-    refunded_amount = DecimalString()
+    net_amount = MoneyString()
+    eligible_amount = MoneyString()
+    refunded_amount = MoneyString()
     points_reversed = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
 
@@ -83,7 +83,7 @@ class RefundCreateSchema(ma.Schema):
 class RefundSchema(ResponseSchema):
     refund_id = ma.fields.String()
     order_id = ma.fields.String()
-    amount = DecimalString()
+    amount = MoneyString()
     points_reversed = ma.fields.Integer()
     created_at = ma.fields.AwareDateTime()
 
@@ -92,9 +92,9 @@ class QuoteOutSchema(ResponseSchema):
     member_id = ma.fields.String()
     tier = ma.fields.String(allow_none=True)
     currency = ma.fields.String()
-    net_amount = DecimalString()
+    net_amount = MoneyString()
     discount_percent = DecimalString()
-    discount_amount = DecimalString()
+    discount_amount = MoneyString()
     points_to_earn = ma.fields.Integer()
     max_redeemable_points = ma.fields.Integer()
-    max_redeemable_value = DecimalString(metadata={"description": "In the program currency"})
+    max_redeemable_value = MoneyString(metadata={"description": "In the program currency"})

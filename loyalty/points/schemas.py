@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger, Text
 
 
 class SourceSchema(ResponseSchema):
@@ -43,7 +43,7 @@ class BalanceSchema(ResponseSchema):
     lifetime_earned = ma.fields.Integer()
     expiring_soon = ma.fields.List(ma.fields.Nested(ExpiringSchema), metadata={"description": "Next 30 days"})
     debt = ma.fields.Integer(metadata={"description": "Points a refund reversed beyond the balance; repaid from new earnings"})
-    available_value = DecimalString(metadata={"description": "What the available points are worth, program currency"})
+    available_value = MoneyString(metadata={"description": "What the available points are worth, program currency"})
     currency = ma.fields.String()
 
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger
+from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger
 
 
 class RedemptionCreateSchema(ma.Schema):
@@ -24,7 +24,7 @@ class RedemptionSchema(ResponseSchema):
     member_id = ma.fields.String()
     status = ma.fields.String(metadata={"enum": ["held", "captured", "cancelled", "expired"]})
     points = ma.fields.Integer()
-    value = DecimalString(metadata={"description": "Program currency"})
+    value = MoneyString(metadata={"description": "Program currency"})
     expires_at = ma.fields.AwareDateTime(metadata={"description": "When an uncaptured hold is released"})
     order_id = ma.fields.String(allow_none=True)
     reward_id = ma.fields.String(allow_none=True)

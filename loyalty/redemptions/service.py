@@ -50,6 +50,8 @@ def _check_share(session: Session, *, order_id: str | None, order_amount: Decima
 
 def hold(session: Session, *, data: dict, actor: str | None, now: datetime | None = None) -> Redemption:
     now = now or utcnow()
+    if not data.get("points") and not data.get("reward_id"):
+        raise ValidationFailed({"points": ["Give points or a reward_id."]})
     program = get_program(session)
     member = member_for_points(session, data["member_id"], redeeming=True)
     reward = rewards.get_reward(session, data["reward_id"]) if data.get("reward_id") else None
@@ -76,6 +78,7 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
         created_at=now, actor=actor,
     )
     session.add(redemption)
+    session.flush()  # the allocations' foreign key needs the row first
     session.add_all(Allocation(redemption_id=redemption.id, lot_id=lot_id, points=taken) for lot_id, taken in takes)
     session.flush()
     if data.get("capture"):
@@ -97,8 +100,13 @@ def capture(session: Session, *, redemption_id: str, actor: str | None, now: dat
     if redemption.status == OPEN and redemption.expires_at <= now:
         _give_back(session, redemption, account, status="expired", now=now)
         session.flush()
+        error = RedemptionClosed(f"Redemption `{redemption.id}` expired at {redemption.expires_at.isoformat()}; "
+                                 "its points were given back.", redemption_status="expired")
+        error.keep_changes = True
+        raise error
     if redemption.status != OPEN:
-        raise RedemptionClosed(f"Redemption `{redemption.id}` is {redemption.status}.", status=redemption.status)
+        raise RedemptionClosed(f"Redemption `{redemption.id}` is {redemption.status}.",
+                               redemption_status=redemption.status)
     ledger.debit(session, account, kind="redeem", points=redemption.points, source=Source("redemption", redemption.id),
                  now=now, actor=actor, takes=[], note=f"reward {redemption.reward_id}" if redemption.reward_id else None)
     if redemption.reward_id:
@@ -116,7 +124,8 @@ def cancel(session: Session, *, redemption_id: str, now: datetime | None = None)
     if redemption.status in ("cancelled", "expired"):
         return redemption
     if redemption.status == "captured":
-        raise RedemptionClosed(f"Redemption `{redemption.id}` was captured; it can't be cancelled.", status="captured")
+        raise RedemptionClosed(f"Redemption `{redemption.id}` was captured; it can't be cancelled.",
+                               redemption_status="captured")
     _give_back(session, redemption, account, status="cancelled", now=now)
     session.flush()
     return redemption

@@ -204,3 +204,24 @@ def test_new_members_start_on_the_lowest_tier_once_a_ladder_exists(client, auth,
                          Tier(code="regular", name="Regular", rank=0, threshold=Decimal(0), discount_percent=Decimal(0),
                               earn_multiplier=Decimal(1), benefits="")])
     assert create_member(client, auth)["tier"] == "regular"
+
+
+def test_merge_moves_points_holds_and_orders_to_the_survivor(client, auth):
+    from tests.factories import balance, ledger, post_order
+
+    survivor = create_member(client, auth)
+    source = create_member(client, auth)
+    post_order(client, auth, survivor["id"], "mg-1", "100")
+    post_order(client, auth, source["id"], "mg-2", "300")
+    held = client.post("/v1/redemptions", json={"member_id": source["id"], "points": 50}, headers=auth("pos")).get_json()
+    client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": source["id"]}, headers=auth("staff"))
+    assert balance(client, auth, survivor["id"])["available"] == 400
+    assert balance(client, auth, survivor["id"])["lifetime_earned"] == 400
+    assert client.get(f"/v1/redemptions/{held['id']}", headers=auth("pos")).get_json()["status"] == "cancelled"
+    assert client.get("/v1/orders/mg-2", headers=auth()).get_json()["member_id"] == survivor["id"]
+    entries = ledger(client, auth, survivor["id"])  # includes the tombstone's entries
+    assert sum(e["points"] for e in entries) == 400
+    assert sorted(e["points"] for e in entries if e["kind"] == "merge") == [-300, 300]
+    refund = client.post("/v1/orders/mg-2/refunds", json={"refund_id": "mg-r", "amount": "300"}, headers=auth("storefront"))
+    assert refund.get_json()["points_reversed"] == 300
+    assert balance(client, auth, survivor["id"])["available"] == 100
