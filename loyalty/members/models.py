@@ -45,7 +45,7 @@ class Member(Base):
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     tag_rows: Mapped[list["MemberTag"]] = relationship(
-        cascade="all, delete-orphan", order_by="MemberTag.tag", lazy="selectin"
+        cascade="all, delete-orphan", order_by="MemberTag.tag", lazy="select"
     )
 
     @property

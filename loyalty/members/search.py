@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from loyalty.core.errors import ValidationFailed
 from loyalty.core.ids import luhn_valid
 from loyalty.core.pagination import decode_cursor, page
 from loyalty.members.identity import InvalidIdentifier, normalise_email, normalise_phone
 from loyalty.members.models import Member, MemberTag
-from loyalty.program.service import get_program
+from loyalty.program.service import settings
 
 
 def _escape_like(text: str) -> str:
@@ -26,7 +26,7 @@ def search_members(session: Session, *, limit: int, cursor: str | None = None, *
             raise ValidationFailed({"email": [str(error)]}) from None
     if filters.get("phone"):
         try:
-            query = query.where(Member.phone == normalise_phone(filters["phone"], get_program(session).holiday_country))
+            query = query.where(Member.phone == normalise_phone(filters["phone"], settings(session).holiday_country))
         except InvalidIdentifier as error:
             raise ValidationFailed({"phone": [str(error)]}) from None
     if filters.get("member_number") is not None:
@@ -46,5 +46,5 @@ def search_members(session: Session, *, limit: int, cursor: str | None = None, *
     after = decode_cursor(cursor, 1)
     if after:
         query = query.where(Member.id > after[0])
-    rows = list(session.scalars(query.order_by(Member.id).limit(limit + 1)))
+    rows = list(session.scalars(query.options(selectinload(Member.tag_rows)).order_by(Member.id).limit(limit + 1)))
     return page(rows, limit, lambda m: [m.id])

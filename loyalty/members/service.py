@@ -15,7 +15,7 @@ from loyalty.core.ids import new_id, new_member_number
 from loyalty.members import hooks
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
 from loyalty.members.models import CONSENT_KEYS, Member, MemberEvent, MemberTag
-from loyalty.program.service import get_program
+from loyalty.program.service import settings
 
 _UNIQUE = ("external_id", "email", "phone")
 _PERSONAL = ("external_id", "name", "email", "phone", "birthday", "gender", "city", "occupation",
@@ -27,7 +27,7 @@ def _normalise(session: Session, data: dict) -> dict:
     errors: dict[str, list[str]] = {}
     if data.get("phone"):
         try:
-            data["phone"] = normalise_phone(data["phone"], get_program(session).holiday_country)
+            data["phone"] = normalise_phone(data["phone"], settings(session).holiday_country)
         except InvalidIdentifier as error:
             errors["phone"] = [str(error)]
     if errors:

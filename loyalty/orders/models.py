@@ -32,7 +32,6 @@ class Order(Base):
     program_amount: Mapped[Decimal] = mapped_column(Money)  # net_amount in program currency
     points_earned: Mapped[int] = mapped_column(BigInteger)
     bonus_points: Mapped[int] = mapped_column(BigInteger)
-    earn_entry_id: Mapped[int | None] = mapped_column(BigInteger)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime())
     tier_after: Mapped[str | None] = mapped_column(String(20))
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))

@@ -82,7 +82,7 @@ def refund(session: Session, *, order_id: str, data: dict, actor: str | None,
                              reversed_before=order.points_reversed)
     if points > 0:
         ledger.reverse(session, account, points=points, source=Source("refund", data["refund_id"]), now=now,
-                       first_lot_entry_id=order.earn_entry_id, note=f"refund of order {order_id}", actor=actor)
+                       own_source=Source("order", order_id), note=f"refund of order {order_id}", actor=actor)
     order.refunded_amount += amount
     order.refunded_eligible += eligible
     order.points_reversed += points

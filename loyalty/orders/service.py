@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import exists, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
@@ -18,7 +19,7 @@ from loyalty.points import ledger
 from loyalty.points.ledger import Source
 from loyalty.points.rules import available_from, eligible_amount, max_redeemable, net_amount, points_for
 from loyalty.points.service import balance, expiry_for, member_for_points
-from loyalty.program.service import get_program
+from loyalty.program.service import settings
 from loyalty.tiers.service import tier_terms
 
 
@@ -45,11 +46,9 @@ def _seen(session: Session, order_id: str, print_: str) -> Order | None:
 def post_order(session: Session, *, data: dict, actor: str | None, now: datetime | None = None) -> tuple[Order, bool]:
     """The order and whether this call created it (False: seen before, nothing awarded again)."""
     now = now or utcnow()
-    program = get_program(session)
+    program = settings(session)
     data = {**data, "currency": data.get("currency") or program.currency}
     print_ = basket.fingerprint({k: v for k, v in data.items() if k != "member_number"})
-    if (order := _seen(session, data["order_id"], print_)) is not None:
-        return order, False
     member = member_for_points(session, basket.find_member_id(session, data))
     lines = basket.lines_of(data)
     basket.check_total(data, lines)
@@ -67,32 +66,35 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     pending = program.pos_pending_days if data["channel"] == "pos" and program.pos_pending_days is not None \
         else program.pending_days
     matures = available_from(data["placed_at"], pending)
-    order = Order(
+    bonus = program.first_order_bonus if first_order else 0
+    values = dict(
         order_id=data["order_id"], member_id=member.id, placed_at=data["placed_at"], currency=data["currency"],
         exchange_rate=rate, channel=data["channel"], store_id=data.get("store_id"),
         items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"])} for i in data["items"]],
         shipping=data["shipping"], tax=data["tax"], net_amount=net_amount(lines),
         eligible_amount=eligible_amount(lines, terms.excluded_categories),
-        program_amount=net_amount(lines) * rate, points_earned=points, bonus_points=0, available_at=matures,
+        program_amount=net_amount(lines) * rate, points_earned=points, bonus_points=bonus, available_at=matures,
         tier_after=member.tier_code, fingerprint=print_, created_at=now, actor=actor,
+        refunded_amount=Decimal(0), refunded_eligible=Decimal(0), points_reversed=0,
     )
-    try:
-        with session.begin_nested():
-            session.add(order)
-    except IntegrityError:  # the same order id for another member, committed meanwhile
+    # The order id is the gate: whoever inserts it awards; anyone else finds it.
+    inserted = session.execute(_upsert(session)(Order).values(**values).on_conflict_do_nothing()
+                               .returning(Order.order_id)).scalar()
+    if inserted is None:  # the same order id for another member, committed meanwhile
         return _seen(session, data["order_id"], print_) or _raise_conflict(data["order_id"]), False
     expires = expiry_for(session, data["placed_at"])
     if points > 0:
-        entry = ledger.credit(session, account, kind="earn", points=points, source=Source("order", order.order_id),
-                              now=now, available_at=matures, expires_at=expires, actor=actor)
-        order.earn_entry_id = entry.id
-    if first_order and program.first_order_bonus > 0:
-        ledger.credit(session, account, kind="bonus", points=program.first_order_bonus,
-                      source=Source("first_order", order.order_id), now=now, available_at=matures,
-                      expires_at=expires, note="first order bonus", actor=actor)
-        order.bonus_points = program.first_order_bonus
-    session.flush()
-    return order, True
+        ledger.credit(session, account, kind="earn", points=points, source=Source("order", data["order_id"]),
+                      now=now, available_at=matures, expires_at=expires, actor=actor, fresh_source=True)
+    if bonus > 0:
+        ledger.credit(session, account, kind="bonus", points=bonus, source=Source("first_order", data["order_id"]),
+                      now=now, available_at=matures, expires_at=expires, note="first order bonus", actor=actor,
+                      fresh_source=True)
+    return Order(**values), True
+
+
+def _upsert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _raise_conflict(order_id: str):
@@ -102,7 +104,7 @@ def _raise_conflict(order_id: str):
 def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
     """What checkout would give: tier discount, points to earn, most points payable. Writes nothing."""
     now = now or utcnow()
-    program = get_program(session)
+    program = settings(session)
     currency = data.get("currency") or program.currency
     member = member_for_points(session, basket.find_member_id(session, data))
     lines = basket.lines_of(data)

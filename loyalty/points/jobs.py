@@ -14,7 +14,7 @@ from loyalty.core.jobs import JobContext
 from loyalty.core.logging import get_logger
 from loyalty.points.models import ExpiryNotice, LedgerEntry, PointAccount, PointLot
 from loyalty.points.service import EXPIRING_WINDOW
-from loyalty.program.service import get_program
+from loyalty.program.service import settings
 
 BATCH = 5000
 log = get_logger("loyalty.jobs.points")
@@ -54,13 +54,14 @@ def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
             .where(PointLot.remaining > 0, PointLot.expires_at > cutoff, PointLot.expires_at <= cutoff + EXPIRING_WINDOW)
             .group_by(PointLot.member_id, PointLot.expires_at))
     statement = upsert(ExpiryNotice).from_select(["member_id", "expires_at", "points", "noticed_at"], soon)
-    return max(session.execute(statement.on_conflict_do_nothing()).rowcount, 0)
+    # Counted from RETURNING: INSERT ... SELECT reports no reliable rowcount through every driver.
+    return len(session.execute(statement.on_conflict_do_nothing().returning(ExpiryNotice.id)).all())
 
 
 def expire_points(context: JobContext) -> dict[str, int]:
     now = utcnow()
     with context.db.unit_of_work() as session:
-        cutoff = cutoff_for(context.as_of, get_program(session).timezone, now)
+        cutoff = cutoff_for(context.as_of, settings(session).timezone, now)
     lots = points = 0
     while True:
         with context.db.unit_of_work() as session:

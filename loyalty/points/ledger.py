@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -31,17 +31,19 @@ class Source:
     id: str
 
 
+def _upsert(session: Session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def lock_account(session: Session, member_id: str, *, now: datetime) -> PointAccount:
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(PointAccount).values(member_id=member_id, debt=0, lifetime_earned=0, updated_at=now)
-        .on_conflict_do_nothing()
-    )
-    account = session.scalars(
-        select(PointAccount).where(PointAccount.member_id == member_id).with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return account
+    """The member's account row, created if missing and locked, in one statement
+    (an upsert that updates takes the row lock, as SELECT ... FOR UPDATE would)."""
+    insert = _upsert(session)
+    statement = insert(PointAccount).values(member_id=member_id, debt=0, lifetime_earned=0, updated_at=now)
+    statement = statement.on_conflict_do_update(index_elements=[PointAccount.member_id],
+                                                set_={"updated_at": statement.excluded.updated_at})
+    return session.scalars(statement.returning(PointAccount),
+                           execution_options={"populate_existing": True}).one()
 
 
 def has_entry(session: Session, member_id: str, kind: str, source: Source) -> bool:
@@ -52,32 +54,34 @@ def has_entry(session: Session, member_id: str, kind: str, source: Source) -> bo
 
 
 def _entry(session: Session, *, member_id: str, kind: str, points: int, source: Source, now: datetime,
-           note: str | None, actor: str | None, available_at=None, expires_at=None) -> LedgerEntry:
-    if has_entry(session, member_id, kind, source):
+           note: str | None, actor: str | None, available_at=None, expires_at=None,
+           fresh_source: bool = False) -> LedgerEntry:
+    """Append an entry. `fresh_source`: the caller just created the source (a new order id),
+    so it can't have entries yet; the unique constraint still guards it."""
+    if not fresh_source and has_entry(session, member_id, kind, source):
         raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
-    entry = LedgerEntry(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
-                        source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
-    session.add(entry)
-    session.flush()
-    return entry
+    values = dict(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
+                  source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
+    entry_id = session.execute(insert(LedgerEntry).values(**values).returning(LedgerEntry.id)).scalar_one()
+    return LedgerEntry(id=entry_id, **values)  # a copy for the answer; the row is written
 
 
 def credit(session: Session, account: PointAccount, *, kind: str, points: int, source: Source, now: datetime,
            available_at: datetime, expires_at: datetime | None, note: str | None = None,
-           actor: str | None = None, earned: bool = True) -> LedgerEntry:
+           actor: str | None = None, earned: bool = True, fresh_source: bool = False) -> LedgerEntry:
     """Add points as a new lot; a debt left by a refund is paid from them first."""
     if points <= 0:
         raise ValueError("a credit needs positive points")
     entry = _entry(session, member_id=account.member_id, kind=kind, points=points, source=source, now=now,
-                   note=note, actor=actor, available_at=available_at, expires_at=expires_at)
+                   note=note, actor=actor, available_at=available_at, expires_at=expires_at, fresh_source=fresh_source)
     paid = min(account.debt, points)
     account.debt -= paid
     if earned:
         account.lifetime_earned += points
     account.updated_at = now
-    session.add(PointLot(member_id=account.member_id, entry_id=entry.id, points=points, remaining=points - paid,
-                         available_at=available_at, expires_at=expires_at, created_at=now))
-    session.flush()
+    session.execute(insert(PointLot).values(member_id=account.member_id, entry_id=entry.id, points=points,
+                                            remaining=points - paid, available_at=available_at,
+                                            expires_at=expires_at, created_at=now))
     return entry
 
 
@@ -152,11 +156,13 @@ def debit(session: Session, account: PointAccount, *, kind: str, points: int, so
 
 
 def reverse(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime,
-            first_lot_entry_id: int | None, note: str | None = None, actor: str | None = None) -> LedgerEntry:
-    """Take back earned points: from the order's own lot first, then any lot (pending too),
+            own_source: Source | None, note: str | None = None, actor: str | None = None) -> LedgerEntry:
+    """Take back earned points: from the lot `own_source` earned first, then any lot (pending too),
     first to expire first; what isn't there becomes debt (the only way a balance goes negative)."""
     lots = open_lots(session, account.member_id)
-    own = session.scalar(select(PointLot.id).where(PointLot.entry_id == first_lot_entry_id)) if first_lot_entry_id else None
+    own = session.scalar(select(PointLot.id).join(LedgerEntry, LedgerEntry.id == PointLot.entry_id).where(
+        LedgerEntry.member_id == account.member_id, LedgerEntry.kind == "earn",
+        LedgerEntry.source_type == own_source.type, LedgerEntry.source_id == own_source.id)) if own_source else None
     takes: list[tuple[int, int]] = []
     left = points
     for lot in [lot for lot in lots if lot.id == own] + [lot for lot in spend_order(lots) if lot.id != own]:

@@ -18,7 +18,7 @@ from loyalty.points import ledger
 from loyalty.points.ledger import Source
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.points.rules import NotEnoughPoints, lot_expiry
-from loyalty.program.service import get_program
+from loyalty.program.service import settings
 
 EXPIRING_WINDOW = timedelta(days=30)
 
@@ -46,7 +46,7 @@ def member_for_points(session: Session, member_id: str, *, redeeming: bool = Fal
 
 
 def expiry_for(session: Session, earned_at: datetime) -> datetime | None:
-    program = get_program(session)
+    program = settings(session)
     return lot_expiry(earned_at, program.expiry_months, program.timezone)
 
 
@@ -65,7 +65,7 @@ def balance(session: Session, *, member_id: str, now: datetime | None = None) ->
         select(PointLot.expires_at, func.sum(PointLot.remaining)).where(unexpired, PointLot.expires_at <= now + EXPIRING_WINDOW)
         .group_by(PointLot.expires_at).order_by(PointLot.expires_at)
     ).all()
-    program = get_program(session)
+    program = settings(session)
     available = int(matured) - debt
     return {
         "member_id": member.id,
@@ -126,7 +126,7 @@ def grant_bonus(session: Session, *, member_id: str, points: int, source: Source
 
 
 def grant_signup_bonus(session: Session, member: Member) -> None:
-    grant_bonus(session, member_id=member.id, points=get_program(session).signup_bonus,
+    grant_bonus(session, member_id=member.id, points=settings(session).signup_bonus,
                 source=Source("signup", member.id), note="signup bonus", now=member.enrolled_at)
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -14,6 +17,53 @@ from loyalty.core.errors import ValidationFailed
 from loyalty.program.models import Program
 
 PROGRAM_ID = 1
+# Settings are read on every checkout; each worker keeps them this long. A change made
+# through this process is seen at once; other workers see it within this time.
+SETTINGS_TTL_SECONDS = 5.0
+_cache: dict[str, tuple[float, "ProgramSettings"]] = {}
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ProgramSettings:
+    """A read-only snapshot of the program for hot paths."""
+
+    currency: str
+    exchange_rates: dict
+    timezone: str
+    holiday_country: str
+    points_per_unit: Decimal
+    point_value: Decimal
+    pending_days: int
+    pos_pending_days: int | None
+    expiry_months: int
+    max_redeem_share: Decimal
+    tier_metric: str
+    referral: dict
+    signup_bonus: int
+    first_order_bonus: int
+    birthday_bonus: int
+    excluded_categories: tuple
+    hold_minutes: int
+
+
+def settings(session: Session) -> ProgramSettings:
+    key = str(session.get_bind().url)
+    cached = _cache.get(key)
+    if cached and time.monotonic() - cached[0] < SETTINGS_TTL_SECONDS:
+        return cached[1]
+    program = get_program(session)
+    snapshot = ProgramSettings(**{f.name: getattr(program, f.name) for f in fields(ProgramSettings)
+                                  if f.name != "excluded_categories"},
+                               excluded_categories=tuple(program.excluded_categories or ()))
+    with _cache_lock:
+        _cache[key] = (time.monotonic(), snapshot)
+    return snapshot
+
+
+def forget_settings() -> None:
+    with _cache_lock:
+        _cache.clear()
 
 
 def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", country: str = "CN") -> dict:
@@ -50,6 +100,7 @@ def ensure_program(session: Session, **defaults) -> Program:
     session.execute(
         insert(Program).values(id=PROGRAM_ID, updated_at=utcnow(), **values).on_conflict_do_nothing()
     )
+    forget_settings()
     return session.get(Program, PROGRAM_ID)
 
 
@@ -75,4 +126,5 @@ def update_program(session: Session, *, changes: dict) -> Program:
         raise ValidationFailed({"exchange_rates": [f"Holds a rate for {program.currency}, the program currency itself."]})
     program.updated_at = utcnow()
     session.flush()
+    forget_settings()
     return program

@@ -17,7 +17,7 @@ from loyalty.points.ledger import Source
 from loyalty.points.models import PointLot
 from loyalty.points.rules import NotEnoughPoints, max_redeemable
 from loyalty.points.service import InsufficientPoints, member_for_points
-from loyalty.program.service import get_program
+from loyalty.program.service import settings
 from loyalty.redemptions.models import Allocation, Redemption
 from loyalty.rewards import service as rewards
 
@@ -52,7 +52,7 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
     now = now or utcnow()
     if not data.get("points") and not data.get("reward_id"):
         raise ValidationFailed({"points": ["Give points or a reward_id."]})
-    program = get_program(session)
+    program = settings(session)
     member = member_for_points(session, data["member_id"], redeeming=True)
     reward = rewards.get_reward(session, data["reward_id"]) if data.get("reward_id") else None
     points = reward.points_cost if reward else data.get("points")

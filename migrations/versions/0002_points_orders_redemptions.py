@@ -106,7 +106,6 @@ def upgrade() -> None:
     sa.Column('program_amount', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('points_earned', sa.BigInteger(), nullable=False),
     sa.Column('bonus_points', sa.BigInteger(), nullable=False),
-    sa.Column('earn_entry_id', sa.BigInteger(), nullable=True),
     sa.Column('available_at', loyalty.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('tier_after', sa.String(length=20), nullable=True),
     sa.Column('refunded_amount', sa.Numeric(precision=18, scale=4), nullable=False),

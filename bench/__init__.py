@@ -1,0 +1,1 @@
+"""Benchmarks behind `make bench`: real gunicorn workers, real PostgreSQL, load from wrk."""

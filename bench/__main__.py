@@ -1,0 +1,22 @@
+"""`make bench` / `python -m bench [name ...]`: run benchmarks and print their figures."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bench import orders
+
+BENCHMARKS = {"orders": orders.run}
+
+
+def main(names: list[str]) -> None:
+    for name in names or list(BENCHMARKS):
+        if name not in BENCHMARKS:
+            raise SystemExit(f"unknown benchmark {name!r}; one of {', '.join(BENCHMARKS)}")
+        print(f"== {name}", flush=True)
+        print(json.dumps(BENCHMARKS[name](), indent=2, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,125 @@
+"""What every benchmark needs: a fresh PostgreSQL database, bulk-seeded members, gunicorn, wrk."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+BASE_URL = os.environ.get("LOYALTY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PORT = int(os.environ.get("LOYALTY_BENCH_PORT", "8100"))
+BIN = Path(sys.executable).parent
+
+
+def machine() -> str:
+    cpu = "unknown cpu"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def _admin():
+    url = make_url(BASE_URL)
+    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, autocommit=True)
+
+
+@contextlib.contextmanager
+def fresh_database(name_hint: str):
+    name = f"loyalty_bench_{name_hint}_{uuid.uuid4().hex[:6]}"
+    with _admin() as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        subprocess.run([str(BIN / "loyalty"), "db", "upgrade"], env={**os.environ, "LOYALTY_DATABASE_URL": url},
+                       check=True, capture_output=True)
+        yield url
+    finally:
+        with _admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def psql(url: str):
+    parsed = make_url(url)
+    return psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username, dbname=parsed.database)
+
+
+def create_key(url: str, role: str) -> str:
+    out = subprocess.run([str(BIN / "loyalty"), "keys", "create", "--role", role, "--name", f"bench {role}"],
+                         env={**os.environ, "LOYALTY_DATABASE_URL": url}, check=True, capture_output=True, text=True)
+    return out.stdout.strip().splitlines()[-1]
+
+
+@contextlib.contextmanager
+def gunicorn(url: str, *, workers: int, app: str = "wsgi:app", extra_env: dict | None = None):
+    env = {**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_RATE_LIMIT": "100000000 per minute",
+           "LOYALTY_LOG_LEVEL": "WARNING", "LOYALTY_API_KEY_CACHE_SECONDS": "300", **(extra_env or {})}
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--worker-class", "sync",
+         "--keep-alive", "5", "--log-level", "warning", app],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=1)
+                break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("gunicorn did not start")
+        yield f"http://127.0.0.1:{PORT}"
+    finally:
+        process.terminate()
+        process.wait(20)
+
+
+def wrk(url: str, *, script: Path, duration: int = 15, connections: int = 16, threads: int = 2,
+        env: dict | None = None) -> dict:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
+                          "-s", str(script), url], capture_output=True, text=True, check=True,
+                         env={**os.environ, **(env or {})}).stdout
+    return parse_wrk(out)
+
+
+def _ms(value: str) -> float:
+    number, unit = re.match(r"([\d.]+)(us|ms|s)", value).groups()
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def parse_wrk(out: str) -> dict:
+    result = {"raw": out}
+    result["requests_per_second"] = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    result["requests"] = int(re.search(r"(\d+) requests in", out).group(1))
+    for pct in ("50", "75", "90", "99"):
+        match = re.search(rf"\s{pct}(?:\.000)?%\s+([\d.]+\w+)", out)
+        if match:
+            result[f"p{pct}_ms"] = round(_ms(match.group(1)), 3)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    result["non_2xx"] = int(errors.group(1)) if errors else 0
+    return result
+
+
+def save(name: str, result: dict) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    result = {"benchmark": name, "machine": machine(), "at": datetime.now(timezone.utc).isoformat(), **result}
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({k: v for k, v in result.items() if k != "raw"}, indent=2, default=str))
+    return path

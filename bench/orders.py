@@ -1,0 +1,49 @@
+"""Awarded orders per second and redemption latency on PostgreSQL under gunicorn (PRODUCT.md section 4)."""
+
+from __future__ import annotations
+
+import os
+
+from bench.harness import RESULTS, create_key, fresh_database, gunicorn, psql, save, wrk
+from bench.seed import member_id, seed_members
+
+MEMBERS = int(os.environ.get("BENCH_ORDER_MEMBERS", "10000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+DURATION = int(os.environ.get("BENCH_DURATION", "15"))
+
+
+def run() -> dict:
+    with fresh_database("orders") as url:
+        with psql(url) as connection:
+            seed_members(connection, MEMBERS)
+            connection.execute("UPDATE program SET pending_days = 0")
+            connection.commit()
+        key = create_key(url, "storefront")
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        members_file = RESULTS / "members.txt"
+        members_file.write_text("\n".join(member_id(n) for n in range(MEMBERS)) + "\n")
+        env = {"BENCH_KEY": key, "BENCH_MEMBERS": str(members_file)}
+        here = os.path.dirname(__file__)
+        with gunicorn(url, workers=WORKERS) as base:
+            orders = wrk(base, script=os.path.join(here, "orders.lua"), duration=DURATION, env=env)
+            redeem = wrk(base, script=os.path.join(here, "redeem.lua"), duration=DURATION, connections=8, env=env)
+        with psql(url) as connection:
+            awarded, entries, distinct = connection.execute(
+                "SELECT (SELECT count(*) FROM orders), count(*), count(DISTINCT source_id) "
+                "FROM ledger_entries WHERE kind = 'earn'").fetchone()
+            redeemed = connection.execute("SELECT count(*) FROM ledger_entries WHERE kind = 'redeem'").fetchone()[0]
+            negative = connection.execute("SELECT count(*) FROM point_lots WHERE remaining < 0").fetchone()[0]
+    result = {
+        "members": MEMBERS, "gunicorn_workers": WORKERS, "duration_s": DURATION,
+        "order_posts_per_second": orders["requests_per_second"],
+        "awarded_orders": awarded, "awarded_orders_per_second": round(awarded / DURATION, 1),
+        "earn_entries": entries, "distinct_order_sources": distinct,
+        "order_latency_ms": {k: orders.get(k) for k in ("p50_ms", "p90_ms", "p99_ms")},
+        "order_non_2xx": orders["non_2xx"],
+        "redemptions_per_second": redeem["requests_per_second"], "redemptions_captured": redeemed,
+        "redemption_latency_ms": {k: redeem.get(k) for k in ("p50_ms", "p90_ms", "p99_ms")},
+        "redemption_non_2xx": redeem["non_2xx"], "lots_below_zero": negative,
+    }
+    assert entries == distinct == awarded, "an order was awarded twice or lost"
+    save("orders", result)
+    return result
