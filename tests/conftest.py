@@ -17,6 +17,7 @@ import loyalty.models  # noqa: F401
 from loyalty import create_app
 from loyalty.config import Config
 from loyalty.core.auth import create_key
+from loyalty.core.cache import clear_all
 from loyalty.core.db import Base, Database
 from loyalty.core.migrate import upgrade
 from loyalty.program.service import ensure_program
@@ -86,6 +87,7 @@ def _empty(database: Database) -> None:
 @pytest.fixture
 def db(shared_db):
     _empty(shared_db)
+    clear_all()
     with shared_db.unit_of_work() as session:
         ensure_program(session)
     yield shared_db

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from typing import NamedTuple
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -100,6 +101,25 @@ def _direct(session: Session, member_id: str) -> Member:
         raise MemberMerged(f"Member `{member_id}` was merged into `{member.merged_into}`.",
                            survivor_id=member.merged_into)
     return member
+
+
+class Brief(NamedTuple):
+    id: str
+    status: str
+    tier_code: str | None
+
+
+def brief(session: Session, member_id: str) -> Brief:
+    """Id, status and tier of a member (or its survivor), in one indexed read: for checkout."""
+    for _ in range(5):  # merges are flattened, so one hop is all there ever is
+        row = session.connection().execute(select(Member.id, Member.status, Member.tier_code, Member.merged_into)
+                                           .where(Member.id == member_id)).first()
+        if row is None:
+            break
+        if not row.merged_into:
+            return Brief(row.id, row.status, row.tier_code)
+        member_id = row.merged_into
+    raise NotFound(f"No member `{member_id}`.")
 
 
 def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Member:

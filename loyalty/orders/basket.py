@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.errors import NotFound, ValidationFailed
 from loyalty.core.ids import luhn_valid
 from loyalty.members.models import Member
-from loyalty.points.models import Promotion
+from loyalty.points.promotions import active_promotions
 from loyalty.points.rules import BasketError, EarnTerms, Line, PromotionRule, check_lines, net_amount
 from loyalty.program.models import Program
 
@@ -62,11 +62,7 @@ def exchange_rate(program: Program, currency: str) -> Decimal:
 
 
 def promotions_at(session: Session, at: datetime) -> list[PromotionRule]:
-    rows = session.scalars(select(Promotion).where(Promotion.active.is_(True), Promotion.starts_at <= at,
-                                                   Promotion.ends_at > at))
-    return [PromotionRule(multiplier=Decimal(p.multiplier), starts_at=p.starts_at, ends_at=p.ends_at,
-                          categories=frozenset(p.categories or ()), channels=frozenset(p.channels or ()))
-            for p in rows]
+    return [rule for rule in active_promotions(session) if rule.starts_at <= at < rule.ends_at]
 
 
 def earn_terms(session: Session, program: Program, *, rate: Decimal, multiplier: Decimal, channel: str,

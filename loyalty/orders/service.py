@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -54,11 +54,6 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     basket.check_total(data, lines)
     basket.check_placed_at(data["placed_at"], now)
     rate = basket.exchange_rate(program, data["currency"])
-    account = ledger.lock_account(session, member.id, now=now)
-    # Under the member's lock a concurrent post of the same order has either committed or not begun.
-    if (order := _seen(session, data["order_id"], print_)) is not None:
-        return order, False
-    first_order = not session.scalar(select(exists().where(Order.member_id == member.id)))
     _discount, multiplier = tier_terms(session, member.tier_code)
     terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
                               placed_at=data["placed_at"])
@@ -66,30 +61,39 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     pending = program.pos_pending_days if data["channel"] == "pos" and program.pos_pending_days is not None \
         else program.pending_days
     matures = available_from(data["placed_at"], pending)
-    bonus = program.first_order_bonus if first_order else 0
     values = dict(
         order_id=data["order_id"], member_id=member.id, placed_at=data["placed_at"], currency=data["currency"],
         exchange_rate=rate, channel=data["channel"], store_id=data.get("store_id"),
         items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"])} for i in data["items"]],
         shipping=data["shipping"], tax=data["tax"], net_amount=net_amount(lines),
         eligible_amount=eligible_amount(lines, terms.excluded_categories),
-        program_amount=net_amount(lines) * rate, points_earned=points, bonus_points=bonus, available_at=matures,
+        program_amount=net_amount(lines) * rate, points_earned=points, bonus_points=0, available_at=matures,
         tier_after=member.tier_code, fingerprint=print_, created_at=now, actor=actor,
         refunded_amount=Decimal(0), refunded_eligible=Decimal(0), points_reversed=0,
     )
-    # The order id is the gate: whoever inserts it awards; anyone else finds it.
-    inserted = session.execute(_upsert(session)(Order).values(**values).on_conflict_do_nothing()
-                               .returning(Order.order_id)).scalar()
-    if inserted is None:  # the same order id for another member, committed meanwhile
+    # The order id is the gate: whoever inserts it awards; a concurrent post of the same id
+    # waits on the unique index until the first commits, then finds it here.
+    connection = session.connection()  # Core on the hot path: the ORM's per-statement cost is the bottleneck
+    inserted = connection.execute(_upsert(session)(Order).values(**values).on_conflict_do_nothing()
+                                  .returning(Order.order_id)).scalar()
+    if inserted is None:
         return _seen(session, data["order_id"], print_) or _raise_conflict(data["order_id"]), False
+    debt, orders = ledger.lock_for_award(connection, member.id, now=now, earned=points)
+    bonus = program.first_order_bonus if orders == 1 else 0
     expires = expiry_for(session, data["placed_at"])
-    if points > 0:
-        ledger.credit(session, account, kind="earn", points=points, source=Source("order", data["order_id"]),
-                      now=now, available_at=matures, expires_at=expires, actor=actor, fresh_source=True)
-    if bonus > 0:
-        ledger.credit(session, account, kind="bonus", points=bonus, source=Source("first_order", data["order_id"]),
-                      now=now, available_at=matures, expires_at=expires, note="first order bonus", actor=actor,
-                      fresh_source=True)
+    for kind, amount, source, note in (("earn", points, Source("order", data["order_id"]), None),
+                                       ("bonus", bonus, Source("first_order", data["order_id"]), "first order bonus")):
+        if amount <= 0:
+            continue
+        paid = min(debt, amount)  # a debt left by a refund is repaid first
+        debt -= paid
+        ledger.write_credit(connection, member_id=member.id, kind=kind, points=amount, paid=paid, source=source,
+                            now=now, available_at=matures, expires_at=expires, note=note, actor=actor)
+        if paid or kind == "bonus":
+            ledger.change_account(connection, member.id, debt=-paid, earned=amount if kind == "bonus" else 0)
+    if bonus:
+        connection.execute(update(Order).where(Order.order_id == data["order_id"]).values(bonus_points=bonus))
+        values["bonus_points"] = bonus
     return Order(**values), True
 
 

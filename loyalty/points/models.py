@@ -23,6 +23,8 @@ class PointAccount(Base):
     member_id: Mapped[str] = mapped_column(ForeignKey("members.id"), primary_key=True)
     debt: Mapped[int] = mapped_column(BigInteger, default=0)
     lifetime_earned: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Orders awarded so far: tells the first order without counting the orders table.
+    orders_count: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -9,13 +11,29 @@ from loyalty.core.db import utcnow
 from loyalty.core.errors import NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.cache import TTLCache
 from loyalty.points.models import Promotion
+from loyalty.points.rules import PromotionRule
+
+
+_active: TTLCache[list[PromotionRule]] = TTLCache(ttl=5.0)
+
+
+def active_promotions(session: Session) -> list[PromotionRule]:
+    """Every active promotion as a pure rule, cached per worker for a few seconds."""
+    def load() -> list[PromotionRule]:
+        rows = session.scalars(select(Promotion).where(Promotion.active.is_(True)))
+        return [PromotionRule(multiplier=Decimal(p.multiplier), starts_at=p.starts_at, ends_at=p.ends_at,
+                              categories=frozenset(p.categories or ()), channels=frozenset(p.channels or ()))
+                for p in rows]
+    return _active.get(str(session.get_bind().url), load)
 
 
 def create(session: Session, *, data: dict) -> Promotion:
     promotion = Promotion(id=new_id("prm"), created_at=utcnow(), **data)
     session.add(promotion)
     session.flush()
+    _active.clear()
     return promotion
 
 
@@ -33,6 +51,7 @@ def update(session: Session, *, promotion_id: str, changes: dict) -> Promotion:
     if promotion.ends_at <= promotion.starts_at:
         raise ValidationFailed({"ends_at": ["Must be after starts_at."]})
     session.flush()
+    _active.clear()
     return promotion
 
 

@@ -13,7 +13,7 @@ from loyalty.core.errors import LoyaltyError, MemberBlocked, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import decode_cursor, page
 from loyalty.members.models import Member
-from loyalty.members.service import resolve
+from loyalty.members.service import Brief, brief, resolve
 from loyalty.points import ledger
 from loyalty.points.ledger import Source
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
@@ -36,8 +36,8 @@ class MemberSuspended(LoyaltyError):
     status, code, title = 403, "member_suspended", "The member is suspended"
 
 
-def member_for_points(session: Session, member_id: str, *, redeeming: bool = False) -> Member:
-    member = resolve(session, member_id)
+def member_for_points(session: Session, member_id: str, *, redeeming: bool = False) -> Brief:
+    member = brief(session, member_id)
     if member.status == "blocked":
         raise MemberBlocked(f"Member `{member.id}` is blocked: it earns and redeems nothing.")
     if redeeming and member.status == "suspended":
@@ -150,7 +150,8 @@ def move_points(session: Session, survivor: Member, source_member: Member) -> No
                                 source_type="merge", source_id=f"{out.member_id}:debt", note="debt merged in"))
         into.debt, out.debt = into.debt + out.debt, 0
     into.lifetime_earned += out.lifetime_earned
-    out.lifetime_earned = 0
+    into.orders_count += out.orders_count
+    out.lifetime_earned = out.orders_count = 0
     session.flush()
 
 

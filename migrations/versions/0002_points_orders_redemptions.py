@@ -124,6 +124,7 @@ def upgrade() -> None:
     sa.Column('member_id', sa.String(length=32), nullable=False),
     sa.Column('debt', sa.BigInteger(), nullable=False),
     sa.Column('lifetime_earned', sa.BigInteger(), nullable=False),
+    sa.Column('orders_count', sa.BigInteger(), nullable=False),
     sa.Column('updated_at', loyalty.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_point_accounts_member_id_members')),
     sa.PrimaryKeyConstraint('member_id', name=op.f('pk_point_accounts'))

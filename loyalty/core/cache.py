@@ -1,0 +1,40 @@
+"""Small per-process caches for rarely changed settings read on hot paths (promotions, tiers).
+
+A change made through this process clears the cache at once; other workers see it
+within `ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+_all: list["TTLCache"] = []
+
+
+class TTLCache(Generic[T]):
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._values: dict[str, tuple[float, T]] = {}
+        self._lock = threading.Lock()
+        _all.append(self)
+
+    def get(self, key: str, load: Callable[[], T]) -> T:
+        hit = self._values.get(key)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        value = load()
+        with self._lock:
+            self._values[key] = (time.monotonic(), value)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+def clear_all() -> None:
+    for cache in _all:
+        cache.clear()
