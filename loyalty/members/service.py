@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import NamedTuple
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -103,6 +103,10 @@ def _direct(session: Session, member_id: str) -> Member:
     return member
 
 
+_BRIEF = select(Member.id, Member.status, Member.tier_code, Member.merged_into).where(
+    Member.id == bindparam("member_id"))
+
+
 class Brief(NamedTuple):
     id: str
     status: str
@@ -112,8 +116,7 @@ class Brief(NamedTuple):
 def brief(session: Session, member_id: str) -> Brief:
     """Id, status and tier of a member (or its survivor), in one indexed read: for checkout."""
     for _ in range(5):  # merges are flattened, so one hop is all there ever is
-        row = session.connection().execute(select(Member.id, Member.status, Member.tier_code, Member.merged_into)
-                                           .where(Member.id == member_id)).first()
+        row = session.connection().execute(_BRIEF, {"member_id": member_id}).first()
         if row is None:
             break
         if not row.merged_into:

@@ -74,8 +74,7 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     # The order id is the gate: whoever inserts it awards; a concurrent post of the same id
     # waits on the unique index until the first commits, then finds it here.
     connection = session.connection()  # Core on the hot path: the ORM's per-statement cost is the bottleneck
-    inserted = connection.execute(_upsert(session)(Order).values(**values).on_conflict_do_nothing()
-                                  .returning(Order.order_id)).scalar()
+    inserted = connection.execute(_ORDER_GATE[connection.dialect.name], values).scalar()
     if inserted is None:
         return _seen(session, data["order_id"], print_) or _raise_conflict(data["order_id"]), False
     debt, orders = ledger.lock_for_award(connection, member.id, now=now, earned=points)
@@ -97,8 +96,8 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     return Order(**values), True
 
 
-def _upsert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+_ORDER_GATE = {name: insert_(Order).on_conflict_do_nothing().returning(Order.order_id)
+               for name, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))}
 
 
 def _raise_conflict(order_id: str):

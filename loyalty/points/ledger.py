@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, insert, literal, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -97,30 +97,56 @@ def write_credit(connection: Connection, *, member_id: str, kind: str, points: i
     checkout path, statements, not rows, are what cost."""
     values = dict(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
                   source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
-    lot = dict(member_id=member_id, points=points, remaining=points - paid, available_at=available_at,
-               expires_at=expires_at, created_at=now)
     if connection.dialect.name == "postgresql":
-        written = insert(LedgerEntry).values(**values).returning(LedgerEntry.id).cte("written")
-        statement = insert(PointLot).from_select(
-            ["entry_id", *lot], select(written.c.id, *[literal(v, PointLot.__table__.c[k].type) for k, v in lot.items()]))
-        entry_id = connection.execute(statement.returning(PointLot.entry_id)).scalar_one()
+        entry_id = connection.execute(_CREDIT_PG, {**values, "remaining": points - paid}).scalar_one()
     else:
-        entry_id = connection.execute(insert(LedgerEntry).values(**values).returning(LedgerEntry.id)).scalar_one()
-        connection.execute(insert(PointLot).values(entry_id=entry_id, **lot))
+        entry_id = connection.execute(_ENTRY_INSERT, values).scalar_one()
+        connection.execute(insert(PointLot), {"entry_id": entry_id, "member_id": member_id, "points": points,
+                                              "remaining": points - paid, "available_at": available_at,
+                                              "expires_at": expires_at, "created_at": now})
     return LedgerEntry(id=entry_id, **values)
+
+
+def _credit_statement():
+    """Built once: building statements per call costs more than running them."""
+    columns = ("member_id", "kind", "points", "created_at", "source_type", "source_id", "note", "actor",
+               "available_at", "expires_at")
+    table = LedgerEntry.__table__
+    written = insert(LedgerEntry).values({c: bindparam(c, type_=table.c[c].type) for c in columns}) \
+        .returning(LedgerEntry.id).cte("written")
+    lots = PointLot.__table__
+    lot_columns = ("member_id", "points", "remaining", "available_at", "expires_at", "created_at")
+    source = {"member_id": "member_id", "points": "points", "remaining": "remaining", "available_at": "available_at",
+              "expires_at": "expires_at", "created_at": "created_at"}
+    return insert(PointLot).from_select(
+        ["entry_id", *lot_columns],
+        select(written.c.id, *[bindparam(source[c], type_=lots.c[c].type) for c in lot_columns]),
+    ).returning(PointLot.entry_id)
+
+
+_CREDIT_PG = _credit_statement()
+_ENTRY_INSERT = insert(LedgerEntry).returning(LedgerEntry.id)
 
 
 def lock_for_award(connection: Connection, member_id: str, *, now: datetime, earned: int) -> tuple[int, int]:
     """Lock (creating) the member's account for a new order, counting the order and its points
     in the same statement: (debt, orders so far including this one)."""
-    insert_ = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
-    statement = insert_(PointAccount).values(member_id=member_id, debt=0, lifetime_earned=earned, orders_count=1,
-                                             updated_at=now)
-    statement = statement.on_conflict_do_update(index_elements=[PointAccount.member_id], set_={
-        "orders_count": PointAccount.orders_count + 1, "lifetime_earned": PointAccount.lifetime_earned + earned,
-        "updated_at": statement.excluded.updated_at})
-    debt, orders = connection.execute(statement.returning(PointAccount.debt, PointAccount.orders_count)).one()
+    statement = _AWARD_LOCK[connection.dialect.name]
+    debt, orders = connection.execute(statement, {"member_id": member_id, "debt": 0, "lifetime_earned": earned,
+                                                  "orders_count": 1, "updated_at": now}).one()
     return debt, orders
+
+
+def _award_lock(insert_):
+    statement = insert_(PointAccount)
+    return statement.on_conflict_do_update(index_elements=[PointAccount.member_id], set_={
+        "orders_count": PointAccount.orders_count + 1,
+        "lifetime_earned": PointAccount.lifetime_earned + statement.excluded.lifetime_earned,
+        "updated_at": statement.excluded.updated_at,
+    }).returning(PointAccount.debt, PointAccount.orders_count)
+
+
+_AWARD_LOCK = {"postgresql": _award_lock(pg_insert), "sqlite": _award_lock(sqlite_insert)}
 
 
 def change_account(connection: Connection, member_id: str, *, debt: int = 0, earned: int = 0) -> None:
