@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install openapi clean
+.PHONY: run test install openapi bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/loyalty openapi write
+
+# Needs PostgreSQL (LOYALTY_BENCH_POSTGRES_URL, default the local test database) and wrk.
+bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .hypothesis

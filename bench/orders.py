@@ -8,7 +8,7 @@ from bench.harness import RESULTS, create_key, fresh_database, gunicorn, psql, s
 from bench.seed import member_id, seed_members
 
 MEMBERS = int(os.environ.get("BENCH_ORDER_MEMBERS", "10000"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "4"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 
 
