@@ -67,7 +67,7 @@ def _entry(session: Session, *, member_id: str, kind: str, points: int, source: 
         raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
     values = dict(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
                   source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
-    entry_id = session.execute(insert(LedgerEntry).values(**values).returning(LedgerEntry.id)).scalar_one()
+    entry_id = session.connection().execute(_ENTRY_INSERT, values).scalar_one()
     return LedgerEntry(id=entry_id, **values)  # a copy for the answer; the row is written
 
 
@@ -211,17 +211,18 @@ def reserve(session: Session, account: PointAccount, points: int, *, now: dateti
 
 
 def debit(session: Session, account: PointAccount, *, kind: str, points: int, source: Source, now: datetime,
-          note: str | None = None, actor: str | None = None, takes: list[tuple[int, int]] | None = None) -> LedgerEntry:
+          note: str | None = None, actor: str | None = None, takes: list[tuple[int, int]] | None = None,
+          fresh_source: bool = False) -> LedgerEntry:
     """Write a debit entry; without `takes`, the points are taken from matured lots now."""
     if points <= 0:
         raise ValueError("a debit needs positive points")
-    if has_entry(session, account.member_id, kind, source):
+    if not fresh_source and has_entry(session, account.member_id, kind, source):
         raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
     if takes is None:
         reserve(session, account, points, now=now)
     account.updated_at = now
     return _entry(session, member_id=account.member_id, kind=kind, points=-points, source=source, now=now,
-                  note=note, actor=actor)
+                  note=note, actor=actor, fresh_source=True)
 
 
 def reverse(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime,

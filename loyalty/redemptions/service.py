@@ -82,7 +82,7 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
     session.add_all(Allocation(redemption_id=redemption.id, lot_id=lot_id, points=taken) for lot_id, taken in takes)
     session.flush()
     if data.get("capture"):
-        return capture(session, redemption_id=redemption.id, actor=actor, now=now)
+        return _capture(session, redemption, account, actor=actor, now=now, fresh=True)
     return redemption
 
 
@@ -107,8 +107,15 @@ def capture(session: Session, *, redemption_id: str, actor: str | None, now: dat
     if redemption.status != OPEN:
         raise RedemptionClosed(f"Redemption `{redemption.id}` is {redemption.status}.",
                                redemption_status=redemption.status)
+    return _capture(session, redemption, account, actor=actor, now=now)
+
+
+def _capture(session: Session, redemption: Redemption, account, *, actor: str | None, now: datetime,
+             fresh: bool = False) -> Redemption:
+    """Spend a held redemption (under the member's lock); `fresh`: made in this transaction."""
     ledger.debit(session, account, kind="redeem", points=redemption.points, source=Source("redemption", redemption.id),
-                 now=now, actor=actor, takes=[], note=f"reward {redemption.reward_id}" if redemption.reward_id else None)
+                 now=now, actor=actor, takes=[], fresh_source=fresh,
+                 note=f"reward {redemption.reward_id}" if redemption.reward_id else None)
     if redemption.reward_id:
         coupon = rewards.issue_coupon(session, reward=rewards.get_reward(session, redemption.reward_id),
                                       redemption_id=redemption.id, member_id=redemption.member_id, now=now)
