@@ -6,7 +6,7 @@ import contextlib
 import functools
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -199,7 +199,15 @@ def jobs_run(name: str, as_of) -> None:
         raise click.BadParameter(f"unknown job {name!r}; one of: {', '.join(JOBS)}", param_hint="NAME")
     config = _config()
     configure_logging(config.log_level, config.log_json)
-    day = as_of.date() if as_of else date.today()
+    if as_of:
+        day = as_of.date()
+    else:  # today where the program is, not where the host is
+        from zoneinfo import ZoneInfo
+
+        from loyalty.program.service import settings
+
+        with _database(config) as database, database.unit_of_work() as session:
+            day = datetime.now(ZoneInfo(settings(session).timezone)).date()
     if not date(2000, 1, 1) <= day <= date(2999, 12, 31):
         raise click.BadParameter("must be between 2000-01-01 and 2999-12-31", param_hint="--as-of")
     with _database(config) as database:

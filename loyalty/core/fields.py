@@ -148,3 +148,19 @@ class MoneyString(DecimalString):
         if value is None:
             return None
         return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+class Instant(ma.fields.AwareDateTime):
+    """A moment with its offset, between 1970 and 2999 (stored in UTC)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from datetime import timezone
+
+        result = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            utc = result.astimezone(timezone.utc)
+        except (OverflowError, ValueError):
+            raise ma.ValidationError("Must be between 1970 and 2999.") from None
+        if not 1970 <= utc.year <= 2999:
+            raise ma.ValidationError("Must be between 1970 and 2999.")
+        return result

@@ -23,7 +23,7 @@ def encode_cursor(key: list[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
+def decode_cursor(cursor: str | None, arity: int, types: tuple[type, ...] | None = None) -> list[Any] | None:
     if not cursor:
         return None
     try:
@@ -34,6 +34,11 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     if not isinstance(key, list) or len(key) != arity:
         raise InvalidCursor()
     if not all(isinstance(part, (str, int)) and not isinstance(part, bool) for part in key):
+        raise InvalidCursor()
+    if any(isinstance(part, int) and not -(2**62) < part < 2**62 for part in key):
+        raise InvalidCursor()
+    if types is not None and not all(isinstance(part, kind) and not isinstance(part, bool)
+                                     for part, kind in zip(key, types)):
         raise InvalidCursor()
     return key
 

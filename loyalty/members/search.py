@@ -43,7 +43,7 @@ def search_members(session: Session, *, limit: int, cursor: str | None = None, *
         query = query.where(Member.tier_code == filters["tier"])
     if filters.get("status"):
         query = query.where(Member.status == filters["status"])
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, 1, (str,))
     if after:
         query = query.where(Member.id > after[0])
     rows = list(session.scalars(query.options(selectinload(Member.tag_rows)).order_by(Member.id).limit(limit + 1)))

@@ -103,7 +103,7 @@ def _direct(session: Session, member_id: str) -> Member:
     return member
 
 
-_BRIEF = select(Member.id, Member.status, Member.tier_code, Member.merged_into).where(
+_BRIEF = select(Member.id, Member.status, Member.tier_code, Member.merged_into, Member.erased_at).where(
     Member.id == bindparam("member_id"))
 
 
@@ -111,6 +111,7 @@ class Brief(NamedTuple):
     id: str
     status: str
     tier_code: str | None
+    erased: bool = False
 
 
 def brief(session: Session, member_id: str) -> Brief:
@@ -120,7 +121,7 @@ def brief(session: Session, member_id: str) -> Brief:
         if row is None:
             break
         if not row.merged_into:
-            return Brief(row.id, row.status, row.tier_code)
+            return Brief(row.id, row.status, row.tier_code, row.erased_at is not None)
         member_id = row.merged_into
     raise NotFound(f"No member `{member_id}`.")
 

@@ -44,7 +44,7 @@ def timeline(session: Session, *, member_id: str, limit: int, cursor: str | None
     member = resolve(session, member_id)
     ids = [member.id] + list(session.scalars(select(Member.id).where(Member.merged_into == member.id)))
     before = None
-    position = decode_cursor(cursor, 2)
+    position = decode_cursor(cursor, 2, (str, str))
     if position:
         try:
             before = (datetime.fromisoformat(position[0]), str(position[1]))

@@ -5,7 +5,6 @@ from loyalty.core.api import Blueprint
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
 from loyalty.orders import refunds, schemas, service
-from loyalty.program.service import settings
 
 blp = Blueprint("orders", __name__, url_prefix="/v1", description="Orders, refunds and quotes")
 
@@ -43,10 +42,7 @@ def get_order(order_id):
 @requires("storefront", "pos", "staff")
 def refund_order(data, order_id):
     """Refund an amount or items; points are reversed in proportion (422 on over-refund)"""
-    session = request_session()
-    excluded = set(settings(session).excluded_categories or ())
-    row, created = refunds.refund(session, order_id=order_id, data=data, actor=current_actor().label,
-                                  excluded_categories=excluded)
+    row, created = refunds.refund(request_session(), order_id=order_id, data=data, actor=current_actor().label)
     return row, 201 if created else 200
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -73,5 +73,34 @@ def earn_terms(session: Session, program: Program, *, rate: Decimal, multiplier:
                      placed_at=placed_at)
 
 
+def _canonical(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value else "0"
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_canonical(v) for v in value]
+    return value
+
+
 def fingerprint(data: dict) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    """What a request means, not how it was written: 128 == "128.00", any offset for the same instant."""
+    return hashlib.sha256(json.dumps(_canonical(data), sort_keys=True, default=str).encode()).hexdigest()
+
+
+def order_fingerprint(data: dict, member_id: str) -> str:
+    """`total` is only a check and `member_number` a way to name the member: neither changes the order."""
+    meaning = {k: v for k, v in data.items() if k not in ("total", "member_number")}
+    return fingerprint({**meaning, "member_id": member_id})
+
+
+MAX_AMOUNT = Decimal("1e12")
+MAX_POINTS = 10**12
+
+
+def check_size(net: Decimal, program_amount: Decimal, points: int) -> None:
+    """Larger than any real order, and than the ledger's columns hold."""
+    if net > MAX_AMOUNT or program_amount > MAX_AMOUNT or points > MAX_POINTS:
+        raise ValidationFailed({"items": ["The order is too large (amounts up to 10^12, points up to 10^12)."]})

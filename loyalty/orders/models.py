@@ -37,9 +37,16 @@ class Order(Base):
     refunded_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     refunded_eligible: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     points_reversed: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Of points_reversed, those not taken again because they had already expired.
+    points_forgiven: Mapped[int] = mapped_column(BigInteger, default=0)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str | None] = mapped_column(String(40))
+
+    @property
+    def reversed_points(self) -> int:
+        """Points refunds actually took back (expired ones aren't taken twice)."""
+        return (self.points_reversed or 0) - (self.points_forgiven or 0)
 
 
 class Refund(Base):

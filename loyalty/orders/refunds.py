@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import Conflict, ValidationFailed
+from loyalty.core.money import money_str
 from loyalty.orders.basket import fingerprint
 from loyalty.orders.models import Order, Refund, RefundedItem
 from loyalty.orders.service import get_order
@@ -26,8 +27,9 @@ def _line_net(item: dict) -> Decimal:
     return item["quantity"] * Decimal(item["unit_price"]) - Decimal(item["discount"])
 
 
-def _items_amounts(session: Session, order: Order, wanted: list[dict], excluded: set[str]) -> tuple[Decimal, Decimal]:
-    """(goods amount, eligible amount) of refunded items, recording quantities so no unit is refunded twice."""
+def _items_amounts(session: Session, order: Order, wanted: list[dict]) -> tuple[Decimal, Decimal]:
+    """(goods amount, eligible amount) of refunded items, recording quantities so no unit is refunded twice.
+    Whether a line earned is what it was when the order was placed, not today's exclusions."""
     done = {row.line: row for row in session.scalars(select(RefundedItem).where(RefundedItem.order_id == order.order_id))}
     amount = eligible = Decimal(0)
     errors: dict[str, list[str]] = {}
@@ -45,17 +47,20 @@ def _items_amounts(session: Session, order: Order, wanted: list[dict], excluded:
             session.add(row)
             part = _line_net(item) * take / item["quantity"]
             amount += part
-            eligible += part if item.get("category", "general") not in excluded else 0
+            eligible += part if item.get("eligible", True) else 0
             left -= take
         if left:
             errors[f"items.{index}.quantity"] = [f"{left} more than was bought and not yet refunded of {ask['sku']}."]
     if errors:
         raise ValidationFailed(errors, detail="Over-refund: more items than the order has left to refund.")
+    if all(done.get(line) and done[line].quantity == item["quantity"] for line, item in enumerate(order.items)):
+        # The last units close the order exactly, whatever rounding the earlier refunds carried.
+        return order.net_amount - order.refunded_amount, order.eligible_amount - order.refunded_eligible
     return amount, eligible
 
 
 def refund(session: Session, *, order_id: str, data: dict, actor: str | None,
-           excluded_categories: set[str], now: datetime | None = None) -> tuple[Refund, bool]:
+           now: datetime | None = None) -> tuple[Refund, bool]:
     now = now or utcnow()
     order = get_order(session, order_id)
     account = ledger.lock_account(session, order.member_id, now=now)
@@ -67,27 +72,34 @@ def refund(session: Session, *, order_id: str, data: dict, actor: str | None,
         if seen.fingerprint != print_:
             raise RefundConflict(f"Refund `{seen.refund_id}` was already made with other contents.")
         return seen, False
+    left = order.net_amount - order.refunded_amount
     if "amount" in data:
         amount = data["amount"]
-        left = order.net_amount - order.refunded_amount
         if amount > left:
-            raise ValidationFailed({"amount": [f"Over-refund: at most {left} of the order's goods is left to refund."]})
-        eligible = amount * order.eligible_amount / order.net_amount if order.net_amount else Decimal(0)
+            raise ValidationFailed({"amount": [f"Over-refund: at most {money_str(left, order.currency)} of the "
+                                               "order's goods is left to refund."]})
+        # An amount is spread over what is left of the order, earning and non-earning goods alike.
+        eligible_left = order.eligible_amount - order.refunded_eligible
+        eligible = eligible_left if amount == left else (amount * eligible_left / left if left else Decimal(0))
     else:
-        amount, eligible = _items_amounts(session, order, data["items"], excluded_categories)
-        if amount > order.net_amount - order.refunded_amount:
-            raise ValidationFailed({"items": ["Over-refund: the order's goods were already refunded."]})
+        amount, eligible = _items_amounts(session, order, data["items"])
+        amount = min(amount, left)
+        eligible = min(eligible, order.eligible_amount - order.refunded_eligible)
     points = reversal_points(earned=order.points_earned + order.bonus_points, eligible_total=order.eligible_amount,
                              eligible_refunded_before=order.refunded_eligible, eligible_refunded_now=eligible,
                              reversed_before=order.points_reversed)
+    forgiven = 0
     if points > 0:
-        ledger.reverse(session, account, points=points, source=Source("refund", data["refund_id"]), now=now,
-                       own_source=Source("order", order_id), note=f"refund of order {order_id}", actor=actor)
+        _entry, forgiven = ledger.reverse(session, account, points=points, source=Source("refund", data["refund_id"]),
+                                          now=now, order_id=order_id, forgiven_before=order.points_forgiven,
+                                          note=f"refund of order {order_id}", actor=actor)
     order.refunded_amount += amount
     order.refunded_eligible += eligible
-    order.points_reversed += points
+    order.points_reversed += points  # the proportional target, expired points included
+    order.points_forgiven += forgiven
     row = Refund(refund_id=data["refund_id"], order_id=order_id, amount=amount, eligible_amount=eligible,
-                 items=data.get("items"), points_reversed=points, fingerprint=print_, created_at=now, actor=actor)
+                 items=data.get("items"), points_reversed=points - forgiven, fingerprint=print_, created_at=now,
+                 actor=actor)
     session.add(row)
     session.flush()
     return row, True

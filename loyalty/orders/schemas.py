@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictInteger, Text, validate_currency
+from loyalty.core.fields import Instant, DecimalString, MoneyString, ResponseSchema, StrictInteger, Text, validate_currency
 
 _ID = ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$", error="1-100 printable ASCII characters without spaces.")
 _MONEY = {"minimum": Decimal(0), "maximum": Decimal("1e12")}
@@ -38,11 +38,11 @@ class _Basket(ma.Schema):
 
 class OrderCreateSchema(_Basket):
     order_id = ma.fields.String(required=True, validate=_ID, metadata={"description": "The storefront's order id"})
-    placed_at = ma.fields.AwareDateTime(required=True)
+    placed_at = Instant(required=True)
 
 
 class QuoteSchema(_Basket):
-    placed_at = ma.fields.AwareDateTime(metadata={"description": "Default: now (promotions are judged at this time)"})
+    placed_at = Instant(metadata={"description": "Default: now (promotions are judged at this time)"})
 
 
 class OrderSchema(ResponseSchema):
@@ -59,7 +59,7 @@ class OrderSchema(ResponseSchema):
     net_amount = MoneyString()
     eligible_amount = MoneyString()
     refunded_amount = MoneyString()
-    points_reversed = ma.fields.Integer()
+    points_reversed = ma.fields.Integer(attribute="reversed_points")
     created_at = ma.fields.AwareDateTime()
 
 

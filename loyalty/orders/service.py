@@ -48,8 +48,8 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     now = now or utcnow()
     program = settings(session)
     data = {**data, "currency": data.get("currency") or program.currency}
-    print_ = basket.fingerprint({k: v for k, v in data.items() if k != "member_number"})
     member = member_for_points(session, basket.find_member_id(session, data))
+    print_ = basket.order_fingerprint(data, member.id)
     lines = basket.lines_of(data)
     basket.check_total(data, lines)
     basket.check_placed_at(data["placed_at"], now)
@@ -58,18 +58,20 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
                               placed_at=data["placed_at"])
     points = points_for(lines, terms)
+    basket.check_size(net_amount(lines), net_amount(lines) * rate, points)
     pending = program.pos_pending_days if data["channel"] == "pos" and program.pos_pending_days is not None \
         else program.pending_days
     matures = available_from(data["placed_at"], pending)
     values = dict(
         order_id=data["order_id"], member_id=member.id, placed_at=data["placed_at"], currency=data["currency"],
         exchange_rate=rate, channel=data["channel"], store_id=data.get("store_id"),
-        items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"])} for i in data["items"]],
+        items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"]),
+                "eligible": i["category"] not in terms.excluded_categories} for i in data["items"]],
         shipping=data["shipping"], tax=data["tax"], net_amount=net_amount(lines),
         eligible_amount=eligible_amount(lines, terms.excluded_categories),
         program_amount=net_amount(lines) * rate, points_earned=points, bonus_points=0, available_at=matures,
         tier_after=member.tier_code, fingerprint=print_, created_at=now, actor=actor,
-        refunded_amount=Decimal(0), refunded_eligible=Decimal(0), points_reversed=0,
+        refunded_amount=Decimal(0), refunded_eligible=Decimal(0), points_reversed=0, points_forgiven=0,
     )
     # The order id is the gate: whoever inserts it awards; a concurrent post of the same id
     # waits on the unique index until the first commits, then finds it here.
@@ -118,6 +120,7 @@ def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
     terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
                               placed_at=placed_at)
     factor = 1 - discount / 100
+    basket.check_size(net_amount(lines), net_amount(lines) * rate, points_for(lines, terms, price_factor=factor))
     eligible = eligible_amount(lines, terms.excluded_categories)
     discount_amount = (eligible * discount / 100).quantize(minor_unit(currency))
     payable = (net_amount(lines) - discount_amount) * rate

@@ -51,7 +51,8 @@ def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, i
 def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
     upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     soon = (select(PointLot.member_id, PointLot.expires_at, func.sum(PointLot.remaining), literal(now, UTCDateTime()))
-            .where(PointLot.remaining > 0, PointLot.expires_at > cutoff, PointLot.expires_at <= cutoff + EXPIRING_WINDOW)
+            .where(PointLot.remaining > 0, PointLot.expires_at > max(cutoff, now),
+                   PointLot.expires_at <= cutoff + EXPIRING_WINDOW)
             .group_by(PointLot.member_id, PointLot.expires_at))
     statement = upsert(ExpiryNotice).from_select(["member_id", "expires_at", "points", "noticed_at"], soon)
     # Counted from RETURNING: INSERT ... SELECT reports no reliable rowcount through every driver.

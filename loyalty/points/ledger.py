@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -225,17 +225,40 @@ def debit(session: Session, account: PointAccount, *, kind: str, points: int, so
                   note=note, actor=actor, fresh_source=True)
 
 
+def _order_lots(session: Session, member_id: str, order_id: str) -> list[int]:
+    """The lots an order credited: its earn lot and its first-order bonus lot."""
+    return list(session.scalars(select(PointLot.id).join(LedgerEntry, LedgerEntry.id == PointLot.entry_id).where(
+        LedgerEntry.member_id == member_id,
+        or_(and_(LedgerEntry.kind == "earn", LedgerEntry.source_type == "order"),
+            and_(LedgerEntry.kind == "bonus", LedgerEntry.source_type == "first_order")),
+        LedgerEntry.source_id == order_id)))
+
+
+def _expired_from(session: Session, lot_ids: list[int]) -> int:
+    return -int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.kind == "expire", LedgerEntry.source_type == "lot",
+        LedgerEntry.source_id.in_([str(i) for i in lot_ids]))) or 0)
+
+
 def reverse(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime,
-            own_source: Source | None, note: str | None = None, actor: str | None = None) -> LedgerEntry:
-    """Take back earned points: from the lot `own_source` earned first, then any lot (pending too),
-    first to expire first; what isn't there becomes debt (the only way a balance goes negative)."""
+            order_id: str, forgiven_before: int = 0, note: str | None = None,
+            actor: str | None = None) -> tuple[LedgerEntry | None, int]:
+    """Take back an order's points: from the order's own lots first (pending or expired too);
+    then, points of those lots that already expired are not taken again (the member lost them
+    once); then any other lot, first to expire first; what still isn't there becomes debt
+    (the only way a balance goes negative). Returns the entry and the points forgiven as expired."""
     lots = open_lots(session, account.member_id)
-    own = session.scalar(select(PointLot.id).join(LedgerEntry, LedgerEntry.id == PointLot.entry_id).where(
-        LedgerEntry.member_id == account.member_id, LedgerEntry.kind == "earn",
-        LedgerEntry.source_type == own_source.type, LedgerEntry.source_id == own_source.id)) if own_source else None
+    own = set(_order_lots(session, account.member_id, order_id))
     takes: list[tuple[int, int]] = []
     left = points
-    for lot in [lot for lot in lots if lot.id == own] + [lot for lot in spend_order(lots) if lot.id != own]:
+    for lot in [lot for lot in spend_order(lots) if lot.id in own]:
+        take = min(lot.remaining, left)
+        if take:
+            takes.append((lot.id, take))
+            left -= take
+    forgiven = min(left, max(0, _expired_from(session, sorted(own)) - forgiven_before)) if left else 0
+    left -= forgiven
+    for lot in [lot for lot in spend_order(lots) if lot.id not in own]:
         if left == 0:
             break
         take = min(lot.remaining, left)
@@ -243,8 +266,12 @@ def reverse(session: Session, account: PointAccount, *, points: int, source: Sou
         left -= take
     take_from_lots(session, takes)
     account.debt += left
+    reversed_points = points - forgiven
     account.lifetime_earned = max(0, account.lifetime_earned - points)
     account.updated_at = now
-    return _entry(session, member_id=account.member_id, kind="reversal", points=-points, source=source, now=now,
-                  note=note, actor=actor)
+    if reversed_points == 0:
+        return None, forgiven
+    entry = _entry(session, member_id=account.member_id, kind="reversal", points=-reversed_points, source=source,
+                   now=now, note=note if not forgiven else f"{note}; {forgiven} had already expired", actor=actor)
+    return entry, forgiven
 

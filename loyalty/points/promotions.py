@@ -57,7 +57,7 @@ def update(session: Session, *, promotion_id: str, changes: dict) -> Promotion:
 
 def list_page(session: Session, *, limit: int, cursor: str | None = None) -> dict:
     query = select(Promotion)
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, 1, (str,))
     if after:
         query = query.where(Promotion.id > after[0])
     return page(list(session.scalars(query.order_by(Promotion.id).limit(limit + 1))), limit, lambda p: [p.id])

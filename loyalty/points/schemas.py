@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.core.fields import Instant, DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger, Text
 
 
 class SourceSchema(ResponseSchema):
@@ -57,8 +57,8 @@ class AdjustmentCreateSchema(ma.Schema):
 class PromotionCreateSchema(ma.Schema):
     name = Text(max_length=200, required=True)
     multiplier = DecimalString(required=True, minimum=Decimal(1), maximum=Decimal(20))
-    starts_at = ma.fields.AwareDateTime(required=True)
-    ends_at = ma.fields.AwareDateTime(required=True)
+    starts_at = Instant(required=True)
+    ends_at = Instant(required=True)
     categories = ma.fields.List(Text(max_length=50), load_default=list, validate=ma.validate.Length(max=100),
                                 metadata={"description": "Empty: every category"})
     channels = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(("online", "pos"))), load_default=list,
@@ -74,7 +74,7 @@ class PromotionCreateSchema(ma.Schema):
 class PromotionUpdateSchema(ma.Schema):
     name = Text(max_length=200)
     active = StrictBoolean()
-    ends_at = ma.fields.AwareDateTime()
+    ends_at = Instant()
 
 
 class PromotionSchema(ResponseSchema):

@@ -9,7 +9,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.errors import LoyaltyError, MemberBlocked, ValidationFailed
+from loyalty.core.errors import LoyaltyError, MemberBlocked, MemberErased, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import decode_cursor, page
 from loyalty.members.models import Member
@@ -38,6 +38,8 @@ class MemberSuspended(LoyaltyError):
 
 def member_for_points(session: Session, member_id: str, *, redeeming: bool = False) -> Brief:
     member = brief(session, member_id)
+    if member.erased:
+        raise MemberErased(f"Member `{member.id}` was erased; it earns and redeems nothing.")
     if member.status == "blocked":
         raise MemberBlocked(f"Member `{member.id}` is blocked: it earns and redeems nothing.")
     if redeeming and member.status == "suspended":
@@ -84,9 +86,9 @@ def ledger_page(session: Session, *, member_id: str, limit: int, cursor: str | N
     member = resolve(session, member_id)
     ids = [member.id] + list(session.scalars(select(Member.id).where(Member.merged_into == member.id)))
     query = select(LedgerEntry).where(LedgerEntry.member_id.in_(ids))
-    before = decode_cursor(cursor, 1)
+    before = decode_cursor(cursor, 1, (int,))
     if before:
-        query = query.where(LedgerEntry.id < int(before[0]) if str(before[0]).isdigit() else False)
+        query = query.where(LedgerEntry.id < before[0])
     rows = list(session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit + 1)))
     return page(rows, limit, lambda entry: [entry.id])
 
@@ -97,7 +99,9 @@ def adjust(session: Session, *, member_id: str, points: int, reason: str, actor:
     now = now or utcnow()
     if points == 0:
         raise ValidationFailed({"points": ["Must not be zero."]})
-    member = resolve(session, member_id)
+    member = brief(session, member_id)  # staff may correct even a blocked member; an erased one is gone
+    if member.erased:
+        raise MemberErased(f"Member `{member.id}` was erased.")
     account = ledger.lock_account(session, member.id, now=now)
     source = Source("adjustment", new_id("adj"))
     text = reason if not note else f"{reason}: {note}"

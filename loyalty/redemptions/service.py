@@ -36,12 +36,14 @@ def get_redemption(session: Session, redemption_id: str, *, lock: bool = False) 
     return redemption
 
 
-def _check_share(session: Session, *, order_id: str | None, order_amount: Decimal | None, points: int,
-                 share: Decimal, point_value: Decimal) -> None:
+def _check_share(session: Session, *, member_id: str, order_id: str | None, order_amount: Decimal | None,
+                 points: int, share: Decimal, point_value: Decimal) -> None:
     if order_amount is None:
         return
+    # An order id is the storefront's: the budget is this member's redemptions against it.
     earlier = session.scalar(select(func.coalesce(func.sum(Redemption.points), 0)).where(
-        Redemption.order_id == order_id, Redemption.status.in_((OPEN, "captured")))) if order_id else 0
+        Redemption.member_id == member_id, Redemption.order_id == order_id,
+        Redemption.status.in_((OPEN, "captured")))) if order_id else 0
     most = max_redeemable(available=10**18, amount=order_amount, share=share, point_value=point_value) - int(earlier)
     if points > most:
         raise ValidationFailed({"points": [f"At most {max(most, 0)} points may pay for this order "
@@ -60,7 +62,7 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
         raise ValidationFailed({"points": ["Give points or a reward_id."]})
     if reward and data.get("points") not in (None, reward.points_cost):
         raise ValidationFailed({"points": [f"Reward `{reward.id}` costs {reward.points_cost} points."]})
-    _check_share(session, order_id=data.get("order_id"), order_amount=data.get("order_amount"), points=points,
+    _check_share(session, member_id=member.id, order_id=data.get("order_id"), order_amount=data.get("order_amount"), points=points,
                  share=Decimal(program.max_redeem_share), point_value=Decimal(program.point_value))
     account = ledger.lock_account(session, member.id, now=now)
     if reward:
@@ -107,6 +109,7 @@ def capture(session: Session, *, redemption_id: str, actor: str | None, now: dat
     if redemption.status != OPEN:
         raise RedemptionClosed(f"Redemption `{redemption.id}` is {redemption.status}.",
                                redemption_status=redemption.status)
+    member_for_points(session, redemption.member_id, redeeming=True)  # blocked since the hold: no spending
     return _capture(session, redemption, account, actor=actor, now=now)
 
 

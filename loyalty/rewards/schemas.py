@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.core.fields import Instant, DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
 from loyalty.rewards.models import KINDS
 
 
@@ -18,8 +18,8 @@ class _RewardFields(ma.Schema):
     stock = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000),
                           metadata={"description": "Left to redeem; null: unlimited"})
     min_tier = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=20))
-    valid_from = ma.fields.AwareDateTime(allow_none=True)
-    valid_until = ma.fields.AwareDateTime(allow_none=True)
+    valid_from = Instant(allow_none=True)
+    valid_until = Instant(allow_none=True)
     coupon_valid_days = StrictInteger(validate=ma.validate.Range(min=1, max=3650))
     active = StrictBoolean()
 

@@ -59,6 +59,8 @@ def update_reward(session: Session, *, reward_id: str, changes: dict, now: datet
         raise ValidationFailed({"valid_until": ["Must be after valid_from."]})
     if reward.kind in ("amount_off", "percent_off") and reward.value is None:
         raise ValidationFailed({"value": [f"A {reward.kind} reward needs a value."]})
+    if reward.kind == "percent_off" and reward.value > 100:
+        raise ValidationFailed({"value": ["A percent off is at most 100."]})
     reward.updated_at = now or utcnow()
     session.flush()
     return reward
@@ -68,7 +70,7 @@ def list_rewards(session: Session, *, limit: int, cursor: str | None = None, act
     query = select(Reward)
     if active is not None:
         query = query.where(Reward.active.is_(active))
-    after = decode_cursor(cursor, 1)
+    after = decode_cursor(cursor, 1, (str,))
     if after:
         query = query.where(Reward.id > after[0])
     return page(list(session.scalars(query.order_by(Reward.id).limit(limit + 1))), limit, lambda r: [r.id])

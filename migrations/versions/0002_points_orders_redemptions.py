@@ -111,6 +111,7 @@ def upgrade() -> None:
     sa.Column('refunded_amount', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('refunded_eligible', sa.Numeric(precision=18, scale=4), nullable=False),
     sa.Column('points_reversed', sa.BigInteger(), nullable=False),
+    sa.Column('points_forgiven', sa.BigInteger(), nullable=False),
     sa.Column('fingerprint', sa.String(length=64), nullable=False),
     sa.Column('created_at', loyalty.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('actor', sa.String(length=40), nullable=True),

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from zoneinfo import ZoneInfo
 
 from loyalty.core.db import utcnow
 from loyalty.scheduler import run_job
@@ -69,9 +70,12 @@ def test_max_redeem_share_is_enforced_against_the_order(client, auth, member):
 def test_holds_past_their_time_are_released_by_the_job(client, auth, member, db, config):
     held = redeem(client, auth, member_id=member["id"], points=250).get_json()
     later = utcnow() + timedelta(minutes=16)
+    local_day = later.astimezone(ZoneInfo("Asia/Shanghai")).date()  # as-of dates are the program's
     with time_machine.travel(later, tick=False):
-        assert run_job("redemptions.release", db=db, config=config, as_of=later.date()) == {"released": 1}
-        assert run_job("redemptions.release", db=db, config=config, as_of=later.date()) == {"released": 0}
+        earlier_day = local_day - timedelta(days=1)
+        assert run_job("redemptions.release", db=db, config=config, as_of=earlier_day) == {"released": 0}
+        assert run_job("redemptions.release", db=db, config=config, as_of=local_day) == {"released": 1}
+        assert run_job("redemptions.release", db=db, config=config, as_of=local_day) == {"released": 0}
         assert client.get(f"/v1/redemptions/{held['id']}", headers=auth("pos")).get_json()["status"] == "expired"
         assert balance(client, auth, member["id"])["available"] == 1000
         late = client.post(f"/v1/redemptions/{held['id']}/capture", headers=auth("pos"))

@@ -69,8 +69,7 @@ def make_machine(db):
             body = {"refund_id": f"sm-r-{next(_ids)}", "amount": amount}
             for _ in range(2 if replay else 1):
                 try:
-                    self._do(lambda s: refunds.refund(s, order_id=order_id, data=body, actor="sm",
-                                                      excluded_categories=set(), now=self.now))
+                    self._do(lambda s: refunds.refund(s, order_id=order_id, data=body, actor="sm", now=self.now))
                 except LoyaltyError as error:
                     assert error.status == 422  # over-refund: nothing written
             self.debt_seen = max(self.debt_seen, self._debt())
