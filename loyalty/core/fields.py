@@ -13,7 +13,6 @@ from loyalty.core.money import CURRENCIES
 
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
-_DECIMAL = re.compile(DECIMAL_PATTERN)
 
 
 class DecimalString(ma.fields.Decimal):
@@ -24,11 +23,13 @@ class DecimalString(ma.fields.Decimal):
     """
 
     def __init__(self, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
-                 min_inclusive: bool = True, **kwargs) -> None:
+                 min_inclusive: bool = True, max_places: int = 12, **kwargs) -> None:
         self.minimum, self.maximum, self.min_inclusive = minimum, maximum, min_inclusive
+        self.max_places = max_places
+        self.pattern = re.compile(DECIMAL_PATTERN.replace("{1,12}", f"{{1,{max_places}}}"))
         metadata = kwargs.setdefault("metadata", {})
         metadata.setdefault("example", "1.00")
-        metadata.setdefault("pattern", DECIMAL_PATTERN)
+        metadata.setdefault("pattern", self.pattern.pattern)
         metadata["type"] = "string"
         bounds = []
         if minimum is not None:
@@ -44,9 +45,9 @@ class DecimalString(ma.fields.Decimal):
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.make_error("invalid")
         text = repr(value) if isinstance(value, float) else str(value)
-        if not _DECIMAL.match(text):
-            raise ma.ValidationError("Not a decimal: digits with an optional point and at most 12 decimals, "
-                                     "as a string (\"128.50\").")
+        if not self.pattern.match(text):
+            raise ma.ValidationError(f"Not a decimal: digits with an optional point and at most {self.max_places} "
+                                     "decimals, as a string (\"128.50\").")
         result = super()._deserialize(text, attr, data, **kwargs)
         if result is not None and not result.is_finite():
             raise self.make_error("special")

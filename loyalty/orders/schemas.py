@@ -7,7 +7,8 @@ import marshmallow as ma
 from loyalty.core.fields import Instant, DecimalString, MoneyString, ResponseSchema, StrictInteger, Text, validate_currency
 
 _ID = ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$", error="1-100 printable ASCII characters without spaces.")
-_MONEY = {"minimum": Decimal(0), "maximum": Decimal("1e12")}
+# Money is stored to 4 decimals; more would be silently rounded, so it is refused.
+_MONEY = {"minimum": Decimal(0), "maximum": Decimal("1e12"), "max_places": 4}
 CHANNELS = ("online", "pos")
 
 
@@ -70,7 +71,7 @@ class RefundItemSchema(ma.Schema):
 
 class RefundCreateSchema(ma.Schema):
     refund_id = ma.fields.String(required=True, validate=_ID)
-    amount = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e12"),
+    amount = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e12"), max_places=4,
                            metadata={"description": "Goods amount refunded, order currency (not shipping or tax)"})
     items = ma.fields.List(ma.fields.Nested(RefundItemSchema), validate=ma.validate.Length(min=1, max=500))
 

@@ -42,6 +42,7 @@ class BalanceSchema(ResponseSchema):
     pending = ma.fields.Integer(metadata={"description": "Earned, not yet matured (return window)"})
     lifetime_earned = ma.fields.Integer()
     expiring_soon = ma.fields.List(ma.fields.Nested(ExpiringSchema), metadata={"description": "Next 30 days"})
+    held = ma.fields.Integer(metadata={"description": "Points in open redemption holds"})
     debt = ma.fields.Integer(metadata={"description": "Points a refund reversed beyond the balance; repaid from new earnings"})
     available_value = MoneyString(metadata={"description": "What the available points are worth, program currency"})
     currency = ma.fields.String()

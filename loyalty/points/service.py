@@ -69,6 +69,9 @@ def balance(session: Session, *, member_id: str, now: datetime | None = None) ->
     ).all()
     program = settings(session)
     available = int(matured) - debt
+    # Held points are out of the lots but not yet spent: what the entries hold beyond the lots.
+    entries = session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.member_id == member.id))
+    lots = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0)).where(PointLot.member_id == member.id))
     return {
         "member_id": member.id,
         "available": available,
@@ -76,6 +79,7 @@ def balance(session: Session, *, member_id: str, now: datetime | None = None) ->
         "lifetime_earned": account.lifetime_earned if account else 0,
         "expiring_soon": [{"points": int(points), "expires_at": at} for at, points in soon],
         "debt": debt,
+        "held": int(entries) - int(lots) + debt,
         "available_value": max(0, available) * program.point_value,
         "currency": program.currency,
     }

@@ -12,7 +12,7 @@ class RedemptionCreateSchema(ma.Schema):
     points = StrictInteger(validate=ma.validate.Range(min=1, max=1_000_000_000),
                            metadata={"description": "Required unless reward_id is given"})
     order_id = ma.fields.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$"))
-    order_amount = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e12"),
+    order_amount = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e12"), max_places=4,
                                  metadata={"description": "The order's amount in program currency; "
                                                           "enforces max_redeem_share across its redemptions"})
     reward_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))

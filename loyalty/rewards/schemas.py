@@ -12,7 +12,7 @@ class _RewardFields(ma.Schema):
     name = Text(max_length=200)
     description = ma.fields.String(validate=ma.validate.Length(max=2000))
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
-    value = DecimalString(minimum=Decimal(0), maximum=Decimal("1e9"), allow_none=True,
+    value = DecimalString(minimum=Decimal(0), maximum=Decimal("1e9"), allow_none=True, max_places=4,
                           metadata={"description": "Amount off (money) or percent off (0-100)"})
     points_cost = StrictInteger(validate=ma.validate.Range(min=1, max=1_000_000_000))
     stock = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000_000),

@@ -163,3 +163,20 @@ def test_the_redeem_share_of_an_order_is_per_member(client, auth):
         ok = client.post("/v1/redemptions", json={"member_id": m["id"], "points": 500, "order_id": "cart-9",
                                                   "order_amount": "10"}, headers=auth("pos"))
         assert ok.status_code == 201
+
+
+def test_money_with_more_decimals_than_stored_is_refused(client, auth):
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "x-14", "10")
+    assert refund(client, auth, "x-14", refund_id="x-14-r", amount="3.333333").status_code == 422
+    bad = order_payload(member["id"], "x-15", items=[{"sku": "a", "quantity": 1, "unit_price": "1.00001"}])
+    assert client.post("/v1/orders", json=bad, headers=auth("storefront")).status_code == 422
+
+
+def test_balance_shows_held_points(client, auth):
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "x-16", "100")
+    client.post("/v1/redemptions", json={"member_id": member["id"], "points": 30}, headers=auth("pos"))
+    now = balance(client, auth, member["id"])
+    assert now["held"] == 30 and now["available"] == 70
+    assert sum(e["points"] for e in ledger(client, auth, member["id"])) == now["available"] + now["pending"] + now["held"]
