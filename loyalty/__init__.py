@@ -46,9 +46,10 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.program.api import blp as program
     from loyalty.redemptions.api import blp as redemptions
     from loyalty.rewards.api import blp as rewards
+    from loyalty.rewards.api import coupons
 
     app.register_blueprint(ops.bp)
-    for blueprint in (program, members, points, orders, redemptions, rewards):
+    for blueprint in (program, members, points, orders, redemptions, rewards, coupons):
         api.register_blueprint(blueprint)
 
 

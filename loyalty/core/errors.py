@@ -138,6 +138,7 @@ CATALOG: dict[str, str] = {
     "duplicate_source": "This source already produced an entry of this kind for the member.",
     "out_of_stock": "The reward has no stock left.",
     "reward_unavailable": "The reward is inactive, outside its validity, or above the member's tier.",
+    "coupon_unusable": "The coupon was already used or has expired (`reason`).",
     "redemption_not_held": "The redemption is no longer held (captured, cancelled or expired).",
     "invalid_cursor": "The pagination cursor is not one this service issued.",
     "idempotency_key_reused": "The Idempotency-Key was first used with a different request body.",

@@ -85,6 +85,7 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
         session.add(member)
         _record(session, member.id, "member.enrolled", actor)
     member.search_name = member.name.casefold() if member.name else None
+    session.info["actor"] = actor  # hooks write entries in the enrolling caller's name
     for hook in hooks.on_enrolled:
         hook(session, member)
     session.flush()

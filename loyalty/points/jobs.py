@@ -43,7 +43,8 @@ def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, i
         return len(due), 0, 0
     session.execute(insert(LedgerEntry), [
         {"member_id": member_id, "kind": "expire", "points": -remaining, "created_at": now, "source_type": "lot",
-         "source_id": str(lot_id), "note": "points expired"} for lot_id, member_id, remaining in lots])
+         "source_id": str(lot_id), "note": "points expired", "actor": "job:points.expire"}
+        for lot_id, member_id, remaining in lots])
     session.execute(update(PointLot).where(PointLot.id.in_([lot_id for lot_id, _m, _r in lots])).values(remaining=0))
     return len(due), len(lots), sum(remaining for _l, _m, remaining in lots)
 

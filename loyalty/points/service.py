@@ -135,7 +135,8 @@ def grant_bonus(session: Session, *, member_id: str, points: int, source: Source
 
 def grant_signup_bonus(session: Session, member: Member) -> None:
     grant_bonus(session, member_id=member.id, points=settings(session).signup_bonus,
-                source=Source("signup", member.id), note="signup bonus", now=member.enrolled_at)
+                source=Source("signup", member.id), note="signup bonus", now=member.enrolled_at,
+                actor=session.info.get("actor") or "system:signup")
 
 
 def move_points(session: Session, survivor: Member, source_member: Member) -> None:

@@ -47,3 +47,16 @@ def get_reward(reward_id):
 def update_reward(changes, reward_id):
     """Change a reward (admin); stock set here is what is left to redeem"""
     return service.update_reward(request_session(), reward_id=reward_id, changes=changes)
+
+
+coupons = Blueprint("coupons", __name__, url_prefix="/v1/coupons", description="Coupons issued by reward redemptions")
+
+
+@coupons.route("/<code>/use", methods=["POST"])
+@coupons.response(200, schemas.CouponSchema)
+@coupons.doc(responses={"404": "NotFound", "409": "Conflict"})
+@idempotent
+@requires("storefront", "pos")
+def use_coupon(code):
+    """Accept a coupon at checkout: once only (409 coupon_unusable when used or expired)"""
+    return service.use_coupon(request_session(), code=code)

@@ -74,3 +74,13 @@ class RewardQuerySchema(ma.Schema):
     limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
     cursor = ma.fields.String(validate=ma.validate.Length(max=500))
     active = ma.fields.Boolean()
+
+
+class CouponSchema(ResponseSchema):
+    code = ma.fields.String()
+    reward_id = ma.fields.String()
+    member_id = ma.fields.String()
+    redemption_id = ma.fields.String()
+    issued_at = ma.fields.AwareDateTime()
+    valid_until = ma.fields.AwareDateTime(allow_none=True)
+    used_at = ma.fields.AwareDateTime(allow_none=True)

@@ -114,3 +114,24 @@ def issue_coupon(session: Session, *, reward: Reward, redemption_id: str, member
     session.add(coupon)
     session.flush()
     return coupon
+
+
+class CouponUnusable(Conflict):
+    code, title = "coupon_unusable", "The coupon can't be used"
+
+
+def use_coupon(session: Session, *, code: str, now: datetime | None = None) -> Coupon:
+    """Mark a coupon used, once: a conditional update, so two tills can't both accept it."""
+    now = now or utcnow()
+    code = code.strip().upper()
+    coupon = session.get(Coupon, code)
+    if coupon is None:
+        raise NotFound(f"No coupon `{code}`.")
+    if coupon.valid_until and coupon.valid_until <= now:
+        raise CouponUnusable(f"Coupon `{code}` expired at {coupon.valid_until.isoformat()}.", reason="expired")
+    used = session.execute(update(Coupon).where(Coupon.code == code, Coupon.used_at.is_(None))
+                           .values(used_at=now)).rowcount
+    if used != 1:
+        raise CouponUnusable(f"Coupon `{code}` was already used.", reason="used")
+    session.refresh(coupon)
+    return coupon

@@ -163,3 +163,23 @@ def test_adjustments_record_reason_and_actor(client, auth, member):
         assert client.post(f"/v1/members/{member['id']}/adjustments", json=bad, headers=auth("staff")).status_code == 422
     assert client.post(f"/v1/members/{member['id']}/adjustments", json={"points": 5, "reason": "x"},
                        headers=auth("storefront")).status_code == 403
+
+
+def test_a_coupon_is_accepted_once(client, auth, member):
+    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()).get_json()
+    code = redeem(client, auth, member_id=member["id"], reward_id=reward["id"], capture=True).get_json()["coupon_code"]
+    first = client.post(f"/v1/coupons/{code.lower()}/use", headers=auth("pos"))
+    assert first.status_code == 200 and first.get_json()["used_at"]
+    again = client.post(f"/v1/coupons/{code}/use", headers=auth("pos"))
+    assert again.status_code == 409 and again.get_json()["code"] == "coupon_unusable"
+    assert client.post("/v1/coupons/NOPE/use", headers=auth("pos")).status_code == 404
+    with time_machine.travel(utcnow() + timedelta(days=91), tick=False):
+        other = redeem(client, auth, member_id=member["id"], reward_id=reward["id"], capture=True).get_json()
+    with time_machine.travel(utcnow() + timedelta(days=200), tick=False):
+        late = client.post(f"/v1/coupons/{other['coupon_code']}/use", headers=auth("pos"))
+        assert late.status_code == 409 and late.get_json()["reason"] == "expired"
+
+
+def test_every_entry_names_its_actor(client, auth, member):
+    entries = ledger(client, auth, member["id"])
+    assert all(e["actor"] for e in entries)
