@@ -49,3 +49,13 @@ def page(rows: list[Any], limit: int, key_of) -> dict[str, Any]:
     rows = rows[:limit]
     next_cursor = encode_cursor(key_of(rows[-1])) if has_more and rows else None
     return {"data": rows, "next_cursor": next_cursor}
+
+
+def keyset_page(session, query, column, *, limit: int, cursor: str | None = None, descending: bool = False,
+                kind: type = str) -> dict[str, Any]:
+    """One page of `query` ordered by a unique `column`, resuming after the cursor's value."""
+    after = decode_cursor(cursor, 1, (kind,))
+    if after:
+        query = query.where(column < after[0] if descending else column > after[0])
+    rows = list(session.scalars(query.order_by(column.desc() if descending else column).limit(limit + 1)))
+    return page(rows, limit, lambda row: [getattr(row, column.key)])

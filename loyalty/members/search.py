@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from loyalty.core.errors import ValidationFailed
 from loyalty.core.ids import luhn_valid
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.pagination import keyset_page
 from loyalty.members.identity import InvalidIdentifier, normalise_email, normalise_phone
 from loyalty.members.models import Member, MemberTag
 from loyalty.program.service import settings
@@ -43,8 +43,4 @@ def search_members(session: Session, *, limit: int, cursor: str | None = None, *
         query = query.where(Member.tier_code == filters["tier"])
     if filters.get("status"):
         query = query.where(Member.status == filters["status"])
-    after = decode_cursor(cursor, 1, (str,))
-    if after:
-        query = query.where(Member.id > after[0])
-    rows = list(session.scalars(query.options(selectinload(Member.tag_rows)).order_by(Member.id).limit(limit + 1)))
-    return page(rows, limit, lambda m: [m.id])
+    return keyset_page(session, query.options(selectinload(Member.tag_rows)), Member.id, limit=limit, cursor=cursor)

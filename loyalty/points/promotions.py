@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.db import utcnow
 from loyalty.core.errors import NotFound, ValidationFailed
 from loyalty.core.ids import new_id
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.pagination import keyset_page
 from loyalty.core.cache import TTLCache
 from loyalty.points.models import Promotion
 from loyalty.points.rules import PromotionRule
@@ -56,8 +56,4 @@ def update(session: Session, *, promotion_id: str, changes: dict) -> Promotion:
 
 
 def list_page(session: Session, *, limit: int, cursor: str | None = None) -> dict:
-    query = select(Promotion)
-    after = decode_cursor(cursor, 1, (str,))
-    if after:
-        query = query.where(Promotion.id > after[0])
-    return page(list(session.scalars(query.order_by(Promotion.id).limit(limit + 1))), limit, lambda p: [p.id])
+    return keyset_page(session, select(Promotion), Promotion.id, limit=limit, cursor=cursor)

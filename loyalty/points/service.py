@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.db import utcnow
 from loyalty.core.errors import LoyaltyError, MemberBlocked, MemberErased, ValidationFailed
 from loyalty.core.ids import new_id
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.pagination import keyset_page
 from loyalty.members.models import Member
 from loyalty.members.service import Brief, brief, resolve
 from loyalty.points import ledger
@@ -89,12 +89,8 @@ def ledger_page(session: Session, *, member_id: str, limit: int, cursor: str | N
     """Newest first; a survivor's ledger includes the entries of members merged into it."""
     member = resolve(session, member_id)
     ids = [member.id] + list(session.scalars(select(Member.id).where(Member.merged_into == member.id)))
-    query = select(LedgerEntry).where(LedgerEntry.member_id.in_(ids))
-    before = decode_cursor(cursor, 1, (int,))
-    if before:
-        query = query.where(LedgerEntry.id < before[0])
-    rows = list(session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit + 1)))
-    return page(rows, limit, lambda entry: [entry.id])
+    return keyset_page(session, select(LedgerEntry).where(LedgerEntry.member_id.in_(ids)), LedgerEntry.id,
+                       limit=limit, cursor=cursor, descending=True, kind=int)
 
 
 def adjust(session: Session, *, member_id: str, points: int, reason: str, actor: str, note: str | None = None,

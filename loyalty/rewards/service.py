@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.db import utcnow
 from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.pagination import keyset_page
 from loyalty.rewards.models import Coupon, Reward
 from loyalty.tiers.models import Tier
 
@@ -70,10 +70,7 @@ def list_rewards(session: Session, *, limit: int, cursor: str | None = None, act
     query = select(Reward)
     if active is not None:
         query = query.where(Reward.active.is_(active))
-    after = decode_cursor(cursor, 1, (str,))
-    if after:
-        query = query.where(Reward.id > after[0])
-    return page(list(session.scalars(query.order_by(Reward.id).limit(limit + 1))), limit, lambda r: [r.id])
+    return keyset_page(session, query, Reward.id, limit=limit, cursor=cursor)
 
 
 def check_redeemable(session: Session, reward: Reward, *, member_tier: str | None, now: datetime) -> None:
