@@ -7,6 +7,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from loyalty.config import Config
+from loyalty.core import ratelimit
 from loyalty.core.auth import KeyVerifier
 from loyalty.core.db import Database
 from loyalty.core.logging import configure_logging
@@ -27,7 +28,7 @@ def _limiter(config: Config):
             key_func=_rate_limit_key,
             default_limits=[config.rate_limit],
             default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
-            storage_uri=config.rate_limit_storage_url,
+            storage_uri=ratelimit.storage_uri(config.rate_limit_storage_url),
             headers_enabled=False,  # Retry-After is set on 429 answers only
             enabled=config.rate_limit_enabled,
             strategy="fixed-window",
