@@ -8,8 +8,9 @@ from bench.harness import RESULTS, create_key, fresh_database, gunicorn, psql, s
 from bench.seed import member_id, seed_members
 
 MEMBERS = int(os.environ.get("BENCH_ORDER_MEMBERS", "10000"))
-WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 
 
 def run() -> dict:
@@ -25,7 +26,8 @@ def run() -> dict:
         env = {"BENCH_KEY": key, "BENCH_MEMBERS": str(members_file)}
         here = os.path.dirname(__file__)
         with gunicorn(url, workers=WORKERS) as base:
-            orders = wrk(base, script=os.path.join(here, "orders.lua"), duration=DURATION, env=env)
+            orders = wrk(base, script=os.path.join(here, "orders.lua"), duration=DURATION, env=env,
+                         connections=CONNECTIONS, threads=1)
             redeem = wrk(base, script=os.path.join(here, "redeem.lua"), duration=DURATION, connections=8, env=env)
         with psql(url) as connection:
             awarded, entries, distinct = connection.execute(
