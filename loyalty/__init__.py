@@ -48,9 +48,10 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.redemptions.api import blp as redemptions
     from loyalty.rewards.api import blp as rewards
     from loyalty.rewards.api import coupons
+    from loyalty.tiers.api import blp as tiers
 
     app.register_blueprint(ops.bp)
-    for blueprint in (program, members, points, orders, redemptions, rewards, coupons):
+    for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers):
         api.register_blueprint(blueprint)
 
 

@@ -1,11 +1,16 @@
-"""Tier ladder use cases (the ladder API and grading arrive with the tiers feature)."""
+"""Tier ladder use cases: the ladder, entry tier, terms used at checkout (grading comes next)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+
+from loyalty.core.errors import ValidationFailed
+from loyalty.members.models import Member
+from loyalty.program.service import settings
+from loyalty.tiers.rules import Rung, ladder_errors
 
 from loyalty.core.cache import TTLCache
 from loyalty.tiers.models import Tier
@@ -40,3 +45,29 @@ def tier_terms(session: Session, code: str | None) -> tuple[Decimal, Decimal]:
         _ladders.clear()
         ladder = _ladders.get(key, lambda: _ladder(session))
     return ladder.get(code, (Decimal(0), Decimal(1)))
+
+
+def get_ladder(session: Session) -> dict:
+    return {"tiers": list(session.scalars(select(Tier).order_by(Tier.rank))),
+            "tier_metric": settings(session).tier_metric}
+
+
+def put_ladder(session: Session, *, tiers: list[dict]) -> dict:
+    """Replace the whole ladder, judged as one. Nobody is re-graded here: members keep their tier
+    until the nightly evaluation applies the new thresholds. A code members hold can't vanish."""
+    errors = ladder_errors([Rung(t["code"], t["rank"], t["threshold"], t["discount_percent"], t["earn_multiplier"])
+                            for t in tiers])
+    kept = {t["code"] for t in tiers}
+    held = dict(session.execute(select(Member.tier_code, func.count()).where(
+        Member.tier_code.is_not(None), Member.tier_code.not_in(kept), Member.merged_into.is_(None))
+        .group_by(Member.tier_code)).all())
+    for code, count in sorted(held.items()):
+        errors.setdefault("tiers", []).append(f"Tier `{code}` is held by {count} members; keep it in the ladder.")
+    if errors:
+        raise ValidationFailed(errors)
+    session.execute(delete(Tier))
+    session.flush()
+    session.add_all(Tier(**t) for t in tiers)
+    session.flush()
+    _ladders.clear()
+    return get_ladder(session)
