@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -125,6 +125,13 @@ def brief(session: Session, member_id: str) -> Brief:
             return Brief(row.id, row.status, row.tier_code, row.erased_at is not None)
         member_id = row.merged_into
     raise NotFound(f"No member `{member_id}`.")
+
+
+def tier_holders(session: Session, *, outside: set[str]) -> dict[str, int]:
+    """How many live members hold each tier code not in `outside`."""
+    return dict(session.execute(select(Member.tier_code, func.count()).where(
+        Member.tier_code.is_not(None), Member.tier_code.not_in(outside), Member.merged_into.is_(None))
+        .group_by(Member.tier_code)).all())
 
 
 def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Member:

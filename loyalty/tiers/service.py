@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.errors import ValidationFailed
-from loyalty.members.models import Member
+from loyalty.members.service import tier_holders
 from loyalty.program.service import settings
 from loyalty.tiers.rules import Rung, ladder_errors
 
@@ -57,10 +57,7 @@ def put_ladder(session: Session, *, tiers: list[dict]) -> dict:
     until the nightly evaluation applies the new thresholds. A code members hold can't vanish."""
     errors = ladder_errors([Rung(t["code"], t["rank"], t["threshold"], t["discount_percent"], t["earn_multiplier"])
                             for t in tiers])
-    kept = {t["code"] for t in tiers}
-    held = dict(session.execute(select(Member.tier_code, func.count()).where(
-        Member.tier_code.is_not(None), Member.tier_code.not_in(kept), Member.merged_into.is_(None))
-        .group_by(Member.tier_code)).all())
+    held = tier_holders(session, outside={t["code"] for t in tiers})
     for code, count in sorted(held.items()):
         errors.setdefault("tiers", []).append(f"Tier `{code}` is held by {count} members; keep it in the ladder.")
     if errors:
