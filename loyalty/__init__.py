@@ -44,14 +44,17 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.members.api import blp as members
     from loyalty.orders.api import blp as orders
     from loyalty.points.api import blp as points
+    from loyalty.pos.api import blp as pos
     from loyalty.program.api import blp as program
     from loyalty.redemptions.api import blp as redemptions
     from loyalty.rewards.api import blp as rewards
     from loyalty.rewards.api import coupons
     from loyalty.tiers.api import blp as tiers
+    from loyalty.tiers.api import member_tiers
 
     app.register_blueprint(ops.bp)
-    for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers):
+    for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
+                      member_tiers, pos):
         api.register_blueprint(blueprint)
 
 

@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.auth import create_key
-from loyalty.core.db import Database
+from loyalty.core.db import Database, utcnow
 from loyalty.members.models import Member
 from loyalty.members.service import create_member
+from loyalty.orders.service import post_order
 from loyalty.program.service import get_program, update_program
 from loyalty.tiers.models import Tier
 
@@ -63,9 +64,28 @@ def load_demo(session: Session, *, seed: int = 7) -> str:
             "consent": {"email": rng.random() < 0.8, "sms": rng.random() < 0.6, "phone": rng.random() < 0.7,
                         "push": rng.random() < 0.3, "marketing": rng.random() < 0.5},
         })
+        _demo_orders(session, rng, member.id, index)
     session.flush()
     program = get_program(session)
     return f"loaded demo program {program.name!r}: {len(TIERS)} tiers, {DEMO_MEMBERS} members"
+
+
+_PRICES = ["38", "68", "128", "268", "588", "1288", "2888", "6888"]
+
+
+def _demo_orders(session: Session, rng: random.Random, member_id: str, index: int) -> None:
+    """A year of purchases, posted like a checkout would, so points, lots and tiers are real."""
+    now = utcnow()
+    placed = sorted(now - timedelta(days=rng.randrange(1, 365), hours=rng.randrange(0, 24))
+                    for _ in range(rng.choice([0, 1, 2, 3, 5, 8])))
+    for number, placed_at in enumerate(placed):
+        price = Decimal(rng.choice(_PRICES))
+        post_order(session, actor="demo", now=now, data={
+            "order_id": f"demo-{index:02d}-{number}", "member_id": member_id, "placed_at": placed_at,
+            "currency": "CNY", "channel": rng.choice(["online", "pos"]), "store_id": None,
+            "items": [{"sku": f"tea-{rng.randrange(1, 40):02d}", "category": "tea", "quantity": rng.randrange(1, 4),
+                       "unit_price": price, "discount": Decimal(0)}],
+            "shipping": Decimal(0), "tax": Decimal(0)})
 
 
 def ensure_admin_key(database: Database, path: Path) -> str:

@@ -19,6 +19,8 @@ JOBS: dict[str, Job] = {
             "Expire lots that are due (as of the date) and note points expiring in the next 30 days"),
         Job("redemptions.release", "loyalty.redemptions.jobs:release_holds", "* * * * *",
             "Give back the points and stock of holds past their time"),
+        Job("tiers.evaluate", "loyalty.tiers.jobs:evaluate_tiers", "45 2 * * *",
+            "Review tiers as of the date: upgrades, one-step downgrades after the retention period, ended floors"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

@@ -1,4 +1,5 @@
-"""Connects features through the members' hooks; called by create_app, the CLI and the scheduler."""
+"""Connects features through the members' hooks and the tiers' qualifying values; called by
+create_app, the CLI and the scheduler."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ def wire() -> None:
     from loyalty.orders.service import move_orders
     from loyalty.points.service import grant_signup_bonus, move_points
     from loyalty.redemptions.service import cancel_open_holds
+    from loyalty.orders.qualifying import qualifying_values
+    from loyalty.tiers.grading import merge_tiers, use_qualifying_values
     from loyalty.tiers.service import place_new_member
+
+    use_qualifying_values(qualifying_values)
 
     hooks.register(hooks.on_enrolled, place_new_member)
     hooks.register(hooks.on_enrolled, grant_signup_bonus)
@@ -16,3 +21,4 @@ def wire() -> None:
     hooks.register(hooks.on_merged, cancel_open_holds)
     hooks.register(hooks.on_merged, move_points)
     hooks.register(hooks.on_merged, move_orders)
+    hooks.register(hooks.on_merged, merge_tiers)  # after the orders: they now qualify the survivor

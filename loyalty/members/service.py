@@ -92,7 +92,7 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
     return member
 
 
-def _direct(session: Session, member_id: str) -> Member:
+def direct(session: Session, member_id: str) -> Member:
     """The member with exactly this id for a change: a tombstone's id is refused, not followed,
     so that a stale id can't erase or edit the survivor by surprise."""
     member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()).first()
@@ -134,6 +134,30 @@ def tier_holders(session: Session, *, outside: set[str]) -> dict[str, int]:
         .group_by(Member.tier_code)).all())
 
 
+def grading_page(session: Session, *, after: str, limit: int) -> list[tuple[str, str | None]]:
+    """(id, tier code) of live members after `after` by id: the keyset batches of tier reviews."""
+    return [tuple(row) for row in session.execute(
+        select(Member.id, Member.tier_code).where(Member.id > after, Member.merged_into.is_(None))
+        .order_by(Member.id).limit(limit))]
+
+
+def held_tiers(session: Session, member_ids: list[str]) -> dict[str, str | None]:
+    """The tier code each live member holds now."""
+    return dict(session.execute(select(Member.id, Member.tier_code).where(
+        Member.id.in_(member_ids), Member.merged_into.is_(None))).all())
+
+
+def set_tiers(session: Session, tiers: dict[str, str]) -> None:
+    """Give members their new tier codes: one statement per code, not per member."""
+    by_code: dict[str, list[str]] = {}
+    for member_id, code in tiers.items():
+        by_code.setdefault(code, []).append(member_id)
+    now = utcnow()
+    for code, member_ids in sorted(by_code.items()):
+        session.execute(update(Member).where(Member.id.in_(member_ids)).values(tier_code=code, updated_at=now)
+                        .execution_options(synchronize_session=False))
+
+
 def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Member:
     """The member with this id, or the survivor it was merged into."""
     query = select(Member).where(Member.id == member_id)
@@ -149,7 +173,7 @@ def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Me
 
 def update_member(session: Session, *, member_id: str, changes: dict, actor: str | None,
                   may_change_status: bool = True) -> Member:
-    member = _direct(session, member_id)
+    member = direct(session, member_id)
     if "status" in changes and changes["status"] != member.status and not may_change_status:
         raise Forbidden("Only staff may change a member's status.")
     if member.erased_at is not None:
@@ -186,7 +210,7 @@ def _differs(member: Member, name: str, value) -> bool:
 
 def erase_member(session: Session, *, member_id: str, actor: str | None) -> None:
     """Wipe personal data on request; the ledger and history stay, pointing to an anonymous id."""
-    member = _direct(session, member_id)
+    member = direct(session, member_id)
     if member.erased_at is not None:
         return
     for name in _PERSONAL + ("search_name",):
@@ -199,7 +223,7 @@ def erase_member(session: Session, *, member_id: str, actor: str | None) -> None
 
 
 def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: str | None) -> Member:
-    survivor = _direct(session, survivor_id)
+    survivor = direct(session, survivor_id)
     source = session.scalars(select(Member).where(Member.id == source_id).with_for_update()).first()
     if source is None:
         raise ValidationFailed({"member_id": [f"No member `{source_id}`."]})

@@ -20,6 +20,7 @@ from loyalty.points.ledger import Source
 from loyalty.points.rules import available_from, eligible_amount, max_redeemable, net_amount, points_for
 from loyalty.points.service import balance, expiry_for, member_for_points
 from loyalty.program.service import settings
+from loyalty.tiers.grading import grade_after_order
 from loyalty.tiers.service import tier_terms
 
 
@@ -92,9 +93,13 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
                             now=now, available_at=matures, expires_at=expires, note=note, actor=actor)
         if paid or kind == "bonus":
             ledger.change_account(connection, member.id, debt=-paid, earned=amount if kind == "bonus" else 0)
-    if bonus:
-        connection.execute(update(Order).where(Order.order_id == data["order_id"]).values(bonus_points=bonus))
-        values["bonus_points"] = bonus
+    # Upgrade at once, in this transaction; the new tier's multiplier applies from the next order.
+    tier = grade_after_order(session, member_id=member.id, held=member.tier_code, now=now,
+                             order_id=data["order_id"], actor=actor)
+    if bonus or tier != member.tier_code:
+        connection.execute(update(Order).where(Order.order_id == data["order_id"]).values(
+            bonus_points=bonus, tier_after=tier))
+        values.update(bonus_points=bonus, tier_after=tier)
     return Order(**values), True
 
 

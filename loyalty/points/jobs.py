@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from loyalty.core.db import UTCDateTime, utcnow
-from loyalty.core.jobs import JobContext
+from loyalty.core.jobs import JobContext, day_end
 from loyalty.core.logging import get_logger
 from loyalty.points.models import ExpiryNotice, LedgerEntry, PointAccount, PointLot
 from loyalty.points.service import EXPIRING_WINDOW
@@ -18,12 +17,6 @@ from loyalty.program.service import settings
 
 BATCH = 5000
 log = get_logger("loyalty.jobs.points")
-
-
-def cutoff_for(as_of, zone: str, now: datetime) -> datetime:
-    """The end of `as_of` in the program's time zone, but never later than now."""
-    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
-    return min(end, now)
 
 
 def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, int]:
@@ -63,7 +56,7 @@ def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
 def expire_points(context: JobContext) -> dict[str, int]:
     now = utcnow()
     with context.db.unit_of_work() as session:
-        cutoff = cutoff_for(context.as_of, settings(session).timezone, now)
+        cutoff = day_end(context.as_of, settings(session).timezone, now)
     lots = points = 0
     while True:
         with context.db.unit_of_work() as session:

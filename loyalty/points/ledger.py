@@ -275,3 +275,17 @@ def reverse(session: Session, account: PointAccount, *, points: int, source: Sou
                    now=now, note=note if not forgiven else f"{note}; {forgiven} had already expired", actor=actor)
     return entry, forgiven
 
+
+
+def lock_accounts(session: Session, member_ids: list[str], *, now: datetime) -> None:
+    """Lock (creating where missing) several members' accounts in member-id order: the same
+    order every request takes them in, so a batch job and a checkout can't deadlock."""
+    if not member_ids:
+        return
+    ordered = sorted(set(member_ids))
+    insert = _upsert(session)
+    session.execute(insert(PointAccount).on_conflict_do_nothing(), [
+        {"member_id": member_id, "debt": 0, "lifetime_earned": 0, "orders_count": 0, "updated_at": now}
+        for member_id in ordered])
+    session.execute(select(PointAccount.member_id).where(PointAccount.member_id.in_(ordered))
+                    .order_by(PointAccount.member_id).with_for_update())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
@@ -170,3 +170,20 @@ def expiring_by_member(session: Session, *, now: datetime) -> dict[str, list[tup
     for member_id, at, points in rows:
         grouped[member_id].append((at, int(points)))
     return grouped
+
+
+def lock_members(session: Session, member_ids: list[str], *, now: datetime) -> None:
+    """Take the per-member lock every balance change takes, for several members at once."""
+    ledger.lock_accounts(session, member_ids, now=now)
+
+
+def available_points_of(member_id_column):
+    """A correlated expression for a member's available points at the bind parameter `now`
+    (matured unexpired lots, less any debt), for lookups that must stay one statement."""
+    now = bindparam("now")
+    lots = (select(func.coalesce(func.sum(PointLot.remaining), 0))
+            .where(PointLot.member_id == member_id_column, PointLot.remaining > 0, PointLot.available_at <= now,
+                   or_(PointLot.expires_at.is_(None), PointLot.expires_at > now)).scalar_subquery())
+    debt = (select(func.coalesce(func.sum(PointAccount.debt), 0))
+            .where(PointAccount.member_id == member_id_column).scalar_subquery())
+    return lots - debt

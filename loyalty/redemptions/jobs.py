@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from loyalty.core.db import utcnow
 from loyalty.core.jobs import JobContext
-from loyalty.points.jobs import cutoff_for
+from loyalty.core.jobs import day_end
 from loyalty.program.service import settings
 from loyalty.redemptions.models import Redemption
 from loyalty.redemptions.service import OPEN, release_one
@@ -18,7 +18,7 @@ def release_holds(context: JobContext) -> dict[str, int]:
     """Holds past their time by the end of the as-of day (never later than now), each in its own
     short transaction: one member's lock at a time, never two."""
     with context.db.unit_of_work() as session:
-        now = cutoff_for(context.as_of, settings(session).timezone, utcnow())
+        now = day_end(context.as_of, settings(session).timezone, utcnow())
     released = 0
     while True:
         with context.db.unit_of_work() as session:

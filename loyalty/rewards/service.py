@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
@@ -132,3 +132,19 @@ def use_coupon(session: Session, *, code: str, now: datetime | None = None) -> C
         raise CouponUnusable(f"Coupon `{code}` was already used.", reason="used")
     session.refresh(coupon)
     return coupon
+
+
+def coupon_ready_of(member_id_column):
+    """A correlated EXISTS: the member has an unused coupon still valid at the bind parameter `now`."""
+    now = bindparam("now")
+    return exists().where(Coupon.member_id == member_id_column, Coupon.used_at.is_(None),
+                          or_(Coupon.valid_until.is_(None), Coupon.valid_until > now))
+
+
+def coupon_owner(code_param):
+    """The member a coupon code was issued to, as a scalar subquery."""
+    return select(Coupon.member_id).where(Coupon.code == code_param).scalar_subquery()
+
+
+def looks_like_coupon(text: str) -> bool:
+    return len(text) == 12 and all(char in COUPON_ALPHABET for char in text)

@@ -43,3 +43,113 @@ def ladder_errors(rungs: list[Rung]) -> dict[str, list[str]]:
         if not 0 <= rung.discount_percent <= 100:
             add(f"tiers.{index}.discount_percent", "Must be between 0 and 100.")
     return errors
+
+
+# --- Grading ---------------------------------------------------------------------------------------
+# A member's tier has two parts: the tier *earned* by qualifying (upgraded at once, kept for the
+# retention period, then reviewed and lowered one step at a time), and an optional *floor* set by
+# staff until a date. The tier the member has is the higher of the two.
+
+RETENTION_MONTHS = 12
+QUALIFYING_MONTHS = 12
+
+
+def add_months(moment, months: int):
+    """The same day and time `months` later; a day the month lacks becomes its last day."""
+    import calendar
+
+    index = moment.year * 12 + moment.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+def by_rank(ladder: list[Rung]) -> list[Rung]:
+    return sorted(ladder, key=lambda rung: rung.rank)
+
+
+def qualified_rung(ladder: list[Rung], value: Decimal) -> Rung:
+    """The highest rung whose threshold the qualifying value reaches (the lowest is at 0)."""
+    rungs = by_rank(ladder)
+    reached = [rung for rung in rungs if value >= rung.threshold]
+    return reached[-1] if reached else rungs[0]
+
+
+def rung_of(ladder: list[Rung], code: str | None) -> Rung:
+    """A code's rung; a code the ladder no longer has counts as the lowest rung."""
+    rungs = by_rank(ladder)
+    return next((rung for rung in rungs if rung.code == code), rungs[0])
+
+
+def step_down(ladder: list[Rung], rung: Rung) -> Rung:
+    lower = [other for other in by_rank(ladder) if other.rank < rung.rank]
+    return lower[-1] if lower else rung
+
+
+def next_rung(ladder: list[Rung], rung: Rung) -> Rung | None:
+    return next((other for other in by_rank(ladder) if other.rank > rung.rank), None)
+
+
+def is_lowest(ladder: list[Rung], rung: Rung) -> bool:
+    return by_rank(ladder)[0].rank == rung.rank
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a member stands; `kept_until` None: nothing to lose (the lowest rung)."""
+
+    earned: str
+    kept_until: object | None = None  # a datetime; typed loosely to keep this module clock-free
+    floor: str | None = None
+    floor_until: object | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    standing: Standing
+    reason: str | None  # why the earned tier changed; None when it did not
+
+
+def upgrade(ladder: list[Rung], standing: Standing, value: Decimal, *, now, retention_end) -> Verdict:
+    """On an order: move up at once to the highest rung reached; never down."""
+    earned = rung_of(ladder, standing.earned)
+    reached = qualified_rung(ladder, value)
+    if reached.rank <= earned.rank:
+        return Verdict(standing, None)
+    return Verdict(Standing(reached.code, retention_end, standing.floor, standing.floor_until), "qualified")
+
+
+def review(ladder: list[Rung], standing: Standing, value: Decimal, *, now, retention_end) -> Verdict:
+    """The nightly review as of `now`: upgrade when qualified; once the retention period has ended,
+    keep the tier another period if still qualified, else go down one step (and keep that one a
+    period). A floor that has ended is dropped."""
+    verdict = upgrade(ladder, standing, value, now=now, retention_end=retention_end)
+    standing = verdict.standing
+    floor, floor_until = standing.floor, standing.floor_until
+    if floor is not None and floor_until is not None and floor_until <= now:
+        floor, floor_until = None, None
+    earned, kept_until, reason = rung_of(ladder, standing.earned), standing.kept_until, verdict.reason
+    if reason is None and kept_until is not None and kept_until <= now:
+        if qualified_rung(ladder, value).rank < earned.rank:
+            earned, reason = step_down(ladder, earned), "retention_ended"
+        kept_until = None if is_lowest(ladder, earned) else retention_end
+    elif kept_until is None and not is_lowest(ladder, earned):
+        kept_until = retention_end  # a rung above the lowest always has a review date
+    return Verdict(Standing(earned.code, kept_until, floor, floor_until), reason)
+
+
+def effective(ladder: list[Rung], standing: Standing, *, now) -> Rung:
+    """The tier the member has: the earned one, or the staff floor while it lasts if higher."""
+    earned = rung_of(ladder, standing.earned)
+    if standing.floor is None or (standing.floor_until is not None and standing.floor_until <= now):
+        return earned
+    floor = rung_of(ladder, standing.floor)
+    return floor if floor.rank > earned.rank else earned
+
+
+def progress(ladder: list[Rung], current: Rung, value: Decimal) -> tuple[Rung | None, Decimal]:
+    """The next rung above the tier held and what the qualifying value still lacks to reach it."""
+    above = next_rung(ladder, current)
+    if above is None:
+        return None, Decimal(0)
+    return above, max(Decimal(0), above.threshold - value)

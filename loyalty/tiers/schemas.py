@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import marshmallow as ma
@@ -37,3 +38,49 @@ class TierSchema(ResponseSchema):
 class LadderSchema(ResponseSchema):
     tiers = ma.fields.List(ma.fields.Nested(TierSchema))
     tier_metric = ma.fields.String()
+
+
+def _sane_date(value: date) -> None:
+    if not date(2000, 1, 1) <= value <= date(2999, 12, 31):
+        raise ma.ValidationError("Must be between 2000-01-01 and 2999-12-31.")
+
+
+class FloorInSchema(ma.Schema):
+    tier = ma.fields.String(required=True, allow_none=True, validate=_CODE,
+                            metadata={"description": "The floor's tier code; null removes the floor"})
+    until = ma.fields.Date(load_default=None, validate=_sane_date,
+                           metadata={"description": "Last day of the floor (program time zone); required with a tier"})
+    reason = Text(max_length=500, required=True)
+
+
+class FloorSchema(ResponseSchema):
+    tier = ma.fields.String()
+    until = ma.fields.AwareDateTime()
+    reason = ma.fields.String()
+
+
+class TierChangeSchema(ResponseSchema):
+    from_tier = ma.fields.String(attribute="from_code", allow_none=True)
+    to_tier = ma.fields.String(attribute="to_code")
+    reason = ma.fields.String()
+    note = ma.fields.String(allow_none=True)
+    source = ma.fields.String(allow_none=True)
+    at = ma.fields.AwareDateTime()
+    actor = ma.fields.String(allow_none=True)
+
+
+class MemberTierSchema(ResponseSchema):
+    member_id = ma.fields.String()
+    tier = ma.fields.String(allow_none=True, metadata={"description": "null while no ladder is defined"})
+    since = ma.fields.AwareDateTime()
+    kept_until = ma.fields.AwareDateTime(allow_none=True,
+                                         metadata={"description": "The tier is held at least until then; null: nothing to lose"})
+    next_tier = ma.fields.String(allow_none=True)
+    to_next = DecimalString(allow_none=True, metadata={"description": "What the qualifying value still lacks for next_tier, in the metric's unit"})
+    metric = ma.fields.String()
+    qualifying_value = DecimalString(metadata={"description": "The metric over the last 12 months"})
+    earned_tier = ma.fields.String()
+    floor = ma.fields.Nested(FloorSchema, allow_none=True)
+    discount_percent = DecimalString()
+    earn_multiplier = DecimalString()
+    history = ma.fields.List(ma.fields.Nested(TierChangeSchema))

@@ -1,10 +1,10 @@
-"""Tier ladder use cases: the ladder, entry tier, terms used at checkout (grading comes next)."""
+"""Tier ladder use cases: the ladder, the entry tier, the terms used at checkout."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.errors import ValidationFailed
@@ -13,7 +13,7 @@ from loyalty.program.service import settings
 from loyalty.tiers.rules import Rung, ladder_errors
 
 from loyalty.core.cache import TTLCache
-from loyalty.tiers.models import Tier
+from loyalty.tiers.models import Tier, TierStanding
 
 
 def entry_tier_code(session: Session) -> str | None:
@@ -26,25 +26,31 @@ def place_new_member(session: Session, member) -> None:
         member.tier_code = entry_tier_code(session)
 
 
-_ladders: TTLCache[dict[str, tuple[Decimal, Decimal]]] = TTLCache(ttl=5.0)
+_ladders: TTLCache[list[Rung]] = TTLCache(ttl=5.0)
 
 
-def _ladder(session: Session) -> dict[str, tuple[Decimal, Decimal]]:
-    rows = session.execute(select(Tier.code, Tier.discount_percent, Tier.earn_multiplier))
-    return {code: (Decimal(discount), Decimal(multiplier)) for code, discount, multiplier in rows}
+def _load_ladder(session: Session) -> list[Rung]:
+    rows = session.execute(select(Tier.code, Tier.rank, Tier.threshold, Tier.discount_percent, Tier.earn_multiplier)
+                           .order_by(Tier.rank))
+    return [Rung(code, rank, Decimal(threshold), Decimal(discount), Decimal(multiplier))
+            for code, rank, threshold, discount, multiplier in rows]
+
+
+def ladder(session: Session, *, fresh: bool = False) -> list[Rung]:
+    """The ladder lowest rank first, cached per worker for a few seconds (changes here clear it)."""
+    if fresh:
+        _ladders.clear()
+    return _ladders.get(str(session.get_bind().url), lambda: _load_ladder(session))
 
 
 def tier_terms(session: Session, code: str | None) -> tuple[Decimal, Decimal]:
     """(discount percent, earn multiplier) of a tier; no tier: no discount, multiplier 1.
-    The ladder is cached per worker for a few seconds; an unknown code reloads it."""
+    An unknown code reloads the cached ladder once."""
     if not code:
         return Decimal(0), Decimal(1)
-    key = str(session.get_bind().url)
-    ladder = _ladders.get(key, lambda: _ladder(session))
-    if code not in ladder:
-        _ladders.clear()
-        ladder = _ladders.get(key, lambda: _ladder(session))
-    return ladder.get(code, (Decimal(0), Decimal(1)))
+    rung = next((r for r in ladder(session) if r.code == code), None) or \
+        next((r for r in ladder(session, fresh=True) if r.code == code), None)
+    return (rung.discount_percent, rung.earn_multiplier) if rung else (Decimal(0), Decimal(1))
 
 
 def get_ladder(session: Session) -> dict:
@@ -58,6 +64,8 @@ def put_ladder(session: Session, *, tiers: list[dict]) -> dict:
     errors = ladder_errors([Rung(t["code"], t["rank"], t["threshold"], t["discount_percent"], t["earn_multiplier"])
                             for t in tiers])
     held = tier_holders(session, outside={t["code"] for t in tiers})
+    for code, count in standing_holders(session, outside={t["code"] for t in tiers}).items():
+        held[code] = max(held.get(code, 0), count)
     for code, count in sorted(held.items()):
         errors.setdefault("tiers", []).append(f"Tier `{code}` is held by {count} members; keep it in the ladder.")
     if errors:
@@ -68,3 +76,13 @@ def put_ladder(session: Session, *, tiers: list[dict]) -> dict:
     session.flush()
     _ladders.clear()
     return get_ladder(session)
+
+
+def standing_holders(session: Session, *, outside: set[str]) -> dict[str, int]:
+    """Codes outside the given set still earned or set as a floor: they can't leave the ladder."""
+    held: dict[str, int] = {}
+    for column in (TierStanding.earned_code, TierStanding.floor_code):
+        for code, count in session.execute(select(column, func.count()).where(
+                column.is_not(None), column.not_in(outside)).group_by(column)):
+            held[code] = held.get(code, 0) + count
+    return held

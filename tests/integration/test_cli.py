@@ -58,7 +58,7 @@ def test_demo_loads_once(run, db):
         births = session.scalars(select(Member.birthday)).all()
         tiers = set(session.scalars(select(Member.tier_code)))
     assert all(births) and len({b.month for b in births}) > 6
-    assert tiers == {"regular"}
+    assert {"regular", "silver", "gold"} <= tiers  # graded by a year of real orders
 
 
 def test_demo_admin_key_file_is_reused_while_it_works(run, tmp_path):

@@ -44,3 +44,84 @@ def test_any_threshold_not_above_the_one_below_is_refused(raw):
     ladder = [rung(f"t{i}", i, str(t if i else 0)) for i, t in enumerate(raw)]
     rising = all(b > a for a, b in zip([0] + raw[1:], raw[1:])) and (len(raw) < 2 or raw[1] > 0)
     assert (ladder_errors(ladder) == {}) == rising
+
+
+# --- grading -----------------------------------------------------------------------------------
+from datetime import datetime, timedelta, timezone  # noqa: E402
+
+from loyalty.tiers import rules  # noqa: E402
+from loyalty.tiers.rules import Standing  # noqa: E402
+
+NOW = datetime(2026, 6, 15, 12, tzinfo=timezone.utc)
+LATER = rules.add_months(NOW, 12)
+CODES = [r.code for r in DEMO]
+values = st.decimals(min_value=0, max_value=100000, places=2)
+instants = st.one_of(st.none(), st.integers(-800, 800).map(lambda d: NOW + timedelta(days=d)))
+standings = st.builds(Standing, st.sampled_from(CODES), instants, st.one_of(st.none(), st.sampled_from(CODES)),
+                      instants)
+
+
+def rank(code):
+    return rules.rung_of(DEMO, code).rank
+
+
+@given(values)
+def test_the_qualified_rung_is_the_highest_threshold_reached(value):
+    reached = rules.qualified_rung(DEMO, value)
+    assert reached.threshold <= value
+    assert all(r.threshold > value for r in DEMO if r.rank > reached.rank)
+
+
+@given(standings, values)
+def test_an_order_never_lowers_the_earned_tier_and_upgrades_to_exactly_what_is_reached(standing, value):
+    verdict = rules.upgrade(DEMO, standing, value, now=NOW, retention_end=LATER)
+    reached = rules.qualified_rung(DEMO, value)
+    assert rank(verdict.standing.earned) == max(rank(standing.earned), reached.rank)
+    if verdict.reason == "qualified":
+        assert verdict.standing.kept_until == LATER
+    else:
+        assert verdict.standing == standing
+
+
+@given(standings, values)
+def test_the_review_moves_down_at_most_one_step_and_only_after_retention(standing, value):
+    verdict = rules.review(DEMO, standing, value, now=NOW, retention_end=LATER)
+    before, after = rank(standing.earned), rank(verdict.standing.earned)
+    assert after >= before - 1
+    if after < before:
+        assert standing.kept_until is not None and standing.kept_until <= NOW
+        assert rules.qualified_rung(DEMO, value).rank < before and verdict.reason == "retention_ended"
+    if standing.kept_until is not None and standing.kept_until > NOW:
+        assert after >= before  # inside retention nothing goes down, whatever the value (refunds)
+
+
+@given(standings, values)
+def test_a_second_review_at_the_same_moment_changes_nothing(standing, value):
+    once = rules.review(DEMO, standing, value, now=NOW, retention_end=LATER).standing
+    twice = rules.review(DEMO, once, value, now=NOW, retention_end=LATER)
+    assert twice.standing == once and twice.reason is None
+
+
+@given(standings)
+def test_the_tier_held_is_never_below_the_earned_one_and_a_live_floor_lifts_it(standing):
+    held = rules.effective(DEMO, standing, now=NOW)
+    assert held.rank >= rank(standing.earned)
+    if standing.floor and (standing.floor_until is None or standing.floor_until > NOW):
+        assert held.rank >= rank(standing.floor)
+    else:
+        assert held.code == rules.rung_of(DEMO, standing.earned).code
+
+
+@given(values)
+def test_progress_names_the_next_rung_and_what_is_missing(value):
+    held = rules.qualified_rung(DEMO, value)
+    above, missing = rules.progress(DEMO, held, value)
+    if held.code == "vip":
+        assert above is None and missing == 0
+    else:
+        assert above.rank == held.rank + 1 and missing == above.threshold - value > 0
+
+
+def test_months_are_added_calendar_wise():
+    assert rules.add_months(datetime(2024, 2, 29, tzinfo=timezone.utc), 12) == datetime(2025, 2, 28, tzinfo=timezone.utc)
+    assert rules.add_months(datetime(2026, 1, 31, tzinfo=timezone.utc), -2) == datetime(2025, 11, 30, tzinfo=timezone.utc)

@@ -1,0 +1,1 @@
+"""The till's lookup: who is this customer, what tier and discount, what can they spend."""

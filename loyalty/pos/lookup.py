@@ -1,0 +1,91 @@
+"""The POS lookup: one statement, built once, answered from an index.
+
+The identifier a cashier keys or scans is classified without the database: a 12-digit member
+number must pass its Luhn check (a mistyped digit is a 404 at once), a phone number is read in
+the program's country, a coupon code is 12 letters and digits from the coupon alphabet.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import NotFound
+from loyalty.core.ids import luhn_valid
+from loyalty.members.identity import InvalidIdentifier, normalise_phone
+from loyalty.members.models import Member
+from loyalty.points.rules import points_value
+from loyalty.points.service import available_points_of
+from loyalty.program.service import settings
+from loyalty.rewards.service import coupon_owner, coupon_ready_of, looks_like_coupon
+from loyalty.tiers.service import tier_terms
+
+_PHONE = re.compile(r"^\+?[0-9(][0-9 ().\-]{5,24}$")
+_SEPARATORS = re.compile(r"[ \-.]")
+
+
+def _statement(where):
+    return select(Member.id, Member.member_number, Member.name, Member.status, Member.tier_code, Member.birthday,
+                  Member.timezone, Member.merged_into, Member.erased_at,
+                  available_points_of(Member.id).label("available"),
+                  coupon_ready_of(Member.id).label("reward_ready")).where(where)
+
+
+_BY = {
+    "member_number": _statement(Member.member_number == bindparam("value")),
+    "phone": _statement(Member.phone == bindparam("value")),
+    "coupon": _statement(Member.id == coupon_owner(bindparam("value"))),
+    "id": _statement(Member.id == bindparam("value")),  # a merged card's survivor
+}
+
+
+def classify(identifier: str, region: str) -> tuple[str, str]:
+    """(kind, normalised value); NotFound for what can't be anyone's, before any read."""
+    text = identifier.strip()
+    digits = _SEPARATORS.sub("", text)
+    if len(digits) == 12 and digits.isdigit():
+        if not luhn_valid(digits):
+            raise NotFound("No member with this number: its check digit is wrong (mistyped?).")
+        return "member_number", digits
+    if _PHONE.match(text):
+        try:
+            return "phone", normalise_phone(text, region)
+        except InvalidIdentifier:
+            raise NotFound("Not a member number, and not a valid phone number.") from None
+    if looks_like_coupon(text.upper()):
+        return "coupon", text.upper()
+    raise NotFound("Not a member number, phone number or coupon code.")
+
+
+def lookup(session: Session, *, identifier: str, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    program = settings(session)
+    kind, value = classify(identifier, program.holiday_country)
+    connection = session.connection()
+    row = connection.execute(_BY[kind], {"value": value, "now": now}).first()
+    if row is not None and row.merged_into:
+        row = connection.execute(_BY["id"], {"value": row.merged_into, "now": now}).first()
+    if row is None or row.erased_at is not None:
+        raise NotFound("No member with this identifier.")
+    active = row.status == "active"
+    discount, _multiplier = tier_terms(session, row.tier_code)
+    available = max(0, int(row.available)) if row.status != "blocked" else 0
+    local = now.astimezone(ZoneInfo(row.timezone or program.timezone)).date()
+    return {
+        "member_id": row.id, "member_number": row.member_number,
+        "display_name": row.name or f"Member ···{row.member_number[-4:]}",
+        "status": row.status, "tier": row.tier_code,
+        "discount_percent": discount if row.status != "blocked" else 0,
+        "available_points": available, "points_value": points_value(available, program.point_value),
+        "currency": program.currency,
+        "flags": {
+            "birthday_this_month": bool(row.birthday and row.birthday.month == local.month),
+            "reward_ready": bool(row.reward_ready) and row.status != "blocked",
+            "can_redeem": active and available > 0,
+        },
+    }

@@ -1,0 +1,92 @@
+"""One member's tier: what they hold and why, and the floor staff may set by hand."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.errors import ValidationFailed
+from loyalty.members.service import direct, resolve
+from loyalty.points.service import lock_members
+from loyalty.program.service import settings
+from loyalty.tiers import rules
+from loyalty.tiers.grading import Change, apply, metric_value, qualifying_values, standings
+from loyalty.tiers.models import TierChange, TierStanding
+from loyalty.tiers.rules import Standing
+from loyalty.tiers.service import ladder
+
+HISTORY = 20
+
+
+def member_tier(session: Session, *, member_id: str, now: datetime | None = None) -> dict:
+    now = now or utcnow()
+    member = resolve(session, member_id)
+    steps = ladder(session)
+    if not steps:  # no ladder yet: nobody holds a tier
+        return {"member_id": member.id, "tier": None, "since": member.enrolled_at, "kept_until": None,
+                "next_tier": None, "to_next": None, "metric": settings(session).tier_metric, "history": []}
+    row = session.get(TierStanding, member.id)
+    standing = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, member.tier_code).code)
+    held = rules.rung_of(steps, member.tier_code)
+    value = qualifying_values(session, [member.id], end=now)[member.id]
+    above, missing = rules.progress(steps, held, value)
+    floor_on = standing.floor is not None and (standing.floor_until is None or standing.floor_until > now)
+    by_floor = floor_on and standing.floor == held.code and rules.rung_of(steps, standing.earned).rank < held.rank
+    history = session.scalars(select(TierChange).where(TierChange.member_id == member.id)
+                              .order_by(TierChange.at.desc(), TierChange.id.desc()).limit(HISTORY)).all()
+    return {
+        "member_id": member.id, "tier": held.code, "since": row.since if row else member.enrolled_at,
+        "kept_until": standing.floor_until if by_floor else standing.kept_until,
+        "earned_tier": rules.rung_of(steps, standing.earned).code,
+        "floor": {"tier": standing.floor, "until": standing.floor_until, "reason": row.floor_reason}
+        if floor_on and row else None,
+        "metric": settings(session).tier_metric, "qualifying_value": value,
+        "next_tier": above.code if above else None,
+        "to_next": metric_value(settings(session).tier_metric, missing) if above else None,
+        "discount_percent": held.discount_percent, "earn_multiplier": held.earn_multiplier,
+        "history": history,
+    }
+
+
+def floor_end(until: date, zone: str) -> datetime:
+    """A floor lasts through its end date in the program's time zone."""
+    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+
+
+def set_floor(session: Session, *, member_id: str, tier: str | None, until: date | None, reason: str,
+              actor: str, now: datetime | None = None) -> dict:
+    """Staff set a tier by hand until a date: a floor, never lowering what the member earned.
+    `tier` None removes the floor."""
+    now = now or utcnow()
+    program = settings(session)
+    steps = ladder(session, fresh=True)
+    errors: dict[str, list[str]] = {}
+    if not steps:
+        errors["tier"] = ["No tier ladder is defined yet (PUT /v1/tiers)."]
+    elif tier is not None and tier not in {rung.code for rung in steps}:
+        errors["tier"] = [f"`{tier}` is not on the ladder ({', '.join(r.code for r in steps)})."]
+    today = now.astimezone(ZoneInfo(program.timezone)).date()
+    if tier is not None and until is None:
+        errors["until"] = ["A floor needs an end date."]
+    elif tier is not None and until < today:
+        errors["until"] = [f"Must be today ({today}) or later."]
+    if errors:
+        raise ValidationFailed(errors)
+    # The account lock first, then the member row: the order every checkout takes them in.
+    lock_members(session, [resolve(session, member_id).id], now=now)
+    member = direct(session, member_id)
+    row = session.get(TierStanding, member.id, populate_existing=True)
+    before = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, member.tier_code).code)
+    after = Standing(before.earned, before.kept_until, tier, floor_end(until, program.timezone) if tier else None)
+    held_after = rules.effective(steps, after, now=now).code
+    change = Change(member.id, member.tier_code, row is not None, before, after, held_after,
+                    "floor_set" if tier else "floor_removed")
+    apply(session, [change], now=now, actor=actor, note=reason)
+    session.get(TierStanding, member.id, populate_existing=True).floor_reason = reason if tier else None
+    session.flush()
+    session.expire_all()  # the bulk updates bypassed the identity map
+    return member_tier(session, member_id=member.id, now=now)

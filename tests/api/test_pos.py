@@ -1,0 +1,121 @@
+"""The POS lookup: every identifier kind, one read, no read at all for a mistyped number."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import date
+
+import pytest
+from sqlalchemy import event
+
+from loyalty.core.ids import luhn_check_digit
+from tests.api.test_tiers import LADDER
+from tests.factories import create_member, post_order
+
+
+@pytest.fixture
+def member(client, auth):
+    assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
+    member = create_member(client, auth, name="Lin Mei", phone="+86 139 1234 5678",
+                           birthday=date.today().replace(year=1990, day=1).isoformat())
+    post_order(client, auth, member["id"], "pos-seed", "2500")  # silver, 2500 points matured
+    return member
+
+
+def lookup(client, auth, identifier, role="pos"):
+    return client.get(f"/v1/pos/members/{identifier}", headers=auth(role))
+
+
+@contextmanager
+def statements(db):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_found_by_member_number_with_tier_discount_points_and_flags(client, auth, member, db):
+    lookup(client, auth, member["member_number"])  # warms the key and ladder caches
+    with statements(db) as seen:
+        response = lookup(client, auth, member["member_number"])
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body == {
+        "member_id": member["id"], "member_number": member["member_number"], "display_name": "Lin Mei",
+        "status": "active", "tier": "silver", "discount_percent": "3", "available_points": 2500,
+        "points_value": "25.00", "currency": "CNY",
+        "flags": {"birthday_this_month": True, "reward_ready": False, "can_redeem": True},
+    }
+    member_reads = [s for s in seen if "members" in s]
+    assert len(member_reads) == 1, seen  # one statement answers it all
+
+
+@pytest.mark.parametrize("phone", ["+8613912345678", "+86 139 1234 5678", "139-1234-5678", "13912345678",
+                                   "(139) 1234 5678", "+86.139.1234.5678"])
+def test_found_by_phone_in_any_common_format(client, auth, member, phone):
+    response = lookup(client, auth, phone)
+    assert response.status_code == 200 and response.get_json()["member_id"] == member["id"]
+
+
+def test_a_keyed_number_with_spaces_is_read_as_the_card_number(client, auth, member):
+    number = member["member_number"]
+    assert lookup(client, auth, f"{number[:4]} {number[4:8]} {number[8:]}").get_json()["member_id"] == member["id"]
+
+
+def test_a_wrong_check_digit_is_404_without_reading_the_database(client, auth, member, db):
+    number = member["member_number"]
+    wrong = number[:-1] + str((int(number[-1]) + 1) % 10)
+    lookup(client, auth, number)
+    with statements(db) as seen:
+        response = lookup(client, auth, wrong)
+    assert response.status_code == 404 and response.get_json()["code"] == "not_found"
+    assert not [s for s in seen if "members" in s or "coupons" in s], seen
+
+
+@pytest.mark.parametrize("identifier", ["nobody", "12345", "++", "ZZZZZZZZZZZZ", "%00", "9" * 40, "ابج"])
+def test_nonsense_is_404(client, auth, member, identifier):
+    assert lookup(client, auth, identifier).status_code == 404
+
+
+def test_an_unknown_valid_number_is_404(client, auth, member):
+    payload = "99999999999"
+    assert lookup(client, auth, payload + str(luhn_check_digit(payload))).status_code == 404
+
+
+def test_found_by_coupon_code_and_the_reward_ready_flag(client, auth, member):
+    reward = client.post("/v1/rewards", json={"name": "Tea cup", "kind": "gift", "points_cost": 300},
+                         headers=auth()).get_json()
+    coupon = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"],
+                                                  "capture": True}, headers=auth("pos")).get_json()["coupon_code"]
+    body = lookup(client, auth, coupon.lower()).get_json()
+    assert body["member_id"] == member["id"] and body["flags"]["reward_ready"] is True
+    assert body["available_points"] == 2200
+    assert client.post(f"/v1/coupons/{coupon}/use", headers=auth("pos")).status_code == 200
+    assert lookup(client, auth, member["member_number"]).get_json()["flags"]["reward_ready"] is False
+
+
+def test_a_blocked_member_is_answered_with_status_and_no_discount(client, auth, member):
+    assert client.patch(f"/v1/members/{member['id']}", json={"status": "blocked"},
+                        headers=auth("staff")).status_code == 200
+    body = lookup(client, auth, member["member_number"]).get_json()
+    assert body["status"] == "blocked" and body["discount_percent"] == "0" and body["available_points"] == 0
+    assert body["flags"]["can_redeem"] is False
+
+
+def test_a_merged_card_finds_the_survivor(client, auth, member):
+    other = create_member(client, auth, email="x@example.com", phone="+8613700000009", external_id="x-9")
+    assert client.post(f"/v1/members/{member['id']}/merge", json={"member_id": other["id"]},
+                       headers=auth("staff")).status_code == 200
+    assert lookup(client, auth, other["member_number"]).get_json()["member_id"] == member["id"]
+
+
+def test_the_pos_key_is_enough_and_storefront_is_not(client, auth, member):
+    assert lookup(client, auth, member["member_number"], role="staff").status_code == 200
+    assert lookup(client, auth, member["member_number"], role="storefront").status_code == 403
+    assert client.get(f"/v1/pos/members/{member['member_number']}").status_code == 401
