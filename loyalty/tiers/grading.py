@@ -133,6 +133,9 @@ def grade_after_order(session: Session, *, member_id: str, held: str | None, now
     value = qualifying_values(session, [member_id], end=now)[member_id]
     if rules.is_lowest(steps, rules.qualified_rung(steps, value)):
         return held  # the common case: nothing reached, no further read
+    # Read again under the account lock: the tier seen before it may have been changed since by
+    # a concurrent order or the nightly review.
+    held = held_tiers(session, [member_id]).get(member_id, held)
     change = decide(steps, member_id, held, standings(session, [member_id]).get(member_id), value, now=now,
                     reviewing=False)
     if change is None:
