@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import orders
+from bench import orders, pos, tiers
 
-BENCHMARKS = {"orders": orders.run}
+BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run}
 
 
 def main(names: list[str]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from bench.harness import RESULTS, create_key, fresh_database, gunicorn, psql, save, wrk
-from bench.seed import member_id, seed_members
+from bench.seed import member_id, seed_ladder, seed_members
 
 MEMBERS = int(os.environ.get("BENCH_ORDER_MEMBERS", "10000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -16,7 +16,8 @@ CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 def run() -> dict:
     with fresh_database("orders") as url:
         with psql(url) as connection:
-            seed_members(connection, MEMBERS)
+            seed_ladder(connection)  # so every order is also graded, as in production
+            seed_members(connection, MEMBERS, tier="regular")
             connection.execute("UPDATE program SET pending_days = 0")
             connection.commit()
         key = create_key(url, "storefront")

@@ -38,3 +38,9 @@ class TTLCache(Generic[T]):
 def clear_all() -> None:
     for cache in _all:
         cache.clear()
+
+
+def database_key(bind) -> str:
+    """Which database a session or a connection talks to: caches are kept per database."""
+    engine = bind.get_bind().engine if hasattr(bind, "get_bind") else bind.engine
+    return str(engine.url)

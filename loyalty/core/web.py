@@ -15,6 +15,7 @@ from typing import Callable
 
 import structlog
 from flask import Flask, Response, current_app, g, request
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from loyalty.core import idempotency
@@ -49,6 +50,25 @@ def request_session() -> Session:
         session = database().sessions()
         g._loyalty_session = session
     return session
+
+
+def read_connection() -> Connection:
+    """For views that only read. On PostgreSQL an autocommit connection without a session, so a
+    lookup of one statement costs one round trip and no ORM bookkeeping (a third of the POS
+    lookup's time went to BEGIN, COMMIT and the session)."""
+    if database().dialect != "postgresql":
+        return request_session().connection()
+    connection = g.get("_loyalty_read_connection")
+    if connection is None:
+        connection = database().engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        g._loyalty_read_connection = connection
+    return connection
+
+
+def _close_read_connection() -> None:
+    connection = g.pop("_loyalty_read_connection", None)
+    if connection is not None:
+        connection.close()
 
 
 def current_actor() -> Actor:
@@ -173,6 +193,7 @@ def _remember_or_release(record: int, response: Response) -> None:
 
 def _finish(response: Response) -> Response:
     if request.endpoint != "static":
+        _close_read_connection()
         response = _finish_transaction(response)
     response.headers["X-Request-Id"] = g.get("request_id", "")
     if response.status_code == 204:
@@ -187,6 +208,7 @@ def _finish(response: Response) -> Response:
 
 
 def _teardown(_exc) -> None:
+    _close_read_connection()
     session = g.pop("_loyalty_session", None)
     if session is not None:
         session.rollback()

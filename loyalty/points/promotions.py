@@ -11,7 +11,7 @@ from loyalty.core.db import utcnow
 from loyalty.core.errors import NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
-from loyalty.core.cache import TTLCache
+from loyalty.core.cache import TTLCache, database_key
 from loyalty.points.models import Promotion
 from loyalty.points.rules import PromotionRule
 
@@ -26,7 +26,7 @@ def active_promotions(session: Session) -> list[PromotionRule]:
         return [PromotionRule(multiplier=Decimal(p.multiplier), starts_at=p.starts_at, ends_at=p.ends_at,
                               categories=frozenset(p.categories or ()), channels=frozenset(p.channels or ()))
                 for p in rows]
-    return _active.get(str(session.get_bind().url), load)
+    return _active.get(database_key(session), load)
 
 
 def create(session: Session, *, data: dict) -> Promotion:

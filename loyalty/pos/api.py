@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import requires
-from loyalty.core.web import request_session
+from loyalty.core.web import read_connection
 from loyalty.pos import lookup, schemas
 
 blp = Blueprint("pos", __name__, url_prefix="/v1/pos", description="The till's fast lookup")
@@ -14,4 +14,4 @@ blp = Blueprint("pos", __name__, url_prefix="/v1/pos", description="The till's f
 @requires("pos", "staff")
 def pos_member(identifier):
     """Find a member by member number (check digit verified), phone in any common format, or coupon code"""
-    return lookup.lookup(request_session(), identifier=identifier)
+    return lookup.lookup(read_connection(), identifier=identifier)

@@ -12,7 +12,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import NotFound
@@ -62,18 +62,17 @@ def classify(identifier: str, region: str) -> tuple[str, str]:
     raise NotFound("Not a member number, phone number or coupon code.")
 
 
-def lookup(session: Session, *, identifier: str, now: datetime | None = None) -> dict:
+def lookup(connection: Connection, *, identifier: str, now: datetime | None = None) -> dict:
     now = now or utcnow()
-    program = settings(session)
+    program = settings(connection)
     kind, value = classify(identifier, program.holiday_country)
-    connection = session.connection()
     row = connection.execute(_BY[kind], {"value": value, "now": now}).first()
     if row is not None and row.merged_into:
         row = connection.execute(_BY["id"], {"value": row.merged_into, "now": now}).first()
     if row is None or row.erased_at is not None:
         raise NotFound("No member with this identifier.")
     active = row.status == "active"
-    discount, _multiplier = tier_terms(session, row.tier_code)
+    discount, _multiplier = tier_terms(connection, row.tier_code)
     available = max(0, int(row.available)) if row.status != "blocked" else 0
     local = now.astimezone(ZoneInfo(row.timezone or program.timezone)).date()
     return {

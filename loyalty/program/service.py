@@ -10,7 +10,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+
+from loyalty.core.cache import database_key
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import ValidationFailed
@@ -47,11 +50,15 @@ class ProgramSettings:
     hold_minutes: int
 
 
-def settings(session: Session) -> ProgramSettings:
-    key = str(session.get_bind().url)
+def settings(session: Session | Connection) -> ProgramSettings:
+    """The program as a cached snapshot; a bare connection (the read-only lookups) works too."""
+    key = database_key(session)
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < SETTINGS_TTL_SECONDS:
         return cached[1]
+    if isinstance(session, Connection):
+        with Session(bind=session) as own:
+            return settings(own)
     program = get_program(session)
     snapshot = ProgramSettings(**{f.name: getattr(program, f.name) for f in fields(ProgramSettings)
                                   if f.name != "excluded_categories"},

@@ -12,7 +12,7 @@ from loyalty.members.service import tier_holders
 from loyalty.program.service import settings
 from loyalty.tiers.rules import Rung, ladder_errors
 
-from loyalty.core.cache import TTLCache
+from loyalty.core.cache import TTLCache, database_key
 from loyalty.tiers.models import Tier, TierStanding
 
 
@@ -40,7 +40,7 @@ def ladder(session: Session, *, fresh: bool = False) -> list[Rung]:
     """The ladder lowest rank first, cached per worker for a few seconds (changes here clear it)."""
     if fresh:
         _ladders.clear()
-    return _ladders.get(str(session.get_bind().url), lambda: _load_ladder(session))
+    return _ladders.get(database_key(session), lambda: _load_ladder(session))
 
 
 def tier_terms(session: Session, code: str | None) -> tuple[Decimal, Decimal]:
