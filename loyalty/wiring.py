@@ -10,10 +10,13 @@ def wire() -> None:
     from loyalty.points.service import grant_signup_bonus, move_points
     from loyalty.redemptions.service import cancel_open_holds
     from loyalty.orders.qualifying import qualifying_values
-    from loyalty.tiers.grading import merge_tiers, use_qualifying_values
+    from loyalty.members import timeline
+    from loyalty.tiers.grading import merge_tiers, timeline_changes, use_qualifying_values
     from loyalty.tiers.service import place_new_member
 
     use_qualifying_values(qualifying_values)
+    if timeline_changes not in timeline.SOURCES:
+        timeline.SOURCES.append(timeline_changes)
 
     hooks.register(hooks.on_enrolled, place_new_member)
     hooks.register(hooks.on_enrolled, grant_signup_bonus)

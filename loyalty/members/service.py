@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import among, utcnow
 from loyalty.core.auth import Forbidden
 from loyalty.core.errors import Conflict, DuplicateMember, MemberErased, MemberMerged, NotFound, ValidationFailed
 from loyalty.core.ids import new_id, new_member_number
@@ -92,10 +92,11 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
     return member
 
 
-def direct(session: Session, member_id: str) -> Member:
+def direct(session: Session, member_id: str, *, lock: bool = True) -> Member:
     """The member with exactly this id for a change: a tombstone's id is refused, not followed,
     so that a stale id can't erase or edit the survivor by surprise."""
-    member = session.scalars(select(Member).where(Member.id == member_id).with_for_update()).first()
+    query = select(Member).where(Member.id == member_id)
+    member = session.scalars(query.with_for_update() if lock else query).first()
     if member is None:
         raise NotFound(f"No member `{member_id}`.")
     if member.merged_into:
@@ -141,10 +142,16 @@ def grading_page(session: Session, *, after: str, limit: int) -> list[tuple[str,
         .order_by(Member.id).limit(limit))]
 
 
-def held_tiers(session: Session, member_ids: list[str]) -> dict[str, str | None]:
-    """The tier code each live member holds now."""
-    return dict(session.execute(select(Member.id, Member.tier_code).where(
-        Member.id.in_(member_ids), Member.merged_into.is_(None))).all())
+def held_tiers(session: Session, member_ids: list[str], *, lock: bool = False) -> dict[str, str | None]:
+    """The tier code each live member holds now; `lock` takes their rows in id order, the lock
+    tier changes serialise on."""
+    query = select(Member.id, Member.tier_code).where(among(session, Member.id, member_ids),
+                                                      Member.merged_into.is_(None))
+    if lock:
+        # NO KEY: an order inserted for the member holds a KEY SHARE lock on the row (its foreign
+        # key); a plain FOR UPDATE would wait on that order and deadlock with it.
+        query = query.order_by(Member.id).with_for_update(key_share=True)  # FOR NO KEY UPDATE
+    return dict(session.execute(query).all())
 
 
 def set_tiers(session: Session, tiers: dict[str, str]) -> None:
@@ -154,7 +161,7 @@ def set_tiers(session: Session, tiers: dict[str, str]) -> None:
         by_code.setdefault(code, []).append(member_id)
     now = utcnow()
     for code, member_ids in sorted(by_code.items()):
-        session.execute(update(Member).where(Member.id.in_(member_ids)).values(tier_code=code, updated_at=now)
+        session.execute(update(Member).where(among(session, Member.id, member_ids)).values(tier_code=code, updated_at=now)
                         .execution_options(synchronize_session=False))
 
 

@@ -23,15 +23,21 @@ from loyalty.members.service import resolve
 Source = Callable[[Session, list[str], tuple[datetime, str] | None, int], Iterable[dict]]
 
 
+def position_before(item_id: str, prefix: str) -> int:
+    """A source's own row id below which its items come after `item_id` at the same instant.
+    Items tie-break on their text id across sources; a source's ids are its prefix + a
+    zero-padded row id, so another source's id falls before or after all of them."""
+    if item_id.startswith(prefix):
+        rest = item_id[len(prefix):]
+        return int(rest) if rest.isdigit() else 0
+    return 2**62 if item_id > prefix else 0
+
+
 def member_events(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
     query = select(MemberEvent).where(MemberEvent.member_id.in_(member_ids))
     if before:
         at, item_id = before
-        # Items tie-break on their string id across sources; ours are "mev_" + zero-padded ints.
-        if item_id.startswith("mev_"):
-            position = int(item_id[4:]) if item_id[4:].isdigit() else 0
-        else:
-            position = 2**62 if item_id > "mev_" else 0
+        position = position_before(item_id, "mev_")
         query = query.where(or_(MemberEvent.at < at, and_(MemberEvent.at == at, MemberEvent.id < position)))
     rows = session.scalars(query.order_by(MemberEvent.at.desc(), MemberEvent.id.desc()).limit(limit))
     return [{"at": r.at, "type": r.kind, "id": f"mev_{r.id:012d}", "data": r.data} for r in rows]

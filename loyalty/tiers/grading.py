@@ -11,12 +11,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import among, utcnow
 from loyalty.members.service import held_tiers, set_tiers
-from loyalty.points.service import lock_members
+from loyalty.members.timeline import position_before
 from loyalty.program.service import settings
 from loyalty.tiers import rules
 from loyalty.tiers.models import TierChange, TierStanding
@@ -63,17 +63,18 @@ _STANDINGS = select(TierStanding.member_id, TierStanding.earned_code, TierStandi
 
 
 def standings(session: Session, member_ids: list[str]) -> dict[str, Standing]:
-    rows = session.execute(_STANDINGS.where(TierStanding.member_id.in_(member_ids))) if member_ids else []
+    rows = session.execute(_STANDINGS.where(among(session, TierStanding.member_id, member_ids))) if member_ids else []
     return {member_id: Standing(earned, kept_until, floor, floor_until)
             for member_id, earned, kept_until, floor, floor_until in rows}
 
 
 def decide(steps: list[Rung], member_id: str, held: str | None, row: Standing | None, value: Decimal, *,
-           now: datetime, reviewing: bool) -> Change | None:
+           now: datetime, reviewing: bool, retention_end: datetime | None = None) -> Change | None:
     """What an order (reviewing=False) or the nightly review does to one member; None: nothing."""
     before = row or Standing(rules.rung_of(steps, held).code)
     judge = rules.review if reviewing else rules.upgrade
-    verdict = judge(steps, before, value, now=now, retention_end=rules.add_months(now, rules.RETENTION_MONTHS))
+    retention_end = retention_end or rules.add_months(now, rules.RETENTION_MONTHS)
+    verdict = judge(steps, before, value, now=now, retention_end=retention_end)
     held_after = rules.effective(steps, verdict.standing, now=now).code
     if verdict.standing == before and held_after == held:
         return None
@@ -105,7 +106,8 @@ def apply(session: Session, changes: list[Change], *, now: datetime, actor: str,
                 values["since"] = now
             groups.setdefault(tuple(sorted(values.items())), []).append(c.member_id)
     for values, member_ids in groups.items():
-        session.execute(update(TierStanding).where(TierStanding.member_id.in_(member_ids)).values(dict(values))
+        session.execute(update(TierStanding).where(among(session, TierStanding.member_id, member_ids))
+                        .values(dict(values))
                         .execution_options(synchronize_session=False))
     moved = [c for c in changes if c.held_after != c.held_before]
     if not moved:
@@ -133,9 +135,9 @@ def grade_after_order(session: Session, *, member_id: str, held: str | None, now
     value = qualifying_values(session, [member_id], end=now)[member_id]
     if rules.is_lowest(steps, rules.qualified_rung(steps, value)):
         return held  # the common case: nothing reached, no further read
-    # Read again under the account lock: the tier seen before it may have been changed since by
-    # a concurrent order or the nightly review.
-    held = held_tiers(session, [member_id]).get(member_id, held)
+    # Read again, locking the member row (after the account lock, the order checkout takes them in):
+    # the tier seen before may have been changed since by a concurrent order or the nightly review.
+    held = held_tiers(session, [member_id], lock=True).get(member_id, held)
     change = decide(steps, member_id, held, standings(session, [member_id]).get(member_id), value, now=now,
                     reviewing=False)
     if change is None:
@@ -146,19 +148,29 @@ def grade_after_order(session: Session, *, member_id: str, held: str | None, now
 
 def review_batch(session: Session, members: list[tuple[str, str | None]], *, now: datetime,
                  actor: str = "job:tiers.evaluate") -> dict[str, int]:
-    """Review a keyset batch of (member id, tier held) as of `now`. Decided without locks first;
-    the few members that change are then locked like a checkout would and decided again on fresh
-    data, so an order committed meanwhile is never overwritten."""
+    """Review a keyset batch of (member id, tier held) as of `now`. A cheap check without locks
+    finds the few members the review could change; only those are locked (their member rows, in
+    id order, as checkout locks them), read again and decided, so an order committed meanwhile is
+    never overwritten."""
     steps = ladder(session, fresh=True)
     if not steps or not members:
         return {}
-    first = _decide_all(session, steps, members, now=now)
-    if not first:
+    ix = rules.index(steps)
+    candidates = _candidates(session, ix, members, now=now)
+    if not candidates:
         return {}
-    changing = sorted(c.member_id for c in first)
-    lock_members(session, changing, now=now)
-    held = held_tiers(session, changing)
-    changes = _decide_all(session, steps, [(m, held[m]) for m in changing if m in held], now=now)
+    held = held_tiers(session, candidates, lock=True)
+    retention_end = rules.add_months(now, rules.RETENTION_MONTHS)
+    ids = sorted(held)
+    rows, values = standings(session, ids), qualifying_values(session, ids, end=now)
+    changes = []
+    for member_id in ids:
+        row, value = rows.get(member_id), values[member_id]
+        if rules.may_change(ix, held[member_id], row, value, now=now):
+            change = decide(steps, member_id, held[member_id], row, value, now=now, reviewing=True,
+                            retention_end=retention_end)
+            if change is not None:
+                changes.append(change)
     apply(session, changes, now=now, actor=actor)
     counts: dict[str, int] = {}
     for c in changes:
@@ -166,14 +178,12 @@ def review_batch(session: Session, members: list[tuple[str, str | None]], *, now
     return counts
 
 
-def _decide_all(session: Session, steps: list[Rung], members: list[tuple[str, str | None]], *,
-                now: datetime) -> list[Change]:
+def _candidates(session: Session, ix: rules.LadderIndex, members: list[tuple[str, str | None]], *,
+                now: datetime) -> list[str]:
     ids = [member_id for member_id, _ in members]
-    rows = standings(session, ids)
-    values = qualifying_values(session, ids, end=now)
-    decided = (decide(steps, member_id, held, rows.get(member_id), values[member_id], now=now, reviewing=True)
-               for member_id, held in members)
-    return [change for change in decided if change is not None]
+    rows, values = standings(session, ids), qualifying_values(session, ids, end=now)
+    return [member_id for member_id, held in members
+            if rules.may_change(ix, held, rows.get(member_id), values[member_id], now=now)]
 
 
 def merge_tiers(session: Session, survivor, tombstone) -> None:
@@ -201,3 +211,15 @@ def merge_tiers(session: Session, survivor, tombstone) -> None:
     if verdict.standing != mine or held_after != survivor.tier_code:
         apply(session, [Change(survivor.id, survivor.tier_code, survivor.id in rows, mine, verdict.standing,
                                held_after, verdict.reason or "merged")], now=now, actor="merge")
+
+
+def timeline_changes(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
+    """Tier changes as member timeline items (a timeline source, registered by loyalty.wiring)."""
+    query = select(TierChange).where(TierChange.member_id.in_(member_ids))
+    if before:
+        at, item_id = before
+        position = position_before(item_id, "tch_")
+        query = query.where(or_(TierChange.at < at, and_(TierChange.at == at, TierChange.id < position)))
+    rows = session.scalars(query.order_by(TierChange.at.desc(), TierChange.id.desc()).limit(limit))
+    return [{"at": r.at, "type": "tier.changed", "id": f"tch_{r.id:012d}",
+             "data": {"from": r.from_code, "to": r.to_code, "reason": r.reason, "source": r.source}} for r in rows]

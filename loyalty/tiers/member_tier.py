@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import ValidationFailed
-from loyalty.members.service import direct, resolve
+from loyalty.members.service import direct, held_tiers, resolve
 from loyalty.points.service import lock_members
 from loyalty.program.service import settings
 from loyalty.tiers import rules
@@ -76,14 +76,16 @@ def set_floor(session: Session, *, member_id: str, tier: str | None, until: date
         errors["until"] = [f"Must be today ({today}) or later."]
     if errors:
         raise ValidationFailed(errors)
-    # The account lock first, then the member row: the order every checkout takes them in.
-    lock_members(session, [resolve(session, member_id).id], now=now)
-    member = direct(session, member_id)
+    member = direct(session, member_id, lock=False)
+    # The account, then the member row without its key lock: the order a checkout that upgrades
+    # takes them in (its order insert already holds the row's key-share lock).
+    lock_members(session, [member.id], now=now)
+    held = held_tiers(session, [member.id], lock=True)[member.id]
     row = session.get(TierStanding, member.id, populate_existing=True)
-    before = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, member.tier_code).code)
+    before = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, held).code)
     after = Standing(before.earned, before.kept_until, tier, floor_end(until, program.timezone) if tier else None)
     held_after = rules.effective(steps, after, now=now).code
-    change = Change(member.id, member.tier_code, row is not None, before, after, held_after,
+    change = Change(member.id, held, row is not None, before, after, held_after,
                     "floor_set" if tier else "floor_removed")
     apply(session, [change], now=now, actor=actor, note=reason)
     session.get(TierStanding, member.id, populate_existing=True).floor_reason = reason if tier else None

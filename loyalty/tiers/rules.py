@@ -64,7 +64,10 @@ def add_months(moment, months: int):
     return moment.replace(year=year, month=month + 1, day=day)
 
 
-def by_rank(ladder: list[Rung]) -> list[Rung]:
+def by_rank(ladder) -> list[Rung]:
+    # The ladder usually comes sorted already; checking is cheaper than sorting a million times.
+    if all(lower.rank < higher.rank for lower, higher in zip(ladder, ladder[1:])):
+        return list(ladder)
     return sorted(ladder, key=lambda rung: rung.rank)
 
 
@@ -153,3 +156,42 @@ def progress(ladder: list[Rung], current: Rung, value: Decimal) -> tuple[Rung | 
     if above is None:
         return None, Decimal(0)
     return above, max(Decimal(0), above.threshold - value)
+
+
+@dataclass(frozen=True)
+class LadderIndex:
+    """The ladder prepared once per batch, so the nightly review can skip, cheaply, the many
+    members it would leave as they are."""
+
+    ranks: dict
+    lowest: str
+    next_threshold: dict
+
+
+def index(ladder: list[Rung]) -> LadderIndex:
+    rungs = by_rank(ladder)
+    above = {rung.code: next_rung(rungs, rung) for rung in rungs}
+    return LadderIndex({rung.code: rung.rank for rung in rungs}, rungs[0].code,
+                       {code: (rung.threshold if rung else None) for code, rung in above.items()})
+
+
+def may_change(ix: LadderIndex, held: str | None, standing: Standing | None, value: Decimal, *, now) -> bool:
+    """False only when `review` would leave this member exactly as they are."""
+    if held not in ix.ranks:
+        return True
+    if standing is None:
+        standing = Standing(held)
+    earned, floor = standing.earned, standing.floor
+    if earned not in ix.ranks or (floor is not None and floor not in ix.ranks):
+        return True
+    if standing.kept_until is None and earned != ix.lowest:
+        return True
+    if standing.kept_until is not None and standing.kept_until <= now:
+        return True
+    if floor is not None and standing.floor_until is not None and standing.floor_until <= now:
+        return True
+    reach = ix.next_threshold[earned]
+    if reach is not None and value >= reach:
+        return True
+    expected = floor if floor is not None and ix.ranks[floor] > ix.ranks[earned] else earned
+    return expected != held

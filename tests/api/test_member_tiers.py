@@ -220,3 +220,25 @@ def test_without_a_ladder_a_member_holds_no_tier(client, auth):
     member = create_member(client, auth)
     body = _tier(client, auth, member["id"])
     assert body["tier"] is None and body["next_tier"] is None and body["history"] == []
+
+
+def test_tier_changes_are_on_the_member_timeline_and_page_with_the_rest(client, auth):
+    _ladder(client, auth)
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "t-1", "2500")
+    client.patch(f"/v1/members/{member['id']}", json={"city": "Suzhou"}, headers=auth("staff"))
+    client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": date.today().isoformat(),
+                                                          "reason": "vip event"}, headers=auth("staff"))
+    seen, cursor = [], None
+    while True:
+        url = f"/v1/members/{member['id']}/timeline?limit=1" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url, headers=auth("staff")).get_json()
+        seen += body["data"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert len({item["id"] for item in seen}) == len(seen)
+    tiers = [item["data"] for item in seen if item["type"] == "tier.changed"]
+    assert [(t["from"], t["to"], t["reason"]) for t in tiers] == [("silver", "gold", "floor_set"),
+                                                                  ("regular", "silver", "qualified")]
+    assert {"member.enrolled", "member.updated"} <= {item["type"] for item in seen}

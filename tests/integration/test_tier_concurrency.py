@@ -115,3 +115,25 @@ def test_a_review_racing_checkouts_never_undoes_an_upgrade(database_url, client,
     for row in _history(db):
         last[row.member_id] = row.to_code
     assert {last[m["id"]] for m in members} == {"gold"}
+
+
+def test_staff_floors_racing_upgrading_orders_neither_fail_nor_deadlock(database_url, client, auth, db):
+    client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "near", "1900")
+    orders, staff = auth("storefront"), auth("staff")
+    until = (date.today() + timedelta(days=30)).isoformat()
+
+    def order(i):
+        return lambda c: c.post("/v1/orders", json=order_payload(member["id"], f"race-{i}", "3000"),
+                                headers=orders).status_code
+
+    def floor(tier):
+        return lambda c: c.post(f"/v1/members/{member['id']}/tier", json={"tier": tier, "until": until,
+                                                                          "reason": "race"}, headers=staff).status_code
+
+    results = _race(database_url, [order(i) for i in range(4)] + [floor("gold"), floor("silver"), floor("gold")])
+    assert results[:4] == [201] * 4 and results[4:] == [200] * 3, results
+    held = _held(db)[member["id"]]
+    history = [row for row in _history(db) if row.member_id == member["id"]]
+    assert history[-1].to_code == held == "gold"

@@ -125,3 +125,12 @@ def test_progress_names_the_next_rung_and_what_is_missing(value):
 def test_months_are_added_calendar_wise():
     assert rules.add_months(datetime(2024, 2, 29, tzinfo=timezone.utc), 12) == datetime(2025, 2, 28, tzinfo=timezone.utc)
     assert rules.add_months(datetime(2026, 1, 31, tzinfo=timezone.utc), -2) == datetime(2025, 11, 30, tzinfo=timezone.utc)
+
+
+@given(st.one_of(st.none(), standings), st.sampled_from(CODES + ["gone", None]), values)
+def test_the_cheap_check_skips_only_members_the_review_leaves_alone(standing, held, value):
+    if not rules.may_change(rules.index(DEMO), held, standing, value, now=NOW):
+        before = standing or Standing(rules.rung_of(DEMO, held).code)
+        verdict = rules.review(DEMO, before, value, now=NOW, retention_end=LATER)
+        assert verdict.standing == before and verdict.reason is None
+        assert rules.effective(DEMO, verdict.standing, now=NOW).code == held
