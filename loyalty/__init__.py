@@ -47,6 +47,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.pos.api import blp as pos
     from loyalty.program.api import blp as program
     from loyalty.redemptions.api import blp as redemptions
+    from loyalty.referrals.api import blp as referrals
     from loyalty.rewards.api import blp as rewards
     from loyalty.rewards.api import coupons
     from loyalty.tiers.api import blp as tiers
@@ -54,7 +55,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
 
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
-                      member_tiers, pos):
+                      member_tiers, pos, referrals):
         api.register_blueprint(blueprint)
 
 

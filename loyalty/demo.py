@@ -41,7 +41,7 @@ def load_demo(session: Session, *, seed: int = 7) -> str:
         "exchange_rates": {"USD": Decimal("7.10"), "HKD": Decimal("0.91")},
         "signup_bonus": 100, "first_order_bonus": 200, "birthday_bonus": 300,
         "referral": {"referrer_points": 500, "referee_points": 200, "min_order_amount": Decimal("100"),
-                     "monthly_cap": 5, "total_cap": 50},
+                     "monthly_cap": 5, "total_cap": 50, "link_template": "https://tea.example/join?ref={code}"},
     })
     for code, name, rank, threshold, discount, multiplier, benefits in TIERS:
         session.merge(Tier(code=code, name=name, rank=rank, threshold=Decimal(threshold),

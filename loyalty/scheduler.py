@@ -21,6 +21,8 @@ JOBS: dict[str, Job] = {
             "Give back the points and stock of holds past their time"),
         Job("tiers.evaluate", "loyalty.tiers.jobs:evaluate_tiers", "45 2 * * *",
             "Review tiers as of the date: upgrades, one-step downgrades after the retention period, ended floors"),
+        Job("referrals.qualify", "loyalty.referrals.jobs:qualify_referrals", "15 3 * * *",
+            "Qualify referrals whose first order was kept through its return window; reward them once"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

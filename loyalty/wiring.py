@@ -9,19 +9,24 @@ def wire() -> None:
     from loyalty.orders.service import move_orders
     from loyalty.points.service import grant_signup_bonus, move_points
     from loyalty.redemptions.service import cancel_open_holds
-    from loyalty.orders.qualifying import qualifying_values
+    from loyalty.orders.qualifying import first_orders, qualifying_values
+    from loyalty.referrals import service as referrals
+    from loyalty.referrals.jobs import use_order_facts
     from loyalty.members import timeline
     from loyalty.tiers.grading import merge_tiers, timeline_changes, use_qualifying_values
     from loyalty.tiers.service import place_new_member
 
     use_qualifying_values(qualifying_values)
+    use_order_facts(first_orders)
     if timeline_changes not in timeline.SOURCES:
         timeline.SOURCES.append(timeline_changes)
 
     hooks.register(hooks.on_enrolled, place_new_member)
     hooks.register(hooks.on_enrolled, grant_signup_bonus)
+    hooks.register(hooks.on_enrolled, referrals.record_signup)
     # Open holds go back to the tombstone's lots before its lots move.
     hooks.register(hooks.on_merged, cancel_open_holds)
     hooks.register(hooks.on_merged, move_points)
     hooks.register(hooks.on_merged, move_orders)
     hooks.register(hooks.on_merged, merge_tiers)  # after the orders: they now qualify the survivor
+    hooks.register(hooks.on_merged, referrals.on_merged)

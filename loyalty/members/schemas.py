@@ -80,6 +80,12 @@ class MemberUpdateSchema(_MemberFields):
     consent = ma.fields.Nested(ConsentSchema, metadata={"description": "Only the channels sent change"})
 
 
+class SignupReferralSchema(ResponseSchema):
+    id = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": ["pending", "rejected"]})
+    reason = ma.fields.String(allow_none=True, metadata={"description": "Why no referral was made (e.g. unknown_code)"})
+
+
 class MemberSchema(ResponseSchema):
     id = ma.fields.String()
     member_number = ma.fields.String(metadata={"description": "12 digits, the last a Luhn check digit"})
@@ -101,6 +107,8 @@ class MemberSchema(ResponseSchema):
     enrolled_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     erased_at = ma.fields.AwareDateTime(allow_none=True)
+    referral = ma.fields.Nested(SignupReferralSchema, metadata={
+        "description": "Only when enrolling with a referral_code: the referral made, or why none was"})
 
 
 class ListArgsSchema(ma.Schema):

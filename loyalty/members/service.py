@@ -142,6 +142,13 @@ def grading_page(session: Session, *, after: str, limit: int) -> list[tuple[str,
         .order_by(Member.id).limit(limit))]
 
 
+def people(session: Session, member_ids: list[str]) -> dict[str, Member]:
+    """Members by id (tombstones included), for checks that compare identities."""
+    if not member_ids:
+        return {}
+    return {m.id: m for m in session.scalars(select(Member).where(among(session, Member.id, member_ids)))}
+
+
 def held_tiers(session: Session, member_ids: list[str], *, lock: bool = False) -> dict[str, str | None]:
     """The tier code each live member holds now; `lock` takes their rows in id order, the lock
     tier changes serialise on."""

@@ -36,3 +36,23 @@ def qualifying_values(session: Session, member_ids: list[str], *, start: datetim
         statement = select(Order.member_id, _VALUE[metric]).where(among(session, Order.member_id, member_ids),
                                                                   *_WINDOW).group_by(Order.member_id)
     return {member_id: Decimal(value or 0) for member_id, value in session.connection().execute(statement, params)}
+
+
+def first_orders(session: Session, member_ids: list[str], *, minimum: Decimal) -> dict[str, dict]:
+    """For referrals, per member with orders: when they first ordered at all, and their first order
+    of at least `minimum` (program currency) with the end of its return window and whether it was
+    refunded in full."""
+    if not member_ids:
+        return {}
+    rows = session.execute(
+        select(Order.member_id, Order.order_id, Order.placed_at, Order.available_at, Order.program_amount,
+               Order.refunded_amount >= Order.net_amount)
+        .where(among(session, Order.member_id, member_ids))
+        .order_by(Order.member_id, Order.placed_at, Order.order_id))
+    facts: dict[str, dict] = {}
+    for member_id, order_id, placed_at, available_at, amount, refunded in rows:
+        fact = facts.setdefault(member_id, {"first_placed_at": placed_at, "qualifying": None})
+        if fact["qualifying"] is None and Decimal(amount) >= minimum:
+            fact["qualifying"] = {"order_id": order_id, "placed_at": placed_at, "kept_from": available_at,
+                                  "fully_refunded": bool(refunded)}
+    return facts

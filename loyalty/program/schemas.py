@@ -25,6 +25,9 @@ class ReferralSettingsSchema(ma.Schema):
                                 metadata={"description": "Rewarded referrals per referrer per month; null = no cap"})
     total_cap = StrictInteger(allow_none=True, validate=ma.validate.Range(min=0, max=1_000_000),
                               metadata={"description": "Rewarded referrals per referrer ever; null = no cap"})
+    link_template = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=500), ma.validate.Regexp(
+        r"^https?://[\x21-\x7e]*\{code\}[\x21-\x7e]*$", error="An http(s) URL with {{code}} in it.")],
+        metadata={"description": "Referral link, e.g. https://shop.example/join?ref={code}; null = no link"})
 
 
 class ExchangeRates(ma.fields.Dict):

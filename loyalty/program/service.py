@@ -89,7 +89,7 @@ def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", 
         "tier_metric": "spend_12m",
         "referral": {
             "referrer_points": 0, "referee_points": 0, "min_order_amount": "0",
-            "monthly_cap": None, "total_cap": None,
+            "monthly_cap": None, "total_cap": None, "link_template": None,
         },
         "signup_bonus": 0,
         "first_order_bonus": 0,

@@ -10,7 +10,7 @@ def test_defaults_follow_the_contract(client, auth):
     assert body["pending_days"] == 14 and body["expiry_months"] == 24
     assert body["max_redeem_share"] == "0.5" and body["tier_metric"] == "spend_12m"
     assert body["signup_bonus"] == body["first_order_bonus"] == body["birthday_bonus"] == 0
-    assert set(body["referral"]) == {"referrer_points", "referee_points", "min_order_amount", "monthly_cap", "total_cap"}
+    assert set(body["referral"]) == {"referrer_points", "referee_points", "min_order_amount", "monthly_cap", "total_cap", "link_template"}
     assert body["exchange_rates"] == {}
 
 

@@ -1,0 +1,1 @@
+"""Referrals: codes, who introduced whom, and rewards paid only for real first purchases."""

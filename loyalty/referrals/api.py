@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from loyalty.core.api import Blueprint
+from loyalty.core.auth import requires
+from loyalty.core.web import request_session
+from loyalty.referrals import schemas, service
+
+blp = Blueprint("referrals", __name__, url_prefix="/v1", description="Referrals")
+
+
+@blp.route("/members/<member_id>/referral", methods=["GET"])
+@blp.response(200, schemas.MemberReferralSchema)
+@blp.doc(responses={"404": "NotFound"})
+@requires("storefront", "staff")
+def member_referral(member_id):
+    """A member's referral code, link and how their referrals stand"""
+    return service.member_referral(request_session(), member_id=member_id)
+
+
+@blp.route("/referrals", methods=["GET"])
+@blp.arguments(schemas.ReferralQueryArgsSchema, location="query")
+@blp.response(200, schemas.ReferralPageSchema)
+@requires("storefront", "staff")
+def list_referrals(args):
+    """Referrals, newest first (filters: referrer_id, referee_id, status)"""
+    return service.list_referrals(request_session(), **args)

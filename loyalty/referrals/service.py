@@ -1,0 +1,111 @@
+"""Referral use cases: each member's code and link, recording sign-ups with a code, merges, reading."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import utcnow
+from loyalty.core.ids import new_id
+from loyalty.core.pagination import keyset_page
+from loyalty.members.service import resolve
+from loyalty.program.service import settings
+from loyalty.referrals import rules
+from loyalty.referrals.models import Referral, ReferralCode
+
+
+def person(member) -> rules.Person:
+    return rules.Person(member.id, member.status, member.phone, member.email, member.external_id)
+
+
+def code_of(session: Session, member_id: str, *, now: datetime | None = None) -> str:
+    """The member's code, made on first need (members enrolled before referrals existed)."""
+    code = session.scalar(select(ReferralCode.code).where(ReferralCode.member_id == member_id))
+    if code:
+        return code
+    for _ in range(10):
+        code = "".join(secrets.choice(rules.ALPHABET) for _ in range(rules.CODE_LENGTH))
+        try:
+            with session.begin_nested():
+                session.add(ReferralCode(member_id=member_id, code=code, created_at=now or utcnow()))
+            return code
+        except IntegrityError:  # 31^8 codes: a clash is rare, and then we draw again
+            existing = session.scalar(select(ReferralCode.code).where(ReferralCode.member_id == member_id))
+            if existing:
+                return existing
+    raise RuntimeError("could not draw a free referral code")
+
+
+def link_for(session: Session, code: str) -> str | None:
+    template = settings(session).referral.get("link_template")
+    return template.replace("{code}", code) if template else None
+
+
+def owner_of(session: Session, code: str):
+    """The live member a code belongs to (a merged member's code leads to the survivor), or None."""
+    member_id = session.scalar(select(ReferralCode.member_id).where(ReferralCode.code == code))
+    return resolve(session, member_id) if member_id else None
+
+
+def record_signup(session: Session, member) -> None:
+    """On enrolment: give the member a code and, if they came with one, record the referral
+    (pending, or refused with the reason) and say so on the member for the response."""
+    code_of(session, member.id, now=member.enrolled_at)
+    given = member.referral_code_used
+    if not given:
+        return
+    code = rules.normalise_code(given)
+    referrer = owner_of(session, code) if code else None
+    reason = rules.refusal_at_signup(person(referrer) if referrer else None, person(member))
+    referral = Referral(id=new_id("ref"), referrer_id=referrer.id if referrer else None, referee_id=member.id,
+                        code=code or given[:40], status="rejected" if reason else "pending", reason=reason,
+                        created_at=member.enrolled_at, decided_at=member.enrolled_at if reason else None,
+                        referrer_points=0, referee_points=0)
+    session.add(referral)
+    member.referral = {"id": referral.id, "status": referral.status, "reason": reason}
+
+
+def on_merged(session: Session, survivor, tombstone) -> None:
+    """Referrals made by the tombstone now count for the survivor. A pending referral of the
+    tombstone as a new member is refused when the survivor was a member before it: the
+    'new customer' already was one."""
+    session.execute(update(Referral).where(Referral.referrer_id == tombstone.id).values(referrer_id=survivor.id)
+                    .execution_options(synchronize_session=False))
+    theirs = session.scalar(select(Referral).where(Referral.referee_id == tombstone.id))
+    if theirs is None:
+        return
+    if theirs.status == "pending" and survivor.enrolled_at < theirs.created_at:
+        theirs.status, theirs.reason, theirs.decided_at = "rejected", rules.REFEREE_ALREADY_MEMBER, utcnow()
+    if session.scalar(select(Referral.id).where(Referral.referee_id == survivor.id)) is None:
+        theirs.referee_id = survivor.id
+
+
+def member_referral(session: Session, *, member_id: str) -> dict:
+    member = resolve(session, member_id)
+    code = code_of(session, member.id)
+    counts = dict(session.execute(select(Referral.status, func.count()).where(Referral.referrer_id == member.id)
+                                  .group_by(Referral.status)).all())
+    rewarded = session.scalar(select(func.coalesce(func.sum(Referral.referrer_points), 0))
+                              .where(Referral.referrer_id == member.id, Referral.status == "qualified"))
+    return {
+        "member_id": member.id, "code": code, "link": link_for(session, code),
+        "invited": sum(counts.values()), "pending": counts.get("pending", 0),
+        "qualified": counts.get("qualified", 0), "rejected": counts.get("rejected", 0),
+        "rewarded_points": int(rewarded),
+    }
+
+
+def list_referrals(session: Session, *, limit: int, cursor: str | None = None, referrer_id: str | None = None,
+                   referee_id: str | None = None, status: str | None = None) -> dict:
+    query = select(Referral)
+    if referrer_id:
+        query = query.where(Referral.referrer_id == referrer_id)
+    if referee_id:
+        query = query.where(Referral.referee_id == referee_id)
+    if status:
+        query = query.where(Referral.status == status)
+    return keyset_page(session, query, Referral.id, limit=limit, cursor=cursor, descending=True)
