@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, func, or_, select, update
@@ -135,10 +136,10 @@ def tier_holders(session: Session, *, outside: set[str]) -> dict[str, int]:
         .group_by(Member.tier_code)).all())
 
 
-def grading_page(session: Session, *, after: str, limit: int) -> list[tuple[str, str | None]]:
-    """(id, tier code) of live members after `after` by id: the keyset batches of tier reviews."""
+def grading_page(session: Session, *, after: str, limit: int) -> list[tuple[str, str | None, datetime]]:
+    """(id, tier code, enrolled at) of live members after `after` by id: the keyset batches of tier reviews."""
     return [tuple(row) for row in session.execute(
-        select(Member.id, Member.tier_code).where(Member.id > after, Member.merged_into.is_(None))
+        select(Member.id, Member.tier_code, Member.enrolled_at).where(Member.id > after, Member.merged_into.is_(None))
         .order_by(Member.id).limit(limit))]
 
 
@@ -265,6 +266,7 @@ def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: 
     _record(session, survivor.id, "member.merged", actor, merged_member_id=source.id, fields=sorted(moved))
     _record(session, source.id, "member.merged_into", actor, survivor_id=survivor.id)
     session.flush()
+    session.info["actor"] = actor  # hooks record changes in the merging caller's name
     for hook in hooks.on_merged:
         hook(session, survivor, source)
     return survivor

@@ -15,7 +15,11 @@ from loyalty.orders.models import Order
 # held; it only counts at the next review).
 _VALUE = {
     "spend_12m": func.sum(Order.program_amount - Order.refunded_amount * Order.exchange_rate),
-    "points_12m": func.sum(Order.points_earned - Order.points_reversed),
+    # Refunds reverse an order's earn and its first-order bonus together; only the earn's share
+    # of the reversal comes off, as the bonus never counted.
+    "points_12m": func.sum(Order.points_earned - case(
+        (Order.points_earned + Order.bonus_points > 0,
+         Order.points_reversed * Order.points_earned / (Order.points_earned + Order.bonus_points)), else_=0)),
     "orders_12m": func.sum(case((Order.refunded_amount < Order.net_amount, 1), else_=0)),
 }
 _WINDOW = (Order.placed_at > bindparam("start"), Order.placed_at <= bindparam("end"))

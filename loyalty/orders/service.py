@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -62,9 +62,10 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     basket.check_size(net_amount(lines), net_amount(lines) * rate, points)
     pending = program.pos_pending_days if data["channel"] == "pos" and program.pos_pending_days is not None \
         else program.pending_days
-    matures = available_from(data["placed_at"], pending)
+    matures = available_from(data["placed_at"], pending).astimezone(timezone.utc)  # answered in UTC
     values = dict(
-        order_id=data["order_id"], member_id=member.id, placed_at=data["placed_at"], currency=data["currency"],
+        order_id=data["order_id"], member_id=member.id, placed_at=data["placed_at"].astimezone(timezone.utc),
+        currency=data["currency"],
         exchange_rate=rate, channel=data["channel"], store_id=data.get("store_id"),
         items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"]),
                 "eligible": i["category"] not in terms.excluded_categories} for i in data["items"]],

@@ -1,13 +1,15 @@
 """The POS lookup: one statement, built once, answered from an index.
 
 The identifier a cashier keys or scans is classified without the database: a 12-digit member
-number must pass its Luhn check (a mistyped digit is a 404 at once), a phone number is read in
-the program's country, a coupon code is 12 letters and digits from the coupon alphabet.
+number (never starting with 0) must pass its Luhn check (a mistyped digit is a 404 at once), a
+phone number is read in the program's country, a coupon code is 12 letters and digits from the
+coupon alphabet (separators ignored). Digits typed full-width are read as digits.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -25,8 +27,15 @@ from loyalty.program.service import settings
 from loyalty.rewards.service import coupon_owner, coupon_ready_of, looks_like_coupon
 from loyalty.tiers.service import tier_terms
 
-_PHONE = re.compile(r"^\+?[0-9(][0-9 ().\-]{5,24}$")
+_PHONE = re.compile(r"^[+(]?[+0-9(][0-9 ()+.\-]{5,28}$")
 _SEPARATORS = re.compile(r"[ \-.]")
+
+
+def _plain_digits(text: str) -> str:
+    """Full-width and other scripts' digits (what Chinese input methods type) as ASCII digits."""
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char
+                   for char in text)
 
 
 def _statement(where):
@@ -46,9 +55,11 @@ _BY = {
 
 def classify(identifier: str, region: str) -> tuple[str, str]:
     """(kind, normalised value); NotFound for what can't be anyone's, before any read."""
-    text = identifier.strip()
+    text = _plain_digits(identifier).strip()
     digits = _SEPARATORS.sub("", text)
-    if len(digits) == 12 and digits.isdigit():
+    # Member numbers never start with 0; 12 digits that do are a national phone number (a landline
+    # with its area code, 0755 2345 6789).
+    if len(digits) == 12 and digits.isascii() and digits.isdigit() and not digits.startswith("0"):
         if not luhn_valid(digits):
             raise NotFound("No member with this number: its check digit is wrong (mistyped?).")
         return "member_number", digits
@@ -57,8 +68,8 @@ def classify(identifier: str, region: str) -> tuple[str, str]:
             return "phone", normalise_phone(text, region)
         except InvalidIdentifier:
             raise NotFound("Not a member number, and not a valid phone number.") from None
-    if looks_like_coupon(text.upper()):
-        return "coupon", text.upper()
+    if looks_like_coupon(digits.upper()):
+        return "coupon", digits.upper()
     raise NotFound("Not a member number, phone number or coupon code.")
 
 

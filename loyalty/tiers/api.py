@@ -23,7 +23,7 @@ def get_ladder():
 @requires()
 def put_ladder(data):
     """Replace the whole ladder (admin): unique codes and ranks, thresholds rising from 0, multipliers >= 1"""
-    return service.put_ladder(request_session(), tiers=data["tiers"])
+    return service.put_ladder(request_session(), **data)
 
 
 member_tiers = Blueprint("member_tiers", __name__, url_prefix="/v1/members", description="A member's tier")
@@ -32,7 +32,7 @@ member_tiers = Blueprint("member_tiers", __name__, url_prefix="/v1/members", des
 @member_tiers.route("/<member_id>/tier", methods=["GET"])
 @member_tiers.response(200, schemas.MemberTierSchema)
 @member_tiers.doc(responses={"404": "NotFound"})
-@requires("storefront", "pos", "staff")
+@requires("storefront", "staff")
 def get_member_tier(member_id):
     """A member's tier: since when, kept until, what the next tier still needs, recent history"""
     return member_tier.member_tier(request_session(), member_id=member_id)

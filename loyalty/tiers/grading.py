@@ -7,7 +7,7 @@ hands its function in through `use_qualifying_values` so no import runs upwards.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Callable
 
@@ -157,6 +157,8 @@ def review_batch(session: Session, members: list[tuple[str, str | None]], *, now
         return {}
     ix = rules.index(steps)
     candidates = _candidates(session, ix, members, now=now)
+    if candidates and now < utcnow() - timedelta(minutes=5):
+        candidates = _not_newer_than(session, candidates, now)
     if not candidates:
         return {}
     held = held_tiers(session, candidates, lock=True)
@@ -176,6 +178,14 @@ def review_batch(session: Session, members: list[tuple[str, str | None]], *, now
     for c in changes:
         counts[c.reason] = counts.get(c.reason, 0) + 1
     return counts
+
+
+def _not_newer_than(session: Session, member_ids: list[str], now: datetime) -> list[str]:
+    """A review as of a past date leaves alone members whose tier was reached after that date:
+    their standing is newer than the moment being reviewed."""
+    newer = set(session.scalars(select(TierStanding.member_id).where(
+        among(session, TierStanding.member_id, member_ids), TierStanding.since > now)))
+    return [member_id for member_id in member_ids if member_id not in newer]
 
 
 def _candidates(session: Session, ix: rules.LadderIndex, members: list[tuple[str, str | None]], *,
@@ -210,7 +220,8 @@ def merge_tiers(session: Session, survivor, tombstone) -> None:
     held_after = rules.effective(steps, verdict.standing, now=now).code
     if verdict.standing != mine or held_after != survivor.tier_code:
         apply(session, [Change(survivor.id, survivor.tier_code, survivor.id in rows, mine, verdict.standing,
-                               held_after, verdict.reason or "merged")], now=now, actor="merge")
+                               held_after, verdict.reason or "merged")], now=now,
+              actor=session.info.get("actor") or "merge")
 
 
 def timeline_changes(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:

@@ -26,9 +26,11 @@ def evaluate_tiers(context: JobContext) -> dict[str, int]:
             page = grading_page(session, after=after, limit=BATCH)
             if not page:
                 break
-            for reason, count in review_batch(session, page, now=now).items():
+            # As of a past date, who enrolled after it isn't reviewed then.
+            members = [(member_id, tier) for member_id, tier, enrolled in page if enrolled <= now]
+            for reason, count in review_batch(session, members, now=now).items():
                 counts[reason] = counts.get(reason, 0) + count
-        counts["members"] += len(page)
+        counts["members"] += len(members)
         after = page[-1][0]
     log.info("tiers_evaluated", **counts)
     return counts

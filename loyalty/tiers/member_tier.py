@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.errors import ValidationFailed
+from loyalty.core.errors import MemberErased, ValidationFailed
 from loyalty.members.service import direct, held_tiers, resolve
 from loyalty.points.service import lock_members
 from loyalty.program.service import settings
@@ -35,21 +35,28 @@ def member_tier(session: Session, *, member_id: str, now: datetime | None = None
     value = qualifying_values(session, [member.id], end=now)[member.id]
     above, missing = rules.progress(steps, held, value)
     floor_on = standing.floor is not None and (standing.floor_until is None or standing.floor_until > now)
-    by_floor = floor_on and standing.floor == held.code and rules.rung_of(steps, standing.earned).rank < held.rank
+    earned = rules.rung_of(steps, standing.earned)
+    kept_until = standing.kept_until if earned.code == held.code else None
+    if floor_on and standing.floor == held.code:  # the floor holds it too: kept until the later end
+        kept_until = max(kept_until, standing.floor_until) if kept_until else standing.floor_until
     history = session.scalars(select(TierChange).where(TierChange.member_id == member.id)
                               .order_by(TierChange.at.desc(), TierChange.id.desc()).limit(HISTORY)).all()
     return {
         "member_id": member.id, "tier": held.code, "since": row.since if row else member.enrolled_at,
-        "kept_until": standing.floor_until if by_floor else standing.kept_until,
-        "earned_tier": rules.rung_of(steps, standing.earned).code,
+        "kept_until": kept_until, "earned_tier": earned.code,
         "floor": {"tier": standing.floor, "until": standing.floor_until, "reason": row.floor_reason}
         if floor_on and row else None,
-        "metric": settings(session).tier_metric, "qualifying_value": value,
+        "metric": settings(session).tier_metric, "qualifying_value": metric_text(settings(session).tier_metric, value),
         "next_tier": above.code if above else None,
-        "to_next": metric_value(settings(session).tier_metric, missing) if above else None,
+        "to_next": metric_text(settings(session).tier_metric, missing) if above else None,
         "discount_percent": held.discount_percent, "earn_multiplier": held.earn_multiplier,
         "history": history,
     }
+
+
+def metric_text(metric: str, value) -> str:
+    """Money with its cents for spend; whole numbers for points and orders."""
+    return str(metric_value(metric, value))
 
 
 def floor_end(until: date, zone: str) -> datetime:
@@ -77,6 +84,8 @@ def set_floor(session: Session, *, member_id: str, tier: str | None, until: date
     if errors:
         raise ValidationFailed(errors)
     member = direct(session, member_id, lock=False)
+    if member.erased_at is not None:
+        raise MemberErased(f"Member `{member.id}` was erased; it can't be changed.")
     # The account, then the member row without its key lock: the order a checkout that upgrades
     # takes them in (its order insert already holds the row's key-share lock).
     lock_members(session, [member.id], now=now)

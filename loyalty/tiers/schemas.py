@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import marshmallow as ma
 
+from loyalty.program.schemas import TIER_METRICS
 from loyalty.core.fields import DecimalString, ResponseSchema, StrictInteger, Text
 
 _CODE = ma.validate.Regexp(r"^[a-z][a-z0-9_-]{0,19}$", error="1-20 lower-case letters, digits, - or _, from a letter.")
@@ -23,6 +24,8 @@ class TierInSchema(ma.Schema):
 
 class LadderInSchema(ma.Schema):
     tiers = ma.fields.List(ma.fields.Nested(TierInSchema), required=True, validate=ma.validate.Length(min=1, max=20))
+    tier_metric = ma.fields.String(validate=ma.validate.OneOf(TIER_METRICS), metadata={
+        "description": "Optional: change the program's tier_metric with the thresholds that are in its unit"})
 
 
 class TierSchema(ResponseSchema):
@@ -76,9 +79,11 @@ class MemberTierSchema(ResponseSchema):
     kept_until = ma.fields.AwareDateTime(allow_none=True,
                                          metadata={"description": "The tier is held at least until then; null: nothing to lose"})
     next_tier = ma.fields.String(allow_none=True)
-    to_next = DecimalString(allow_none=True, metadata={"description": "What the qualifying value still lacks for next_tier, in the metric's unit"})
+    to_next = ma.fields.String(allow_none=True, metadata={
+        "description": "What the qualifying value still lacks for next_tier: money with cents for spend_12m, "
+                       "a whole number for points_12m and orders_12m"})
     metric = ma.fields.String()
-    qualifying_value = DecimalString(metadata={"description": "The metric over the last 12 months"})
+    qualifying_value = ma.fields.String(metadata={"description": "The metric over the last 12 months (as to_next)"})
     earned_tier = ma.fields.String()
     floor = ma.fields.Nested(FloorSchema, allow_none=True)
     discount_percent = DecimalString()

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.errors import ValidationFailed
 from loyalty.members.service import tier_holders
-from loyalty.program.service import settings
+from loyalty.program.service import settings, update_program
 from loyalty.tiers.rules import Rung, ladder_errors
 
 from loyalty.core.cache import TTLCache, database_key
@@ -58,7 +58,7 @@ def get_ladder(session: Session) -> dict:
             "tier_metric": settings(session).tier_metric}
 
 
-def put_ladder(session: Session, *, tiers: list[dict]) -> dict:
+def put_ladder(session: Session, *, tiers: list[dict], tier_metric: str | None = None) -> dict:
     """Replace the whole ladder, judged as one. Nobody is re-graded here: members keep their tier
     until the nightly evaluation applies the new thresholds. A code members hold can't vanish."""
     errors = ladder_errors([Rung(t["code"], t["rank"], t["threshold"], t["discount_percent"], t["earn_multiplier"])
@@ -74,6 +74,8 @@ def put_ladder(session: Session, *, tiers: list[dict]) -> dict:
     session.flush()
     session.add_all(Tier(**t) for t in tiers)
     session.flush()
+    if tier_metric is not None:
+        update_program(session, changes={"tier_metric": tier_metric})
     _ladders.clear()
     return get_ladder(session)
 

@@ -51,8 +51,8 @@ def test_the_qualifying_order_upgrades_at_once_and_the_multiplier_applies_from_t
         events = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "tier.changed")).all()
         assert [(e.data["member_id"], e.data["from"], e.data["to"]) for e in events] == [(member["id"], "regular", "silver")]
     body = _tier(client, auth, member["id"])
-    assert body["tier"] == "silver" and body["next_tier"] == "gold" and body["to_next"] == "5800"
-    assert body["qualifying_value"] == "2200" and body["discount_percent"] == "3"
+    assert body["tier"] == "silver" and body["next_tier"] == "gold" and body["to_next"] == "5800.00"
+    assert body["qualifying_value"] == "2200.00" and body["discount_percent"] == "3"
     assert datetime.fromisoformat(body["kept_until"]) - datetime.fromisoformat(body["since"]) >= timedelta(days=365)
     assert body["history"][0]["source"] == "order:o-2"
 
@@ -77,7 +77,7 @@ def test_refunds_never_downgrade_not_even_at_the_next_review_inside_retention(cl
     assert _tier(client, auth, member["id"])["tier"] == "silver"
     _evaluate(db, config, date.today())
     body = _tier(client, auth, member["id"])
-    assert body["tier"] == "silver" and body["qualifying_value"] == "0"
+    assert body["tier"] == "silver" and body["qualifying_value"] == "0.00"
 
 
 def test_after_retention_a_member_who_no_longer_qualifies_goes_down_one_step_per_period(client, auth, db, config):
@@ -212,7 +212,7 @@ def test_merging_moves_history_and_qualification_to_the_survivor(client, auth, d
                            headers=auth("staff"))
     assert response.status_code == 200, response.get_json()
     body = _tier(client, auth, survivor["id"])
-    assert body["tier"] == "silver" and body["qualifying_value"] == "4000"
+    assert body["tier"] == "silver" and body["qualifying_value"] == "4000.00"
     assert ("regular", "silver", "qualified") in _changes(db, survivor["id"])
 
 
@@ -242,3 +242,64 @@ def test_tier_changes_are_on_the_member_timeline_and_page_with_the_rest(client, 
     assert [(t["from"], t["to"], t["reason"]) for t in tiers] == [("silver", "gold", "floor_set"),
                                                                   ("regular", "silver", "qualified")]
     assert {"member.enrolled", "member.updated"} <= {item["type"] for item in seen}
+
+
+def test_a_review_as_of_a_past_date_leaves_later_members_and_newer_tiers_alone(client, auth, db, config):
+    _ladder(client, auth)
+    member = create_member(client, auth)
+    placed = datetime(2024, 6, 1, tzinfo=timezone.utc).isoformat()
+    post_order(client, auth, member["id"], "old-big", "50000", placed_at=placed)  # imported history
+    post_order(client, auth, member["id"], "recent", "9000")
+    assert _tier(client, auth, member["id"])["tier"] == "gold"
+    counts = _evaluate(db, config, date(2024, 6, 30))
+    assert counts["members"] == 0 and counts.get("qualified", 0) == 0
+    body = _tier(client, auth, member["id"])
+    assert body["tier"] == "gold" and datetime.fromisoformat(body["since"]).year == datetime.now().year
+
+
+def test_an_erased_member_gets_no_floor(client, auth):
+    _ladder(client, auth)
+    member = create_member(client, auth)
+    assert client.delete(f"/v1/members/{member['id']}", headers=auth("staff")).status_code == 204
+    response = client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": date.today().isoformat(),
+                                                                     "reason": "x"}, headers=auth("staff"))
+    assert response.status_code == 409 and response.get_json()["code"] == "member_erased"
+
+
+def test_kept_until_is_the_later_of_the_earned_retention_and_a_floor_on_the_same_tier(client, auth):
+    _ladder(client, auth)
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "o-1", "9000")
+    until = date.today() + timedelta(days=800)
+    body = client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": until.isoformat(),
+                                                                 "reason": "ambassador"}, headers=auth("staff")).get_json()
+    assert body["kept_until"] == body["floor"]["until"]
+    assert datetime.fromisoformat(body["kept_until"]).date() >= until
+
+
+def test_pos_keys_use_the_pos_lookup_not_the_tier_details(client, auth):
+    member = create_member(client, auth)
+    assert client.get(f"/v1/members/{member['id']}/tier", headers=auth("pos")).status_code == 403
+
+
+def test_points_metric_counts_only_the_earn_share_of_a_refund(client, auth):
+    assert client.patch("/v1/program", json={"tier_metric": "points_12m", "first_order_bonus": 200},
+                        headers=auth()).status_code == 200
+    _ladder(client, auth)
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "p-1", "1500")
+    refund = client.post("/v1/orders/p-1/refunds", json={"refund_id": "pr-1", "amount": "1000"},
+                         headers=auth("storefront"))
+    assert refund.status_code == 201 and refund.get_json()["points_reversed"] == 1133
+    assert _tier(client, auth, member["id"])["qualifying_value"] == "500"  # 1500 - 1000, the bonus never counted
+
+
+def test_the_ladder_as_read_can_be_written_back_and_may_change_the_metric(client, auth):
+    _ladder(client, auth)
+    body = client.get("/v1/tiers", headers=auth()).get_json()
+    assert client.put("/v1/tiers", json=body, headers=auth()).status_code == 200
+    body["tier_metric"] = "orders_12m"
+    for tier, threshold in zip(body["tiers"], ["0", "5", "20"]):
+        tier["threshold"] = threshold
+    assert client.put("/v1/tiers", json=body, headers=auth()).get_json()["tier_metric"] == "orders_12m"
+    assert client.get("/v1/program", headers=auth()).get_json()["tier_metric"] == "orders_12m"

@@ -143,3 +143,14 @@ def test_quote_writes_nothing(client, auth, member):
     assert body["max_redeemable_points"] == 1000  # 50% of 600 is 30000 points: the balance limits
     assert body["max_redeemable_value"] == "10.00"
     assert [e["kind"] for e in ledger(client, auth, member["id"])] == ["earn"]
+
+
+def test_times_in_the_order_response_are_in_utc(client, auth):
+    from tests.factories import create_member
+
+    member = create_member(client, auth)
+    body = client.post("/v1/orders", json={"order_id": "tz-1", "member_id": member["id"],
+                                           "placed_at": "2026-11-01T10:00:00+08:00",
+                                           "items": [{"sku": "a", "category": "tea", "quantity": 1, "unit_price": "10"}]},
+                       headers=auth("storefront")).get_json()
+    assert body["placed_at"] == "2026-11-01T02:00:00+00:00" and body["available_at"].endswith("+00:00")

@@ -119,3 +119,18 @@ def test_the_pos_key_is_enough_and_storefront_is_not(client, auth, member):
     assert lookup(client, auth, member["member_number"], role="staff").status_code == 200
     assert lookup(client, auth, member["member_number"], role="storefront").status_code == 403
     assert client.get(f"/v1/pos/members/{member['member_number']}").status_code == 401
+
+
+def test_full_width_digits_landlines_and_written_out_coupons(client, auth, member):
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in member["member_number"])
+    assert lookup(client, auth, full_width).get_json()["member_id"] == member["id"]
+    assert lookup(client, auth, "１３９１２３４５６７８").get_json()["member_id"] == member["id"]
+    assert lookup(client, auth, "(+86) 139-1234-5678").get_json()["member_id"] == member["id"]
+    landline = create_member(client, auth, phone="0755 2345 6789", email="l@example.com", external_id="l-1")
+    for written in ("0755 2345 6789", "0755-2345-6789", "075523456789"):
+        assert lookup(client, auth, written).get_json()["member_id"] == landline["id"], written
+    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()).get_json()
+    coupon = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"],
+                                                  "capture": True}, headers=auth("pos")).get_json()["coupon_code"]
+    dashed = f"{coupon[:4]}-{coupon[4:8]}-{coupon[8:]}".lower()
+    assert lookup(client, auth, dashed).get_json()["member_id"] == member["id"]
