@@ -52,10 +52,11 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.rewards.api import coupons
     from loyalty.tiers.api import blp as tiers
     from loyalty.tiers.api import member_tiers
+    from loyalty.webhooks.api import blp as webhooks
 
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
-                      member_tiers, pos, referrals):
+                      member_tiers, pos, referrals, webhooks):
         api.register_blueprint(blueprint)
 
 

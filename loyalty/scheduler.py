@@ -23,6 +23,8 @@ JOBS: dict[str, Job] = {
             "Review tiers as of the date: upgrades, one-step downgrades after the retention period, ended floors"),
         Job("referrals.qualify", "loyalty.referrals.jobs:qualify_referrals", "15 3 * * *",
             "Qualify referrals whose first order was kept through its return window; reward them once"),
+        Job("webhooks.deliver", "loyalty.webhooks.jobs:deliver_webhooks", "* * * * *",
+            "Fan new outbox events out to subscriptions and send what is due (signed; retried for 24 h)"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

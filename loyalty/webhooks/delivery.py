@@ -1,0 +1,145 @@
+"""Getting outbox events to subscribers: fan-out, claiming, sending with `requests`, retrying.
+
+Sending happens outside any transaction: a delivery is claimed (for a while) in one, sent, and
+its result recorded in another. A crashed deliverer's claim runs out and the delivery is sent
+again with the same `webhook-id`, which is how receivers recognise a repeat.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from loyalty.core import signing
+from loyalty.core.db import among
+from loyalty.core.ids import new_id
+from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent, Subscription
+
+RETRY_FOR = timedelta(hours=24)
+CLAIM_FOR = timedelta(seconds=60)
+TIMEOUT = (3.05, 10)  # connect, read: a slow receiver must not stall the queue
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(hours=2)
+
+
+def fan_out(session: Session, *, now: datetime, limit: int = 1000) -> tuple[int, int]:
+    """Make deliveries for events not yet dispatched, for the active subscriptions that want them:
+    (events dispatched, deliveries made)."""
+    events = session.execute(select(OutboxEvent.id, OutboxEvent.type).where(OutboxEvent.dispatched_at.is_(None))
+                             .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
+    if not events:
+        return 0, 0
+    subscriptions = session.execute(select(Subscription.id, Subscription.events)
+                                    .where(Subscription.active.is_(True), Subscription.deleted_at.is_(None))).all()
+    rows = [{"id": new_id("msg"), "subscription_id": sub_id, "event_id": event_id, "status": "pending",
+             "attempts": 0, "next_attempt_at": now, "created_at": now, "retrying_since": now}
+            for event_id, event_type in events for sub_id, wanted in subscriptions if event_type in wanted]
+    if rows:
+        session.execute(insert(Delivery), rows)
+    session.execute(update(OutboxEvent).where(among(session, OutboxEvent.id, [e for e, _ in events]))
+                    .values(dispatched_at=now).execution_options(synchronize_session=False))
+    return len(events), len(rows)
+
+
+@dataclass(frozen=True)
+class Message:
+    delivery_id: str
+    url: str
+    secret: str
+    body: bytes
+
+
+def claim(session: Session, *, now: datetime, limit: int = 50) -> list[Message]:
+    """Take up to `limit` due deliveries for this deliverer, for CLAIM_FOR."""
+    due = session.execute(
+        select(Delivery.id, Subscription.url, Subscription.secret, OutboxEvent.type, OutboxEvent.occurred_at,
+               OutboxEvent.data)
+        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
+               or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now),
+               Subscription.active.is_(True), Subscription.deleted_at.is_(None))
+        .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
+        .with_for_update(of=Delivery, skip_locked=True)).all()
+    if not due:
+        return []
+    session.execute(update(Delivery).where(among(session, Delivery.id, [row[0] for row in due]))
+                    .values(claimed_until=now + CLAIM_FOR).execution_options(synchronize_session=False))
+    return [Message(delivery_id, url, secret, body(event_type, occurred_at, data))
+            for delivery_id, url, secret, event_type, occurred_at, data in due]
+
+
+def body(event_type: str, occurred_at: datetime, data: dict) -> bytes:
+    """The payload, the same bytes on every retry of a delivery."""
+    return json.dumps({"type": event_type, "timestamp": occurred_at.isoformat(), "data": data},
+                      separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+
+
+@dataclass(frozen=True)
+class Result:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    excerpt: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def send(message: Message, *, http: requests.Session, now: datetime) -> Result:
+    timestamp = int(now.timestamp())
+    headers = {
+        "content-type": "application/json",
+        "webhook-id": message.delivery_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": signing.sign(message.secret, message.delivery_id, timestamp, message.body),
+        "user-agent": "loyalty-webhooks/1",
+    }
+    started = time.perf_counter()
+    try:
+        response = http.post(message.url, data=message.body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
+    except requests.RequestException as error:
+        return Result(None, f"{type(error).__name__}: {str(error)[:300]}", _ms(started), None)
+    return Result(response.status_code, None, _ms(started), response.text[:500] if response.text else None)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+def next_wait(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff from 30 s, at most 2 h, with ±20% jitter so retries don't arrive in herds."""
+    base = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+    return base * (0.8 + 0.4 * (rng or random).random())
+
+
+def record(session: Session, message: Message, result: Result, *, now: datetime) -> str:
+    """Write the attempt and what follows from it; returns the delivery's new status."""
+    delivery = session.get(Delivery, message.delivery_id, with_for_update=True, populate_existing=True)
+    session.add(Attempt(delivery_id=delivery.id, at=now, status_code=result.status_code, error=result.error,
+                        duration_ms=result.duration_ms, response_excerpt=result.excerpt))
+    delivery.attempts += 1
+    delivery.last_status, delivery.last_error, delivery.claimed_until = result.status_code, result.error, None
+    if result.ok:
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+    elif result.status_code == 410:  # the receiver says it is gone for good: stop sending to it
+        delivery.status, delivery.next_attempt_at = "dead", None
+        session.execute(update(Subscription).where(Subscription.id == delivery.subscription_id)
+                        .values(active=False, disabled_reason="the receiver answered 410 Gone")
+                        .execution_options(synchronize_session=False))
+    else:
+        retry_at = now + next_wait(delivery.attempts)
+        if retry_at - delivery.retrying_since > RETRY_FOR:  # retried for a day: give up, replay stays possible
+            delivery.status, delivery.next_attempt_at = "dead", None
+        else:
+            delivery.next_attempt_at = retry_at
+    session.flush()
+    return delivery.status

@@ -1,0 +1,98 @@
+"""Webhook subscriptions, the delivery log and replays (admin)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from loyalty.core import signing
+from loyalty.core.db import utcnow
+from loyalty.core.errors import Conflict, NotFound, ValidationFailed
+from loyalty.core.ids import new_id
+from loyalty.core.pagination import keyset_page
+from loyalty.webhooks.models import Attempt, Delivery, Subscription
+from loyalty.webhooks.outbox import EVENTS
+
+
+def create_subscription(session: Session, *, url: str, events: list[str], secret: str | None = None) -> dict:
+    errors: dict[str, list[str]] = {}
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown:
+        errors["events"] = [f"Unknown event types: {', '.join(unknown)} (known: {', '.join(EVENTS)})."]
+    if secret is not None:
+        try:
+            signing.secret_key(secret)
+        except ValueError as error:
+            errors["secret"] = [str(error)]
+    if errors:
+        raise ValidationFailed(errors)
+    subscription = Subscription(id=new_id("whk"), url=url, events=sorted(set(events)),
+                                secret=secret or signing.new_secret(), active=True, created_at=utcnow())
+    session.add(subscription)
+    session.flush()
+    # The secret is shown when the service made it; one the caller chose, the caller has.
+    return {**_out(subscription), "secret": subscription.secret if secret is None else None}
+
+
+def _out(subscription: Subscription) -> dict:
+    return {"id": subscription.id, "url": subscription.url, "events": subscription.events,
+            "active": subscription.active, "disabled_reason": subscription.disabled_reason,
+            "created_at": subscription.created_at}
+
+
+def list_subscriptions(session: Session, *, limit: int, cursor: str | None = None) -> dict:
+    result = keyset_page(session, select(Subscription).where(Subscription.deleted_at.is_(None)), Subscription.id,
+                         limit=limit, cursor=cursor)
+    return {**result, "data": [_out(s) for s in result["data"]]}
+
+
+def _live(session: Session, subscription_id: str) -> Subscription:
+    subscription = session.get(Subscription, subscription_id)
+    if subscription is None or subscription.deleted_at is not None:
+        raise NotFound(f"No webhook subscription `{subscription_id}`.")
+    return subscription
+
+
+def delete_subscription(session: Session, *, subscription_id: str) -> None:
+    subscription = _live(session, subscription_id)
+    subscription.deleted_at, subscription.active = utcnow(), False
+    session.execute(update(Delivery).where(Delivery.subscription_id == subscription.id, Delivery.status == "pending")
+                    .values(status="dead", next_attempt_at=None, last_error="subscription deleted")
+                    .execution_options(synchronize_session=False))
+
+
+def deliveries(session: Session, *, subscription_id: str, limit: int, cursor: str | None = None,
+               status: str | None = None) -> dict:
+    _live(session, subscription_id)
+    query = select(Delivery).where(Delivery.subscription_id == subscription_id)
+    if status:
+        query = query.where(Delivery.status == status)
+    result = keyset_page(session, query, Delivery.id, limit=limit, cursor=cursor, descending=True)
+    ids = [d.id for d in result["data"]]
+    attempts: dict[str, list] = {}
+    if ids:
+        for attempt in session.scalars(select(Attempt).where(Attempt.delivery_id.in_(ids)).order_by(Attempt.id)):
+            attempts.setdefault(attempt.delivery_id, []).append(attempt)
+    return {**result, "data": [{**_delivery(d), "attempts": attempts.get(d.id, [])} for d in result["data"]]}
+
+
+def _delivery(d: Delivery) -> dict:
+    return {"id": d.id, "subscription_id": d.subscription_id, "event_id": d.event_id, "status": d.status,
+            "attempts_made": d.attempts, "next_attempt_at": d.next_attempt_at, "last_status": d.last_status,
+            "last_error": d.last_error, "created_at": d.created_at, "delivered_at": d.delivered_at}
+
+
+def replay(session: Session, *, delivery_id: str) -> dict:
+    """Send a delivery again, soon, with the same webhook-id (receivers dedupe on it)."""
+    delivery = session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is None:
+        raise NotFound(f"No delivery `{delivery_id}`.")
+    subscription = session.get(Subscription, delivery.subscription_id)
+    if subscription.deleted_at is not None or not subscription.active:
+        raise Conflict(f"The subscription `{subscription.id}` is {'deleted' if subscription.deleted_at else 'disabled'}"
+                       "; re-create it to receive events again.")
+    now = utcnow()
+    delivery.status, delivery.next_attempt_at, delivery.claimed_until = "pending", now, None
+    delivery.retrying_since = now  # a replay gets its own day of retries
+    session.flush()
+    return {**_delivery(delivery), "attempts": []}
