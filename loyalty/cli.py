@@ -215,6 +215,23 @@ def jobs_run(name: str, as_of) -> None:
     click.echo(f"{name} as of {day}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
 
 
+@main.command()
+@click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
+              help="How long the lease lasts unrenewed; a standby takes over after it runs out.")
+@click.option("--every-seconds", type=click.FloatRange(0.5, 86400), default=None,
+              help="Fire every job every N seconds instead of on its schedule (demos and tests).")
+@_needs_schema
+def scheduler(lease_seconds: float, every_seconds: float | None) -> None:
+    """Run the scheduled jobs on their schedules (program time zone) while holding the database lease."""
+    from loyalty.core.logging import configure_logging
+    from loyalty.scheduler import Scheduler
+
+    config = _config()
+    configure_logging(config.log_level, config.log_json)
+    with _database(config) as database:
+        Scheduler(db=database, config=config, lease_seconds=lease_seconds, every_seconds=every_seconds).start()
+
+
 @main.group()
 def openapi() -> None:
     """The OpenAPI document."""

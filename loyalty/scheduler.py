@@ -1,4 +1,4 @@
-"""The registry of scheduled jobs.
+"""The registry of scheduled jobs and the `loyalty scheduler` process that runs them.
 
 Every job the `loyalty` command can list and run is here. Features add their
 jobs as they land (points.expire, tiers.evaluate, care.plan, ...).
@@ -6,11 +6,15 @@ jobs as they land (points.expire, tiers.evaluate, care.plan, ...).
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from datetime import date, datetime
 
 from loyalty.config import Config
 from loyalty.core.db import Database
 from loyalty.core.jobs import Job, JobContext
+from loyalty.core.logging import get_logger
+
+log = get_logger("loyalty.scheduler")
 
 JOBS: dict[str, Job] = {
     job.name: job
@@ -39,3 +43,109 @@ def run_job(name: str, *, db: Database, config: Config, as_of: date) -> dict[str
     if name not in JOBS:
         raise UnknownJob(name)
     return JOBS[name].load()(JobContext(db=db, config=config, as_of=as_of))
+
+
+LEASE = "scheduler"
+
+
+class Scheduler:
+    """The `loyalty scheduler` process: APScheduler 3 firing every registered job on its crontab in
+    the program's time zone. Any number may run; the one holding the database lease acts, the
+    others fire too but skip, and take the lease over when it runs out. Web workers never run jobs."""
+
+    def __init__(self, *, db: Database, config: Config, lease_seconds: float = 30.0,
+                 every_seconds: float | None = None, holder: str | None = None) -> None:
+        import os
+        import socket
+        import uuid
+
+        self.db, self.config, self.lease_seconds, self.every_seconds = db, config, lease_seconds, every_seconds
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.leading = False
+        self._scheduler = None
+
+    def timezone(self) -> str:
+        from loyalty.program.service import settings
+
+        with self.db.unit_of_work() as session:
+            return settings(session).timezone
+
+    def keep_lease(self) -> bool:
+        from loyalty.core.lease import hold
+
+        try:
+            self.leading = hold(self.db, LEASE, self.holder, seconds=self.lease_seconds)
+        except Exception:  # the database away: act as a follower until it is back
+            log.exception("lease_failed", holder=self.holder)
+            self.leading = False
+        return self.leading
+
+    def run(self, name: str) -> None:
+        """Fired by APScheduler: run the job if this scheduler holds the lease, recording the run."""
+        from zoneinfo import ZoneInfo
+
+        if not self.keep_lease():
+            return
+        day = datetime.now(ZoneInfo(self.timezone())).date()
+        run_id = _start_run(self.db, name, self.holder, day)
+        try:
+            counts = run_job(name, db=self.db, config=self.config, as_of=day)
+        except Exception as error:  # logged and recorded; the next firing tries again
+            log.exception("job_failed", job=name)
+            _finish_run(self.db, run_id, "failed", None, f"{type(error).__name__}: {error}"[:500])
+            return
+        _finish_run(self.db, run_id, "ok", counts, None)
+
+    def start(self) -> None:
+        """Block, firing jobs, until SIGTERM or SIGINT; then give the lease up."""
+        import signal
+
+        from apscheduler.schedulers.blocking import BlockingScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its INFO lines say every firing
+        zone = self.timezone()
+        scheduler = BlockingScheduler(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1,
+                                                                   "misfire_grace_time": 300})
+        scheduler.add_job(self.keep_lease, IntervalTrigger(seconds=max(self.lease_seconds / 3, 0.5)),
+                          id="lease", next_run_time=datetime.now().astimezone())
+        for job in JOBS.values():
+            trigger = IntervalTrigger(seconds=self.every_seconds) if self.every_seconds else \
+                CronTrigger.from_crontab(job.schedule, timezone=zone)
+            scheduler.add_job(self.run, trigger, args=[job.name], id=job.name, name=job.name)
+        self._scheduler = scheduler
+
+        def stop(*_args) -> None:
+            scheduler.shutdown(wait=False)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("scheduler_started", holder=self.holder, jobs=list(JOBS), timezone=zone)
+        try:
+            scheduler.start()
+        finally:
+            from loyalty.core.lease import release
+
+            release(self.db, LEASE, self.holder)
+            log.info("scheduler_stopped", holder=self.holder)
+
+
+def _start_run(db: Database, name: str, holder: str, day: date) -> int:
+    from loyalty.core.db import utcnow
+    from loyalty.core.models import JobRun
+
+    with db.unit_of_work() as session:
+        run = JobRun(job=name, holder=holder, as_of=day.isoformat(), started_at=utcnow(), status="running")
+        session.add(run)
+        session.flush()
+        return run.id
+
+
+def _finish_run(db: Database, run_id: int, status: str, counts: dict | None, error: str | None) -> None:
+    from loyalty.core.db import utcnow
+    from loyalty.core.models import JobRun
+
+    with db.unit_of_work() as session:
+        run = session.get(JobRun, run_id)
+        run.status, run.counts, run.error, run.finished_at = status, counts, error, utcnow()

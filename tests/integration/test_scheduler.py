@@ -1,0 +1,82 @@
+"""Two `loyalty scheduler` processes at once: one acts, the other takes over when it goes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from loyalty.core.models import JobRun
+
+BIN = Path(sys.executable).parent / "loyalty"
+
+
+def _start(database_url: str, log: Path) -> subprocess.Popen:
+    env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING"}
+    with log.open("ab") as out:
+        return subprocess.Popen([str(BIN), "scheduler", "--lease-seconds", "2", "--every-seconds", "0.5"],
+                                env=env, stdout=out, stderr=out)
+
+
+def _runs(db) -> list[JobRun]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(JobRun).order_by(JobRun.id)))
+
+
+def _wait_for(condition, seconds: float = 20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_one_scheduler_acts_and_the_other_takes_over(database_url, db, tmp_path):
+    first, second = _start(database_url, tmp_path / "first.log"), _start(database_url, tmp_path / "second.log")
+    try:
+        _wait_for(lambda: len(_runs(db)) >= 20)
+        holders = {run.holder for run in _runs(db)}
+        assert len(holders) == 1, holders  # both fire; only the lease holder runs anything
+        leader = holders.pop()
+        pid = int(leader.split(":")[1])
+        assert pid in (first.pid, second.pid)
+        survivor = second if pid == first.pid else first
+        os.kill(pid, signal.SIGKILL)  # no clean release: the standby waits the lease out
+        killed_at = len(_runs(db))
+        taken = _wait_for(lambda: [r for r in _runs(db)[killed_at:] if str(survivor.pid) in r.holder.split(":")[1]])
+        assert taken
+        assert all(run.status in ("ok", "running") for run in _runs(db)), [(r.job, r.error) for r in _runs(db)
+                                                                           if r.status == "failed"]
+        survivor.send_signal(signal.SIGTERM)
+        assert survivor.wait(15) == 0
+    finally:
+        for process in (first, second):
+            if process.poll() is None:
+                process.kill()
+                process.wait(10)
+    names = {run.job for run in _runs(db)}
+    assert {"points.expire", "tiers.evaluate", "referrals.qualify", "webhooks.deliver"} <= names
+
+
+def test_the_lease_is_held_renewed_and_taken_over_only_when_it_ran_out(db):
+    from datetime import timedelta
+
+    from loyalty.core.db import utcnow
+    from loyalty.core.lease import hold, release
+
+    now = utcnow()
+    assert hold(db, "t", "a", seconds=10, now=now)
+    assert not hold(db, "t", "b", seconds=10, now=now + timedelta(seconds=5))
+    assert hold(db, "t", "a", seconds=10, now=now + timedelta(seconds=9))  # renewed until 19 s
+    assert not hold(db, "t", "b", seconds=10, now=now + timedelta(seconds=15))
+    assert hold(db, "t", "b", seconds=10, now=now + timedelta(seconds=20))
+    assert not hold(db, "t", "a", seconds=10, now=now + timedelta(seconds=21))
+    release(db, "t", "b")
+    assert hold(db, "t", "a", seconds=10)
