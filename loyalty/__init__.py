@@ -41,6 +41,7 @@ def _limiter(config: Config):
 
 def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty import ops
+    from loyalty.care.api import blp as care
     from loyalty.members.api import blp as members
     from loyalty.orders.api import blp as orders
     from loyalty.points.api import blp as points
@@ -56,7 +57,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
 
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
-                      member_tiers, pos, referrals, webhooks):
+                      member_tiers, pos, referrals, webhooks, care):
         api.register_blueprint(blueprint)
 
 

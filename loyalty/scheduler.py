@@ -29,6 +29,10 @@ JOBS: dict[str, Job] = {
             "Qualify referrals whose first order was kept through its return window; reward them once"),
         Job("webhooks.deliver", "loyalty.webhooks.jobs:deliver_webhooks", "* * * * *",
             "Fan new outbox events out to subscriptions and send what is due (signed; retried for 24 h)"),
+        Job("care.plan", "loyalty.care.jobs:plan_care", "5 1 * * *",
+            "Plan touches (birthdays, holidays, anniversaries, follow-up calls, win-back) due on the date or the next"),
+        Job("care.dispatch", "loyalty.care.jobs:dispatch_care", "*/5 * * * *",
+            "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

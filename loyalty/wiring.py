@@ -9,7 +9,8 @@ def wire() -> None:
     from loyalty.orders.service import move_orders
     from loyalty.points.service import grant_signup_bonus, move_points
     from loyalty.redemptions.service import cancel_open_holds
-    from loyalty.orders.qualifying import first_orders, qualifying_values
+    from loyalty.care import planning as care_planning
+    from loyalty.orders.qualifying import first_orders, first_orders_between, order_rhythm, qualifying_values
     from loyalty.referrals import service as referrals
     from loyalty.referrals.jobs import use_order_facts
     from loyalty.members import timeline
@@ -18,6 +19,7 @@ def wire() -> None:
 
     use_qualifying_values(qualifying_values)
     use_order_facts(first_orders)
+    care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm)
     if timeline_changes not in timeline.SOURCES:
         timeline.SOURCES.append(timeline_changes)
 

@@ -1,4 +1,5 @@
-"""What orders count towards a tier: the qualifying value of members over a window."""
+"""Facts about members' orders that features below orders need: tier qualifying values, referees'
+first orders, first orders for follow-up calls, the rhythm of orders for win-back."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, case, func, select
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import among
@@ -22,6 +24,7 @@ _VALUE = {
          Order.points_reversed * Order.points_earned / (Order.points_earned + Order.bonus_points)), else_=0)),
     "orders_12m": func.sum(case((Order.refunded_amount < Order.net_amount, 1), else_=0)),
 }
+_outer = aliased(Order)
 _WINDOW = (Order.placed_at > bindparam("start"), Order.placed_at <= bindparam("end"))
 # One member (every graded order) is the hot path: its statements are built once.
 _ONE = {metric: select(Order.member_id, value).where(Order.member_id == bindparam("member"), *_WINDOW)
@@ -60,3 +63,21 @@ def first_orders(session: Session, member_ids: list[str], *, minimum: Decimal) -
             fact["qualifying"] = {"order_id": order_id, "placed_at": placed_at, "kept_from": available_at,
                                   "fully_refunded": bool(refunded)}
     return facts
+
+
+def first_orders_between(session: Session, *, start: datetime, end: datetime) -> list[tuple[str, str, datetime]]:
+    """(member id, order id, placed at) of members whose first order was placed in [start, end)."""
+    earlier = select(Order.order_id).where(Order.member_id == _outer.member_id, Order.placed_at < _outer.placed_at)
+    rows = session.execute(select(_outer.member_id, _outer.order_id, _outer.placed_at)
+                           .where(_outer.placed_at >= start, _outer.placed_at < end, ~earlier.exists())
+                           .order_by(_outer.member_id))
+    return [tuple(row) for row in rows]
+
+
+def order_rhythm(session: Session, *, after: str, limit: int) -> list[tuple[str, datetime, datetime, int]]:
+    """(member id, first order, last order, orders) for the next `limit` members by id with orders:
+    the keyset batches of win-back planning."""
+    rows = session.execute(
+        select(Order.member_id, func.min(Order.placed_at), func.max(Order.placed_at), func.count())
+        .where(Order.member_id > after).group_by(Order.member_id).order_by(Order.member_id).limit(limit))
+    return [tuple(row) for row in rows]

@@ -187,3 +187,19 @@ def available_points_of(member_id_column):
     debt = (select(func.coalesce(func.sum(PointAccount.debt), 0))
             .where(PointAccount.member_id == member_id_column).scalar_subquery())
     return lots - debt
+
+
+def available_points(session: Session, member_ids: list[str], *, now: datetime) -> dict[str, int]:
+    """Available points of many members at once (for messages that mention them)."""
+    if not member_ids:
+        return {}
+    from loyalty.core.db import among
+
+    lots = dict(session.execute(
+        select(PointLot.member_id, func.sum(PointLot.remaining))
+        .where(among(session, PointLot.member_id, member_ids), PointLot.remaining > 0, PointLot.available_at <= now,
+               or_(PointLot.expires_at.is_(None), PointLot.expires_at > now))
+        .group_by(PointLot.member_id)).all())
+    debts = dict(session.execute(select(PointAccount.member_id, PointAccount.debt)
+                                 .where(among(session, PointAccount.member_id, member_ids))).all())
+    return {m: int(lots.get(m) or 0) - int(debts.get(m) or 0) for m in member_ids}

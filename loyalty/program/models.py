@@ -33,4 +33,6 @@ class Program(Base):
     excluded_categories: Mapped[list] = mapped_column(JSON, default=list)
     hold_minutes: Mapped[int] = mapped_column(Integer, default=15)
     pos_pending_days: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Care settings: quiet hours, the weekly cap of promotional touches, the hour touches go out.
+    care: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -30,6 +30,17 @@ class ReferralSettingsSchema(ma.Schema):
         metadata={"description": "Referral link, e.g. https://shop.example/join?ref={code}; null = no link"})
 
 
+_CLOCK = ma.validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time of day, HH:MM.")
+
+
+class CareSettingsSchema(ma.Schema):
+    quiet_start = ma.fields.String(validate=_CLOCK, metadata={"description": "Quiet hours start, member's local time"})
+    quiet_end = ma.fields.String(validate=_CLOCK, metadata={"description": "Quiet hours end (touches due inside wait for it)"})
+    weekly_cap = StrictInteger(validate=ma.validate.Range(min=0, max=100), metadata={
+        "description": "Promotional touches per member in any 7 days"})
+    send_at = ma.fields.String(validate=_CLOCK, metadata={"description": "Local time planned touches fall due"})
+
+
 class ExchangeRates(ma.fields.Dict):
     def __init__(self, **kwargs) -> None:
         super().__init__(
@@ -58,6 +69,7 @@ class ProgramSchema(ResponseSchema):
     excluded_categories = ma.fields.List(ma.fields.String(), metadata={"description": "Categories that earn nothing (gift cards)"})
     hold_minutes = ma.fields.Integer(metadata={"description": "How long a redemption hold lasts"})
     pos_pending_days = ma.fields.Integer(allow_none=True, metadata={"description": "Pending days for POS orders; null: pending_days"})
+    care = ma.fields.Nested(CareSettingsSchema)
     updated_at = ma.fields.AwareDateTime()
 
 
@@ -76,6 +88,7 @@ class ProgramUpdateSchema(ma.Schema):
     max_redeem_share = DecimalString(minimum=Decimal(0), maximum=Decimal(1))
     tier_metric = ma.fields.String(validate=ma.validate.OneOf(TIER_METRICS))
     referral = ma.fields.Nested(ReferralSettingsSchema)
+    care = ma.fields.Nested(CareSettingsSchema)
     signup_bonus = _points()
     first_order_bonus = _points()
     birthday_bonus = _points()

@@ -31,6 +31,7 @@ _cache_lock = threading.Lock()
 class ProgramSettings:
     """A read-only snapshot of the program for hot paths."""
 
+    name: str
     currency: str
     exchange_rates: dict
     timezone: str
@@ -48,6 +49,10 @@ class ProgramSettings:
     birthday_bonus: int
     excluded_categories: tuple
     hold_minutes: int
+    care: dict
+
+
+CARE_DEFAULTS = {"quiet_start": "21:00", "quiet_end": "09:00", "weekly_cap": 2, "send_at": "10:00"}
 
 
 def settings(session: Session | Connection) -> ProgramSettings:
@@ -61,8 +66,9 @@ def settings(session: Session | Connection) -> ProgramSettings:
             return settings(own)
     program = get_program(session)
     snapshot = ProgramSettings(**{f.name: getattr(program, f.name) for f in fields(ProgramSettings)
-                                  if f.name != "excluded_categories"},
-                               excluded_categories=tuple(program.excluded_categories or ()))
+                                  if f.name not in ("excluded_categories", "care")},
+                               excluded_categories=tuple(program.excluded_categories or ()),
+                               care={**CARE_DEFAULTS, **(program.care or {})})
     with _cache_lock:
         _cache[key] = (time.monotonic(), snapshot)
     return snapshot
@@ -97,6 +103,7 @@ def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", 
         "excluded_categories": ["gift_card"],
         "hold_minutes": 15,
         "pos_pending_days": None,
+        "care": dict(CARE_DEFAULTS),
     }
 
 
@@ -120,6 +127,9 @@ def get_program(session: Session) -> Program:
 
 def update_program(session: Session, *, changes: dict) -> Program:
     program = get_program(session)
+    care = changes.pop("care", None)
+    if care:
+        program.care = {**CARE_DEFAULTS, **(program.care or {}), **care}
     referral = changes.pop("referral", None)
     if referral:
         merged = dict(program.referral)

@@ -148,3 +148,22 @@ def coupon_owner(code_param):
 
 def looks_like_coupon(text: str) -> bool:
     return len(text) == 12 and all(char in COUPON_ALPHABET for char in text)
+
+
+def gift_coupon(session: Session, *, reward_id: str, member_id: str, source_id: str, now: datetime) -> Coupon | None:
+    """A reward given, not bought (a care gift): one coupon per source, from stock, while the reward
+    is active and valid; None when it can't be given (then nothing is taken)."""
+    existing = session.scalar(select(Coupon).where(Coupon.redemption_id == source_id))
+    if existing is not None:
+        return existing
+    reward = session.get(Reward, reward_id)
+    if reward is None:
+        return None
+    if not reward.active or (reward.valid_from and now < reward.valid_from) or \
+            (reward.valid_until and now >= reward.valid_until):
+        return None  # a gift ignores the tier minimum: staff chose who gets it
+    try:
+        take_stock(session, reward_id)
+    except OutOfStock:
+        return None
+    return issue_coupon(session, reward=reward, redemption_id=source_id, member_id=member_id, now=now)

@@ -1,0 +1,2 @@
+"""Member care: touches planned for occasions, dispatched within consent, quiet hours and caps;
+staff callbacks; the interactions log and complaints."""

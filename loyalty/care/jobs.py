@@ -1,0 +1,57 @@
+"""care.plan (daily, as of a date) and care.dispatch (every few minutes)."""
+
+from __future__ import annotations
+
+from loyalty.care import planning
+from loyalty.care.dispatch import dispatch_batch
+from loyalty.care.rules_service import all_rules
+from loyalty.core.db import utcnow
+from loyalty.core.jobs import JobContext
+from loyalty.core.logging import get_logger
+from loyalty.program.service import settings
+
+log = get_logger("loyalty.jobs.care")
+
+
+def plan_care(context: JobContext) -> dict[str, int]:
+    """Plan every enabled kind's touches due on the date (or the next day); each kind in its own
+    transaction, so one failing kind doesn't hold the others back."""
+    counts: dict[str, int] = {}
+    now = utcnow()
+    with context.db.unit_of_work() as session:
+        program, every_rule = settings(session), all_rules(session)
+    common = dict(day=context.as_of, care=program.care, program_zone=program.timezone, now=now)
+    steps = {
+        "birthday": lambda s, r: planning.birthdays(s, rule=r, **common),
+        "anniversary": lambda s, r: planning.anniversaries(s, rule=r, **common),
+        "holiday": lambda s, r: planning.holidays(s, rule=r, country=program.holiday_country, **common),
+        "follow_up": lambda s, r: planning.follow_ups(s, rule=r, **common),
+        "win_back": lambda s, r: planning.win_backs(s, rule=r, **common),
+    }
+    for kind, step in steps.items():
+        rule = every_rule[kind]
+        if not rule["enabled"]:
+            continue
+        try:
+            with context.db.unit_of_work() as session:
+                counts[kind] = step(session, rule)
+        except Exception:  # logged; the other kinds still run, and tomorrow's run catches up
+            log.exception("care_plan_failed", kind=kind)
+            counts[f"{kind}_failed"] = 1
+    log.info("care_planned", **counts)
+    return counts
+
+
+def dispatch_care(context: JobContext) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    while True:
+        with context.db.unit_of_work() as session:
+            batch = dispatch_batch(session, now=utcnow())
+        if not batch:
+            break
+        for key, value in batch.items():
+            counts[key] = counts.get(key, 0) + value
+        if batch.get("looked_at", 0) == batch.get("deferred", 0):
+            break  # all of it waits for the morning
+    log.info("care_dispatched", **counts)
+    return counts

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from loyalty.care.models import CHANNELS, KINDS
+from loyalty.care.rules import QUIET_HOURS, SUPPRESSIONS
+from loyalty.care.service import OUTCOMES
+from loyalty.core.fields import Instant, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.members.schemas import ListArgsSchema
+
+INTERACTION_KINDS = ("call", "message", "visit", "complaint", "feedback", "note")
+TOUCH_STATUSES = ("planned", "sent", "suppressed", "callback", "done")
+
+
+class CustomDateSchema(ma.Schema):
+    date = ma.fields.String(required=True, metadata={"description": "MM-DD (every year) or YYYY-MM-DD (once)"})
+    name = Text(max_length=100, required=True)
+
+
+class CareRuleInSchema(ma.Schema):
+    enabled = StrictBoolean()
+    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
+    template = ma.fields.String(validate=ma.validate.Length(max=5000), metadata={
+        "description": "Jinja (sandboxed): name, member_number, tier, tier_name, city, points, points_value, "
+                       "currency, program, kind, occasion, occasion_name, date, gift_points, years"})
+    days_before = StrictInteger(validate=ma.validate.Range(min=0, max=60))
+    days_after = StrictInteger(validate=ma.validate.Range(min=0, max=365))
+    gift_points = StrictInteger(validate=ma.validate.Range(min=0, max=1_000_000))
+    reward_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=32))
+    custom_dates = ma.fields.List(ma.fields.Nested(CustomDateSchema), validate=ma.validate.Length(max=100))
+    inactive_days = StrictInteger(allow_none=True, validate=ma.validate.Range(min=1, max=3650))
+
+
+class CareRuleSchema(ResponseSchema):
+    kind = ma.fields.String(metadata={"enum": list(KINDS)})
+    enabled = ma.fields.Boolean()
+    channel = ma.fields.String()
+    template = ma.fields.String()
+    days_before = ma.fields.Integer()
+    days_after = ma.fields.Integer()
+    gift_points = ma.fields.Integer()
+    reward_id = ma.fields.String(allow_none=True)
+    custom_dates = ma.fields.List(ma.fields.Nested(CustomDateSchema))
+    inactive_days = ma.fields.Integer(allow_none=True)
+
+
+class CareRulesSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(CareRuleSchema))
+
+
+class TouchSchema(ResponseSchema):
+    id = ma.fields.String()
+    member_id = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(KINDS)})
+    occasion = ma.fields.String()
+    channel = ma.fields.String()
+    due_at = ma.fields.AwareDateTime()
+    status = ma.fields.String(metadata={"enum": list(TOUCH_STATUSES)})
+    reason = ma.fields.String(allow_none=True, metadata={"enum": list(SUPPRESSIONS) + [QUIET_HOURS]})
+    outcome = ma.fields.String(allow_none=True, metadata={"enum": list(OUTCOMES)})
+    message = ma.fields.String(allow_none=True)
+    score = ma.fields.Integer(allow_none=True)
+    notes = ma.fields.String(allow_none=True)
+    assignee = ma.fields.String(allow_none=True)
+    attempts = ma.fields.Integer()
+    source = ma.fields.String(allow_none=True)
+    campaign_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    sent_at = ma.fields.AwareDateTime(allow_none=True)
+    closed_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class TouchPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(TouchSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class TouchQueryArgsSchema(ListArgsSchema):
+    member_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    status = ma.fields.String(validate=ma.validate.OneOf(TOUCH_STATUSES))
+    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
+    campaign_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
+    due_before = Instant()
+    due_after = Instant()
+
+
+class CallbackQueryArgsSchema(ListArgsSchema):
+    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    due_before = Instant()
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+
+
+class OutcomeInSchema(ma.Schema):
+    outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(OUTCOMES))
+    callback_at = Instant(metadata={"description": "For call_back_later (required) or no_answer (instead of +4 h)"})
+    score = StrictInteger(validate=ma.validate.Range(min=1, max=5), metadata={"description": "Feedback score 1-5"})
+    notes = ma.fields.String(validate=ma.validate.Length(max=5000))
+    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+
+
+class InteractionInSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(INTERACTION_KINDS))
+    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS + ("in_store", "chat")))
+    content = Text(max_length=5000, required=True)
+    score = StrictInteger(validate=ma.validate.Range(min=1, max=5))
+    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={
+        "description": "For a complaint: who should call back"})
+
+
+class InteractionSchema(ResponseSchema):
+    id = ma.fields.String()
+    member_id = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(INTERACTION_KINDS)})
+    channel = ma.fields.String(allow_none=True)
+    content = ma.fields.String()
+    score = ma.fields.Integer(allow_none=True)
+    staff = ma.fields.String(allow_none=True)
+    touch_id = ma.fields.String(allow_none=True)
+    created_at = ma.fields.AwareDateTime()
+    resolved_at = ma.fields.AwareDateTime(allow_none=True)
+    resolution = ma.fields.String(allow_none=True)
+    goodwill_points = ma.fields.Integer()
+
+
+class InteractionPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(InteractionSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ResolveInSchema(ma.Schema):
+    resolution = Text(max_length=2000, required=True)
+    goodwill_points = StrictInteger(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))

@@ -1,0 +1,138 @@
+"""Staff care work: the interactions log, complaints and their callbacks, outcomes, the queues."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from loyalty.care.models import Interaction, Touch
+from loyalty.care.rules_service import all_rules
+from loyalty.core.db import utcnow
+from loyalty.core.errors import Conflict, InvalidCursor, NotFound, ValidationFailed
+from loyalty.core.ids import new_id
+from loyalty.core.pagination import decode_cursor, keyset_page, page
+from loyalty.members.service import direct, resolve
+from loyalty.points.ledger import Source
+from loyalty.points.service import grant_bonus
+
+NO_ANSWER_RETRY = timedelta(hours=4)
+CALLBACK_WITHIN = timedelta(hours=24)
+CLOSING = {"reached", "responded", "not_interested"}
+OUTCOMES = ("reached", "no_answer", "call_back_later", "responded", "not_interested")
+
+
+def log_interaction(session: Session, *, member_id: str, data: dict, staff: str,
+                    now: datetime | None = None) -> Interaction:
+    """Record an interaction; a complaint opens a callback for staff, due at once, within 24 h."""
+    now = now or utcnow()
+    member = direct(session, member_id, lock=False)
+    interaction = Interaction(id=new_id("int"), member_id=member.id, kind=data["kind"], channel=data.get("channel"),
+                              content=data["content"], score=data.get("score"), staff=staff, created_at=now,
+                              goodwill_points=0)
+    session.add(interaction)
+    if data["kind"] == "complaint" and all_rules(session)["complaint_callback"]["enabled"]:
+        session.add(Touch(id=new_id("tch"), member_id=member.id, kind="complaint_callback",
+                          occasion=f"interaction:{interaction.id}", channel="phone", due_at=now, status="callback",
+                          source=f"interaction:{interaction.id}", assignee=data.get("assignee"), attempts=0,
+                          created_at=now,
+                          message=f"Call back about the complaint by {(now + CALLBACK_WITHIN).isoformat()}"))
+    session.flush()
+    return interaction
+
+
+def list_interactions(session: Session, *, member_id: str, limit: int, cursor: str | None = None) -> dict:
+    member = resolve(session, member_id)
+    return keyset_page(session, select(Interaction).where(Interaction.member_id == member.id), Interaction.id,
+                       limit=limit, cursor=cursor, descending=True)
+
+
+def resolve_interaction(session: Session, *, interaction_id: str, resolution: str, goodwill_points: int,
+                        staff: str, now: datetime | None = None) -> Interaction:
+    """Close a complaint (or any interaction needing it) once; goodwill points go with it, once."""
+    now = now or utcnow()
+    interaction = session.get(Interaction, interaction_id, with_for_update=True)
+    if interaction is None:
+        raise NotFound(f"No interaction `{interaction_id}`.")
+    if interaction.resolved_at is not None:
+        raise Conflict(f"Interaction `{interaction_id}` was resolved at {interaction.resolved_at.isoformat()}.")
+    interaction.resolved_at, interaction.resolution, interaction.goodwill_points = now, resolution, goodwill_points
+    if goodwill_points:
+        member = resolve(session, interaction.member_id)
+        grant_bonus(session, member_id=member.id, points=goodwill_points, source=Source("interaction", interaction.id),
+                    note=f"goodwill: {resolution}"[:500], now=now, actor=staff)
+    session.flush()
+    return interaction
+
+
+def get_touch(session: Session, touch_id: str, *, lock: bool = False) -> Touch:
+    touch = session.get(Touch, touch_id, with_for_update=lock)
+    if touch is None:
+        raise NotFound(f"No touch `{touch_id}`.")
+    return touch
+
+
+def record_outcome(session: Session, *, touch_id: str, data: dict, staff: str, now: datetime | None = None) -> Touch:
+    """What came of a callback or a message: reached / responded / not interested close it; no answer
+    tries again in 4 hours (or at `callback_at`); call back later needs `callback_at`."""
+    now = now or utcnow()
+    touch = get_touch(session, touch_id, lock=True)
+    outcome = data["outcome"]
+    if touch.status not in ("callback", "sent"):
+        raise Conflict(f"Touch `{touch_id}` is {touch.status}: there is no outcome to record.")
+    if touch.status == "sent" and outcome in ("no_answer", "call_back_later"):
+        raise ValidationFailed({"outcome": ["A message isn't called back; record responded or not_interested."]})
+    when = data.get("callback_at")
+    if outcome == "call_back_later" and when is None:
+        raise ValidationFailed({"callback_at": ["When to call back."]})
+    if when is not None and when <= now:
+        raise ValidationFailed({"callback_at": ["Must be in the future."]})
+    touch.attempts += 1
+    touch.outcome, touch.notes = outcome, data.get("notes", touch.notes)
+    touch.score = data.get("score", touch.score)
+    touch.assignee = data.get("assignee", touch.assignee)
+    if outcome in CLOSING:
+        touch.status, touch.closed_at = "done", now
+    else:
+        touch.due_at = when or now + NO_ANSWER_RETRY
+    session.add(Interaction(id=new_id("int"), member_id=touch.member_id, kind="call" if touch.channel == "phone" else
+                            "feedback", channel=touch.channel, content=data.get("notes") or outcome.replace("_", " "),
+                            score=data.get("score"), staff=staff, touch_id=touch.id, created_at=now, goodwill_points=0))
+    session.flush()
+    return touch
+
+
+def list_touches(session: Session, *, limit: int, cursor: str | None = None, **filters) -> dict:
+    query = select(Touch)
+    for name in ("member_id", "kind", "status", "channel", "campaign_id"):
+        if filters.get(name):
+            query = query.where(getattr(Touch, name) == filters[name])
+    if filters.get("due_before"):
+        query = query.where(Touch.due_at < filters["due_before"])
+    if filters.get("due_after"):
+        query = query.where(Touch.due_at >= filters["due_after"])
+    return keyset_page(session, query, Touch.id, limit=limit, cursor=cursor, descending=True)
+
+
+def callbacks(session: Session, *, limit: int, cursor: str | None = None, assignee: str | None = None,
+              due_before: datetime | None = None, kind: str | None = None) -> dict:
+    """The calls staff must make, soonest due first."""
+    query = select(Touch).where(Touch.channel == "phone", Touch.status == "callback")
+    if assignee:
+        query = query.where(Touch.assignee == assignee)
+    if due_before:
+        query = query.where(Touch.due_at < due_before)
+    if kind:
+        query = query.where(Touch.kind == kind)
+    position = decode_cursor(cursor, 2, (str, str))
+    if position:
+        try:
+            at = datetime.fromisoformat(position[0])
+        except ValueError:
+            raise InvalidCursor() from None
+        if at.tzinfo is None:
+            raise InvalidCursor()
+        query = query.where(or_(Touch.due_at > at, and_(Touch.due_at == at, Touch.id > position[1])))
+    rows = list(session.scalars(query.order_by(Touch.due_at, Touch.id).limit(limit + 1)))
+    return page(rows, limit, lambda touch: [touch.due_at.isoformat(), touch.id])

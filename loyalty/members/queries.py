@@ -1,0 +1,46 @@
+"""Set-based reads of members for batch jobs (care planning, campaigns): who celebrates on a day,
+who is live, in keyset pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyalty.core.db import among
+from loyalty.members.models import Member
+
+
+def _month_day(session: Session, column):
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(column, "MM-DD")
+    return func.strftime("%m-%d", column)
+
+
+def _live(query):
+    """Members one may still contact: not merged away, not erased, not blocked."""
+    return query.where(Member.merged_into.is_(None), Member.erased_at.is_(None), Member.status != "blocked")
+
+
+def birthdays_on(session: Session, month_days: set[str]) -> list[tuple[str, date, str | None]]:
+    """(id, birthday, time zone) of live members born on any of the "MM-DD" days."""
+    return [tuple(row) for row in session.execute(_live(
+        select(Member.id, Member.birthday, Member.timezone)
+        .where(Member.birthday.is_not(None), _month_day(session, Member.birthday).in_(sorted(month_days)))))]
+
+
+def enrolled_on(session: Session, month_days: set[str]) -> list[tuple[str, datetime]]:
+    """(id, enrolled at) of live members enrolled on any of the "MM-DD" days (UTC)."""
+    return [tuple(row) for row in session.execute(_live(
+        select(Member.id, Member.enrolled_at).where(_month_day(session, Member.enrolled_at).in_(sorted(month_days)))))]
+
+
+def live_page(session: Session, *, after: str, limit: int) -> list[str]:
+    return list(session.scalars(_live(select(Member.id).where(Member.id > after)).order_by(Member.id).limit(limit)))
+
+
+def live_among(session: Session, member_ids: list[str]) -> set[str]:
+    if not member_ids:
+        return set()
+    return set(session.scalars(_live(select(Member.id).where(among(session, Member.id, member_ids)))))

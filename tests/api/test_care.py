@@ -1,0 +1,286 @@
+"""Care touches: every occasion planned exactly once, every suppression reason, callbacks from
+complaint to outcome — the real jobs, with the clock moved."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from loyalty.care.models import Touch
+from loyalty.scheduler import run_job
+from loyalty.webhooks.models import OutboxEvent
+from tests.factories import create_member, ledger, order_payload
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+ALL_IN = {"email": True, "sms": True, "phone": True, "push": True, "marketing": True}
+
+
+def rule(client, auth, kind, **fields):
+    response = client.put(f"/v1/care/rules/{kind}", json={"enabled": True, **fields}, headers=auth())
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def plan(db, config, day: date) -> dict:
+    with time_machine.travel(datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=1),
+                             tick=False):
+        return run_job("care.plan", db=db, config=config, as_of=day)
+
+
+def dispatch(db, config, at: datetime) -> dict:
+    with time_machine.travel(at, tick=False):
+        return run_job("care.dispatch", db=db, config=config, as_of=at.date())
+
+
+def touches(db, **filters):
+    with db.unit_of_work() as session:
+        query = select(Touch).order_by(Touch.due_at, Touch.id)
+        for name, value in filters.items():
+            query = query.where(getattr(Touch, name) == value)
+        return list(session.scalars(query))
+
+
+def local(day: date, hour: int, zone=SHANGHAI) -> datetime:
+    return datetime.combine(day, datetime.min.time(), tzinfo=zone) + timedelta(hours=hour)
+
+
+def post_order_at(client, auth, member_id, order_id, amount, placed: datetime):
+    response = client.post("/v1/orders", json=order_payload(member_id, order_id, amount, placed_at=placed.isoformat()),
+                           headers=auth("storefront"))
+    assert response.status_code == 201, response.get_json()
+
+
+# --- planning: each occasion once ---------------------------------------------------------------
+
+def test_birthday_planned_once_days_before_and_sent_with_a_yearly_gift(client, auth, db, config):
+    client.patch("/v1/program", json={"birthday_bonus": 300}, headers=auth())
+    rule(client, auth, "birthday", days_before=3, channel="sms",
+         template="{{ name }}: happy birthday, {{ gift_points }} points for you")
+    member = create_member(client, auth, name="Lin", birthday="1990-12-01", consent=ALL_IN)
+    assert plan(db, config, date(2026, 11, 27))["birthday"] == 1  # due the next day: planned a day ahead
+    assert plan(db, config, date(2026, 11, 28))["birthday"] == 0
+    assert plan(db, config, date(2026, 11, 28))["birthday"] == 0
+    [touch] = touches(db, kind="birthday")
+    assert touch.occasion == "2026" and touch.due_at == local(date(2026, 11, 28), 10)
+    assert dispatch(db, config, local(date(2026, 11, 28), 9)).get("sent", 0) == 0  # not yet due
+    counts = dispatch(db, config, local(date(2026, 11, 28), 10, SHANGHAI) + timedelta(minutes=1))
+    assert counts["sent"] == 1, counts
+    [touch] = touches(db, kind="birthday")
+    assert touch.status == "sent" and touch.message == "Lin: happy birthday, 300 points for you"
+    gifts = [e for e in ledger(client, auth, member["id"]) if e["source"]["type"] == "birthday"]
+    assert [(g["points"], g["source"]["id"]) for g in gifts] == [(300, "2026")]
+    with db.unit_of_work() as session:
+        [event] = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "touch.due")).all()
+        assert event.data["to"] == member["phone"] and event.data["message"].startswith("Lin")
+    assert plan(db, config, date(2027, 11, 27))["birthday"] == 1  # next year, a new occasion
+
+
+def test_29_february_is_celebrated_on_28_february_in_common_years(client, auth, db, config):
+    rule(client, auth, "birthday", days_before=0)
+    create_member(client, auth, birthday="2000-02-29", consent=ALL_IN)
+    assert plan(db, config, date(2027, 2, 27))["birthday"] == 1
+    [touch] = touches(db, kind="birthday")
+    assert touch.due_at == local(date(2027, 2, 28), 10) and touch.occasion == "2027"
+    assert plan(db, config, date(2028, 2, 29))["birthday"] == 1  # a leap year: the day itself
+    assert touches(db, kind="birthday")[-1].due_at == local(date(2028, 2, 29), 10)
+
+
+def test_a_birthday_falls_in_the_members_own_time_zone(client, auth, db, config):
+    rule(client, auth, "birthday", days_before=0)
+    create_member(client, auth, birthday="1985-06-10", timezone="America/New_York", consent=ALL_IN)
+    plan(db, config, date(2026, 6, 10))
+    [touch] = touches(db, kind="birthday")
+    assert touch.due_at == local(date(2026, 6, 10), 10, ZoneInfo("America/New_York"))
+
+
+def test_holidays_from_the_calendar_and_custom_dates_once_per_member(client, auth, db, config):
+    rule(client, auth, "holiday", days_before=1, custom_dates=[{"date": "12-12", "name": "Shop day"}])
+    members = [create_member(client, auth, consent=ALL_IN) for _ in range(3)]
+    blocked = create_member(client, auth)
+    client.patch(f"/v1/members/{blocked['id']}", json={"status": "blocked"}, headers=auth("staff"))
+    assert plan(db, config, date(2026, 9, 30))["holiday"] == 3  # National Day, 1 October
+    assert plan(db, config, date(2026, 9, 30))["holiday"] == 0
+    assert plan(db, config, date(2026, 10, 1))["holiday"] == 0  # the week of it is one occasion
+    assert {t.occasion for t in touches(db, kind="holiday")} == {"2026-10-01:National Day"}
+    assert plan(db, config, date(2026, 12, 11))["holiday"] == 3
+    assert {m["id"] for m in members} == {t.member_id for t in touches(db, occasion="2026-12-12:Shop day")}
+
+
+def test_anniversary_of_enrolment(client, auth, db, config):
+    rule(client, auth, "anniversary", template="{{ years }} year(s) with us")
+    with time_machine.travel(datetime(2025, 3, 15, 12, tzinfo=timezone.utc), tick=False):
+        member = create_member(client, auth, consent=ALL_IN)
+    assert plan(db, config, date(2026, 3, 14))["anniversary"] == 1
+    assert plan(db, config, date(2026, 3, 15))["anniversary"] == 0
+    [touch] = touches(db, kind="anniversary")
+    assert touch.occasion == "1" and touch.member_id == member["id"]
+    dispatch(db, config, local(date(2026, 3, 15), 11))
+    assert touches(db, kind="anniversary")[0].message == "1 year(s) with us"
+
+
+def test_follow_up_call_after_the_first_order_only(client, auth, db, config):
+    rule(client, auth, "follow_up", days_after=7)
+    member = create_member(client, auth, consent=ALL_IN)
+    post_order_at(client, auth, member["id"], "first", "50", local(date(2026, 5, 1), 15))
+    post_order_at(client, auth, member["id"], "second", "50", local(date(2026, 5, 2), 15))
+    assert plan(db, config, date(2026, 5, 8))["follow_up"] == 1
+    assert plan(db, config, date(2026, 5, 9))["follow_up"] == 0
+    [touch] = touches(db, kind="follow_up")
+    assert touch.occasion == "order:first" and touch.channel == "phone"
+    dispatch(db, config, local(date(2026, 5, 8), 11))
+    body = client.get("/v1/callbacks", headers=auth("staff")).get_json()
+    assert [c["id"] for c in body["data"]] == [touch.id] and body["data"][0]["status"] == "callback"
+
+
+def test_win_back_after_twice_the_usual_interval_once_per_lapse(client, auth, db, config):
+    rule(client, auth, "win_back")
+    steady = create_member(client, auth, consent=ALL_IN)
+    for i, day in enumerate((date(2026, 1, 1), date(2026, 1, 11), date(2026, 1, 21))):
+        post_order_at(client, auth, steady["id"], f"w-{i}", "20", local(day, 12))
+    assert plan(db, config, date(2026, 2, 9))["win_back"] == 0  # 19 days: not yet twice 10
+    assert plan(db, config, date(2026, 2, 11))["win_back"] == 1
+    assert plan(db, config, date(2026, 2, 20))["win_back"] == 0
+    post_order_at(client, auth, steady["id"], "w-back", "20", local(date(2026, 3, 1), 12))
+    assert plan(db, config, date(2026, 6, 1))["win_back"] == 1  # a new lapse, a new occasion
+    occasions = [t.occasion for t in touches(db, kind="win_back")]
+    assert occasions == ["lapsed:2026-01-21", "lapsed:2026-03-01"]
+
+
+def test_win_back_after_a_set_number_of_days(client, auth, db, config):
+    rule(client, auth, "win_back", inactive_days=60)
+    once = create_member(client, auth, consent=ALL_IN)
+    post_order_at(client, auth, once["id"], "only", "20", local(date(2026, 1, 1), 12))
+    assert plan(db, config, date(2026, 2, 20))["win_back"] == 0
+    assert plan(db, config, date(2026, 3, 5))["win_back"] == 1
+
+
+# --- dispatch: every suppression reason -----------------------------------------------------------
+
+def _planned(client, auth, db, config, kind="birthday", **member_fields):
+    rule(client, auth, "birthday", days_before=0, channel="sms")
+    member = create_member(client, auth, birthday="1990-07-01", **member_fields)
+    plan(db, config, date(2026, 7, 1))
+    return member
+
+
+@pytest.mark.parametrize("consent, reason", [
+    ({"sms": False, "marketing": True}, "no_consent"),
+    ({"sms": True, "marketing": False}, "no_marketing_consent"),
+])
+def test_consent_is_needed_for_the_channel_and_for_marketing(client, auth, db, config, consent, reason):
+    _planned(client, auth, db, config, consent=consent)
+    assert dispatch(db, config, local(date(2026, 7, 1), 11))[reason] == 1
+    [touch] = touches(db, kind="birthday")
+    assert (touch.status, touch.reason) == ("suppressed", reason)
+
+
+def test_blocked_erased_and_disabled(client, auth, db, config):
+    rule(client, auth, "birthday", days_before=0)
+    blocked = create_member(client, auth, birthday="1990-07-01", consent=ALL_IN)
+    erased = create_member(client, auth, birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, date(2026, 7, 1))
+    client.patch(f"/v1/members/{blocked['id']}", json={"status": "blocked"}, headers=auth("staff"))
+    client.delete(f"/v1/members/{erased['id']}", headers=auth("staff"))
+    counts = dispatch(db, config, local(date(2026, 7, 1), 11))
+    assert counts["member_blocked"] == 1 and counts["member_gone"] == 1, counts
+    rule(client, auth, "anniversary", enabled=True)
+    live = create_member(client, auth, birthday="1990-07-02", consent=ALL_IN)
+    plan(db, config, date(2026, 7, 2))
+    client.put("/v1/care/rules/birthday", json={"enabled": False}, headers=auth())
+    assert dispatch(db, config, local(date(2026, 7, 2), 11))["rule_disabled"] == 1
+    assert touches(db, member_id=live["id"])[0].reason == "rule_disabled"
+
+
+def test_quiet_hours_hold_a_touch_until_morning_in_the_members_time(client, auth, db, config):
+    client.patch("/v1/program", json={"care": {"quiet_start": "21:00", "quiet_end": "09:00"}}, headers=auth())
+    _planned(client, auth, db, config, consent=ALL_IN)
+    late = local(date(2026, 7, 1), 23)
+    with db.unit_of_work() as session:
+        session.execute(Touch.__table__.update().values(due_at=late - timedelta(minutes=5)))
+    assert dispatch(db, config, late)["deferred"] == 1
+    [touch] = touches(db, kind="birthday")
+    assert (touch.status, touch.reason, touch.due_at) == ("planned", "quiet_hours", local(date(2026, 7, 2), 9))
+    assert dispatch(db, config, local(date(2026, 7, 2), 8)).get("sent", 0) == 0
+    assert dispatch(db, config, local(date(2026, 7, 2), 9) + timedelta(minutes=1))["sent"] == 1
+
+
+def test_the_weekly_cap_of_promotional_touches(client, auth, db, config):
+    client.patch("/v1/program", json={"care": {"weekly_cap": 1}}, headers=auth())
+    rule(client, auth, "birthday", days_before=0)
+    rule(client, auth, "holiday", days_before=0, custom_dates=[{"date": "07-01", "name": "Tea day"}])
+    member = create_member(client, auth, birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, date(2026, 7, 1))
+    counts = dispatch(db, config, local(date(2026, 7, 1), 11))
+    assert counts["sent"] == 1 and counts["weekly_cap"] == 1, counts
+    client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "late"},
+                headers=auth("staff"))
+    assert len(client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"]) == 1  # service isn't capped
+
+
+def test_a_bad_template_is_refused_when_saved(client, auth):
+    for template in ("{{ name ", "{{ nonsense }}", "{{ ''.__class__.__mro__ }}", "{% for x in range(10**9) %}"):
+        response = client.put("/v1/care/rules/birthday", json={"template": template}, headers=auth())
+        assert response.status_code == 422 and "template" in response.get_json()["errors"], template
+    assert client.put("/v1/care/rules/complaint_callback", json={"channel": "sms"}, headers=auth()).status_code == 422
+    assert client.put("/v1/care/rules/birthday", json={"inactive_days": 5}, headers=auth()).status_code == 422
+    assert client.put("/v1/care/rules/holiday", json={"custom_dates": [{"date": "02-30", "name": "x"}]},
+                      headers=auth()).status_code == 422
+    assert client.put("/v1/care/rules/nothing", json={}, headers=auth()).status_code == 404
+    assert client.put("/v1/care/rules/birthday", json={"enabled": True}, headers=auth("staff")).status_code == 403
+    kinds = [r["kind"] for r in client.get("/v1/care/rules", headers=auth("staff")).get_json()["data"]]
+    assert {"birthday", "holiday", "anniversary", "follow_up", "complaint_callback", "win_back"} <= set(kinds)
+
+
+# --- callbacks: complaint to outcome ---------------------------------------------------------------
+
+def test_a_complaint_opens_a_callback_that_staff_close_with_an_outcome(client, auth, db):
+    member = create_member(client, auth)
+    complaint = client.post(f"/v1/members/{member['id']}/interactions",
+                            json={"kind": "complaint", "channel": "phone", "content": "The tea arrived broken",
+                                  "assignee": "amy"}, headers=auth("staff"))
+    assert complaint.status_code == 201, complaint.get_json()
+    queue = client.get("/v1/callbacks?assignee=amy", headers=auth("staff")).get_json()["data"]
+    assert len(queue) == 1 and queue[0]["kind"] == "complaint_callback"
+    touch_id = queue[0]["id"]
+    url = f"/v1/care/touches/{touch_id}/outcome"
+    no_answer = client.post(url, json={"outcome": "no_answer"}, headers=auth("staff")).get_json()
+    assert no_answer["status"] == "callback" and no_answer["attempts"] == 1
+    later = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0)
+    again = client.post(url, json={"outcome": "call_back_later", "callback_at": later.isoformat()},
+                        headers=auth("staff")).get_json()
+    assert datetime.fromisoformat(again["due_at"]) == later
+    soon = quote((datetime.now(timezone.utc) + timedelta(hours=2)).isoformat())
+    assert client.get(f"/v1/callbacks?due_before={soon}", headers=auth("staff")).get_json()["data"] == []
+    assert client.post(url, json={"outcome": "call_back_later"}, headers=auth("staff")).status_code == 422
+    done = client.post(url, json={"outcome": "reached", "score": 4, "notes": "replacement sent"},
+                       headers=auth("staff")).get_json()
+    assert (done["status"], done["outcome"], done["score"]) == ("done", "reached", 4)
+    assert client.post(url, json={"outcome": "reached"}, headers=auth("staff")).status_code == 409
+    assert client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"] == []
+    log = client.get(f"/v1/members/{member['id']}/interactions", headers=auth("staff")).get_json()["data"]
+    assert [i["kind"] for i in log] == ["call", "call", "call", "complaint"]
+    resolved = client.post(f"/v1/interactions/{complaint.get_json()['id']}/resolve",
+                           json={"resolution": "replaced", "goodwill_points": 200}, headers=auth("staff"))
+    assert resolved.status_code == 200 and resolved.get_json()["resolved_at"]
+    assert [(e["points"], e["source"]["type"]) for e in ledger(client, auth, member["id"])
+            if e["kind"] == "bonus"] == [(200, "interaction")]
+    assert client.post(f"/v1/interactions/{complaint.get_json()['id']}/resolve",
+                       json={"resolution": "again", "goodwill_points": 200}, headers=auth("staff")).status_code == 409
+
+
+def test_interaction_input_is_checked(client, auth):
+    member = create_member(client, auth)
+    url = f"/v1/members/{member['id']}/interactions"
+    for body in ({"kind": "rant", "content": "x"}, {"kind": "note"}, {"kind": "note", "content": "x", "score": 9},
+                 {"kind": "note", "content": ""}):
+        assert client.post(url, json=body, headers=auth("staff")).status_code == 422, body
+    assert client.post("/v1/members/mbr_nobody/interactions", json={"kind": "note", "content": "x"},
+                       headers=auth("staff")).status_code == 404
+    assert client.post(url, json={"kind": "note", "content": "x"}, headers=auth("storefront")).status_code == 403
+    assert client.post("/v1/care/touches/tch_nothing/outcome", json={"outcome": "reached"},
+                       headers=auth("staff")).status_code == 404
