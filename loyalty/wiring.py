@@ -20,8 +20,13 @@ def wire() -> None:
     use_qualifying_values(qualifying_values)
     use_order_facts(first_orders)
     care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm)
-    if timeline_changes not in timeline.SOURCES:
-        timeline.SOURCES.append(timeline_changes)
+    from loyalty.care.service import timeline_interactions, timeline_touches
+    from loyalty.orders.service import timeline_orders
+    from loyalty.points.service import timeline_entries
+
+    for source in (timeline_changes, timeline_orders, timeline_entries, timeline_touches, timeline_interactions):
+        if source not in timeline.SOURCES:
+            timeline.SOURCES.append(source)
 
     hooks.register(hooks.on_enrolled, place_new_member)
     hooks.register(hooks.on_enrolled, grant_signup_bonus)

@@ -136,3 +136,28 @@ def callbacks(session: Session, *, limit: int, cursor: str | None = None, assign
         query = query.where(or_(Touch.due_at > at, and_(Touch.due_at == at, Touch.id > position[1])))
     rows = list(session.scalars(query.order_by(Touch.due_at, Touch.id).limit(limit + 1)))
     return page(rows, limit, lambda touch: [touch.due_at.isoformat(), touch.id])
+
+
+def timeline_touches(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
+    """Touches as member timeline items (a timeline source, registered by loyalty.wiring)."""
+    from loyalty.members.timeline import before_clause
+
+    query = select(Touch).where(Touch.member_id.in_(member_ids))
+    if before:
+        query = query.where(before_clause(Touch.due_at, Touch.id, before, "tch:", numeric=False))
+    rows = session.scalars(query.order_by(Touch.due_at.desc(), Touch.id.desc()).limit(limit))
+    return [{"at": t.due_at, "type": f"touch.{t.status}", "id": f"tch:{t.id}",
+             "data": {"kind": t.kind, "occasion": t.occasion, "channel": t.channel, "reason": t.reason,
+                      "outcome": t.outcome}} for t in rows]
+
+
+def timeline_interactions(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
+    from loyalty.members.timeline import before_clause
+
+    query = select(Interaction).where(Interaction.member_id.in_(member_ids))
+    if before:
+        query = query.where(before_clause(Interaction.created_at, Interaction.id, before, "int:", numeric=False))
+    rows = session.scalars(query.order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(limit))
+    return [{"at": i.created_at, "type": f"interaction.{i.kind}", "id": f"int:{i.id}",
+             "data": {"channel": i.channel, "score": i.score, "staff": i.staff, "resolved_at":
+                      i.resolved_at.isoformat() if i.resolved_at else None}} for i in rows]

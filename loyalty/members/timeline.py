@@ -23,22 +23,23 @@ from loyalty.members.service import resolve
 Source = Callable[[Session, list[str], tuple[datetime, str] | None, int], Iterable[dict]]
 
 
-def position_before(item_id: str, prefix: str) -> int:
-    """A source's own row id below which its items come after `item_id` at the same instant.
-    Items tie-break on their text id across sources; a source's ids are its prefix + a
-    zero-padded row id, so another source's id falls before or after all of them."""
+def before_clause(at_column, key_column, before, prefix: str, *, numeric: bool):
+    """Rows of a source that come after the cursor `before` = (at, item id), newest first. Item ids
+    are the source's prefix + its key (zero-padded when numeric), so ties on `at` order by id text."""
+    at, item_id = before
     if item_id.startswith(prefix):
-        rest = item_id[len(prefix):]
-        return int(rest) if rest.isdigit() else 0
-    return 2**62 if item_id > prefix else 0
+        key = item_id[len(prefix):]
+        if numeric:
+            key = int(key) if key.isdigit() else 0
+        return or_(at_column < at, and_(at_column == at, key_column < key))
+    later = item_id > prefix  # another source's id: all of ours at that instant sort before or after it
+    return or_(at_column < at, at_column == at) if later else at_column < at
 
 
 def member_events(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
     query = select(MemberEvent).where(MemberEvent.member_id.in_(member_ids))
     if before:
-        at, item_id = before
-        position = position_before(item_id, "mev_")
-        query = query.where(or_(MemberEvent.at < at, and_(MemberEvent.at == at, MemberEvent.id < position)))
+        query = query.where(before_clause(MemberEvent.at, MemberEvent.id, before, "mev_", numeric=True))
     rows = session.scalars(query.order_by(MemberEvent.at.desc(), MemberEvent.id.desc()).limit(limit))
     return [{"at": r.at, "type": r.kind, "id": f"mev_{r.id:012d}", "data": r.data} for r in rows]
 

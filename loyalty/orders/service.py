@@ -144,3 +144,16 @@ def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
 def move_orders(session: Session, survivor, member) -> None:
     """On merge: the tombstone's orders count for the survivor (refunds, tier qualification)."""
     session.execute(update(Order).where(Order.member_id == member.id).values(member_id=survivor.id))
+
+
+def timeline_orders(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
+    """Orders as member timeline items (a timeline source, registered by loyalty.wiring)."""
+    from loyalty.members.timeline import before_clause
+
+    query = select(Order).where(Order.member_id.in_(member_ids))
+    if before:
+        query = query.where(before_clause(Order.placed_at, Order.order_id, before, "ord:", numeric=False))
+    rows = session.scalars(query.order_by(Order.placed_at.desc(), Order.order_id.desc()).limit(limit))
+    return [{"at": o.placed_at, "type": "order.placed", "id": f"ord:{o.order_id}",
+             "data": {"order_id": o.order_id, "net_amount": str(o.net_amount), "currency": o.currency,
+                      "points_earned": o.points_earned, "refunded_amount": str(o.refunded_amount)}} for o in rows]

@@ -203,3 +203,16 @@ def available_points(session: Session, member_ids: list[str], *, now: datetime) 
     debts = dict(session.execute(select(PointAccount.member_id, PointAccount.debt)
                                  .where(among(session, PointAccount.member_id, member_ids))).all())
     return {m: int(lots.get(m) or 0) - int(debts.get(m) or 0) for m in member_ids}
+
+
+def timeline_entries(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:
+    """Ledger entries as member timeline items (a timeline source, registered by loyalty.wiring)."""
+    from loyalty.members.timeline import before_clause
+
+    query = select(LedgerEntry).where(LedgerEntry.member_id.in_(member_ids))
+    if before:
+        query = query.where(before_clause(LedgerEntry.created_at, LedgerEntry.id, before, "led_", numeric=True))
+    rows = session.scalars(query.order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc()).limit(limit))
+    return [{"at": e.created_at, "type": f"points.{e.kind}", "id": f"led_{e.id:012d}",
+             "data": {"points": e.points, "source": {"type": e.source_type, "id": e.source_id}, "note": e.note}}
+            for e in rows]

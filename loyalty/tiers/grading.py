@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import among, utcnow
 from loyalty.members.service import held_tiers, set_tiers
-from loyalty.members.timeline import position_before
+from loyalty.members.timeline import before_clause
 from loyalty.program.service import settings
 from loyalty.tiers import rules
 from loyalty.tiers.models import TierChange, TierStanding
@@ -228,9 +228,7 @@ def timeline_changes(session: Session, member_ids: list[str], before, limit: int
     """Tier changes as member timeline items (a timeline source, registered by loyalty.wiring)."""
     query = select(TierChange).where(TierChange.member_id.in_(member_ids))
     if before:
-        at, item_id = before
-        position = position_before(item_id, "tch_")
-        query = query.where(or_(TierChange.at < at, and_(TierChange.at == at, TierChange.id < position)))
+        query = query.where(before_clause(TierChange.at, TierChange.id, before, "tcg_", numeric=True))
     rows = session.scalars(query.order_by(TierChange.at.desc(), TierChange.id.desc()).limit(limit))
-    return [{"at": r.at, "type": "tier.changed", "id": f"tch_{r.id:012d}",
+    return [{"at": r.at, "type": "tier.changed", "id": f"tcg_{r.id:012d}",
              "data": {"from": r.from_code, "to": r.to_code, "reason": r.reason, "source": r.source}} for r in rows]

@@ -284,3 +284,27 @@ def test_interaction_input_is_checked(client, auth):
     assert client.post(url, json={"kind": "note", "content": "x"}, headers=auth("storefront")).status_code == 403
     assert client.post("/v1/care/touches/tch_nothing/outcome", json={"outcome": "reached"},
                        headers=auth("staff")).status_code == 404
+
+
+def test_the_timeline_shows_orders_ledger_tiers_touches_and_interactions(client, auth, db, config):
+    from tests.api.test_tiers import LADDER
+
+    client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
+    member = create_member(client, auth)
+    post_order_at(client, auth, member["id"], "tl-1", "3000", datetime.now(timezone.utc) - timedelta(days=1))
+    client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "slow"},
+                headers=auth("staff"))
+    seen, cursor = [], None
+    while True:
+        url = f"/v1/members/{member['id']}/timeline?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url, headers=auth("staff")).get_json()
+        seen += body["data"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    kinds = {item["type"] for item in seen}
+    assert {"member.enrolled", "order.placed", "points.earn", "tier.changed", "interaction.complaint",
+            "touch.callback"} <= kinds, kinds
+    assert len({item["id"] for item in seen}) == len(seen)
+    ats = [item["at"] for item in seen]
+    assert [datetime.fromisoformat(a) for a in ats] == sorted((datetime.fromisoformat(a) for a in ats), reverse=True)

@@ -204,3 +204,22 @@ def test_two_deliverers_at_once_send_each_delivery_once(database_url, client, au
     assert len({r["id"] for r in hook.requests}) == 6
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Delivery).where(Delivery.status == "delivered")) == 6
+
+
+def test_the_messaging_gateway_receives_due_touches_signed(client, auth, httpserver, db, config):
+    from tests.api.test_care import ALL_IN, dispatch, local, plan, rule
+
+    holder: dict = {}
+    gateway = Receiver(httpserver, holder)
+    holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["touch.due"]},
+                              headers=auth()).get_json())
+    rule(client, auth, "birthday", days_before=0, channel="email", template="Happy birthday, {{ name }}!")
+    member = create_member(client, auth, name="Wang", birthday="1991-09-09", consent=ALL_IN)
+    plan(db, config, date(2026, 9, 9))
+    dispatch(db, config, local(date(2026, 9, 9), 11))
+    deliver(db, config)
+    [request] = gateway.requests
+    assert request["verified"] and request["body"]["type"] == "touch.due"
+    data = request["body"]["data"]
+    assert (data["member_id"], data["channel"], data["to"], data["message"]) == (
+        member["id"], "email", member["email"], "Happy birthday, Wang!")
