@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import orders, pos, tiers
+from bench import care, orders, pos, tiers
 
-BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run}
+BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run, "care": care.run}
 
 
 def main(names: list[str]) -> None:

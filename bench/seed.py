@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 from loyalty.core.ids import luhn_check_digit
 
 COLUMNS = ("id", "member_number", "name", "search_name", "phone", "consent", "status", "tier_code",
-           "enrolled_at", "updated_at")
+           "enrolled_at", "updated_at", "birthday")
 
 
 def member_id(n: int) -> str:
@@ -24,6 +24,13 @@ def phone(n: int) -> str:
     return f"+86139{n:08d}"
 
 
+def birthday(n: int):
+    """A spread of birthdays over the year (29 February included) and over 1950-2005."""
+    from datetime import date
+
+    return date(1950 + n % 56, 1, 1) + timedelta(days=(n * 7919) % 365 + (1 if n % 1461 == 0 else 0))
+
+
 def seed_members(connection, count: int, *, tier=None) -> None:
     """`tier`: one code for all, or a function of the member's index."""
     now = datetime.now(timezone.utc).isoformat()
@@ -34,7 +41,7 @@ def seed_members(connection, count: int, *, tier=None) -> None:
             for n in range(count):
                 name = f"Bench Member {n}"
                 copy.write_row((member_id(n), member_number(n), name, name.casefold(), phone(n), consent, "active",
-                                tier_of(n), now, now))
+                                tier_of(n), now, now, birthday(n)))
     connection.commit()
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.auth import create_key
 from loyalty.core.db import Database, utcnow
 from loyalty.members.models import Member
+from loyalty.care.rules_service import put_rule
 from loyalty.members.service import create_member
 from loyalty.orders.service import post_order
 from loyalty.program.service import get_program, update_program
@@ -66,9 +67,24 @@ def load_demo(session: Session, *, seed: int = 7) -> str:
         })
         _demo_orders(session, rng, member.id, index)
     session.flush()
+    for kind, fields in DEMO_CARE.items():
+        put_rule(session, kind=kind, data=fields)
     program = get_program(session)
     return f"loaded demo program {program.name!r}: {len(TIERS)} tiers, {DEMO_MEMBERS} members"
 
+
+DEMO_CARE = {
+    "birthday": {"enabled": True, "channel": "sms", "days_before": 3,
+                 "template": "{{ name }}，生日快乐！{{ program }} 送您 {{ gift_points }} 积分。"},
+    "holiday": {"enabled": True, "channel": "email", "days_before": 1,
+                "template": "{{ name }}，{{ program }} 祝您{{ occasion_name }}快乐！",
+                "custom_dates": [{"date": "05-20", "name": "Tea House Day"}]},
+    "anniversary": {"enabled": True, "channel": "email",
+                    "template": "{{ name }}，感谢您陪伴 {{ program }} {{ years }} 年。"},
+    "follow_up": {"enabled": True, "channel": "phone", "days_after": 7,
+                  "template": "回访 {{ name }}：首单体验如何？"},
+    "win_back": {"enabled": True, "channel": "sms", "template": "{{ name }}，好久不见，新茶已到店。"},
+}
 
 _PRICES = ["38", "68", "128", "268", "588", "1288", "2888", "6888"]
 
