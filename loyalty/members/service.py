@@ -18,6 +18,7 @@ from loyalty.members import hooks
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
 from loyalty.members.models import CONSENT_KEYS, Member, MemberEvent, MemberTag
 from loyalty.program.service import settings
+from loyalty.webhooks.outbox import emit
 
 _UNIQUE = ("external_id", "email", "phone")
 _PERSONAL = ("external_id", "name", "email", "phone", "birthday", "gender", "city", "occupation",
@@ -90,6 +91,10 @@ def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
     for hook in hooks.on_enrolled:
         hook(session, member)
     session.flush()
+    # Ids only: personal data stays out of events (receivers read the member over the API).
+    emit(session, "member.created", {"member_id": member.id, "member_number": member.member_number,
+                                     "external_id": member.external_id, "tier": member.tier_code,
+                                     "referral": getattr(member, "referral", None)}, at=now)
     return member
 
 

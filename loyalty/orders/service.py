@@ -22,6 +22,7 @@ from loyalty.points.service import balance, expiry_for, member_for_points
 from loyalty.program.service import settings
 from loyalty.tiers.grading import grade_after_order
 from loyalty.tiers.service import tier_terms
+from loyalty.webhooks.outbox import emit
 
 
 class OrderConflict(Conflict):
@@ -101,6 +102,9 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
         connection.execute(update(Order).where(Order.order_id == data["order_id"]).values(
             bonus_points=bonus, tier_after=tier))
         values.update(bonus_points=bonus, tier_after=tier)
+    emit(session, "order.points_awarded", {
+        "order_id": data["order_id"], "member_id": member.id, "points_earned": points, "bonus_points": bonus,
+        "available_at": matures, "tier": tier}, at=now)
     return Order(**values), True
 
 

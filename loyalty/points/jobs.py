@@ -14,6 +14,7 @@ from loyalty.core.logging import get_logger
 from loyalty.points.models import ExpiryNotice, LedgerEntry, PointAccount, PointLot
 from loyalty.points.service import EXPIRING_WINDOW
 from loyalty.program.service import settings
+from loyalty.webhooks.outbox import emit_many
 
 BATCH = 5000
 log = get_logger("loyalty.jobs.points")
@@ -50,7 +51,11 @@ def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
             .group_by(PointLot.member_id, PointLot.expires_at))
     statement = upsert(ExpiryNotice).from_select(["member_id", "expires_at", "points", "noticed_at"], soon)
     # Counted from RETURNING: INSERT ... SELECT reports no reliable rowcount through every driver.
-    return len(session.execute(statement.on_conflict_do_nothing().returning(ExpiryNotice.id)).all())
+    noted = session.execute(statement.on_conflict_do_nothing().returning(
+        ExpiryNotice.member_id, ExpiryNotice.points, ExpiryNotice.expires_at)).all()
+    emit_many(session, "points.expiring", [{"member_id": member_id, "points": int(points), "expires_at": expires_at}
+                                           for member_id, points, expires_at in noted], at=now)
+    return len(noted)
 
 
 def expire_points(context: JobContext) -> dict[str, int]:

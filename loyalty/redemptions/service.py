@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
+from loyalty.webhooks.outbox import emit
 from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.points import ledger
@@ -125,6 +126,10 @@ def _capture(session: Session, redemption: Redemption, account, *, actor: str | 
         redemption.coupon_code = coupon.code
     redemption.status, redemption.closed_at = "captured", now
     session.flush()
+    emit(session, "redemption.captured", {
+        "redemption_id": redemption.id, "member_id": redemption.member_id, "points": redemption.points,
+        "order_id": redemption.order_id, "reward_id": redemption.reward_id, "coupon_code": redemption.coupon_code},
+        at=now)
     return redemption
 
 

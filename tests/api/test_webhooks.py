@@ -223,3 +223,27 @@ def test_the_messaging_gateway_receives_due_touches_signed(client, auth, httpser
     data = request["body"]["data"]
     assert (data["member_id"], data["channel"], data["to"], data["message"]) == (
         member["id"], "email", member["email"], "Happy birthday, Wang!")
+
+
+def test_every_event_of_the_contract_reaches_its_subscribers(client, auth, httpserver, db, config):
+    """member.created, order.points_awarded, redemption.captured, points.expiring, tier.changed, touch.due
+    and referral.qualified are each written with the change that makes them."""
+    holder: dict = {}
+    receiver = Receiver(httpserver, holder)
+    holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": [
+        "member.created", "order.points_awarded", "redemption.captured", "points.expiring"]},
+        headers=auth()).get_json())
+    client.patch("/v1/program", json={"expiry_months": 1}, headers=auth())
+    member = create_member(client, auth)
+    post_order(client, auth, member["id"], "ev-1", "500")
+    client.post("/v1/redemptions", json={"member_id": member["id"], "points": 10, "capture": True},
+                headers=auth("pos"))
+    run_job("points.expire", db=db, config=config, as_of=date.today())
+    deliver(db, config)
+    kinds = sorted(r["body"]["type"] for r in receiver.requests)
+    assert kinds == ["member.created", "order.points_awarded", "points.expiring", "redemption.captured"], kinds
+    awarded = next(r["body"]["data"] for r in receiver.requests if r["body"]["type"] == "order.points_awarded")
+    assert (awarded["order_id"], awarded["points_earned"]) == ("ev-1", 500)
+    assert all(r["verified"] for r in receiver.requests)
+    created = next(r["body"]["data"] for r in receiver.requests if r["body"]["type"] == "member.created")
+    assert "email" not in created and created["member_id"] == member["id"]
