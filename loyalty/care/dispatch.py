@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -53,21 +54,29 @@ def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.di
             touch.due_at, touch.reason = quiet_until, rules.QUIET_HOURS
             counts["deferred"] = counts.get("deferred", 0) + 1
             continue
+        addresses = frozenset({"push"} | ({"email"} if member.email else set())
+                              | ({"sms", "phone"} if member.phone else set()))
         recipient = rules.Recipient(member.status, bool(member.erased_at or member.merged_into), member.consent or {},
-                                    sent_this_week.get(member.id, 0))
+                                    sent_this_week.get(member.id, 0), addresses)
         promotional = touch.kind in PROMOTIONAL
         reason = rules.suppression(recipient, channel=touch.channel, promotional=promotional,
                                    enabled=rule["enabled"], weekly_cap=int(care["weekly_cap"]),
                                    service_call=touch.kind == "complaint_callback")
+        coupon, gift_missed = None, False
         if reason not in (rules.MEMBER_GONE, rules.MEMBER_BLOCKED, rules.RULE_DISABLED):
-            _give_gifts(session, touch, rule, program, now, actor)
+            coupon, gift_missed = _give_gifts(session, touch, rule, program, now, actor)
         if reason is not None:
             touch.status, touch.reason = "suppressed", reason
             counts[reason] = counts.get(reason, 0) + 1
             continue
-        touch.message = templates.render(rule["template"] or "", _context(touch, member, program, points, tier_names,
-                                                                          rule))
-        touch.reason, touch.sent_at = None, now
+        try:
+            touch.message = templates.render(rule["template"] or "", _context(touch, member, program, points,
+                                                                              tier_names, rule, coupon))
+        except templates.TemplateFailed as error:  # one member's message, not the whole run
+            touch.status, touch.reason, touch.notes = "failed", rules.TEMPLATE_ERROR, str(error)[:500]
+            counts["failed"] = counts.get("failed", 0) + 1
+            continue
+        touch.reason, touch.sent_at = ("gift_unavailable" if gift_missed else None), now
         if touch.channel == "phone":
             touch.status = "callback"
             counts["callbacks"] = counts.get("callbacks", 0) + 1
@@ -76,7 +85,7 @@ def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.di
             events.append({"touch_id": touch.id, "member_id": member.id, "kind": touch.kind,
                            "occasion": touch.occasion, "channel": touch.channel, "message": touch.message,
                            "to": {"email": member.email, "sms": member.phone, "push": member.id}.get(touch.channel),
-                           "locale": member.locale, "campaign_id": touch.campaign_id})
+                           "locale": member.locale, "campaign_id": touch.campaign_id, "coupon_code": coupon})
             counts["sent"] = counts.get("sent", 0) + 1
         if promotional:
             sent_this_week[member.id] = sent_this_week.get(member.id, 0) + 1
@@ -93,9 +102,11 @@ def _promotional_sent_since(session: Session, member_ids: list[str], since: date
         .group_by(Touch.member_id)).all())
 
 
-def _give_gifts(session: Session, touch: Touch, rule: dict, program, now: datetime, actor: str) -> None:
-    """Gifts don't depend on the message getting through: a birthday gift once a year, others once
-    per touch."""
+def _give_gifts(session: Session, touch: Touch, rule: dict, program, now: datetime,
+                actor: str) -> tuple[str | None, bool]:
+    """Gifts don't depend on the message getting through: a birthday gift once a year (the rule's
+    gift_points, else the program's birthday_bonus), others once per touch. Returns the coupon code
+    given, and whether a reward gift could not be given (out of stock, inactive)."""
     if touch.kind == "birthday":
         points, source = rule["gift_points"] or program.birthday_bonus, Source("birthday", touch.occasion)
     else:
@@ -103,23 +114,34 @@ def _give_gifts(session: Session, touch: Touch, rule: dict, program, now: dateti
     if points:
         grant_bonus(session, member_id=touch.member_id, points=int(points), source=source,
                     note=f"{touch.kind.replace('_', ' ')} gift", now=now, actor=actor)
-    if rule.get("reward_id"):
-        once = hashlib.sha256(f"{source.type}:{touch.member_id}:{source.id}".encode()).hexdigest()[:27]
-        gift_coupon(session, reward_id=rule["reward_id"], member_id=touch.member_id, source_id=f"gift_{once}",
-                    now=now)
+    if not rule.get("reward_id"):
+        return None, False
+    once = hashlib.sha256(f"{source.type}:{touch.member_id}:{source.id}".encode()).hexdigest()[:27]
+    coupon = gift_coupon(session, reward_id=rule["reward_id"], member_id=touch.member_id, source_id=f"gift_{once}",
+                         now=now)
+    return (coupon.code, False) if coupon else (None, True)
 
 
-def _context(touch: Touch, member, program, points: dict, tier_names: dict, rule: dict) -> dict:
+def _occasion_date(touch: Touch) -> str:
+    """The day being celebrated: planned touches carry it in `source` (birthday, anniversary) or
+    in the occasion (holiday); otherwise the day it is sent."""
+    if touch.kind == "holiday":
+        return touch.occasion.split(":", 1)[0]
+    if touch.kind in ("birthday", "anniversary") and touch.source:
+        return touch.source
+    return touch.due_at.date().isoformat()
+
+
+def _context(touch: Touch, member, program, points: dict, tier_names: dict, rule: dict, coupon: str | None) -> dict:
     available = max(0, points.get(member.id, 0))
     return {
         "name": member.name or "Member", "member_number": member.member_number, "tier": member.tier_code or "",
         "tier_name": tier_names.get(member.tier_code, ""), "city": member.city or "", "points": available,
-        "points_value": str(available * program.point_value), "currency": program.currency,
+        "points_value": str((available * program.point_value).quantize(Decimal("0.01"))), "currency": program.currency,
         "program": program.name, "kind": touch.kind, "occasion": touch.occasion,
         "occasion_name": touch.occasion.split(":", 1)[1] if touch.kind == "holiday" else touch.kind.replace("_", " "),
-        "date": touch.due_at.date().isoformat(),
+        "date": _occasion_date(touch), "coupon": coupon or "",
         "gift_points": rule["gift_points"] or (program.birthday_bonus if touch.kind == "birthday" else 0),
         "years": int(touch.occasion.split(":")[-1]) if touch.kind == "anniversary" and touch.occasion[-1].isdigit()
         else 0,
-        "link": "",
     }

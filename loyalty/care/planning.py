@@ -59,7 +59,8 @@ def birthdays(session: Session, *, day: date, rule: dict, care: dict, program_zo
             due_day = rules.birthday_in(year, birthday) - lead
             if due_day in (day, day + timedelta(days=1)):
                 planned.append(touch_row(member_id, "birthday", str(year), rule["channel"],
-                                         rules.local_moment(due_day, care["send_at"], zone), now))
+                                         rules.local_moment(due_day, care["send_at"], zone), now,
+                                         source=rules.birthday_in(year, birthday).isoformat()))
     return insert_touches(session, planned)
 
 
@@ -77,7 +78,8 @@ def anniversaries(session: Session, *, day: date, rule: dict, care: dict, progra
             due_day = rules.birthday_in(year, enrolled) - lead
             if year > enrolled.year and due_day in (day, day + timedelta(days=1)):
                 planned.append(touch_row(member_id, "anniversary", str(year - enrolled.year), rule["channel"],
-                                         rules.local_moment(due_day, care["send_at"], program_zone), now))
+                                         rules.local_moment(due_day, care["send_at"], program_zone), now,
+                                         source=rules.birthday_in(year, enrolled).isoformat()))
     return insert_touches(session, planned)
 
 
@@ -132,7 +134,8 @@ def follow_ups(session: Session, *, day: date, rule: dict, care: dict, program_z
     start = datetime.combine(placed_day - timedelta(days=1), datetime.min.time(), tzinfo=zone)
     end = datetime.combine(placed_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     rows = _facts["first_orders_between"](session, start=start, end=end)
-    planned = [touch_row(member_id, "follow_up", f"order:{order_id}"[:120], rule["channel"],
+    # One follow-up per member ("first_order"): two orders at the same first instant make one call.
+    planned = [touch_row(member_id, "follow_up", "first_order", rule["channel"],
                          rules.local_moment(placed_at.astimezone(zone).date() + timedelta(days=rule["days_after"]),
                                             care["send_at"], program_zone), now, source=f"order:{order_id}")
                for member_id, order_id, placed_at in rows]

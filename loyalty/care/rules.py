@@ -16,9 +16,11 @@ MEMBER_GONE = "member_gone"  # erased or merged away
 RULE_DISABLED = "rule_disabled"
 NO_CONSENT = "no_consent"
 NO_MARKETING_CONSENT = "no_marketing_consent"
+NO_ADDRESS = "no_address"  # consent given, but no email or phone to send to
 WEEKLY_CAP = "weekly_cap"
 QUIET_HOURS = "quiet_hours"  # not a suppression: the touch waits for the morning
-SUPPRESSIONS = (MEMBER_BLOCKED, MEMBER_GONE, RULE_DISABLED, NO_CONSENT, NO_MARKETING_CONSENT, WEEKLY_CAP)
+TEMPLATE_ERROR = "template_error"  # failed, not suppressed: the message couldn't be made
+SUPPRESSIONS = (MEMBER_BLOCKED, MEMBER_GONE, RULE_DISABLED, NO_CONSENT, NO_MARKETING_CONSENT, NO_ADDRESS, WEEKLY_CAP)
 
 
 def birthday_in(year: int, birthday: date) -> date:
@@ -59,6 +61,7 @@ class Recipient:
     gone: bool
     consent: dict
     sent_this_week: int
+    addresses: frozenset = frozenset({"email", "sms", "phone", "push"})  # channels it can be reached on
 
 
 def suppression(recipient: Recipient, *, channel: str, promotional: bool, enabled: bool, weekly_cap: int,
@@ -73,6 +76,8 @@ def suppression(recipient: Recipient, *, channel: str, promotional: bool, enable
         return RULE_DISABLED
     if not service_call and not recipient.consent.get(channel, False):
         return NO_CONSENT
+    if channel not in recipient.addresses:
+        return NO_ADDRESS
     if promotional and not recipient.consent.get("marketing", False):
         return NO_MARKETING_CONSENT
     if promotional and recipient.sent_this_week >= weekly_cap:

@@ -27,6 +27,7 @@ DEFAULTS = {
                                template="Call {{ name }} back about their complaint within 24 hours."),
     "win_back": dict(enabled=False, channel="sms", inactive_days=None,
                      template="{{ name }}, we miss you at {{ program }}. Come back for something new."),
+    # On: a campaign is switched on by launching it; this rule only says how its touches look.
     "campaign": dict(enabled=True, channel="sms", template="{{ name }}, news from {{ program }}."),
 }
 _FIELDS = ("enabled", "channel", "template", "days_before", "days_after", "gift_points", "reward_id", "custom_dates",
@@ -59,7 +60,8 @@ def put_rule(session: Session, *, kind: str, data: dict) -> dict:
     if errors:
         raise ValidationFailed(errors)
     row = session.get(CareRule, kind) or CareRule(kind=kind)
-    merged = {**_as_dict(kind, None), **data}
+    # Only what is sent changes; the rest stays as it was (or as the default).
+    merged = {**_as_dict(kind, row if row.kind and row.updated_at else None), **data}
     for name in _FIELDS:
         setattr(row, name, merged[name])
     row.updated_at = utcnow()

@@ -3,13 +3,13 @@ from __future__ import annotations
 import marshmallow as ma
 
 from loyalty.care.models import CHANNELS, KINDS
-from loyalty.care.rules import QUIET_HOURS, SUPPRESSIONS
+from loyalty.care.rules import QUIET_HOURS, SUPPRESSIONS, TEMPLATE_ERROR
 from loyalty.care.service import OUTCOMES
 from loyalty.core.fields import Instant, ResponseSchema, StrictBoolean, StrictInteger, Text
 from loyalty.members.schemas import ListArgsSchema
 
 INTERACTION_KINDS = ("call", "message", "visit", "complaint", "feedback", "note")
-TOUCH_STATUSES = ("planned", "sent", "suppressed", "callback", "done")
+TOUCH_STATUSES = ("planned", "sent", "suppressed", "callback", "done", "failed")
 
 
 class CustomDateSchema(ma.Schema):
@@ -22,7 +22,8 @@ class CareRuleInSchema(ma.Schema):
     channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
     template = ma.fields.String(validate=ma.validate.Length(max=5000), metadata={
         "description": "Jinja (sandboxed): name, member_number, tier, tier_name, city, points, points_value, "
-                       "currency, program, kind, occasion, occasion_name, date, gift_points, years"})
+                       "currency, program, kind, occasion, occasion_name, date, gift_points, years, coupon; "
+                       "`if` and the filters upper, lower, title, capitalize, trim, default, string"})
     days_before = StrictInteger(validate=ma.validate.Range(min=0, max=60))
     days_after = StrictInteger(validate=ma.validate.Range(min=0, max=365))
     gift_points = StrictInteger(validate=ma.validate.Range(min=0, max=1_000_000))
@@ -56,7 +57,8 @@ class TouchSchema(ResponseSchema):
     channel = ma.fields.String()
     due_at = ma.fields.AwareDateTime()
     status = ma.fields.String(metadata={"enum": list(TOUCH_STATUSES)})
-    reason = ma.fields.String(allow_none=True, metadata={"enum": list(SUPPRESSIONS) + [QUIET_HOURS]})
+    reason = ma.fields.String(allow_none=True, metadata={
+        "enum": list(SUPPRESSIONS) + [QUIET_HOURS, TEMPLATE_ERROR, "gift_unavailable", "resolved"]})
     outcome = ma.fields.String(allow_none=True, metadata={"enum": list(OUTCOMES)})
     message = ma.fields.String(allow_none=True)
     score = ma.fields.Integer(allow_none=True)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.care.models import Interaction, Touch
 from loyalty.care.rules_service import all_rules
+from loyalty.care.templates import TemplateFailed, render
 from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, InvalidCursor, NotFound, ValidationFailed
+from loyalty.core.errors import Conflict, InvalidCursor, MemberErased, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import decode_cursor, keyset_page, page
 from loyalty.members.service import direct, resolve
@@ -28,16 +29,24 @@ def log_interaction(session: Session, *, member_id: str, data: dict, staff: str,
     """Record an interaction; a complaint opens a callback for staff, due at once, within 24 h."""
     now = now or utcnow()
     member = direct(session, member_id, lock=False)
+    if member.erased_at is not None:
+        raise MemberErased(f"Member `{member.id}` was erased; nothing more is recorded about them.")
     interaction = Interaction(id=new_id("int"), member_id=member.id, kind=data["kind"], channel=data.get("channel"),
                               content=data["content"], score=data.get("score"), staff=staff, created_at=now,
                               goodwill_points=0)
     session.add(interaction)
-    if data["kind"] == "complaint" and all_rules(session)["complaint_callback"]["enabled"]:
+    rule = all_rules(session)["complaint_callback"]
+    if data["kind"] == "complaint" and rule["enabled"]:
+        try:
+            message = render(rule["template"], {"name": member.name or "Member", "member_number": member.member_number,
+                                                "city": member.city or "", "kind": "complaint_callback",
+                                                "date": (now + CALLBACK_WITHIN).date().isoformat()})
+        except TemplateFailed:
+            message = None
         session.add(Touch(id=new_id("tch"), member_id=member.id, kind="complaint_callback",
                           occasion=f"interaction:{interaction.id}", channel="phone", due_at=now, status="callback",
                           source=f"interaction:{interaction.id}", assignee=data.get("assignee"), attempts=0,
-                          created_at=now,
-                          message=f"Call back about the complaint by {(now + CALLBACK_WITHIN).isoformat()}"))
+                          created_at=now, sent_at=now, message=message))
     session.flush()
     return interaction
 
@@ -55,9 +64,15 @@ def resolve_interaction(session: Session, *, interaction_id: str, resolution: st
     interaction = session.get(Interaction, interaction_id, with_for_update=True)
     if interaction is None:
         raise NotFound(f"No interaction `{interaction_id}`.")
+    if interaction.kind not in ("complaint", "feedback"):
+        raise Conflict(f"Interaction `{interaction_id}` is a {interaction.kind}: only complaints and feedback are resolved.")
     if interaction.resolved_at is not None:
         raise Conflict(f"Interaction `{interaction_id}` was resolved at {interaction.resolved_at.isoformat()}.")
     interaction.resolved_at, interaction.resolution, interaction.goodwill_points = now, resolution, goodwill_points
+    # Resolved: its callback, if still open, has nothing left to do.
+    session.execute(update(Touch).where(Touch.source == f"interaction:{interaction.id}", Touch.status == "callback")
+                    .values(status="done", reason="resolved", closed_at=now).execution_options(
+                        synchronize_session=False))
     if goodwill_points:
         member = resolve(session, interaction.member_id)
         grant_bonus(session, member_id=member.id, points=goodwill_points, source=Source("interaction", interaction.id),
@@ -84,6 +99,7 @@ def record_outcome(session: Session, *, touch_id: str, data: dict, staff: str, n
     if touch.status == "sent" and outcome in ("no_answer", "call_back_later"):
         raise ValidationFailed({"outcome": ["A message isn't called back; record responded or not_interested."]})
     when = data.get("callback_at")
+    when = when.astimezone(timezone.utc) if when is not None else None  # answered in UTC, like every time
     if outcome == "call_back_later" and when is None:
         raise ValidationFailed({"callback_at": ["When to call back."]})
     if when is not None and when <= now:
@@ -142,11 +158,13 @@ def timeline_touches(session: Session, member_ids: list[str], before, limit: int
     """Touches as member timeline items (a timeline source, registered by loyalty.wiring)."""
     from loyalty.members.timeline import before_clause
 
+    # When it last happened: closed, else sent, else planned (not when it is due).
+    happened = func.coalesce(Touch.closed_at, Touch.sent_at, Touch.created_at)
     query = select(Touch).where(Touch.member_id.in_(member_ids))
     if before:
-        query = query.where(before_clause(Touch.due_at, Touch.id, before, "tch:", numeric=False))
-    rows = session.scalars(query.order_by(Touch.due_at.desc(), Touch.id.desc()).limit(limit))
-    return [{"at": t.due_at, "type": f"touch.{t.status}", "id": f"tch:{t.id}",
+        query = query.where(before_clause(happened, Touch.id, before, "tch:", numeric=False))
+    rows = session.scalars(query.order_by(happened.desc(), Touch.id.desc()).limit(limit))
+    return [{"at": t.closed_at or t.sent_at or t.created_at, "type": f"touch.{t.status}", "id": f"tch:{t.id}",
              "data": {"kind": t.kind, "occasion": t.occasion, "channel": t.channel, "reason": t.reason,
                       "outcome": t.outcome}} for t in rows]
 

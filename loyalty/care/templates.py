@@ -1,12 +1,14 @@
-"""Message templates: sandboxed Jinja over a fixed set of member fields.
+"""Message templates: sandboxed Jinja limited to what a greeting needs.
 
-A template is compiled and rendered against a sample when it is saved, so a mistake is a 422
-then, not a crash when thousands of touches go out.
+A template may print the member fields below, with a few harmless filters, and choose between
+texts with `if`. Loops, arithmetic, calls, macros, includes and assignments are refused when the
+template is saved (422): they are what lets a template run forever, eat memory, or fail for one
+member at send time. What is left can't do any of that, and is rendered against a sample on save.
 """
 
 from __future__ import annotations
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
@@ -16,21 +18,46 @@ MAX_LENGTH = 5000
 SAMPLE = {
     "name": "林美", "member_number": "645884664832", "tier": "gold", "tier_name": "Gold", "city": "上海",
     "points": 1280, "points_value": "12.80", "currency": "CNY", "program": "Demo Tea House",
-    "kind": "birthday", "occasion": "2026", "occasion_name": "Birthday", "date": "2026-12-01",
-    "gift_points": 300, "years": 2, "link": "https://tea.example/join?ref=ABCD2345",
+    "kind": "birthday", "occasion": "2026", "occasion_name": "birthday", "date": "2026-12-01",
+    "gift_points": 300, "years": 2, "coupon": "",
 }
+FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "default", "d", "string"})
+_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If, nodes.Compare,
+          nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.Filter, nodes.CondExpr)
+
+
+class TemplateFailed(Exception):
+    pass
 
 
 def problem(template: str) -> str | None:
     """Why a template can't be used, or None."""
     if len(template) > MAX_LENGTH:
         return f"At most {MAX_LENGTH} characters."
+    if not template.strip():
+        return "A message needs some text."
     try:
-        _env.from_string(template).render(**SAMPLE)
-    except TemplateError as error:  # syntax, unknown variable, or a sandbox refusal
-        return f"{type(error).__name__}: {error.message or error}"[:300]
+        tree = _env.parse(template)
+    except TemplateSyntaxError as error:
+        return f"Syntax error on line {error.lineno}: {error.message}"[:300]
+    for node in tree.find_all(nodes.Node):
+        if not isinstance(node, _NODES):
+            return (f"`{type(node).__name__}` is not allowed: use the member fields "
+                    f"({', '.join(sorted(SAMPLE))}), `if` and the filters {', '.join(sorted(FILTERS))}.")
+        if isinstance(node, nodes.Name) and node.name not in SAMPLE:
+            return f"Unknown field `{node.name}` (known: {', '.join(sorted(SAMPLE))})."
+        if isinstance(node, nodes.Filter) and (node.name not in FILTERS or
+                                               any(not isinstance(arg, nodes.Const) for arg in node.args)):
+            return f"Filter `{node.name}` is not allowed here (allowed: {', '.join(sorted(FILTERS))}, with plain values)."
+    try:
+        render(template, {})
+    except TemplateFailed as error:
+        return str(error)[:300]
     return None
 
 
 def render(template: str, context: dict) -> str:
-    return _env.from_string(template).render(**{**SAMPLE, **context})
+    try:
+        return _env.from_string(template).render(**{**SAMPLE, **context})[:MAX_LENGTH * 4]
+    except Exception as error:  # noqa: BLE001 — whatever a template does wrong, it is the template's fault
+        raise TemplateFailed(f"{type(error).__name__}: {error}") from None

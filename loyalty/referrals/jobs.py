@@ -65,7 +65,8 @@ def _verdicts(session: Session, referrals: list[Referral], *, now: datetime, cou
         verdict = rules.qualification(
             referrer=person(members[referral.referrer_id]), referee=person(members[referral.referee_id]),
             referred_at=referral.created_at, first=first,
-            ordered_before=bool(fact) and fact["first_placed_at"] < referral.created_at, now=now, caps=caps,
+            ordered_before=bool(fact) and fact["first_placed_at"] < referral.created_at - rules.SIGNUP_GRACE,
+            now=now, caps=caps,
             rewarded_this_month=monthly, rewarded_ever=ever)
         if verdict.status == "qualified" and counted is not None:
             counted[referral.referrer_id] = (monthly + 1, ever + 1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 # No 0/O, 1/I/L: codes are read aloud, printed on cards and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -29,8 +29,11 @@ MONTHLY_CAP = "monthly_cap_reached"
 TOTAL_CAP = "total_cap_reached"
 ORDER_REFUNDED = "order_refunded"
 REFEREE_BLOCKED = "referee_blocked"
+REFERRER_GONE = "referrer_gone"  # erased on request: they earn nothing more
 REASONS = (UNKNOWN_CODE, SELF_REFERRAL, REFEREE_ALREADY_MEMBER, REFEREE_HAD_ORDERED, REFERRER_BLOCKED,
-           REFERRER_SUSPENDED, MONTHLY_CAP, TOTAL_CAP, ORDER_REFUNDED, REFEREE_BLOCKED)
+           REFERRER_SUSPENDED, MONTHLY_CAP, TOTAL_CAP, ORDER_REFUNDED, REFEREE_BLOCKED, REFERRER_GONE)
+# A purchase made at the sign-up itself (checkout enrols and orders at once) is not "before" it.
+SIGNUP_GRACE = timedelta(minutes=30)
 
 
 def normalise_code(text: str | None) -> str | None:
@@ -83,6 +86,8 @@ def refusal_at_signup(referrer: Person | None, referee: Person) -> str | None:
 
 
 def _referrer_refusal(referrer: Person) -> str | None:
+    if referrer.status == "erased":
+        return REFERRER_GONE
     if referrer.status == "blocked":
         return REFERRER_BLOCKED
     if referrer.status == "suspended":

@@ -19,7 +19,8 @@ from loyalty.referrals.models import Referral, ReferralCode
 
 
 def person(member) -> rules.Person:
-    return rules.Person(member.id, member.status, member.phone, member.email, member.external_id)
+    status = "erased" if member.erased_at is not None else member.status
+    return rules.Person(member.id, status, member.phone, member.email, member.external_id)
 
 
 def code_of(session: Session, member_id: str, *, now: datetime | None = None) -> str:

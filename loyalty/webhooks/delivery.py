@@ -32,18 +32,21 @@ LONGEST_WAIT = timedelta(hours=2)
 def fan_out(session: Session, *, now: datetime, limit: int = 1000) -> tuple[int, int]:
     """Make deliveries for events not yet dispatched, for the active subscriptions that want them:
     (events dispatched, deliveries made)."""
-    events = session.execute(select(OutboxEvent.id, OutboxEvent.type).where(OutboxEvent.dispatched_at.is_(None))
+    events = session.execute(select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.occurred_at)
+                             .where(OutboxEvent.dispatched_at.is_(None))
                              .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
     if not events:
         return 0, 0
-    subscriptions = session.execute(select(Subscription.id, Subscription.events)
+    subscriptions = session.execute(select(Subscription.id, Subscription.events, Subscription.created_at)
                                     .where(Subscription.active.is_(True), Subscription.deleted_at.is_(None))).all()
+    # A subscription receives what happens from its creation on, not a backlog from before it.
     rows = [{"id": new_id("msg"), "subscription_id": sub_id, "event_id": event_id, "status": "pending",
              "attempts": 0, "next_attempt_at": now, "created_at": now, "retrying_since": now}
-            for event_id, event_type in events for sub_id, wanted in subscriptions if event_type in wanted]
+            for event_id, event_type, occurred_at in events for sub_id, wanted, since in subscriptions
+            if event_type in wanted and occurred_at >= since]
     if rows:
         session.execute(insert(Delivery), rows)
-    session.execute(update(OutboxEvent).where(among(session, OutboxEvent.id, [e for e, _ in events]))
+    session.execute(update(OutboxEvent).where(among(session, OutboxEvent.id, [e[0] for e in events]))
                     .values(dispatched_at=now).execution_options(synchronize_session=False))
     return len(events), len(rows)
 
@@ -51,6 +54,7 @@ def fan_out(session: Session, *, now: datetime, limit: int = 1000) -> tuple[int,
 @dataclass(frozen=True)
 class Message:
     delivery_id: str
+    subscription_id: str
     url: str
     secret: str
     body: bytes
@@ -59,8 +63,8 @@ class Message:
 def claim(session: Session, *, now: datetime, limit: int = 50) -> list[Message]:
     """Take up to `limit` due deliveries for this deliverer, for CLAIM_FOR."""
     due = session.execute(
-        select(Delivery.id, Subscription.url, Subscription.secret, OutboxEvent.type, OutboxEvent.occurred_at,
-               OutboxEvent.data)
+        select(Delivery.id, Subscription.id, Subscription.url, Subscription.secret, OutboxEvent.type,
+               OutboxEvent.occurred_at, OutboxEvent.data)
         .join(Subscription, Subscription.id == Delivery.subscription_id)
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
@@ -72,8 +76,8 @@ def claim(session: Session, *, now: datetime, limit: int = 50) -> list[Message]:
         return []
     session.execute(update(Delivery).where(among(session, Delivery.id, [row[0] for row in due]))
                     .values(claimed_until=now + CLAIM_FOR).execution_options(synchronize_session=False))
-    return [Message(delivery_id, url, secret, body(event_type, occurred_at, data))
-            for delivery_id, url, secret, event_type, occurred_at, data in due]
+    return [Message(delivery_id, sub_id, url, secret, body(event_type, occurred_at, data))
+            for delivery_id, sub_id, url, secret, event_type, occurred_at, data in due]
 
 
 def body(event_type: str, occurred_at: datetime, data: dict) -> bytes:
@@ -134,6 +138,11 @@ def record(session: Session, message: Message, result: Result, *, now: datetime)
         delivery.status, delivery.next_attempt_at = "dead", None
         session.execute(update(Subscription).where(Subscription.id == delivery.subscription_id)
                         .values(active=False, disabled_reason="the receiver answered 410 Gone")
+                        .execution_options(synchronize_session=False))
+        session.execute(update(Delivery).where(Delivery.subscription_id == delivery.subscription_id,
+                                               Delivery.status == "pending", Delivery.id != delivery.id)
+                        .values(status="dead", next_attempt_at=None, claimed_until=None,
+                                last_error="subscription disabled: the receiver answered 410 Gone")
                         .execution_options(synchronize_session=False))
     else:
         retry_at = now + next_wait(delivery.attempts)

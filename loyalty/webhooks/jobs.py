@@ -24,6 +24,7 @@ def deliver_webhooks(context: JobContext) -> dict[str, int]:
         counts["fanned_out"] += made
         if not events or time.monotonic() - started > BUDGET_SECONDS:
             break
+    gone: set[str] = set()
     with requests.Session() as http:
         while time.monotonic() - started < BUDGET_SECONDS:
             with context.db.unit_of_work() as session:
@@ -31,7 +32,11 @@ def deliver_webhooks(context: JobContext) -> dict[str, int]:
             if not messages:
                 break
             for message in messages:
+                if message.subscription_id in gone:  # answered 410 earlier in this run: send it nothing more
+                    continue
                 result = delivery.send(message, http=http, now=utcnow())
+                if result.status_code == 410:
+                    gone.add(message.subscription_id)
                 with context.db.unit_of_work() as session:
                     status = delivery.record(session, message, result, now=utcnow())
                 counts["sent"] += 1

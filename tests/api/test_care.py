@@ -131,7 +131,7 @@ def test_follow_up_call_after_the_first_order_only(client, auth, db, config):
     assert plan(db, config, date(2026, 5, 8))["follow_up"] == 1
     assert plan(db, config, date(2026, 5, 9))["follow_up"] == 0
     [touch] = touches(db, kind="follow_up")
-    assert touch.occasion == "order:first" and touch.channel == "phone"
+    assert touch.occasion == "first_order" and touch.source == "order:first" and touch.channel == "phone"
     dispatch(db, config, local(date(2026, 5, 8), 11))
     body = client.get("/v1/callbacks", headers=auth("staff")).get_json()
     assert [c["id"] for c in body["data"]] == [touch.id] and body["data"][0]["status"] == "callback"
@@ -223,7 +223,12 @@ def test_the_weekly_cap_of_promotional_touches(client, auth, db, config):
 
 
 def test_a_bad_template_is_refused_when_saved(client, auth):
-    for template in ("{{ name ", "{{ nonsense }}", "{{ ''.__class__.__mro__ }}", "{% for x in range(10**9) %}"):
+    for template in ("{{ name ", "{{ nonsense }}", "{{ ''.__class__.__mro__ }}", "{% for x in range(10**9) %}",
+                     "{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}",
+                     "{{ [1]*99999999 }}", "{{ 'x' * 100000000 }}", "{{ name|center(10000000) }}",
+                     "{% include '/etc/passwd' %}", "{% extends 'x' %}", "{{ 1/0 }}", "{{ points + 'a' }}",
+                     "{{ 9**9**9 }}", "{{ lipsum() }}", "   ", "{% if name > 1 %}x{% endif %}",
+                     "{% set x = 1 %}{{ x }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"):
         response = client.put("/v1/care/rules/birthday", json={"template": template}, headers=auth())
         assert response.status_code == 422 and "template" in response.get_json()["errors"], template
     assert client.put("/v1/care/rules/complaint_callback", json={"channel": "sms"}, headers=auth()).status_code == 422
@@ -308,3 +313,85 @@ def test_the_timeline_shows_orders_ledger_tiers_touches_and_interactions(client,
     assert len({item["id"] for item in seen}) == len(seen)
     ats = [item["at"] for item in seen]
     assert [datetime.fromisoformat(a) for a in ats] == sorted((datetime.fromisoformat(a) for a in ats), reverse=True)
+
+
+def test_a_rule_changes_only_what_is_sent(client, auth):
+    rule(client, auth, "holiday", days_before=2, template="Happy {{ occasion_name }}",
+         custom_dates=[{"date": "05-20", "name": "Tea day"}])
+    changed = client.put("/v1/care/rules/holiday", json={"channel": "sms"}, headers=auth()).get_json()
+    assert (changed["enabled"], changed["days_before"], changed["template"], changed["channel"]) == (
+        True, 2, "Happy {{ occasion_name }}", "sms")
+    assert changed["custom_dates"] == [{"date": "05-20", "name": "Tea day"}]
+
+
+def test_no_address_for_the_channel_is_a_suppression(client, auth, db, config):
+    rule(client, auth, "birthday", days_before=0, channel="email")
+    create_member(client, auth, birthday="1990-07-01", email=None, consent=ALL_IN)
+    plan(db, config, date(2026, 7, 1))
+    assert dispatch(db, config, local(date(2026, 7, 1), 11))["no_address"] == 1
+
+
+def test_a_message_that_fails_to_render_fails_alone(client, auth, db, config, monkeypatch):
+    from loyalty.care import dispatch as dispatch_module, templates
+
+    rule(client, auth, "birthday", days_before=0, template="Hi {{ name }}")
+    create_member(client, auth, name="Bad", birthday="1990-07-01", consent=ALL_IN)
+    create_member(client, auth, name="Good", birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, date(2026, 7, 1))
+    real = templates.render
+
+    def flaky(template, context):
+        if context.get("name") == "Bad":
+            raise templates.TemplateFailed("boom")
+        return real(template, context)
+
+    monkeypatch.setattr(dispatch_module.templates, "render", flaky)
+    counts = dispatch(db, config, local(date(2026, 7, 1), 11))
+    assert counts["sent"] == 1 and counts["failed"] == 1, counts
+    assert {t.status for t in touches(db, kind="birthday")} == {"sent", "failed"}
+
+
+def test_a_birthday_reward_gives_a_coupon_the_message_can_name_until_stock_runs_out(client, auth, db, config):
+    reward = client.post("/v1/rewards", json={"name": "Cake", "kind": "gift", "points_cost": 1, "stock": 1},
+                         headers=auth()).get_json()
+    rule(client, auth, "birthday", days_before=0, reward_id=reward["id"], template="{{ name }}: {{ coupon }}")
+    create_member(client, auth, name="A", birthday="1990-07-01", consent=ALL_IN)
+    create_member(client, auth, name="B", birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, date(2026, 7, 1))
+    dispatch(db, config, local(date(2026, 7, 1), 11))
+    sent = sorted(touches(db, kind="birthday"), key=lambda t: t.message)
+    with_coupon = [t for t in sent if len(t.message.split(": ")[1]) == 12]
+    without = [t for t in sent if t.message.endswith(": ")]
+    assert len(with_coupon) == 1 and len(without) == 1 and without[0].reason == "gift_unavailable"
+
+
+def test_resolving_a_complaint_closes_its_callback_and_uses_the_rule_template(client, auth):
+    rule(client, auth, "complaint_callback", template="请回电 {{ name }}")
+    member = create_member(client, auth, name="周")
+    complaint = client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "x"},
+                            headers=auth("staff")).get_json()
+    [callback] = client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"]
+    assert callback["message"] == "请回电 周"
+    client.post(f"/v1/interactions/{complaint['id']}/resolve", json={"resolution": "sorted"}, headers=auth("staff"))
+    assert client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"] == []
+    note = client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "note", "content": "x"},
+                       headers=auth("staff")).get_json()
+    assert client.post(f"/v1/interactions/{note['id']}/resolve", json={"resolution": "x"},
+                       headers=auth("staff")).status_code == 409
+
+
+def test_an_erased_member_gets_no_interactions(client, auth):
+    member = create_member(client, auth)
+    client.delete(f"/v1/members/{member['id']}", headers=auth("staff"))
+    response = client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "x"},
+                           headers=auth("staff"))
+    assert response.status_code == 409 and response.get_json()["code"] == "member_erased"
+
+
+def test_two_first_orders_at_the_same_instant_make_one_follow_up(client, auth, db, config):
+    rule(client, auth, "follow_up", days_after=7)
+    member = create_member(client, auth, consent=ALL_IN)
+    at = local(date(2026, 5, 1), 15)
+    post_order_at(client, auth, member["id"], "twin-a", "50", at)
+    post_order_at(client, auth, member["id"], "twin-b", "50", at)
+    assert plan(db, config, date(2026, 5, 8))["follow_up"] == 1

@@ -198,3 +198,17 @@ def test_codes_are_unique_and_stable(client, auth, referrer):
     codes = {code_of(client, auth, create_member(client, auth)["id"])["code"] for _ in range(20)}
     assert len(codes) == 20
     assert code_of(client, auth, referrer["id"])["code"] == code_of(client, auth, referrer["id"])["code"]
+
+
+def test_an_erased_referrer_earns_nothing_more(client, auth, referrer, db, config):
+    code = code_of(client, auth, referrer["id"])["code"]
+    client.delete(f"/v1/members/{referrer['id']}", headers=auth("staff"))
+    friend = sign_up(client, auth, code)
+    assert friend["referral"]["reason"] == "referrer_gone"
+
+
+def test_an_order_placed_at_the_sign_up_itself_is_the_first_order(client, auth, referrer, db, config):
+    friend = sign_up(client, auth, code_of(client, auth, referrer["id"])["code"])
+    placed = (datetime.now(timezone.utc) - timedelta(seconds=2)).isoformat()  # the till's clock, a moment earlier
+    post_order(client, auth, friend["id"], "at-checkout", "150", placed_at=placed)
+    assert qualify(db, config)["qualified"] == 1

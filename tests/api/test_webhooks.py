@@ -119,7 +119,12 @@ def test_retries_stop_after_a_day_and_a_replay_sends_it_again_with_the_same_id(c
 def test_410_gone_disables_the_subscription(client, auth, hook, db, config):
     hook.answers = [410]
     upgrade(client, auth, "first")
+    third = create_member(client, auth)
+    post_order(client, auth, third["id"], "third", "9000")
     deliver(db, config)
+    assert len(hook.requests) == 1  # nothing more sent in the same run
+    log = client.get(f"/v1/webhooks/{hook.subscription['id']}/deliveries", headers=auth()).get_json()["data"]
+    assert {d["status"] for d in log} == {"dead"}
     subscription = client.get("/v1/webhooks", headers=auth()).get_json()["data"][0]
     assert subscription["active"] is False and "410" in subscription["disabled_reason"]
     other = create_member(client, auth)
@@ -128,6 +133,18 @@ def test_410_gone_disables_the_subscription(client, auth, hook, db, config):
     assert len(hook.requests) == 1
     assert client.post(f"/v1/webhooks/deliveries/{hook.requests[0]['id']}/replay",
                        headers=auth()).status_code == 409
+
+
+def test_a_new_subscription_gets_what_happens_from_then_on_not_a_backlog(client, auth, httpserver, db, config):
+    upgrade(client, auth, "before")
+    holder: dict = {}
+    receiver = Receiver(httpserver, holder)
+    holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]},
+                              headers=auth()).get_json())
+    other = create_member(client, auth)
+    post_order(client, auth, other["id"], "after", "9000")
+    deliver(db, config)
+    assert [r["body"]["data"]["member_id"] for r in receiver.requests] == [other["id"]]
 
 
 def test_a_deleted_subscription_gets_nothing_more(client, auth, hook, db, config):
@@ -211,8 +228,9 @@ def test_the_messaging_gateway_receives_due_touches_signed(client, auth, httpser
 
     holder: dict = {}
     gateway = Receiver(httpserver, holder)
-    holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["touch.due"]},
-                              headers=auth()).get_json())
+    with time_machine.travel(datetime(2026, 9, 1, tzinfo=timezone.utc), tick=False):  # subscribed before the touch
+        holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["touch.due"]},
+                                  headers=auth()).get_json())
     rule(client, auth, "birthday", days_before=0, channel="email", template="Happy birthday, {{ name }}!")
     member = create_member(client, auth, name="Wang", birthday="1991-09-09", consent=ALL_IN)
     plan(db, config, date(2026, 9, 9))
