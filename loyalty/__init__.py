@@ -42,6 +42,7 @@ def _limiter(config: Config):
 def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty import ops
     from loyalty.care.api import blp as care
+    from loyalty.insights.api import blp as insights
     from loyalty.members.api import blp as members
     from loyalty.orders.api import blp as orders
     from loyalty.points.api import blp as points
@@ -57,7 +58,8 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
 
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
-                      member_tiers, pos, referrals, webhooks, care):
+                      member_tiers, pos, referrals, webhooks, care,
+                      insights):
         api.register_blueprint(blueprint)
 
 

@@ -33,6 +33,8 @@ JOBS: dict[str, Job] = {
             "Plan touches (birthdays, holidays, anniversaries, follow-up calls, win-back) due on the date or the next"),
         Job("care.dispatch", "loyalty.care.jobs:dispatch_care", "*/5 * * * *",
             "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks"),
+        Job("insights.refresh", "loyalty.insights.jobs:refresh_insights", "30 4 * * *",
+            "RFM scores, lifecycle stage and churn risk per member, as of the date"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

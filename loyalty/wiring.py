@@ -10,7 +10,9 @@ def wire() -> None:
     from loyalty.points.service import grant_signup_bonus, move_points
     from loyalty.redemptions.service import cancel_open_holds
     from loyalty.care import planning as care_planning
-    from loyalty.orders.qualifying import first_orders, first_orders_between, order_rhythm, qualifying_values
+    from loyalty.insights.jobs import use_order_stats
+    from loyalty.orders.qualifying import (first_orders, first_orders_between, order_rhythm, order_stats,
+                                           qualifying_values)
     from loyalty.referrals import service as referrals
     from loyalty.referrals.jobs import use_order_facts
     from loyalty.members import timeline
@@ -19,6 +21,13 @@ def wire() -> None:
 
     use_qualifying_values(qualifying_values)
     use_order_facts(first_orders)
+    use_order_stats(order_stats)
+    from loyalty.care.service import outcomes
+    from loyalty.insights.service import use_sources
+    from loyalty.orders.qualifying import top_fifth_share
+    from loyalty.referrals.service import funnel
+
+    use_sources(pareto=top_fifth_share, referrals=funnel, care=outcomes)
     care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm)
     from loyalty.care.service import timeline_interactions, timeline_touches
     from loyalty.orders.service import timeline_orders

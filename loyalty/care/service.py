@@ -179,3 +179,19 @@ def timeline_interactions(session: Session, member_ids: list[str], before, limit
     return [{"at": i.created_at, "type": f"interaction.{i.kind}", "id": f"int:{i.id}",
              "data": {"channel": i.channel, "score": i.score, "staff": i.staff, "resolved_at":
                       i.resolved_at.isoformat() if i.resolved_at else None}} for i in rows]
+
+
+def outcomes(session: Session, *, start: datetime, end: datetime) -> list[dict]:
+    """Touches planned in [start, end) by kind and channel: how many went out, were held back, answered."""
+    rows = session.execute(select(Touch.kind, Touch.channel, Touch.status, Touch.outcome, func.count())
+                           .where(Touch.created_at >= start, Touch.created_at < end)
+                           .group_by(Touch.kind, Touch.channel, Touch.status, Touch.outcome))
+    table: dict[tuple, dict] = {}
+    for kind, channel, status, outcome, count in rows:
+        entry = table.setdefault((kind, channel), {"kind": kind, "channel": channel, "touches": 0, "by_status": {},
+                                                   "by_outcome": {}})
+        entry["touches"] += count
+        entry["by_status"][status] = entry["by_status"].get(status, 0) + count
+        if outcome:
+            entry["by_outcome"][outcome] = entry["by_outcome"].get(outcome, 0) + count
+    return sorted(table.values(), key=lambda e: (e["kind"], e["channel"]))

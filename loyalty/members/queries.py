@@ -44,3 +44,18 @@ def live_among(session: Session, member_ids: list[str]) -> set[str]:
     if not member_ids:
         return set()
     return set(session.scalars(_live(select(Member.id).where(among(session, Member.id, member_ids)))))
+
+
+def page(session: Session, *, after: str, limit: int) -> list[str]:
+    """Ids of members not merged away, in keyset pages."""
+    return list(session.scalars(select(Member.id).where(Member.id > after, Member.merged_into.is_(None))
+                                .order_by(Member.id).limit(limit)))
+
+
+def counts_by_tier_and(session: Session, column, member_key) -> list[tuple[str | None, str | None, int]]:
+    """(tier, value of `column`, members) for live members, `column` from a table joined on `member_key`."""
+    return [tuple(row) for row in session.execute(
+        select(Member.tier_code, column, func.count()).select_from(Member)
+        .outerjoin(member_key.table, member_key == Member.id)
+        .where(Member.merged_into.is_(None), Member.erased_at.is_(None))
+        .group_by(Member.tier_code, column))]

@@ -81,3 +81,31 @@ def order_rhythm(session: Session, *, after: str, limit: int) -> list[tuple[str,
         select(Order.member_id, func.min(Order.placed_at), func.max(Order.placed_at), func.count())
         .where(Order.member_id > after).group_by(Order.member_id).order_by(Order.member_id).limit(limit))
     return [tuple(row) for row in rows]
+
+
+def order_stats(session: Session, member_ids: list[str], *, since: datetime) -> dict[str, tuple]:
+    """Per member with orders: (orders, orders since, spend, spend since, first placed, last placed);
+    spend in the program currency, net of refunds."""
+    if not member_ids:
+        return {}
+    spend = Order.program_amount - Order.refunded_amount * Order.exchange_rate
+    recent = Order.placed_at >= since
+    rows = session.execute(
+        select(Order.member_id, func.count(), func.sum(case((recent, 1), else_=0)), func.sum(spend),
+               func.sum(case((recent, spend), else_=0)), func.min(Order.placed_at), func.max(Order.placed_at))
+        .where(among(session, Order.member_id, member_ids)).group_by(Order.member_id))
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def top_fifth_share(session: Session, *, start: datetime, end: datetime) -> tuple[Decimal, Decimal, int]:
+    """(spend of the top 20% of buyers, all spend, buyers) over orders placed in [start, end): the
+    Pareto check, in one statement."""
+    spend = func.sum(Order.program_amount - Order.refunded_amount * Order.exchange_rate).label("spend")
+    per_member = (select(Order.member_id, spend).where(Order.placed_at >= start, Order.placed_at < end)
+                  .group_by(Order.member_id).subquery())
+    ranked = select(per_member.c.spend, func.ntile(5).over(order_by=per_member.c.spend.desc()).label("fifth")) \
+        .subquery()
+    top, total, buyers = session.execute(select(
+        func.coalesce(func.sum(case((ranked.c.fifth == 1, ranked.c.spend), else_=0)), 0),
+        func.coalesce(func.sum(ranked.c.spend), 0), func.count())).one()
+    return Decimal(top), Decimal(total), int(buyers)

@@ -216,3 +216,11 @@ def timeline_entries(session: Session, member_ids: list[str], before, limit: int
     return [{"at": e.created_at, "type": f"points.{e.kind}", "id": f"led_{e.id:012d}",
              "data": {"points": e.points, "source": {"type": e.source_type, "id": e.source_id}, "note": e.note}}
             for e in rows]
+
+
+def liability(session: Session, *, now: datetime) -> int:
+    """Points the program owes: unexpired lots (pending included) less what members owe back."""
+    lots = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
+        PointLot.remaining > 0, or_(PointLot.expires_at.is_(None), PointLot.expires_at > now)))
+    debt = session.scalar(select(func.coalesce(func.sum(PointAccount.debt), 0)))
+    return int(lots) - int(debt)

@@ -110,3 +110,17 @@ def list_referrals(session: Session, *, limit: int, cursor: str | None = None, r
     if status:
         query = query.where(Referral.status == status)
     return keyset_page(session, query, Referral.id, limit=limit, cursor=cursor, descending=True)
+
+
+def funnel(session: Session, *, start: datetime, end: datetime) -> dict:
+    """Sign-ups with a code in [start, end) and where they stand."""
+    in_range = (Referral.created_at >= start, Referral.created_at < end)
+    by_status = dict(session.execute(select(Referral.status, func.count()).where(*in_range)
+                                     .group_by(Referral.status)).all())
+    reasons = dict(session.execute(select(Referral.reason, func.count()).where(*in_range, Referral.status == "rejected")
+                                   .group_by(Referral.reason)).all())
+    rewarded = session.scalar(select(func.coalesce(func.sum(Referral.referrer_points + Referral.referee_points), 0))
+                              .where(*in_range, Referral.status == "qualified"))
+    return {"invited": sum(by_status.values()), "pending": by_status.get("pending", 0),
+            "qualified": by_status.get("qualified", 0), "rejected": by_status.get("rejected", 0),
+            "rejected_by_reason": reasons, "rewarded_points": int(rewarded)}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from loyalty.core.dates import add_months  # noqa: F401  (re-exported: grading counts months with it)
+
 
 @dataclass(frozen=True)
 class Rung:
@@ -52,16 +54,6 @@ def ladder_errors(rungs: list[Rung]) -> dict[str, list[str]]:
 
 RETENTION_MONTHS = 12
 QUALIFYING_MONTHS = 12
-
-
-def add_months(moment, months: int):
-    """The same day and time `months` later; a day the month lacks becomes its last day."""
-    import calendar
-
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
 
 
 def by_rank(ladder) -> list[Rung]:

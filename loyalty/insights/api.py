@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from loyalty.core.api import Blueprint
+from loyalty.core.auth import requires
+from loyalty.core.errors import ValidationFailed
+from loyalty.core.web import request_session
+from loyalty.insights import schemas, service
+
+blp = Blueprint("insights", __name__, url_prefix="/v1", description="Insights")
+
+
+@blp.route("/members/<member_id>/insights", methods=["GET"])
+@blp.response(200, schemas.MemberInsightSchema)
+@blp.doc(responses={"404": "NotFound"})
+@requires("staff")
+def member_insights(member_id):
+    """A member's RFM scores, lifecycle stage and churn risk (as of the last insights.refresh)"""
+    return service.member_insights(request_session(), member_id=member_id)
+
+
+@blp.route("/insights/summary", methods=["GET"])
+@blp.arguments(schemas.SummaryArgsSchema, location="query")
+@blp.response(200, schemas.SummarySchema)
+@requires("staff")
+def summary(args):
+    """Members by tier and stage, the top 20%'s share of spend, points liability, referral funnel, care outcomes"""
+    if args.get("start") and args.get("end") and args["start"] >= args["end"]:
+        raise ValidationFailed({"from": ["Must be before `to`."]})
+    return service.summary(request_session(), **args)
