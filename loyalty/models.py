@@ -9,6 +9,7 @@ from loyalty.orders import models as orders_models  # noqa: F401
 from loyalty.rewards import models as rewards_models  # noqa: F401
 from loyalty.redemptions import models as redemptions_models  # noqa: F401
 from loyalty.care import models as care_models  # noqa: F401
+from loyalty.campaigns import models as campaigns_models  # noqa: F401
 from loyalty.insights import models as insights_models  # noqa: F401
 from loyalty.referrals import models as referrals_models  # noqa: F401
 from loyalty.webhooks import models as webhooks_models  # noqa: F401

@@ -1,0 +1,1 @@
+"""Segments (saved member filters compiled to one SQL query) and, next, campaigns."""
