@@ -42,6 +42,7 @@ def _limiter(config: Config):
 def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty import ops
     from loyalty.campaigns.api import blp as segments
+    from loyalty.campaigns.api import campaigns_blp as campaigns
     from loyalty.care.api import blp as care
     from loyalty.insights.api import blp as insights
     from loyalty.members.api import blp as members
@@ -60,7 +61,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
                       member_tiers, pos, referrals, webhooks, care,
-                      insights, segments):
+                      insights, segments, campaigns):
         api.register_blueprint(blueprint)
 
 

@@ -35,6 +35,8 @@ JOBS: dict[str, Job] = {
             "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks"),
         Job("insights.refresh", "loyalty.insights.jobs:refresh_insights", "30 4 * * *",
             "RFM scores, lifecycle stage and churn risk per member, as of the date"),
+        Job("campaigns.run", "loyalty.campaigns.jobs:run_campaigns", "* * * * *",
+            "Fan running campaigns out as care touches at their send rate; finish them when all is sent"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window"),
     )

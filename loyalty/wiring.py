@@ -28,6 +28,12 @@ def wire() -> None:
     from loyalty.referrals.service import funnel
 
     use_sources(pareto=top_fifth_share, referrals=funnel, care=outcomes)
+    from loyalty.campaigns.service import paused, terms, use_conversions
+    from loyalty.care.dispatch import use_campaign_terms
+    from loyalty.orders.qualifying import converted
+
+    use_conversions(converted)
+    use_campaign_terms(terms, paused)
     care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm)
     from loyalty.care.service import timeline_interactions, timeline_touches
     from loyalty.orders.service import timeline_orders

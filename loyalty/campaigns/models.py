@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.core.db import Base, UTCDateTime
@@ -17,4 +17,28 @@ class Segment(Base):
     name: Mapped[str] = mapped_column(String(200))
     filters: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Campaign(Base):
+    """A message (and maybe a gift) to a segment, fanned out as care touches at a send rate."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    segment_id: Mapped[str] = mapped_column(ForeignKey("segments.id"))
+    channel: Mapped[str] = mapped_column(String(10))
+    template: Mapped[str] = mapped_column(Text)
+    gift_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    reward_id: Mapped[str | None] = mapped_column(String(32))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    send_rate: Mapped[int] = mapped_column(Integer)  # touches per minute
+    conversion_days: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))  # draft, running, paused, finished
+    cursor: Mapped[str] = mapped_column(String(32), default="")  # the last member fanned out
+    fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(100))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.core.fields import DecimalString, Instant, ResponseSchema, StrictBoolean, StrictInteger, Text
 from loyalty.insights.models import STAGES
 from loyalty.members.models import CONSENT_KEYS, STATUSES
 from loyalty.members.schemas import ListArgsSchema, MemberSchema
@@ -76,3 +76,63 @@ class SegmentMembersPageSchema(ResponseSchema):
 
 
 SegmentMembersArgsSchema = ListArgsSchema
+
+
+class CampaignInSchema(ma.Schema):
+    name = Text(max_length=200, required=True)
+    segment_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
+    channel = ma.fields.String(required=True, validate=ma.validate.OneOf(("email", "sms", "push", "phone")))
+    template = ma.fields.String(required=True, validate=ma.validate.Length(max=5000),
+                                metadata={"description": "As care templates: member fields, `if`, a few filters"})
+    gift_points = StrictInteger(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))
+    reward_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=32))
+    starts_at = Instant(metadata={"description": "Default: when launched"})
+    send_rate = StrictInteger(load_default=1000, validate=ma.validate.Range(min=1, max=100_000),
+                              metadata={"description": "Touches planned per minute"})
+    conversion_days = StrictInteger(load_default=14, validate=ma.validate.Range(min=1, max=365),
+                                    metadata={"description": "An order within this many days after the touch converts"})
+
+
+class CampaignResultsSchema(ResponseSchema):
+    targeted = ma.fields.Integer()
+    sent = ma.fields.Integer()
+    failed = ma.fields.Integer()
+    suppressed = ma.fields.Integer()
+    suppressed_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    waiting = ma.fields.Integer()
+    responded = ma.fields.Integer()
+    converted = ma.fields.Integer()
+    points_spent = ma.fields.Integer()
+
+
+class CampaignSchema(ResponseSchema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    segment_id = ma.fields.String()
+    channel = ma.fields.String()
+    template = ma.fields.String()
+    gift_points = ma.fields.Integer()
+    reward_id = ma.fields.String(allow_none=True)
+    starts_at = ma.fields.AwareDateTime()
+    send_rate = ma.fields.Integer()
+    conversion_days = ma.fields.Integer()
+    status = ma.fields.String(metadata={"enum": ["draft", "running", "paused", "finished"]})
+    created_at = ma.fields.AwareDateTime()
+    launched_at = ma.fields.AwareDateTime(allow_none=True)
+    finished_at = ma.fields.AwareDateTime(allow_none=True)
+    created_by = ma.fields.String(allow_none=True)
+    results = ma.fields.Nested(CampaignResultsSchema)
+
+
+class CampaignPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(CampaignSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class PreviewSchema(ResponseSchema):
+    campaign_id = ma.fields.String()
+    count = ma.fields.Integer()
+    sample = ma.fields.List(ma.fields.Dict())
+    suppressed = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                                metadata={"description": "How many would be held back now, by reason"})
+    would_send = ma.fields.Integer()

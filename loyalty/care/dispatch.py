@@ -10,7 +10,7 @@ import hashlib
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.care import rules, templates
@@ -27,12 +27,21 @@ from loyalty.webhooks.outbox import emit_many
 
 BATCH = 1000
 WEEK = timedelta(days=7)
+_campaigns: dict = {}
+
+
+def use_campaign_terms(terms, paused) -> None:
+    """The campaigns feature (above care) hands in each campaign's message and gifts, and which are paused."""
+    _campaigns.update(terms=terms, paused=paused)
 
 
 def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.dispatch") -> dict[str, int]:
     """One batch of due touches, claimed with SKIP LOCKED so two dispatchers share the work."""
-    touches = list(session.scalars(select(Touch).where(Touch.status == "planned", Touch.due_at <= now)
-                                   .order_by(Touch.due_at, Touch.id).limit(BATCH)
+    held = _campaigns["paused"](session) if _campaigns else []  # a paused campaign's touches wait
+    due = select(Touch).where(Touch.status == "planned", Touch.due_at <= now)
+    if held:
+        due = due.where(or_(Touch.campaign_id.is_(None), Touch.campaign_id.not_in(held)))
+    touches = list(session.scalars(due.order_by(Touch.due_at, Touch.id).limit(BATCH)
                                    .with_for_update(skip_locked=True)))
     if not touches:
         return {}
@@ -43,11 +52,15 @@ def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.di
     sent_this_week = _promotional_sent_since(session, member_ids, now - WEEK)
     points = available_points(session, member_ids, now=now)
     tier_names = {rung.code: rung.code.title() for rung in ladder(session)}
+    campaign_ids = sorted({t.campaign_id for t in touches if t.campaign_id})
+    campaigns = _campaigns["terms"](session, campaign_ids) if campaign_ids and _campaigns else {}
     counts: dict[str, int] = {}
     events = []
     for touch in touches:
         member = members[touch.member_id]
         rule = every_rule[touch.kind]
+        if touch.campaign_id in campaigns:
+            rule = {**rule, **{k: v for k, v in campaigns[touch.campaign_id].items() if k != "paused"}}
         zone = member.timezone or program.timezone
         quiet_until = rules.in_quiet_hours(now, zone, care["quiet_start"], care["quiet_end"])
         if quiet_until is not None and touch.channel != "phone":  # staff call in office hours anyway

@@ -41,9 +41,10 @@ def insert_touches(session: Session, rows: list[dict]) -> int:
 
 
 def touch_row(member_id: str, kind: str, occasion: str, channel: str, due_at: datetime, now: datetime,
-              source: str | None = None) -> dict:
+              source: str | None = None, campaign_id: str | None = None) -> dict:
     return {"id": new_id("tch"), "member_id": member_id, "kind": kind, "occasion": occasion, "channel": channel,
-            "due_at": due_at, "status": "planned", "attempts": 0, "created_at": now, "source": source}
+            "due_at": due_at, "status": "planned", "attempts": 0, "created_at": now, "source": source,
+            "campaign_id": campaign_id}
 
 
 def birthdays(session: Session, *, day: date, rule: dict, care: dict, program_zone: str, now: datetime) -> int:

@@ -3,7 +3,7 @@ first orders, first orders for follow-up calls, the rhythm of orders for win-bac
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import bindparam, case, func, select
@@ -109,3 +109,16 @@ def top_fifth_share(session: Session, *, start: datetime, end: datetime) -> tupl
         func.coalesce(func.sum(case((ranked.c.fifth == 1, ranked.c.spend), else_=0)), 0),
         func.coalesce(func.sum(ranked.c.spend), 0), func.count())).one()
     return Decimal(top), Decimal(total), int(buyers)
+
+
+def converted(session: Session, touches: list[tuple[str, datetime]], *, days: int) -> int:
+    """How many of these (member, touched at) ordered within `days` after the touch."""
+    if not touches:
+        return 0
+    members = sorted({member_id for member_id, _ in touches})
+    placed: dict[str, list[datetime]] = {}
+    for member_id, at in session.execute(select(Order.member_id, Order.placed_at).where(
+            among(session, Order.member_id, members), Order.placed_at >= min(at for _, at in touches))):
+        placed.setdefault(member_id, []).append(at)
+    window = timedelta(days=days)
+    return sum(1 for member_id, at in touches if any(at < when <= at + window for when in placed.get(member_id, ())))

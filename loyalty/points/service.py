@@ -224,3 +224,14 @@ def liability(session: Session, *, now: datetime) -> int:
         PointLot.remaining > 0, or_(PointLot.expires_at.is_(None), PointLot.expires_at > now)))
     debt = session.scalar(select(func.coalesce(func.sum(PointAccount.debt), 0)))
     return int(lots) - int(debt)
+
+
+def bonus_points_for(session: Session, source_type: str, source_ids: list[str]) -> int:
+    """Bonus points granted for these sources (what a campaign's gifts cost)."""
+    if not source_ids:
+        return 0
+    from loyalty.core.db import among
+
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+        LedgerEntry.kind == "bonus", LedgerEntry.source_type == source_type,
+        among(session, LedgerEntry.source_id, source_ids))))

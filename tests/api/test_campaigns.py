@@ -1,0 +1,91 @@
+"""A win-back campaign end to end through the API: find, preview, launch, measure who came back."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from loyalty.scheduler import run_job
+from loyalty.webhooks.models import OutboxEvent
+from tests.factories import create_member, ledger, order_payload
+
+NOW = datetime.now(timezone.utc)
+OPT_IN = {"sms": True, "marketing": True}
+
+
+def order(client, auth, member_id, order_id, amount, at):
+    payload = order_payload(member_id, order_id, amount, placed_at=at.isoformat())
+    assert client.post("/v1/orders", json=payload, headers=auth("storefront")).status_code == 201
+
+
+def job(db, config, name, at):
+    with time_machine.travel(at, tick=False):
+        return run_job(name, db=db, config=config, as_of=at.date())
+
+
+def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, db, config):
+    staff = auth("staff")
+    gone_a = create_member(client, auth, name="A", consent=OPT_IN)
+    gone_b = create_member(client, auth, name="B", consent={"sms": True, "marketing": False})
+    here = create_member(client, auth, name="C", consent=OPT_IN)
+    small = create_member(client, auth, name="D", consent=OPT_IN)
+    order(client, auth, gone_a["id"], "a-1", "9000", NOW - timedelta(days=200))
+    order(client, auth, gone_b["id"], "b-1", "7000", NOW - timedelta(days=150))
+    order(client, auth, here["id"], "c-1", "8000", NOW - timedelta(days=10))
+    order(client, auth, small["id"], "d-1", "20", NOW - timedelta(days=200))
+    job(db, config, "insights.refresh", NOW)
+
+    cutoff = (date.today() - timedelta(days=90)).isoformat()
+    found = client.post("/v1/segments", json={"name": "gone whales", "filters": {
+        "spend_12m_min": "5000", "last_order_before": cutoff}}, headers=staff).get_json()
+    assert found["members"] == 2
+    campaign = client.post("/v1/campaigns", json={
+        "name": "We miss you", "segment_id": found["id"], "channel": "sms", "gift_points": 500, "send_rate": 1,
+        "template": "{{ name }}, we miss you: {{ gift_points }} points are yours"}, headers=staff)
+    assert campaign.status_code == 201, campaign.get_json()
+    campaign_id = campaign.get_json()["id"]
+    assert campaign.get_json()["status"] == "draft"
+    preview = client.post(f"/v1/campaigns/{campaign_id}/preview", headers=staff).get_json()
+    assert (preview["count"], preview["would_send"], preview["suppressed"]) == (2, 1, {"no_marketing_consent": 1})
+    assert {s["member_id"] for s in preview["sample"]} == {gone_a["id"], gone_b["id"]}
+
+    assert client.post(f"/v1/campaigns/{campaign_id}/launch", headers=staff).get_json()["status"] == "running"
+    assert client.post(f"/v1/campaigns/{campaign_id}/launch", headers=staff).status_code == 409
+    at = NOW + timedelta(hours=1)
+    assert job(db, config, "campaigns.run", at)["touches"] == 1  # the send rate: one a minute
+    assert client.post(f"/v1/campaigns/{campaign_id}/pause", headers=staff).get_json()["status"] == "paused"
+    assert job(db, config, "care.dispatch", at).get("sent", 0) == 0  # paused: nothing goes out
+    assert job(db, config, "campaigns.run", at + timedelta(minutes=1))["touches"] == 0
+    client.post(f"/v1/campaigns/{campaign_id}/resume", headers=staff)
+    assert job(db, config, "campaigns.run", at + timedelta(minutes=2))["touches"] == 1
+    dispatched = job(db, config, "care.dispatch", at + timedelta(minutes=3))
+    assert dispatched["sent"] == 1 and dispatched["no_marketing_consent"] == 1, dispatched
+    finished = job(db, config, "campaigns.run", at + timedelta(minutes=4))
+    assert finished["finished"] == 1
+
+    with time_machine.travel(at + timedelta(days=3), tick=False):
+        order(client, auth, gone_a["id"], "a-back", "300", at + timedelta(days=3))  # A came back
+        body = client.get(f"/v1/campaigns/{campaign_id}", headers=staff).get_json()
+    assert body["status"] == "finished"
+    assert body["results"] == {"targeted": 2, "sent": 1, "failed": 0, "suppressed": 1,
+                               "suppressed_by_reason": {"no_marketing_consent": 1}, "waiting": 0, "responded": 0,
+                               "converted": 1, "points_spent": 1000}
+    assert [e["points"] for e in ledger(client, auth, gone_a["id"]) if e["source"]["type"] == "touch"] == [500]
+    with db.unit_of_work() as session:
+        [event] = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "campaign.finished")).all()
+        assert event.data["campaign_id"] == campaign_id and event.data["targeted"] == 2
+
+
+def test_campaign_input_is_checked(client, auth):
+    staff = auth("staff")
+    seg = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=staff).get_json()
+    for body, field in (({"segment_id": "seg_none"}, "segment_id"), ({"template": "{{ 1/0 }}"}, "template"),
+                        ({"channel": "pigeon"}, "channel"), ({"send_rate": 0}, "send_rate"),
+                        ({"reward_id": "rwd_none"}, "reward_id")):
+        payload = {"name": "x", "segment_id": seg["id"], "channel": "sms", "template": "Hi {{ name }}", **body}
+        response = client.post("/v1/campaigns", json=payload, headers=staff)
+        assert response.status_code == 422 and field in response.get_json()["errors"], (body, response.get_json())
+    assert client.post("/v1/campaigns/cmp_none/launch", headers=staff).status_code == 404
+    assert client.get("/v1/campaigns", headers=auth("storefront")).status_code == 403
