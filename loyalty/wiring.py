@@ -27,8 +27,9 @@ def wire() -> None:
     from loyalty.orders.qualifying import top_fifth_share
     from loyalty.referrals.service import funnel
 
-    use_sources(pareto=top_fifth_share, referrals=funnel, care=outcomes)
-    from loyalty.campaigns.service import paused, terms, use_conversions
+    from loyalty.campaigns.service import paused, summary as campaign_summary, terms, use_conversions
+
+    use_sources(pareto=top_fifth_share, referrals=funnel, care=outcomes, campaigns=campaign_summary)
     from loyalty.care.dispatch import use_campaign_terms
     from loyalty.orders.qualifying import converted
 

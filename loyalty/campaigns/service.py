@@ -206,3 +206,11 @@ def _campaign(c: Campaign) -> dict:
     return {name: getattr(c, name) for name in (
         "id", "name", "segment_id", "channel", "template", "gift_points", "reward_id", "starts_at", "send_rate",
         "conversion_days", "status", "created_at", "launched_at", "finished_at", "created_by")}
+
+
+def summary(session: Session, *, start: datetime, end: datetime) -> list[dict]:
+    """Campaigns launched in [start, end) with their results, for the insights summary."""
+    launched = session.scalars(select(Campaign).where(Campaign.launched_at >= start, Campaign.launched_at < end)
+                               .order_by(Campaign.launched_at))
+    return [{"id": c.id, "name": c.name, "status": c.status, **results(session, campaign_id=c.id)["results"]}
+            for c in launched]

@@ -55,3 +55,4 @@ class SummarySchema(ResponseSchema):
     points_liability = ma.fields.Nested(LiabilitySchema)
     referral_funnel = ma.fields.Dict()
     care_outcomes = ma.fields.List(ma.fields.Dict())
+    campaigns = ma.fields.List(ma.fields.Dict(), metadata={"description": "Campaigns launched in the window, with results"})

@@ -21,7 +21,7 @@ _sources: dict[str, Callable] = {}
 
 def use_sources(**sources: Callable) -> None:
     """Features above insights hand in what the summary reads: the spend Pareto (orders), the
-    referral funnel (referrals), care outcomes (care)."""
+    referral funnel (referrals), care outcomes (care), campaign results (campaigns)."""
     _sources.update(sources)
 
 
@@ -52,4 +52,5 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
         "points_liability": {"points": points, "value": (points * program.point_value).quantize(Decimal("0.01"))},
         "referral_funnel": _sources["referrals"](session, start=start, end=end),
         "care_outcomes": _sources["care"](session, start=start, end=end),
+        "campaigns": _sources["campaigns"](session, start=start, end=end),
     }

@@ -73,6 +73,8 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
                                "suppressed_by_reason": {"no_marketing_consent": 1}, "waiting": 0, "responded": 0,
                                "converted": 1, "points_spent": 1000}
     assert [e["points"] for e in ledger(client, auth, gone_a["id"]) if e["source"]["type"] == "touch"] == [500]
+    summary = client.get("/v1/insights/summary", headers=staff).get_json()["campaigns"]
+    assert [(c["id"], c["targeted"], c["converted"]) for c in summary] == [(campaign_id, 2, 1)]
     with db.unit_of_work() as session:
         [event] = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "campaign.finished")).all()
         assert event.data["campaign_id"] == campaign_id and event.data["targeted"] == 2
