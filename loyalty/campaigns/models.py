@@ -32,7 +32,7 @@ class Campaign(Base):
     template: Mapped[str] = mapped_column(Text)
     gift_points: Mapped[int] = mapped_column(BigInteger, default=0)
     reward_id: Mapped[str | None] = mapped_column(String(32))
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: when launched
     send_rate: Mapped[int] = mapped_column(Integer)  # touches per minute
     conversion_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(10))  # draft, running, paused, finished

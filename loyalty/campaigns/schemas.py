@@ -8,25 +8,30 @@ from loyalty.members.models import CONSENT_KEYS, STATUSES
 from loyalty.members.schemas import ListArgsSchema, MemberSchema
 
 _score = dict(validate=ma.validate.Range(min=1, max=5))
+
+
+def _some(most: int):
+    # An empty list would match nobody, or everybody: neither is what anyone means. Leave it out.
+    return ma.validate.Length(min=1, max=most, error="Give at least one value (leave the filter out for any), "
+                                                      "at most {max}.")
 _short = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
 
 
 class SegmentFiltersSchema(ma.Schema):
     """Every filter optional; all given must hold. An unknown filter is a 422 naming it."""
 
-    tiers = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=20)), validate=ma.validate.Length(max=50))
-    statuses = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(STATUSES)))
-    tags = ma.fields.List(_short, validate=ma.validate.Length(max=50))
-    cities = ma.fields.List(_short, validate=ma.validate.Length(max=200))
-    stages = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(STAGES)))
+    tiers = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=20)), validate=_some(50))
+    statuses = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(STATUSES)), validate=_some(3))
+    tags = ma.fields.List(_short, validate=_some(50))
+    cities = ma.fields.List(_short, validate=_some(200))
+    stages = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(STAGES)), validate=_some(5))
     r_min, r_max = StrictInteger(**_score), StrictInteger(**_score)
     f_min, f_max = StrictInteger(**_score), StrictInteger(**_score)
     m_min, m_max = StrictInteger(**_score), StrictInteger(**_score)
     last_order_before = ma.fields.Date(metadata={"description": "No order since this day (or none at all)"})
     last_order_after = ma.fields.Date()
     spend_12m_min = DecimalString(minimum=0, max_places=2)
-    birthday_months = ma.fields.List(StrictInteger(validate=ma.validate.Range(min=1, max=12)),
-                                     validate=ma.validate.Length(max=12))
+    birthday_months = ma.fields.List(StrictInteger(validate=ma.validate.Range(min=1, max=12)), validate=_some(12))
     age_min = StrictInteger(validate=ma.validate.Range(min=0, max=130))
     age_max = StrictInteger(validate=ma.validate.Range(min=0, max=130))
     balance_min = StrictInteger(validate=ma.validate.Range(min=-(10**12), max=10**12))
@@ -86,7 +91,7 @@ class CampaignInSchema(ma.Schema):
                                 metadata={"description": "As care templates: member fields, `if`, a few filters"})
     gift_points = StrictInteger(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))
     reward_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=32))
-    starts_at = Instant(metadata={"description": "Default: when launched"})
+    starts_at = Instant(allow_none=True, metadata={"description": "Default: when launched"})
     send_rate = StrictInteger(load_default=1000, validate=ma.validate.Range(min=1, max=100_000),
                               metadata={"description": "Touches planned per minute"})
     conversion_days = StrictInteger(load_default=14, validate=ma.validate.Range(min=1, max=365),
@@ -113,7 +118,7 @@ class CampaignSchema(ResponseSchema):
     template = ma.fields.String()
     gift_points = ma.fields.Integer()
     reward_id = ma.fields.String(allow_none=True)
-    starts_at = ma.fields.AwareDateTime()
+    starts_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "null until launched, if not set"})
     send_rate = ma.fields.Integer()
     conversion_days = ma.fields.Integer()
     status = ma.fields.String(metadata={"enum": ["draft", "running", "paused", "finished"]})

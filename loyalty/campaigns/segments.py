@@ -18,7 +18,8 @@ from sqlalchemy import and_, extract, func, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.errors import NotFound
+from loyalty.core.errors import NotFound, ValidationFailed
+from loyalty.tiers.models import Tier
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.campaigns.models import Segment
@@ -92,6 +93,11 @@ def _years_before(day: date, years: int) -> date:
 
 
 def create(session: Session, *, name: str, filters: dict, actor: str) -> Segment:
+    known = set(session.scalars(select(Tier.code)))
+    unknown = {f"filters.tiers.{i}": [f"No tier `{code}` (the ladder has {', '.join(sorted(known)) or 'none'})."]
+               for i, code in enumerate(filters.get("tiers") or []) if code not in known}
+    if unknown:
+        raise ValidationFailed(unknown)
     segment = Segment(id=new_id("seg"), name=name, filters=_plain(filters), created_at=utcnow(), created_by=actor)
     session.add(segment)
     session.flush()

@@ -49,7 +49,7 @@ def create(session: Session, *, data: dict, actor: str, now: datetime | None = N
     if errors:
         raise ValidationFailed(errors)
     campaign = Campaign(id=new_id("cmp"), status="draft", cursor="", fanned_out=False, created_at=now,
-                        created_by=actor, starts_at=data.get("starts_at") or now, **{
+                        created_by=actor, starts_at=data.get("starts_at"), **{
                             k: v for k, v in data.items() if k != "starts_at"})
     session.add(campaign)
     session.flush()
@@ -78,6 +78,7 @@ def move(session: Session, *, campaign_id: str, action: str, now: datetime | Non
     campaign.status = target
     if action == "launch":
         campaign.launched_at = now or utcnow()
+        campaign.starts_at = campaign.starts_at or campaign.launched_at
     session.flush()
     return campaign
 

@@ -21,9 +21,19 @@ def _depth_ok(value, depth: int = 0) -> bool:
     return True
 
 
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class JsonParser(FlaskParser):
     """Bodies that json.loads accepts but nothing downstream can store are malformed too:
-    lone surrogates (no UTF-8 form), numbers of thousands of digits, absurd nesting."""
+    lone surrogates (no UTF-8 form), NUL characters, numbers of thousands of digits, absurd nesting."""
 
     def _raw_load_json(self, req):
         if not is_json_request(req):
@@ -33,6 +43,8 @@ class JsonParser(FlaskParser):
             value = json.loads(raw) if raw else core.missing
             if value is not core.missing:
                 json.dumps(value, ensure_ascii=False).encode("utf-8")  # raises on a lone surrogate
+                if _has_nul(value):  # no text column stores it (PostgreSQL refuses it outright)
+                    raise ValueError("NUL character in a string")
         except (ValueError, RecursionError, UnicodeError) as error:
             abort(400, exc=error, messages={"json": ["Invalid JSON body."]})
         if value is not core.missing and not _depth_ok(value):

@@ -83,7 +83,14 @@ def _start() -> None:
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
 
+class NulInRequest(LoyaltyError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
 def _check_media_type() -> None:
+    # A NUL in the path or query can match nothing and no database column can hold it.
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise NulInRequest("The path or query holds a NUL character.")
     # A chunked body has no length to check against the size limit before reading it.
     if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
         raise LengthRequired("Send the body with a Content-Length; chunked request bodies are not accepted.")

@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('template', sa.Text(), nullable=False),
     sa.Column('gift_points', sa.BigInteger(), nullable=False),
     sa.Column('reward_id', sa.String(length=32), nullable=True),
-    sa.Column('starts_at', loyalty.core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', loyalty.core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('send_rate', sa.Integer(), nullable=False),
     sa.Column('conversion_days', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=10), nullable=False),

@@ -46,12 +46,13 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
         "template": "{{ name }}, we miss you: {{ gift_points }} points are yours"}, headers=staff)
     assert campaign.status_code == 201, campaign.get_json()
     campaign_id = campaign.get_json()["id"]
-    assert campaign.get_json()["status"] == "draft"
+    assert campaign.get_json()["status"] == "draft" and campaign.get_json()["starts_at"] is None
     preview = client.post(f"/v1/campaigns/{campaign_id}/preview", headers=staff).get_json()
     assert (preview["count"], preview["would_send"], preview["suppressed"]) == (2, 1, {"no_marketing_consent": 1})
     assert {s["member_id"] for s in preview["sample"]} == {gone_a["id"], gone_b["id"]}
 
-    assert client.post(f"/v1/campaigns/{campaign_id}/launch", headers=staff).get_json()["status"] == "running"
+    launched = client.post(f"/v1/campaigns/{campaign_id}/launch", headers=staff).get_json()
+    assert launched["status"] == "running" and launched["starts_at"] == launched["launched_at"]
     assert client.post(f"/v1/campaigns/{campaign_id}/launch", headers=staff).status_code == 409
     at = NOW + timedelta(hours=1)
     assert job(db, config, "campaigns.run", at)["touches"] == 1  # the send rate: one a minute

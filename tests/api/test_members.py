@@ -50,6 +50,9 @@ def test_duplicate_identifier_is_409_naming_the_existing_member(client, auth, db
 def test_each_invalid_field_is_422_naming_it_and_writes_nothing(client, auth, db, field, value):
     before = _count(db)
     response = client.post("/v1/members", json=member_payload(**{field: value}), headers=auth("staff"))
+    if "\x00" in str(value):  # a NUL anywhere is refused before any field is read: nothing can store it
+        assert response.status_code == 400 and _count(db) == before
+        return
     assert response.status_code == 422, response.get_json()
     problem = response.get_json()
     assert problem["code"] == "validation_error"

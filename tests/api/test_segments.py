@@ -104,3 +104,11 @@ def test_csv_export_is_streamed_and_safe_for_spreadsheets(client, auth, shop):
     assert client.get("/v1/segments/seg_nothing/export.csv", headers=auth("staff")).status_code == 404
     listed = client.get("/v1/segments", headers=auth("staff")).get_json()["data"]
     assert [s["id"] for s in listed] == [everyone["id"]]
+
+
+def test_unknown_tiers_and_empty_lists_are_refused(client, auth, shop):
+    unknown = client.post("/v1/segments", json={"name": "x", "filters": {"tiers": ["gold", "platinum"]}},
+                          headers=auth("staff"))
+    assert unknown.status_code == 422 and "filters.tiers.1" in unknown.get_json()["errors"]
+    empty = client.post("/v1/segments", json={"name": "x", "filters": {"tiers": []}}, headers=auth("staff"))
+    assert empty.status_code == 422 and "filters.tiers" in empty.get_json()["errors"]
