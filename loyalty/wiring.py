@@ -11,8 +11,8 @@ def wire() -> None:
     from loyalty.redemptions.service import cancel_open_holds
     from loyalty.care import planning as care_planning
     from loyalty.insights.jobs import use_order_stats
-    from loyalty.orders.qualifying import (first_orders, first_orders_between, order_rhythm, order_stats,
-                                           qualifying_values)
+    from loyalty.orders.qualifying import (first_orders, first_orders_between, order_rhythm,
+                                           order_stats_subquery, qualifying_values)
     from loyalty.referrals import service as referrals
     from loyalty.referrals.jobs import use_order_facts
     from loyalty.members import timeline
@@ -21,7 +21,7 @@ def wire() -> None:
 
     use_qualifying_values(qualifying_values)
     use_order_facts(first_orders)
-    use_order_stats(order_stats)
+    use_order_stats(order_stats_subquery)
     from loyalty.care.service import outcomes
     from loyalty.insights.service import use_sources
     from loyalty.orders.qualifying import top_fifth_share

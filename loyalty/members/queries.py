@@ -46,12 +46,6 @@ def live_among(session: Session, member_ids: list[str]) -> set[str]:
     return set(session.scalars(_live(select(Member.id).where(among(session, Member.id, member_ids)))))
 
 
-def page(session: Session, *, after: str, limit: int) -> list[str]:
-    """Ids of members not merged away, in keyset pages."""
-    return list(session.scalars(select(Member.id).where(Member.id > after, Member.merged_into.is_(None))
-                                .order_by(Member.id).limit(limit)))
-
-
 def counts_by_tier_and(session: Session, column, member_key) -> list[tuple[str | None, str | None, int]]:
     """(tier, value of `column`, members) for live members, `column` from a table joined on `member_key`."""
     return [tuple(row) for row in session.execute(

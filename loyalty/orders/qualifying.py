@@ -83,20 +83,6 @@ def order_rhythm(session: Session, *, after: str, limit: int) -> list[tuple[str,
     return [tuple(row) for row in rows]
 
 
-def order_stats(session: Session, member_ids: list[str], *, since: datetime) -> dict[str, tuple]:
-    """Per member with orders: (orders, orders since, spend, spend since, first placed, last placed);
-    spend in the program currency, net of refunds."""
-    if not member_ids:
-        return {}
-    spend = Order.program_amount - Order.refunded_amount * Order.exchange_rate
-    recent = Order.placed_at >= since
-    rows = session.execute(
-        select(Order.member_id, func.count(), func.sum(case((recent, 1), else_=0)), func.sum(spend),
-               func.sum(case((recent, spend), else_=0)), func.min(Order.placed_at), func.max(Order.placed_at))
-        .where(among(session, Order.member_id, member_ids)).group_by(Order.member_id))
-    return {row[0]: tuple(row[1:]) for row in rows}
-
-
 def top_fifth_share(session: Session, *, start: datetime, end: datetime) -> tuple[Decimal, Decimal, int]:
     """(spend of the top 20% of buyers, all spend, buyers) over orders placed in [start, end): the
     Pareto check, in one statement."""
@@ -122,3 +108,15 @@ def converted(session: Session, touches: list[tuple[str, datetime]], *, days: in
         placed.setdefault(member_id, []).append(at)
     window = timedelta(days=days)
     return sum(1 for member_id, at in touches if any(at < when <= at + window for when in placed.get(member_id, ())))
+
+
+def order_stats_subquery(*, since: datetime):
+    """Per member with orders, as a subquery for set-based jobs: orders, orders since `since`, spend,
+    spend since, first and last placed (spend in the program currency, net of refunds)."""
+    spend = Order.program_amount - Order.refunded_amount * Order.exchange_rate
+    recent = Order.placed_at >= since
+    return (select(Order.member_id.label("member_id"), func.count().label("orders"),
+                   func.sum(case((recent, 1), else_=0)).label("orders_recent"), func.sum(spend).label("spend"),
+                   func.sum(case((recent, spend), else_=0)).label("spend_recent"),
+                   func.min(Order.placed_at).label("first"), func.max(Order.placed_at).label("last"))
+            .group_by(Order.member_id).subquery("order_stats"))
