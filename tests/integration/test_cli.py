@@ -95,3 +95,24 @@ def test_db_upgrade_on_a_fresh_database(tmp_path):
 def test_jobs_run_refuses_absurd_dates(run):
     result = run("jobs", "run", "idempotency.purge", "--as-of", "0001-01-01")
     assert result.exit_code == 2 and "between" in result.output
+
+
+def test_the_new_jobs_are_listed_and_run_by_name(run):
+    listed = run("jobs", "list").output
+    for name in ("tiers.evaluate", "referrals.qualify", "care.plan", "care.dispatch", "webhooks.deliver",
+                 "insights.refresh", "campaigns.run"):
+        assert name in listed
+        ran = run("jobs", "run", name, "--as-of", "2026-01-31")
+        assert ran.exit_code == 0 and ran.output.strip().splitlines()[-1].startswith(f"{name} as of 2026-01-31")
+
+
+@pytest.mark.parametrize("args", [("--lease-seconds", "0"), ("--lease-seconds", "lots"), ("--every-seconds", "0.1"),
+                                  ("--every-seconds", "-5"), ("--sideways",)])
+def test_the_scheduler_refuses_bad_options_and_starts_nothing(run, db, args):
+    from loyalty.core.models import JobRun, SchedulerLease
+
+    result = run("scheduler", *args)
+    assert result.exit_code == 2 and ("Invalid value" in result.output or "No such option" in result.output)
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(JobRun)) == 0
+        assert session.scalar(select(func.count()).select_from(SchedulerLease)) == 0
