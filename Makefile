@@ -23,12 +23,18 @@ run: $(STAMP)
 	$(BIN)/loyalty serve --host $(HOST) --port $(PORT)
 
 # The whole suite on SQLite, then again on PostgreSQL when LOYALTY_TEST_POSTGRES_URL is set.
+# Both always run (a SQLite failure must not hide the PostgreSQL result); the target fails at the end
+# if either did.
 test: $(STAMP)
-	LOYALTY_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS)
-	@if [ -n "$$LOYALTY_TEST_POSTGRES_URL" ]; then \
+	@sqlite=0; postgres=0; \
+	LOYALTY_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) || sqlite=$$?; \
+	if [ -n "$$LOYALTY_TEST_POSTGRES_URL" ]; then \
 		echo "== again on PostgreSQL =="; \
-		LOYALTY_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS); \
-	else echo "LOYALTY_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi
+		LOYALTY_TEST_DB=postgres $(BIN)/python -m pytest $(PYTEST_ARGS) || postgres=$$?; \
+	else echo "LOYALTY_TEST_POSTGRES_URL not set: PostgreSQL run skipped"; fi; \
+	echo "== SQLite: $$([ $$sqlite = 0 ] && echo passed || echo "FAILED ($$sqlite)")," \
+	     "PostgreSQL: $$([ -z "$$LOYALTY_TEST_POSTGRES_URL" ] && echo skipped || ([ $$postgres = 0 ] && echo passed || echo "FAILED ($$postgres)")) =="; \
+	[ $$sqlite = 0 ] && [ $$postgres = 0 ]
 
 openapi: $(STAMP)
 	$(BIN)/loyalty openapi write

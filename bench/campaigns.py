@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
-from bench.harness import BIN, fresh_database, psql, save
+from bench.harness import BIN, fresh_database, program_today, psql, save
 from bench.seed import seed_lots, seed_members, seed_orders
 
 MEMBERS = int(os.environ.get("BENCH_CAMPAIGN_MEMBERS", "1000000"))
@@ -43,7 +43,7 @@ def run() -> dict:
             connection.commit()
         refresh_seconds, refreshed = _job(url, "insights.refresh")
         db = Database(url)
-        cutoff = date.today() - timedelta(days=60)
+        cutoff = program_today(url) - timedelta(days=60)
         filters = {"m_min": 4, "last_order_before": cutoff.isoformat(), "consent": {"sms": True}}
         with db.unit_of_work() as session:
             count_seconds, count = _timed(lambda: segments.count(session, filters))

@@ -13,7 +13,8 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 import psycopg
@@ -34,6 +35,15 @@ def machine() -> str:
                 cpu = line.split(":", 1)[1].strip()
                 break
     return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+
+
+def program_today(url: str) -> date:
+    """Today in the program's time zone: what `--as-of` means. The host's date is not it (at 18:00 UTC
+    Shanghai is already tomorrow, and a review as of yesterday leaves every fresh member alone)."""
+    with psql(url) as connection:
+        row = connection.execute("SELECT timezone FROM program LIMIT 1").fetchone()
+    zone = row[0] if row else os.environ.get("LOYALTY_PROGRAM_TIMEZONE", "Asia/Shanghai")
+    return datetime.now(timezone.utc).astimezone(ZoneInfo(zone)).date()
 
 
 def _admin():

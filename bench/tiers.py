@@ -9,9 +9,9 @@ import os
 import resource
 import subprocess
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
-from bench.harness import BIN, fresh_database, psql, save
+from bench.harness import BIN, fresh_database, program_today, psql, save
 from bench.seed import seed_ladder, seed_members, seed_orders, seed_standings
 
 MEMBERS = int(os.environ.get("BENCH_TIER_MEMBERS", "1000000"))
@@ -27,7 +27,7 @@ def _spend(n: int) -> float:
 
 def _job(url: str) -> tuple[float, str]:
     started = time.perf_counter()
-    out = subprocess.run([str(BIN / "loyalty"), "jobs", "run", "tiers.evaluate", "--as-of", date.today().isoformat()],
+    out = subprocess.run([str(BIN / "loyalty"), "jobs", "run", "tiers.evaluate", "--as-of", program_today(url).isoformat()],
                          env={**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING"},
                          check=True, capture_output=True, text=True)
     return round(time.perf_counter() - started, 1), out.stdout.strip().splitlines()[-1]

@@ -10,6 +10,7 @@ import os
 import uuid
 
 import pytest
+import time_machine
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -21,8 +22,16 @@ from loyalty.core.cache import clear_all
 from loyalty.core.db import Base, Database
 from loyalty.core.migrate import upgrade
 from loyalty.program.service import ensure_program
+from tests.clock import NOW
 
 BACKEND = os.environ.get("LOYALTY_TEST_DB", "sqlite")
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test starts at the same instant (tests/clock.py), whatever the wall clock says."""
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
 
 
 def pytest_report_header(config):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 
+from tests.clock import now
+
 _counter = itertools.count(1)
 
 
@@ -30,12 +32,12 @@ def create_member(client, auth, **overrides) -> dict:
 
 
 def order_payload(member_id: str, order_id: str, amount: str = "100.00", *, days_ago: int = 30, **overrides) -> dict:
-    from datetime import datetime, timedelta, timezone
+    from datetime import timedelta
 
     payload = {
         "order_id": order_id,
         "member_id": member_id,
-        "placed_at": (datetime.now(timezone.utc) - timedelta(days=days_ago)).isoformat(),
+        "placed_at": (now() - timedelta(days=days_ago)).isoformat(),
         "items": [{"sku": "tea-1", "category": "tea", "quantity": 1, "unit_price": amount}],
     }
     payload.update(overrides)

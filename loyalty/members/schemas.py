@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 
 import marshmallow as ma
 
@@ -17,7 +17,9 @@ _MAX_TAGS = 50
 
 
 def _birthday(value: date) -> None:
-    if value < date(1900, 1, 1) or value > date.today():
+    # "Today" wherever the member lives: the earliest zone is UTC+14, and the host's own zone is no one's.
+    latest = (datetime.now(timezone.utc) + timedelta(hours=14)).date()
+    if value < date(1900, 1, 1) or value > latest:
         raise ma.ValidationError("Must be a date between 1900-01-01 and today.")
 
 

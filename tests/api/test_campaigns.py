@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import time_machine
 from sqlalchemy import select
 
 from loyalty.scheduler import run_job
 from loyalty.webhooks.models import OutboxEvent
+from tests.clock import NOW, today
 from tests.factories import create_member, ledger, order_payload
 
-NOW = datetime.now(timezone.utc)
 OPT_IN = {"sms": True, "marketing": True}
 
 
@@ -37,7 +37,7 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
     order(client, auth, small["id"], "d-1", "20", NOW - timedelta(days=200))
     job(db, config, "insights.refresh", NOW)
 
-    cutoff = (date.today() - timedelta(days=90)).isoformat()
+    cutoff = (today() - timedelta(days=90)).isoformat()
     found = client.post("/v1/segments", json={"name": "gone whales", "filters": {
         "spend_12m_min": "5000", "last_order_before": cutoff}}, headers=staff).get_json()
     assert found["members"] == 2

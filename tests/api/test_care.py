@@ -14,6 +14,7 @@ from sqlalchemy import select
 from loyalty.care.models import Touch
 from loyalty.scheduler import run_job
 from loyalty.webhooks.models import OutboxEvent
+from tests.clock import now
 from tests.factories import create_member, ledger, order_payload
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -255,11 +256,11 @@ def test_a_complaint_opens_a_callback_that_staff_close_with_an_outcome(client, a
     url = f"/v1/care/touches/{touch_id}/outcome"
     no_answer = client.post(url, json={"outcome": "no_answer"}, headers=auth("staff")).get_json()
     assert no_answer["status"] == "callback" and no_answer["attempts"] == 1
-    later = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0)
+    later = (now() + timedelta(days=1)).replace(microsecond=0)
     again = client.post(url, json={"outcome": "call_back_later", "callback_at": later.isoformat()},
                         headers=auth("staff")).get_json()
     assert datetime.fromisoformat(again["due_at"]) == later
-    soon = quote((datetime.now(timezone.utc) + timedelta(hours=2)).isoformat())
+    soon = quote((now() + timedelta(hours=2)).isoformat())
     assert client.get(f"/v1/callbacks?due_before={soon}", headers=auth("staff")).get_json()["data"] == []
     assert client.post(url, json={"outcome": "call_back_later"}, headers=auth("staff")).status_code == 422
     done = client.post(url, json={"outcome": "reached", "score": 4, "notes": "replacement sent"},
@@ -296,7 +297,7 @@ def test_the_timeline_shows_orders_ledger_tiers_touches_and_interactions(client,
 
     client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
     member = create_member(client, auth)
-    post_order_at(client, auth, member["id"], "tl-1", "3000", datetime.now(timezone.utc) - timedelta(days=1))
+    post_order_at(client, auth, member["id"], "tl-1", "3000", now() - timedelta(days=1))
     client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "slow"},
                 headers=auth("staff"))
     seen, cursor = [], None
@@ -332,7 +333,8 @@ def test_no_address_for_the_channel_is_a_suppression(client, auth, db, config):
 
 
 def test_a_message_that_fails_to_render_fails_alone(client, auth, db, config, monkeypatch):
-    from loyalty.care import dispatch as dispatch_module, templates
+    from loyalty.care import dispatch as dispatch_module
+    from loyalty.care import templates
 
     rule(client, auth, "birthday", days_before=0, template="Hi {{ name }}")
     create_member(client, auth, name="Bad", birthday="1990-07-01", consent=ALL_IN)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 from loyalty.scheduler import run_job
+from tests.clock import NOW, today
 from tests.factories import create_member, order_payload
-
-NOW = datetime.now(timezone.utc)
 
 
 def order(client, auth, member_id, order_id, amount, days_ago):
@@ -33,7 +32,7 @@ def test_stages_rfm_and_churn_from_each_members_rhythm(client, auth, db, config)
         order(client, auth, people["lapsed"]["id"], f"l-{i}", "40", days - 100)  # last 30 days ago, every 10
     order(client, auth, people["big"]["id"], "b-1", "5000", 200)
     order(client, auth, people["big"]["id"], "b-2", "5000", 100)
-    counts = run_job("insights.refresh", db=db, config=config, as_of=date.today())
+    counts = run_job("insights.refresh", db=db, config=config, as_of=today())
     assert counts["members"] == 6, counts
     stages = {name: insights(client, auth, m["id"])["stage"] for name, m in people.items()}
     assert stages == {"prospect": "prospect", "new": "new", "active": "active", "at_risk": "at_risk",
@@ -47,7 +46,7 @@ def test_stages_rfm_and_churn_from_each_members_rhythm(client, auth, db, config)
     assert scores["active"]["r_score"] == 5 and scores["big"]["r_score"] == 1  # most and least recent
     assert scores["big"]["m_score"] == 5 and scores["active"]["f_score"] >= scores["new"]["f_score"]
     assert all(1 <= s[k] <= 5 for s in scores.values() for k in ("r_score", "f_score", "m_score"))
-    again = run_job("insights.refresh", db=db, config=config, as_of=date.today())
+    again = run_job("insights.refresh", db=db, config=config, as_of=today())
     assert again == counts  # running twice changes nothing
 
 
@@ -61,7 +60,7 @@ def test_the_summary(client, auth, db, config):
     create_member(client, auth, referral_code="ZZZZZZZZ")
     client.post(f"/v1/members/{buyers[1]['id']}/interactions", json={"kind": "complaint", "content": "x"},
                 headers=auth("staff"))
-    run_job("insights.refresh", db=db, config=config, as_of=date.today())
+    run_job("insights.refresh", db=db, config=config, as_of=today())
     body = client.get("/v1/insights/summary", headers=auth("staff")).get_json()
     assert body["top_20_percent"] == {"buyers": 5, "spend": "1000.00", "total_spend": "1400.00", "share": "0.7143"}
     assert body["points_liability"] == {"points": 1400, "value": "14.00"}

@@ -11,6 +11,7 @@ from loyalty.scheduler import run_job
 from loyalty.tiers.models import TierChange
 from loyalty.webhooks.models import OutboxEvent
 from tests.api.test_tiers import LADDER
+from tests.clock import now, today
 from tests.factories import create_member, order_payload, post_order
 
 DAY = timedelta(days=1)
@@ -75,7 +76,7 @@ def test_refunds_never_downgrade_not_even_at_the_next_review_inside_retention(cl
                            headers=auth("storefront"))
     assert response.status_code == 201, response.get_json()
     assert _tier(client, auth, member["id"])["tier"] == "silver"
-    _evaluate(db, config, date.today())
+    _evaluate(db, config, today())
     body = _tier(client, auth, member["id"])
     assert body["tier"] == "silver" and body["qualifying_value"] == "0.00"
 
@@ -84,18 +85,18 @@ def test_after_retention_a_member_who_no_longer_qualifies_goes_down_one_step_per
     _ladder(client, auth)
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "o-1", "9000", days_ago=1)
-    start = datetime.now(timezone.utc)
+    start = now()
     with time_machine.travel(start + 366 * DAY, tick=False):
-        counts = _evaluate(db, config, date.today())
+        counts = _evaluate(db, config, today())
         assert counts["retention_ended"] == 1, counts
         assert _tier(client, auth, member["id"])["tier"] == "silver"  # one step, though only regular is reached
-        again = _evaluate(db, config, date.today())
+        again = _evaluate(db, config, today())
         assert again["retention_ended"] == 0 and _tier(client, auth, member["id"])["tier"] == "silver"
     with time_machine.travel(start + 500 * DAY, tick=False):
-        _evaluate(db, config, date.today())
+        _evaluate(db, config, today())
         assert _tier(client, auth, member["id"])["tier"] == "silver"  # kept a period after stepping down
     with time_machine.travel(start + 733 * DAY, tick=False):
-        _evaluate(db, config, date.today())
+        _evaluate(db, config, today())
         body = _tier(client, auth, member["id"])
         assert body["tier"] == "regular" and body["kept_until"] is None
     assert _changes(db, member["id"]) == [("regular", "gold", "qualified"), ("gold", "silver", "retention_ended"),
@@ -106,22 +107,22 @@ def test_a_member_still_qualifying_at_the_review_keeps_the_tier_another_period(c
     _ladder(client, auth)
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "o-1", "2500", days_ago=1)
-    start = datetime.now(timezone.utc)
+    start = now()
     with time_machine.travel(start + 300 * DAY, tick=False):
         post_order(client, auth, member["id"], "o-2", "2100", days_ago=1)
     with time_machine.travel(start + 366 * DAY, tick=False):
-        counts = _evaluate(db, config, date.today())
+        counts = _evaluate(db, config, today())
         assert counts["renewed"] == 1 and counts["retention_ended"] == 0, counts
         body = _tier(client, auth, member["id"])
         assert body["tier"] == "silver"
-        assert datetime.fromisoformat(body["kept_until"]) > datetime.now(timezone.utc) + 360 * DAY
+        assert datetime.fromisoformat(body["kept_until"]) > now() + 360 * DAY
     assert _changes(db, member["id"]) == [("regular", "silver", "qualified")]
 
 
 def test_a_staff_floor_lifts_the_tier_until_its_end_date_then_the_earned_tier_returns(client, auth, db, config):
     _ladder(client, auth)
     member = create_member(client, auth)
-    until = date.today() + timedelta(days=30)
+    until = today() + timedelta(days=30)
     response = client.post(f"/v1/members/{member['id']}/tier",
                            json={"tier": "gold", "until": until.isoformat(), "reason": "service recovery"},
                            headers=auth("staff"))
@@ -130,10 +131,10 @@ def test_a_staff_floor_lifts_the_tier_until_its_end_date_then_the_earned_tier_re
     assert body["tier"] == "gold" and body["earned_tier"] == "regular"
     assert body["floor"]["reason"] == "service recovery" and body["kept_until"] == body["floor"]["until"]
     assert post_order(client, auth, member["id"], "o-1", "100")["points_earned"] == 150  # gold's multiplier
-    _evaluate(db, config, date.today())
+    _evaluate(db, config, today())
     assert _tier(client, auth, member["id"])["tier"] == "gold"
-    with time_machine.travel(datetime.now(timezone.utc) + 32 * DAY, tick=False):
-        counts = _evaluate(db, config, date.today())
+    with time_machine.travel(now() + 32 * DAY, tick=False):
+        counts = _evaluate(db, config, today())
         assert counts["floor_ended"] == 1, counts
         body = _tier(client, auth, member["id"])
         assert body["tier"] == "regular" and body["floor"] is None
@@ -145,7 +146,7 @@ def test_a_floor_never_lowers_what_the_member_earned(client, auth, db):
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "o-1", "9000")
     response = client.post(f"/v1/members/{member['id']}/tier",
-                           json={"tier": "silver", "until": (date.today() + timedelta(days=9)).isoformat(),
+                           json={"tier": "silver", "until": (today() + timedelta(days=9)).isoformat(),
                                  "reason": "mistake"}, headers=auth("staff"))
     assert response.status_code == 200 and response.get_json()["tier"] == "gold"
     cleared = client.post(f"/v1/members/{member['id']}/tier", json={"tier": None, "reason": "undo"},
@@ -158,7 +159,7 @@ def test_floor_input_is_checked_and_staff_only(client, auth):
     _ladder(client, auth)
     member = create_member(client, auth)
     url = f"/v1/members/{member['id']}/tier"
-    tomorrow = (date.today() + DAY).isoformat()
+    tomorrow = (today() + DAY).isoformat()
     for payload, field in (({"tier": "platinum", "until": tomorrow, "reason": "x"}, "tier"),
                            ({"tier": "gold", "until": "2001-01-01", "reason": "x"}, "until"),
                            ({"tier": "gold", "reason": "x"}, "until"),
@@ -181,7 +182,7 @@ def test_a_lowered_ladder_upgrades_at_the_nightly_review_not_at_once(client, aut
     cheaper[1]["threshold"] = "900"
     _ladder(client, auth, cheaper)
     assert _tier(client, auth, member["id"])["tier"] == "regular"
-    assert _evaluate(db, config, date.today())["qualified"] == 1
+    assert _evaluate(db, config, today())["qualified"] == 1
     assert _tier(client, auth, member["id"])["tier"] == "silver"
 
 
@@ -227,7 +228,7 @@ def test_tier_changes_are_on_the_member_timeline_and_page_with_the_rest(client, 
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "t-1", "2500")
     client.patch(f"/v1/members/{member['id']}", json={"city": "Suzhou"}, headers=auth("staff"))
-    client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": date.today().isoformat(),
+    client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": today().isoformat(),
                                                           "reason": "vip event"}, headers=auth("staff"))
     seen, cursor = [], None
     while True:
@@ -254,14 +255,14 @@ def test_a_review_as_of_a_past_date_leaves_later_members_and_newer_tiers_alone(c
     counts = _evaluate(db, config, date(2024, 6, 30))
     assert counts["members"] == 0 and counts.get("qualified", 0) == 0
     body = _tier(client, auth, member["id"])
-    assert body["tier"] == "gold" and datetime.fromisoformat(body["since"]).year == datetime.now().year
+    assert body["tier"] == "gold" and datetime.fromisoformat(body["since"]).year == now().year
 
 
 def test_an_erased_member_gets_no_floor(client, auth):
     _ladder(client, auth)
     member = create_member(client, auth)
     assert client.delete(f"/v1/members/{member['id']}", headers=auth("staff")).status_code == 204
-    response = client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": date.today().isoformat(),
+    response = client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": today().isoformat(),
                                                                      "reason": "x"}, headers=auth("staff"))
     assert response.status_code == 409 and response.get_json()["code"] == "member_erased"
 
@@ -270,7 +271,7 @@ def test_kept_until_is_the_later_of_the_earned_retention_and_a_floor_on_the_same
     _ladder(client, auth)
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "o-1", "9000")
-    until = date.today() + timedelta(days=800)
+    until = today() + timedelta(days=800)
     body = client.post(f"/v1/members/{member['id']}/tier", json={"tier": "gold", "until": until.isoformat(),
                                                                  "reason": "ambassador"}, headers=auth("staff")).get_json()
     assert body["kept_until"] == body["floor"]["until"]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pytest
 
+from tests.clock import now
 from tests.factories import balance, create_member, ledger, order_payload, post_order
 
 
@@ -36,9 +37,9 @@ def test_the_same_order_id_with_other_contents_is_409(client, auth, member):
 def test_points_mature_after_the_return_window(client, auth, member):
     fresh = post_order(client, auth, member["id"], "o-3", "80", days_ago=0)
     placed = datetime.fromisoformat(fresh["available_at"]) - timedelta(days=14)
-    assert abs((placed - datetime.now(timezone.utc)).total_seconds()) < 60
-    now = balance(client, auth, member["id"])
-    assert now["available"] == 0 and now["pending"] == 80
+    assert abs((placed - now()).total_seconds()) < 60
+    current = balance(client, auth, member["id"])
+    assert current["available"] == 0 and current["pending"] == 80
 
 
 def test_pos_orders_use_their_own_pending_days(client, auth, member):
@@ -119,8 +120,8 @@ def test_tier_multiplier_and_promotions_apply(client, auth, db, member):
         session.flush()
         session.get(Member, member["id"]).tier_code = "gold"
     assert post_order(client, auth, member["id"], "m-1", "100")["points_earned"] == 150
-    start = (datetime.now(timezone.utc) - timedelta(days=60)).isoformat()
-    end = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
+    start = (now() - timedelta(days=60)).isoformat()
+    end = (now() + timedelta(days=1)).isoformat()
     created = client.post("/v1/promotions", json={"name": "Double tea", "multiplier": "2", "starts_at": start,
                                                   "ends_at": end, "categories": ["tea"]}, headers=auth())
     assert created.status_code == 201, created.get_json()

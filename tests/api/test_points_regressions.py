@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
-import time_machine
 
 from loyalty.scheduler import run_job
+from tests.clock import now, today
 from tests.factories import balance, create_member, ledger, order_payload, post_order
 
 
@@ -56,15 +56,15 @@ def test_the_last_unit_can_be_refunded_whatever_the_rounding(client, auth):
 def test_a_refund_after_expiry_takes_nothing_twice_whenever_the_job_ran(client, auth, db, config, job_first):
     client.patch("/v1/program", json={"expiry_months": 1, "first_order_bonus": 200}, headers=auth())
     member = create_member(client, auth)
-    old = (datetime.now(timezone.utc) - timedelta(days=100)).isoformat()
+    old = (now() - timedelta(days=100)).isoformat()
     post_order(client, auth, member["id"], "x-4", "300", placed_at=old)  # 300 + 200, long expired
     post_order(client, auth, member["id"], "x-5", "70")
     if job_first:
-        run_job("points.expire", db=db, config=config, as_of=datetime.now(timezone.utc).date())
+        run_job("points.expire", db=db, config=config, as_of=today())
     refund(client, auth, "x-4", refund_id="x-4-r", amount="300")
-    run_job("points.expire", db=db, config=config, as_of=datetime.now(timezone.utc).date())
-    now = balance(client, auth, member["id"])
-    assert now["available"] == 70 and now["debt"] == 0  # the live 70 points are untouched, no debt
+    run_job("points.expire", db=db, config=config, as_of=today())
+    current = balance(client, auth, member["id"])
+    assert current["available"] == 70 and current["debt"] == 0  # the live 70 points are untouched, no debt
     assert sum(e["points"] for e in ledger(client, auth, member["id"])) == 70
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import date
 
 import pytest
 from sqlalchemy import event
 
 from loyalty.core.ids import luhn_check_digit
 from tests.api.test_tiers import LADDER
+from tests.clock import today
 from tests.factories import create_member, post_order
 
 
@@ -17,7 +17,7 @@ from tests.factories import create_member, post_order
 def member(client, auth):
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
     member = create_member(client, auth, name="Lin Mei", phone="+86 139 1234 5678",
-                           birthday=date.today().replace(year=1990, day=1).isoformat())
+                           birthday=today().replace(year=1990, day=1).isoformat())
     post_order(client, auth, member["id"], "pos-seed", "2500")  # silver, 2500 points matured
     return member
 

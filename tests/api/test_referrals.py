@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 import time_machine
@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from loyalty.scheduler import run_job
 from loyalty.webhooks.models import OutboxEvent
-from tests.factories import create_member, ledger, order_payload, post_order
+from tests.clock import now, today
+from tests.factories import create_member, ledger, post_order
 
 TERMS = {"referrer_points": 500, "referee_points": 200, "min_order_amount": "100",
          "link_template": "https://tea.example/join?ref={code}"}
@@ -37,8 +38,8 @@ def sign_up(client, auth, code, **fields):
 
 def qualify(db, config, *, days_later=15):
     """The job as of `days_later` days from now: past the 14-day return window of today's orders."""
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=days_later), tick=False):
-        return run_job("referrals.qualify", db=db, config=config, as_of=date.today())
+    with time_machine.travel(now() + timedelta(days=days_later), tick=False):
+        return run_job("referrals.qualify", db=db, config=config, as_of=today())
 
 
 def referrals(client, auth, **filters):
@@ -132,7 +133,7 @@ def test_an_inactive_referrer_is_refused_at_sign_up_and_at_qualification(client,
 
 def test_a_referee_who_had_ordered_before_is_not_new(client, auth, referrer, db, config):
     friend = sign_up(client, auth, code_of(client, auth, referrer["id"])["code"])
-    placed = (datetime.now(timezone.utc) - timedelta(days=90)).isoformat()
+    placed = (now() - timedelta(days=90)).isoformat()
     post_order(client, auth, friend["id"], "imported", "300", placed_at=placed)
     qualify(db, config)
     row = referrals(client, auth, referee_id=friend["id"])[0]
@@ -209,6 +210,6 @@ def test_an_erased_referrer_earns_nothing_more(client, auth, referrer, db, confi
 
 def test_an_order_placed_at_the_sign_up_itself_is_the_first_order(client, auth, referrer, db, config):
     friend = sign_up(client, auth, code_of(client, auth, referrer["id"])["code"])
-    placed = (datetime.now(timezone.utc) - timedelta(seconds=2)).isoformat()  # the till's clock, a moment earlier
+    placed = (now() - timedelta(seconds=2)).isoformat()  # the till's clock, a moment earlier
     post_order(client, auth, friend["id"], "at-checkout", "150", placed_at=placed)
     assert qualify(db, config)["qualified"] == 1

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 
 from loyalty.scheduler import run_job
 from tests.api.test_tiers import LADDER
+from tests.clock import NOW, TODAY, today
 from tests.factories import create_member, order_payload
-
-NOW = datetime.now(timezone.utc)
 
 
 def order(client, auth, member_id, order_id, amount, days_ago):
@@ -45,12 +44,12 @@ def shop(client, auth, db, config):
     order(client, auth, people["whale_gone"]["id"], "wg-2", "9000", 200)
     order(client, auth, people["whale_here"]["id"], "wh-1", "8500", 20)
     order(client, auth, people["small"]["id"], "s-1", "30", 10)
-    run_job("insights.refresh", db=db, config=config, as_of=date.today())
+    run_job("insights.refresh", db=db, config=config, as_of=today())
     return people
 
 
 def test_last_years_top_spenders_who_stopped_ordering(client, auth, shop):
-    cutoff = (date.today() - timedelta(days=90)).isoformat()
+    cutoff = (today() - timedelta(days=90)).isoformat()
     found = segment(client, auth, spend_12m_min="5000", last_order_before=cutoff)
     assert found["members"] == 1 and members_of(client, auth, found["id"]) == {shop["whale_gone"]["id"]}
     by_rfm = segment(client, auth, m_min=3, r_max=2)
@@ -68,8 +67,8 @@ def test_last_years_top_spenders_who_stopped_ordering(client, auth, shop):
     ({"consent": {"sms": True, "marketing": True}}, {"whale_gone"}),
     ({"balance_min": 100}, {"whale_gone", "whale_here"}),
     ({"balance_max": 0}, {"never", "small"}),  # small's points are still pending
-    ({"last_order_after": (date.today() - timedelta(days=15)).isoformat()}, {"small"}),
-    ({"enrolled_after": (date.today() - timedelta(days=1)).isoformat(), "statuses": ["active"]},
+    ({"last_order_after": (TODAY - timedelta(days=15)).isoformat()}, {"small"}),
+    ({"enrolled_after": (TODAY - timedelta(days=1)).isoformat(), "statuses": ["active"]},
      {"whale_gone", "whale_here", "small", "never"}),
 ])
 def test_each_filter(client, auth, shop, filters, who):

@@ -19,6 +19,7 @@ from loyalty.scheduler import run_job
 from loyalty.webhooks import delivery as delivery_module
 from loyalty.webhooks.models import Delivery
 from tests.api.test_tiers import LADDER
+from tests.clock import now, today
 from tests.factories import create_member, post_order
 
 
@@ -57,7 +58,7 @@ def hook(client, auth, httpserver):
 
 
 def deliver(db, config):
-    return run_job("webhooks.deliver", db=db, config=config, as_of=date.today())
+    return run_job("webhooks.deliver", db=db, config=config, as_of=today())
 
 
 def upgrade(client, auth, order_id="big"):
@@ -77,7 +78,7 @@ def test_an_event_is_delivered_signed_and_only_to_subscribers_of_its_type(client
     [request] = hook.requests
     assert request["verified"] and request["body"]["type"] == "tier.changed"
     assert request["body"]["data"]["member_id"] == member["id"] and request["body"]["data"]["to"] == "gold"
-    assert abs(request["stamp"] - datetime.now(timezone.utc).timestamp()) < 60
+    assert abs(request["stamp"] - now().timestamp()) < 60
     assert deliver(db, config)["sent"] == 0
     log = client.get(f"/v1/webhooks/{hook.subscription['id']}/deliveries", headers=auth()).get_json()["data"]
     assert log[0]["status"] == "delivered" and log[0]["id"] == request["id"]
@@ -87,7 +88,7 @@ def test_an_event_is_delivered_signed_and_only_to_subscribers_of_its_type(client
 def test_a_receiver_failing_for_hours_gets_it_exactly_once_when_healthy(client, auth, hook, db, config):
     hook.answers = [500, 503, 502, 500, 500, 500]
     upgrade(client, auth)
-    start = datetime.now(timezone.utc)
+    start = now()
     for hours in range(0, 20):
         with time_machine.travel(start + timedelta(hours=hours, minutes=1), tick=False):
             deliver(db, config)
@@ -102,7 +103,7 @@ def test_a_receiver_failing_for_hours_gets_it_exactly_once_when_healthy(client, 
 def test_retries_stop_after_a_day_and_a_replay_sends_it_again_with_the_same_id(client, auth, hook, db, config):
     hook.answers = [500] * 100
     upgrade(client, auth)
-    start = datetime.now(timezone.utc)
+    start = now()
     for hours in range(0, 27):
         with time_machine.travel(start + timedelta(hours=hours, minutes=1), tick=False):
             deliver(db, config)
@@ -174,7 +175,7 @@ def test_a_slow_receiver_times_out_and_is_retried(client, auth, httpserver, db, 
     first = deliver(db, config)
     assert first["retrying"] == 1 and first["delivered"] == 0, first
     real_time.sleep(1.0)  # the test server answers one request at a time: let the slow one finish
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(minutes=5), tick=False):
+    with time_machine.travel(now() + timedelta(minutes=5), tick=False):
         assert deliver(db, config)["delivered"] == 1
 
 
@@ -208,7 +209,7 @@ def test_two_deliverers_at_once_send_each_delivery_once(database_url, client, au
     def run():
         database = Database(database_url)
         try:
-            run_job("webhooks.deliver", db=database, config=config, as_of=date.today())
+            run_job("webhooks.deliver", db=database, config=config, as_of=today())
         finally:
             database.dispose()
 
@@ -256,7 +257,7 @@ def test_every_event_of_the_contract_reaches_its_subscribers(client, auth, https
     post_order(client, auth, member["id"], "ev-1", "500")
     client.post("/v1/redemptions", json={"member_id": member["id"], "points": 10, "capture": True},
                 headers=auth("pos"))
-    run_job("points.expire", db=db, config=config, as_of=date.today())
+    run_job("points.expire", db=db, config=config, as_of=today())
     deliver(db, config)
     kinds = sorted(r["body"]["type"] for r in receiver.requests)
     assert kinds == ["member.created", "order.points_awarded", "points.expiring", "redemption.captured"], kinds

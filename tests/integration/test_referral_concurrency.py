@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import time_machine
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from loyalty.points.models import LedgerEntry
 from loyalty.referrals.models import Referral
 from loyalty.scheduler import run_job
 from loyalty.webhooks.models import OutboxEvent
+from tests.clock import now, today
 from tests.factories import create_member, post_order
 
 
@@ -25,11 +26,11 @@ def test_two_qualification_runs_at_once_reward_once(database_url, client, auth, 
     for friend in friends:
         post_order(client, auth, friend["id"], f"ref-{friend['id']}", "50", days_ago=0)
     results: list = []
-    with time_machine.travel(datetime.now(timezone.utc) + timedelta(days=15), tick=False):
+    with time_machine.travel(now() + timedelta(days=15), tick=False):
         def run():
             database = Database(database_url)
             try:
-                results.append(run_job("referrals.qualify", db=database, config=config, as_of=date.today()))
+                results.append(run_job("referrals.qualify", db=database, config=config, as_of=today()))
             finally:
                 database.dispose()
         threads = [threading.Thread(target=run) for _ in range(2)]

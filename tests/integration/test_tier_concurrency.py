@@ -4,7 +4,7 @@ a review racing checkouts. On SQLite and on PostgreSQL."""
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import timedelta
 
 import time_machine
 from sqlalchemy import func, select
@@ -15,6 +15,7 @@ from loyalty.scheduler import run_job
 from loyalty.tiers.models import TierChange
 from loyalty.webhooks.models import OutboxEvent
 from tests.api.test_tiers import LADDER
+from tests.clock import now, today
 from tests.factories import create_member, order_payload, post_order
 from tests.integration.test_concurrency import WORKERS, _race
 
@@ -65,13 +66,13 @@ def _gold_members(client, auth, count):
 
 def test_two_reviews_at_once_step_each_member_down_once(database_url, client, auth, db, config):
     members = _gold_members(client, auth, 6)
-    later = datetime.now(timezone.utc) + timedelta(days=370)
+    later = now() + timedelta(days=370)
     results: list = []
     with time_machine.travel(later, tick=False):
         def review():
             database = Database(database_url)
             try:
-                results.append(run_job("tiers.evaluate", db=database, config=config, as_of=date.today()))
+                results.append(run_job("tiers.evaluate", db=database, config=config, as_of=today()))
             finally:
                 database.dispose()
         _in_threads([review, review])
@@ -83,7 +84,7 @@ def test_two_reviews_at_once_step_each_member_down_once(database_url, client, au
 
 def test_a_review_racing_checkouts_never_undoes_an_upgrade(database_url, client, auth, db, config):
     members = _gold_members(client, auth, 5)
-    later = datetime.now(timezone.utc) + timedelta(days=370)
+    later = now() + timedelta(days=370)
     with time_machine.travel(later, tick=False):
         headers = auth("storefront")
         app_db = Database(database_url)
@@ -91,7 +92,7 @@ def test_a_review_racing_checkouts_never_undoes_an_upgrade(database_url, client,
         def review():
             database = Database(database_url)
             try:
-                run_job("tiers.evaluate", db=database, config=config, as_of=date.today())
+                run_job("tiers.evaluate", db=database, config=config, as_of=today())
             finally:
                 database.dispose()
 
@@ -123,7 +124,7 @@ def test_staff_floors_racing_upgrading_orders_neither_fail_nor_deadlock(database
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "near", "1900")
     orders, staff = auth("storefront"), auth("staff")
-    until = (date.today() + timedelta(days=30)).isoformat()
+    until = (today() + timedelta(days=30)).isoformat()
 
     def order(i):
         return lambda c: c.post("/v1/orders", json=order_payload(member["id"], f"race-{i}", "3000"),
