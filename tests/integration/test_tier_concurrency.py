@@ -97,11 +97,14 @@ def test_a_review_racing_checkouts_never_undoes_an_upgrade(database_url, client,
                 database.dispose()
 
         def order(member_id):
-            def post():
-                from loyalty import create_app
-                from tests.conftest import make_config
+            from loyalty import create_app
+            from tests.conftest import make_config
 
-                app = create_app(make_config(database_url), database=Database(database_url))
+            # Built here, not in the thread: CPython 3.11's compile() (werkzeug compiles each route) is
+            # not safe in several threads at once ("AST constructor recursion depth mismatch").
+            app = create_app(make_config(database_url), database=Database(database_url))
+
+            def post():
                 response = app.test_client().post("/v1/orders", json=order_payload(member_id, f"back-{member_id}", "9000",
                                                                                    days_ago=0), headers=headers)
                 assert response.status_code == 201, response.get_json()
