@@ -16,11 +16,15 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
+# The API and the scheduler together (Ctrl-C stops both); the demo fires every job every EVERY seconds
+# instead of on its daily or per-minute schedule, so its work shows at once. EVERY= (empty): real schedules.
+EVERY ?= 10
 run: $(STAMP)
 	$(BIN)/loyalty db upgrade
 	$(BIN)/loyalty demo --admin-key-file var/demo-admin-key
 	@echo "serving on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs)"
-	$(BIN)/loyalty serve --host $(HOST) --port $(PORT)
+	@echo "scheduler: $(if $(EVERY),every job every $(EVERY) s,every job on its schedule); Ctrl-C stops both"
+	$(BIN)/loyalty serve --host $(HOST) --port $(PORT) --with-scheduler $(if $(EVERY),--every-seconds $(EVERY))
 
 # The whole suite on SQLite, then again on PostgreSQL when LOYALTY_TEST_POSTGRES_URL is set.
 # Both always run (a SQLite failure must not hide the PostgreSQL result); the target fails at the end

@@ -41,8 +41,8 @@ def _limiter(config: Config):
 
 def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty import ops
-    from loyalty.campaigns.api import blp as segments
     from loyalty.campaigns.api import campaigns_blp as campaigns
+    from loyalty.campaigns.segments_api import blp as segments
     from loyalty.care.api import blp as care
     from loyalty.insights.api import blp as insights
     from loyalty.members.api import blp as members
@@ -65,9 +65,22 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
         api.register_blueprint(blueprint)
 
 
+def _import_every_module() -> None:
+    """Every LoyaltyError subclass must exist before /problems answers: the error registry is derived
+    from the classes (loyalty.core.errors.registry), including those of modules imported lazily."""
+    import importlib
+    import pkgutil
+
+    import loyalty
+
+    for module in pkgutil.walk_packages(loyalty.__path__, "loyalty."):
+        importlib.import_module(module.name)
+
+
 def create_app(config: Config | None = None, *, database: Database | None = None) -> Flask:
     config = config or Config.from_env()
     wire()
+    _import_every_module()
     configure_logging(config.log_level, config.log_json)
     app = Flask(__name__)
     app.config.update(api_settings())

@@ -160,16 +160,28 @@ def demo(admin_key_file: Path | None) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
-    """Development server (production: gunicorn wsgi:app)."""
-    from loyalty import create_app
-
+@click.option("--with-scheduler", is_flag=True,
+              help="Also run `loyalty scheduler` as a child process; Ctrl-C or SIGTERM stops both.")
+@click.option("--every-seconds", type=click.FloatRange(0.5, 86400), default=None,
+              help="With --with-scheduler: fire every job every N seconds instead of on its schedule (demos).")
+def serve(host: str, port: int, with_scheduler: bool, every_seconds: float | None) -> None:
+    """Development server (production: gunicorn wsgi:app, and `loyalty scheduler` as its own process)."""
     import logging
 
+    from loyalty import create_app
+
+    if every_seconds and not with_scheduler:
+        raise click.BadParameter("only with --with-scheduler", param_hint="--every-seconds")
+    app = create_app()
     # The development server's access log prints query strings, which can hold emails and
     # phone numbers; the app's own request log (JSON, no personal data) covers each request.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    create_app().run(host=host, port=port, threaded=True)
+    if not with_scheduler:
+        app.run(host=host, port=port, threaded=True)
+        return
+    from loyalty.devserver import serve_with_scheduler
+
+    serve_with_scheduler(lambda: app.run(host=host, port=port, threaded=True), every_seconds=every_seconds)
 
 
 @main.group()
@@ -188,31 +200,41 @@ def jobs_list() -> None:
 
 @jobs.command("run")
 @click.argument("name")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Run as of this date (YYYY-MM-DD).")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Run as of this date (YYYY-MM-DD): today in the program's time zone or earlier.")
 @_needs_schema
 def jobs_run(name: str, as_of) -> None:
-    """Run one job now, or as of a date; prints counts, exits non-zero on failure."""
+    """Run one job now, or as of a past date; prints counts (or that there was nothing to do), shows
+    progress on a terminal, exits non-zero on failure. A date after today is refused (exit 2)."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    from loyalty.core.jobs import future_refusal, summary_line
     from loyalty.core.logging import configure_logging
+    from loyalty.core.progress import Progress
+    from loyalty.program.service import settings
     from loyalty.scheduler import JOBS, run_job
 
     if name not in JOBS:
         raise click.BadParameter(f"unknown job {name!r}; one of: {', '.join(JOBS)}", param_hint="NAME")
     config = _config()
     configure_logging(config.log_level, config.log_json)
-    if as_of:
-        day = as_of.date()
-    else:  # today where the program is, not where the host is
-        from zoneinfo import ZoneInfo
-
-        from loyalty.program.service import settings
-
-        with _database(config) as database, database.unit_of_work() as session:
-            day = datetime.now(ZoneInfo(settings(session).timezone)).date()
-    if not date(2000, 1, 1) <= day <= date(2999, 12, 31):
-        raise click.BadParameter("must be between 2000-01-01 and 2999-12-31", param_hint="--as-of")
     with _database(config) as database:
-        counts = run_job(name, db=database, config=config, as_of=day)
-    click.echo(f"{name} as of {day}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+        with database.unit_of_work() as session:  # today where the program is, not where the host is
+            zone = settings(session).timezone
+        today = datetime.now(ZoneInfo(zone)).date()
+        day = as_of.date() if as_of else today
+        if not date(2000, 1, 1) <= day <= date(2999, 12, 31):
+            raise click.BadParameter("must be between 2000-01-01 and 2999-12-31", param_hint="--as-of")
+        refusal = future_refusal(day, today=today, zone=zone)
+        if refusal:
+            raise click.BadParameter(refusal, param_hint="--as-of")
+        progress, started = Progress(name), time.monotonic()
+        try:
+            counts = run_job(name, db=database, config=config, as_of=day, progress=progress)
+        finally:
+            progress.close()
+    click.echo(summary_line(JOBS[name], day, counts, time.monotonic() - started))
 
 
 @main.command()
@@ -224,8 +246,10 @@ def jobs_run(name: str, as_of) -> None:
 def scheduler(lease_seconds: float, every_seconds: float | None) -> None:
     """Run the scheduled jobs on their schedules (program time zone) while holding the database lease."""
     from loyalty.core.logging import configure_logging
+    from loyalty.devserver import stop_with_parent
     from loyalty.scheduler import Scheduler
 
+    stop_with_parent()  # a no-op unless `loyalty serve --with-scheduler` started this process
     config = _config()
     configure_logging(config.log_level, config.log_json)
     with _database(config) as database:

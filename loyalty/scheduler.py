@@ -13,6 +13,7 @@ from loyalty.config import Config
 from loyalty.core.db import Database
 from loyalty.core.jobs import Job, JobContext
 from loyalty.core.logging import get_logger
+from loyalty.core.progress import Progress
 
 log = get_logger("loyalty.scheduler")
 
@@ -20,25 +21,33 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("points.expire", "loyalty.points.jobs:expire_points", "30 2 * * *",
-            "Expire lots that are due (as of the date) and note points expiring in the next 30 days"),
+            "Expire lots that are due (as of the date) and note points expiring in the next 30 days",
+            "no points were due to expire by the end of the day, and no new ones expire within 30 days"),
         Job("redemptions.release", "loyalty.redemptions.jobs:release_holds", "* * * * *",
-            "Give back the points and stock of holds past their time"),
+            "Give back the points and stock of holds past their time", "no hold was past its time"),
         Job("tiers.evaluate", "loyalty.tiers.jobs:evaluate_tiers", "45 2 * * *",
-            "Review tiers as of the date: upgrades, one-step downgrades after the retention period, ended floors"),
+            "Review tiers as of the date: upgrades, one-step downgrades after the retention period, ended floors",
+            "there is no member to review"),
         Job("referrals.qualify", "loyalty.referrals.jobs:qualify_referrals", "15 3 * * *",
-            "Qualify referrals whose first order was kept through its return window; reward them once"),
+            "Qualify referrals whose first order was kept through its return window; reward them once",
+            "no pending referral was ready to decide"),
         Job("webhooks.deliver", "loyalty.webhooks.jobs:deliver_webhooks", "* * * * *",
-            "Fan new outbox events out to subscriptions and send what is due (signed; retried for 24 h)"),
+            "Fan new outbox events out to subscriptions and send what is due (signed; retried for 24 h)",
+            "no new event for a subscription and no delivery due"),
         Job("care.plan", "loyalty.care.jobs:plan_care", "5 1 * * *",
-            "Plan touches (birthdays, holidays, anniversaries, follow-up calls, win-back) due on the date or the next"),
+            "Plan touches (birthdays, holidays, anniversaries, follow-up calls, win-back) due on the date or the next",
+            "no enabled care rule has an occasion due that day or the next (rules: GET /v1/care/rules)"),
         Job("care.dispatch", "loyalty.care.jobs:dispatch_care", "*/5 * * * *",
-            "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks"),
+            "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks",
+            "no planned touch was due"),
         Job("insights.refresh", "loyalty.insights.jobs:refresh_insights", "30 4 * * *",
-            "RFM scores, lifecycle stage and churn risk per member, as of the date"),
+            "RFM scores, lifecycle stage and churn risk per member, as of the date", "there is no member to score"),
         Job("campaigns.run", "loyalty.campaigns.jobs:run_campaigns", "* * * * *",
-            "Fan running campaigns out as care touches at their send rate; finish them when all is sent"),
+            "Fan running campaigns out as care touches at their send rate; finish them when all is sent",
+            "no campaign is running"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
-            "Forget Idempotency-Key records older than the 24 h replay window"),
+            "Forget Idempotency-Key records older than the 24 h replay window",
+            "no Idempotency-Key record was past the replay window"),
     )
 }
 
@@ -47,10 +56,10 @@ class UnknownJob(KeyError):
     pass
 
 
-def run_job(name: str, *, db: Database, config: Config, as_of: date) -> dict[str, int]:
+def run_job(name: str, *, db: Database, config: Config, as_of: date, progress: Progress | None = None) -> dict[str, int]:
     if name not in JOBS:
         raise UnknownJob(name)
-    return JOBS[name].load()(JobContext(db=db, config=config, as_of=as_of))
+    return JOBS[name].load()(JobContext(db=db, config=config, as_of=as_of, progress=progress))
 
 
 LEASE = "scheduler"
@@ -108,14 +117,16 @@ class Scheduler:
         """Block, firing jobs, until SIGTERM or SIGINT; then give the lease up."""
         import signal
 
+        from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.blocking import BlockingScheduler
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its INFO lines say every firing
         zone = self.timezone()
-        scheduler = BlockingScheduler(timezone=zone, job_defaults={"coalesce": True, "max_instances": 1,
-                                                                   "misfire_grace_time": 300})
+        executor = ThreadPoolExecutor(10)
+        scheduler = BlockingScheduler(timezone=zone, executors={"default": executor},
+                                      job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
         scheduler.add_job(self.keep_lease, IntervalTrigger(seconds=max(self.lease_seconds / 3, 0.5)),
                           id="lease", next_run_time=datetime.now().astimezone())
         for job in JOBS.values():
@@ -124,8 +135,16 @@ class Scheduler:
             scheduler.add_job(self.run, trigger, args=[job.name], id=job.name, name=job.name)
         self._scheduler = scheduler
 
+        stopping: list[bool] = []
+
         def stop(*_args) -> None:
-            scheduler.shutdown(wait=False)
+            if stopping:  # a second signal while stopping changes nothing
+                return
+            stopping.append(True)
+            if scheduler.running:
+                scheduler.shutdown(wait=False)
+            else:  # signalled before it started: don't start at all
+                raise SystemExit(0)
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
@@ -135,6 +154,8 @@ class Scheduler:
         finally:
             from loyalty.core.lease import release
 
+            # Jobs in hand finish first: one still running would renew the lease after it was given up.
+            executor.shutdown(wait=True)
             release(self.db, LEASE, self.holder)
             log.info("scheduler_stopped", holder=self.holder)
 

@@ -10,7 +10,7 @@ def wire() -> None:
     from loyalty.points.service import grant_signup_bonus, move_points
     from loyalty.redemptions.service import cancel_open_holds
     from loyalty.care import planning as care_planning
-    from loyalty.insights.jobs import use_order_stats
+    from loyalty.insights.figures import use_order_stats
     from loyalty.orders.qualifying import (first_orders, first_orders_between, order_rhythm,
                                            order_stats_subquery, qualifying_values)
     from loyalty.referrals import service as referrals
@@ -20,6 +20,9 @@ def wire() -> None:
     from loyalty.tiers.service import place_new_member
 
     use_qualifying_values(qualifying_values)
+    from loyalty.members.answers import use_referral_codes
+
+    use_referral_codes(referrals.member_codes)
     use_order_facts(first_orders)
     use_order_stats(order_stats_subquery)
     from loyalty.care.service import outcomes
@@ -27,7 +30,8 @@ def wire() -> None:
     from loyalty.orders.qualifying import top_fifth_share
     from loyalty.referrals.service import funnel
 
-    from loyalty.campaigns.service import paused, summary as campaign_summary, terms, use_conversions
+    from loyalty.campaigns.results import summary as campaign_summary, use_conversions
+    from loyalty.campaigns.service import paused, terms
 
     use_sources(pareto=top_fifth_share, referrals=funnel, care=outcomes, campaigns=campaign_summary)
     from loyalty.care.dispatch import use_campaign_terms
@@ -35,7 +39,10 @@ def wire() -> None:
 
     use_conversions(converted)
     use_campaign_terms(terms, paused)
-    care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm)
+    from loyalty.orders.qualifying import last_orders
+
+    care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm,
+                                  last_orders=last_orders)
     from loyalty.care.service import timeline_interactions, timeline_touches
     from loyalty.orders.service import timeline_orders
     from loyalty.points.service import timeline_entries

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.core.db import Base, UTCDateTime
@@ -18,6 +18,8 @@ class Segment(Base):
     filters: Mapped[dict] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str | None] = mapped_column(String(100))
+    # Deleted segments stay as rows: finished campaigns still name them.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Campaign(Base):
@@ -35,6 +37,8 @@ class Campaign(Base):
     starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # None: when launched
     send_rate: Mapped[int] = mapped_column(Integer)  # touches per minute
     conversion_days: Mapped[int] = mapped_column(Integer)
+    # Share of the segment not contacted, to compare against (who: campaigns.rules.held_out).
+    holdout_percent: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     status: Mapped[str] = mapped_column(String(10))  # draft, running, paused, finished
     cursor: Mapped[str] = mapped_column(String(32), default="")  # the last member fanned out
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,101 +1,50 @@
+"""Campaigns' in and out shapes."""
+
 from __future__ import annotations
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, Instant, ResponseSchema, StrictBoolean, StrictInteger, Text
-from loyalty.insights.models import STAGES
-from loyalty.members.models import CONSENT_KEYS, STATUSES
-from loyalty.members.schemas import ListArgsSchema, MemberSchema
+from loyalty.campaigns.rules import MAX_HOLDOUT_PERCENT
+from loyalty.core.fields import DecimalString, Instant, ResponseSchema, StrictInteger, Text
 
-_score = dict(validate=ma.validate.Range(min=1, max=5))
-
-
-def _some(most: int):
-    # An empty list would match nobody, or everybody: neither is what anyone means. Leave it out.
-    return ma.validate.Length(min=1, max=most, error="Give at least one value (leave the filter out for any), "
-                                                      "at most {max}.")
-_short = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
-
-
-class SegmentFiltersSchema(ma.Schema):
-    """Every filter optional; all given must hold. An unknown filter is a 422 naming it."""
-
-    tiers = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=20)), validate=_some(50))
-    statuses = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(STATUSES)), validate=_some(3))
-    tags = ma.fields.List(_short, validate=_some(50))
-    cities = ma.fields.List(_short, validate=_some(200))
-    stages = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(STAGES)), validate=_some(5))
-    r_min, r_max = StrictInteger(**_score), StrictInteger(**_score)
-    f_min, f_max = StrictInteger(**_score), StrictInteger(**_score)
-    m_min, m_max = StrictInteger(**_score), StrictInteger(**_score)
-    last_order_before = ma.fields.Date(metadata={"description": "No order since this day (or none at all)"})
-    last_order_after = ma.fields.Date()
-    spend_12m_min = DecimalString(minimum=0, max_places=2)
-    birthday_months = ma.fields.List(StrictInteger(validate=ma.validate.Range(min=1, max=12)), validate=_some(12))
-    age_min = StrictInteger(validate=ma.validate.Range(min=0, max=130))
-    age_max = StrictInteger(validate=ma.validate.Range(min=0, max=130))
-    balance_min = StrictInteger(validate=ma.validate.Range(min=-(10**12), max=10**12))
-    balance_max = StrictInteger(validate=ma.validate.Range(min=-(10**12), max=10**12))
-    consent = ma.fields.Dict(keys=ma.fields.String(validate=ma.validate.OneOf(CONSENT_KEYS)), values=StrictBoolean())
-    enrolled_after = ma.fields.Date()
-    enrolled_before = ma.fields.Date()
-
-    @ma.validates_schema
-    def _ranges(self, data, **_kwargs):
-        for low, high in (("r_min", "r_max"), ("f_min", "f_max"), ("m_min", "m_max"), ("age_min", "age_max"),
-                          ("balance_min", "balance_max"), ("last_order_after", "last_order_before"),
-                          ("enrolled_after", "enrolled_before")):
-            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
-                raise ma.ValidationError(f"`{low}` is above `{high}`: nobody could match.", low)
-
-
-class SegmentInSchema(ma.Schema):
-    name = Text(max_length=200, required=True)
-    filters = ma.fields.Nested(SegmentFiltersSchema, required=True)
-
-
-class SegmentSchema(ResponseSchema):
-    id = ma.fields.String()
-    name = ma.fields.String()
-    filters = ma.fields.Dict()
-    members = ma.fields.Integer(metadata={"description": "How many members it holds now"})
-    created_at = ma.fields.AwareDateTime()
-    created_by = ma.fields.String(allow_none=True)
-
-
-class SegmentListItemSchema(ResponseSchema):
-    id = ma.fields.String()
-    name = ma.fields.String()
-    filters = ma.fields.Dict()
-    created_at = ma.fields.AwareDateTime()
-
-
-class SegmentPageSchema(ResponseSchema):
-    data = ma.fields.List(ma.fields.Nested(SegmentListItemSchema))
-    next_cursor = ma.fields.String(allow_none=True)
-
-
-class SegmentMembersPageSchema(ResponseSchema):
-    data = ma.fields.List(ma.fields.Nested(MemberSchema))
-    next_cursor = ma.fields.String(allow_none=True)
-
-
-SegmentMembersArgsSchema = ListArgsSchema
+_CHANNEL = dict(validate=ma.validate.OneOf(("email", "sms", "push", "phone")))
+_TEMPLATE = dict(validate=ma.validate.Length(max=5000),
+                 metadata={"description": "As care templates: member fields, `if`, a few filters"})
+_GIFT = dict(validate=ma.validate.Range(min=0, max=1_000_000))
+_RATE = dict(validate=ma.validate.Range(min=1, max=100_000), metadata={"description": "Touches planned per minute"})
+_DAYS = dict(validate=ma.validate.Range(min=1, max=365),
+             metadata={"description": "An order within this many days after the touch converts"})
+_HOLDOUT = dict(validate=ma.validate.Range(min=0, max=MAX_HOLDOUT_PERCENT), metadata={
+    "description": "Percent of the segment held out (not contacted) to compare against, chosen per member at "
+                   "random but the same on every run"})
 
 
 class CampaignInSchema(ma.Schema):
     name = Text(max_length=200, required=True)
     segment_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
-    channel = ma.fields.String(required=True, validate=ma.validate.OneOf(("email", "sms", "push", "phone")))
-    template = ma.fields.String(required=True, validate=ma.validate.Length(max=5000),
-                                metadata={"description": "As care templates: member fields, `if`, a few filters"})
-    gift_points = StrictInteger(load_default=0, validate=ma.validate.Range(min=0, max=1_000_000))
+    channel = ma.fields.String(required=True, **_CHANNEL)
+    template = ma.fields.String(required=True, **_TEMPLATE)
+    gift_points = StrictInteger(load_default=0, **_GIFT)
     reward_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=32))
     starts_at = Instant(allow_none=True, metadata={"description": "Default: when launched"})
-    send_rate = StrictInteger(load_default=1000, validate=ma.validate.Range(min=1, max=100_000),
-                              metadata={"description": "Touches planned per minute"})
-    conversion_days = StrictInteger(load_default=14, validate=ma.validate.Range(min=1, max=365),
-                                    metadata={"description": "An order within this many days after the touch converts"})
+    send_rate = StrictInteger(load_default=1000, **_RATE)
+    conversion_days = StrictInteger(load_default=14, **_DAYS)
+    holdout_percent = StrictInteger(load_default=0, **_HOLDOUT)
+
+
+class CampaignUpdateSchema(ma.Schema):
+    """A draft's fields; only those sent change."""
+
+    name = Text(max_length=200)
+    segment_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
+    channel = ma.fields.String(**_CHANNEL)
+    template = ma.fields.String(**_TEMPLATE)
+    gift_points = StrictInteger(**_GIFT)
+    reward_id = ma.fields.String(allow_none=True, validate=ma.validate.Length(min=1, max=32))
+    starts_at = Instant(allow_none=True, metadata={"description": "null: when launched"})
+    send_rate = StrictInteger(**_RATE)
+    conversion_days = StrictInteger(**_DAYS)
+    holdout_percent = StrictInteger(**_HOLDOUT)
 
 
 class CampaignResultsSchema(ResponseSchema):
@@ -106,8 +55,20 @@ class CampaignResultsSchema(ResponseSchema):
     suppressed_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     waiting = ma.fields.Integer()
     responded = ma.fields.Integer()
-    converted = ma.fields.Integer()
+    converted = ma.fields.Integer(metadata={"description": "Contacted members who ordered within conversion_days "
+                                                           "after their touch was sent"})
     points_spent = ma.fields.Integer()
+    held_out = ma.fields.Integer(metadata={"description": "Members of the hold-out who passed the same checks "
+                                                          "(consent, cap...) and were not contacted"})
+    converted_held_out = ma.fields.Integer(metadata={
+        "description": "Held-out members who ordered within conversion_days after they would have been sent"})
+    conversion_rate = DecimalString(allow_none=True, metadata={"description": "converted / sent, 0 to 1"})
+    conversion_rate_held_out = DecimalString(allow_none=True, metadata={
+        "description": "converted_held_out / held_out, 0 to 1; null without a hold-out"})
+    lift = DecimalString(allow_none=True, metadata={
+        "description": "conversion_rate − conversion_rate_held_out (0.0500: five points more); null without both"})
+    relative_lift = DecimalString(allow_none=True, metadata={
+        "description": "lift / conversion_rate_held_out; null when the hold-out converted nobody"})
 
 
 class CampaignSchema(ResponseSchema):
@@ -121,6 +82,7 @@ class CampaignSchema(ResponseSchema):
     starts_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "null until launched, if not set"})
     send_rate = ma.fields.Integer()
     conversion_days = ma.fields.Integer()
+    holdout_percent = ma.fields.Integer()
     status = ma.fields.String(metadata={"enum": ["draft", "running", "paused", "finished"]})
     created_at = ma.fields.AwareDateTime()
     launched_at = ma.fields.AwareDateTime(allow_none=True)
@@ -140,4 +102,5 @@ class PreviewSchema(ResponseSchema):
     sample = ma.fields.List(ma.fields.Dict())
     suppressed = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
                                 metadata={"description": "How many would be held back now, by reason"})
+    held_out = ma.fields.Integer(metadata={"description": "How many of the rest the hold-out would keep out"})
     would_send = ma.fields.Integer()

@@ -1,107 +1,80 @@
-"""Segment filters compiled to one SQL query over members.
+"""Segments: saved member filters — create, read, change, delete, and count who is in one now.
 
-This compiler is the one place that joins across features — members, their tags, insights and
-points — because a segment over a million members has to be answered by the database in one
-statement, not assembled in Python.
+Who is in a segment is decided when it is read (campaigns.filters compiles the filters to one
+SQL query). A segment a live campaign fans out from can't change under it.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterator
 
-from sqlalchemy import and_, extract, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from loyalty.campaigns.filters import compile_filters
+from loyalty.campaigns.models import Campaign, Segment
 from loyalty.core.db import utcnow
-from loyalty.core.errors import NotFound, ValidationFailed
-from loyalty.tiers.models import Tier
+from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
-from loyalty.campaigns.models import Segment
-from loyalty.insights.models import MemberInsight
-from loyalty.members.models import Member, MemberTag
-from loyalty.points.service import available_points_of
+from loyalty.members.models import Member
+from loyalty.tiers.models import Tier
+
+# A launched campaign that hasn't finished reads its segment at every fan-out; a draft reads it at launch.
+LAUNCHED = ("running", "paused")
+UNFINISHED = ("draft",) + LAUNCHED
 
 
-def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
-
-
-def compile_filters(filters: dict, *, now: datetime):
-    """The members a segment holds, as one SELECT of member ids (live members only)."""
-    insight = MemberInsight
-    query = (select(Member.id).select_from(Member).outerjoin(insight, insight.member_id == Member.id)
-             .where(Member.merged_into.is_(None), Member.erased_at.is_(None)))
-    conditions = []
-    if filters.get("tiers"):
-        conditions.append(Member.tier_code.in_(filters["tiers"]))
-    if filters.get("statuses"):
-        conditions.append(Member.status.in_(filters["statuses"]))
-    if filters.get("tags"):
-        conditions.append(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag.in_(filters["tags"]))))
-    if filters.get("cities"):
-        conditions.append(Member.city.in_(filters["cities"]))
-    if filters.get("stages"):
-        stage = func.coalesce(insight.stage, "prospect")
-        conditions.append(stage.in_(filters["stages"]))
-    for letter in ("r", "f", "m"):
-        column = getattr(insight, f"{letter}_score")
-        if filters.get(f"{letter}_min") is not None:
-            conditions.append(column >= filters[f"{letter}_min"])
-        if filters.get(f"{letter}_max") is not None:
-            conditions.append(column <= filters[f"{letter}_max"])
-    if filters.get("last_order_before"):
-        conditions.append(or_(insight.last_order_at.is_(None), insight.last_order_at < _day_start(filters["last_order_before"])))
-    if filters.get("last_order_after"):
-        conditions.append(insight.last_order_at >= _day_start(filters["last_order_after"]))
-    if filters.get("spend_12m_min") is not None:
-        conditions.append(insight.spend_12m >= filters["spend_12m_min"])
-    if filters.get("birthday_months"):
-        conditions.append(extract("month", Member.birthday).in_(filters["birthday_months"]))
-    today = now.date()
-    if filters.get("age_min") is not None:  # born on or before today minus age_min years
-        conditions.append(Member.birthday <= _years_before(today, filters["age_min"]))
-    if filters.get("age_max") is not None:  # not yet age_max + 1
-        conditions.append(Member.birthday > _years_before(today, filters["age_max"] + 1))
-    if filters.get("enrolled_after"):
-        conditions.append(Member.enrolled_at >= _day_start(filters["enrolled_after"]))
-    if filters.get("enrolled_before"):
-        conditions.append(Member.enrolled_at < _day_start(filters["enrolled_before"]))
-    if filters.get("balance_min") is not None or filters.get("balance_max") is not None:
-        available = available_points_of(Member.id)
-        if filters.get("balance_min") is not None:
-            conditions.append(available >= filters["balance_min"])
-        if filters.get("balance_max") is not None:
-            conditions.append(available <= filters["balance_max"])
-    for channel, wanted in (filters.get("consent") or {}).items():
-        flag = Member.consent[channel].as_boolean()
-        conditions.append(flag.is_(True) if wanted else or_(flag.is_(None), flag.is_(False)))
-    query = query.where(and_(*conditions)) if conditions else query
-    return query.params(now=now)  # the balance expression counts points available now
-
-
-def _years_before(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
+class SegmentInUse(Conflict):
+    code, title = "segment_in_use", "Campaigns use the segment"
+    description = ("A campaign that hasn't finished uses the segment (`campaign_ids`): it can't change while "
+                   "a campaign is running or paused, nor be deleted while any campaign would still read it.")
 
 
 def create(session: Session, *, name: str, filters: dict, actor: str) -> Segment:
+    _check_tiers(session, filters)
+    segment = Segment(id=new_id("seg"), name=name, filters=_plain(filters), created_at=utcnow(), created_by=actor)
+    session.add(segment)
+    session.flush()
+    return segment
+
+
+def update(session: Session, *, segment_id: str, data: dict) -> Segment:
+    """Change the name and/or replace the filters, unless a running or paused campaign reads it."""
+    segment = get(session, segment_id, lock=True)
+    _refuse_if_used(session, segment, LAUNCHED, "changed")
+    if "filters" in data:
+        _check_tiers(session, data["filters"])
+        segment.filters = _plain(data["filters"])
+    segment.name = data.get("name", segment.name)
+    session.flush()
+    return segment
+
+
+def delete(session: Session, *, segment_id: str) -> None:
+    """Delete (softly: finished campaigns keep naming it) unless an unfinished campaign uses it."""
+    segment = get(session, segment_id, lock=True)
+    _refuse_if_used(session, segment, UNFINISHED, "deleted")
+    segment.deleted_at = utcnow()
+    session.flush()
+
+
+def _refuse_if_used(session: Session, segment: Segment, statuses: tuple[str, ...], change: str) -> None:
+    users = list(session.scalars(select(Campaign.id).where(Campaign.segment_id == segment.id,
+                                                           Campaign.status.in_(statuses)).order_by(Campaign.id)))
+    if users:
+        raise SegmentInUse(f"Segment `{segment.id}` can't be {change} while campaigns {', '.join(users)} "
+                           f"({' or '.join(statuses)}) use it: finish or delete them, or point them at "
+                           "another segment first.", campaign_ids=users)
+
+
+def _check_tiers(session: Session, filters: dict) -> None:
     known = set(session.scalars(select(Tier.code)))
     unknown = {f"filters.tiers.{i}": [f"No tier `{code}` (the ladder has {', '.join(sorted(known)) or 'none'})."]
                for i, code in enumerate(filters.get("tiers") or []) if code not in known}
     if unknown:
         raise ValidationFailed(unknown)
-    segment = Segment(id=new_id("seg"), name=name, filters=_plain(filters), created_at=utcnow(), created_by=actor)
-    session.add(segment)
-    session.flush()
-    return segment
 
 
 def _plain(filters: dict) -> dict:
@@ -121,9 +94,10 @@ def loaded(filters: dict) -> dict:
 _DATES = {"last_order_before", "last_order_after", "enrolled_after", "enrolled_before"}
 
 
-def get(session: Session, segment_id: str) -> Segment:
-    segment = session.get(Segment, segment_id)
-    if segment is None:
+def get(session: Session, segment_id: str, *, lock: bool = False) -> Segment:
+    """A segment not deleted; `lock` holds it against a change racing a campaign's launch."""
+    segment = session.get(Segment, segment_id, with_for_update=lock)
+    if segment is None or segment.deleted_at is not None:
         raise NotFound(f"No segment `{segment_id}`.")
     return segment
 
@@ -139,51 +113,11 @@ def with_count(session: Session, segment: Segment) -> dict:
 
 
 def list_segments(session: Session, *, limit: int, cursor: str | None = None) -> dict:
-    return keyset_page(session, select(Segment), Segment.id, limit=limit, cursor=cursor, descending=True)
+    return keyset_page(session, select(Segment).where(Segment.deleted_at.is_(None)), Segment.id, limit=limit,
+                       cursor=cursor, descending=True)
 
 
 def members_page(session: Session, *, segment_id: str, limit: int, cursor: str | None = None) -> dict:
     ids = compile_filters(loaded(get(session, segment_id).filters), now=utcnow()).subquery()
     return keyset_page(session, select(Member).where(Member.id.in_(select(ids.c.id))), Member.id,
                        limit=limit, cursor=cursor)
-
-
-_PHONE = re.compile(r"\+[0-9]{6,15}")
-EXPORT_COLUMNS = ("id", "member_number", "name", "email", "phone", "tier", "status", "city", "enrolled_at")
-
-
-def export_rows(session: Session, *, segment_id: str, batch: int = 2000) -> Iterator[str]:
-    """The segment's members as CSV lines, read in keyset batches so memory stays flat."""
-    ids = compile_filters(loaded(get(session, segment_id).filters), now=utcnow()).subquery()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    yield _drain(buffer)
-    after = ""
-    while True:
-        rows = session.execute(select(Member.id, Member.member_number, Member.name, Member.email, Member.phone,
-                                      Member.tier_code, Member.status, Member.city, Member.enrolled_at)
-                               .where(Member.id.in_(select(ids.c.id)), Member.id > after)
-                               .order_by(Member.id).limit(batch)).all()
-        if not rows:
-            return
-        for row in rows:
-            writer.writerow([_cell(value) for value in row])
-        yield _drain(buffer)
-        after = rows[-1][0]
-
-
-def _cell(value) -> str:
-    text = "" if value is None else (value.isoformat() if isinstance(value, datetime) else str(value))
-    # A cell a spreadsheet would run as a formula is quoted as text (CSV injection); an E.164
-    # phone number is a number, not a formula.
-    if text[:1] in ("=", "+", "-", "@") and not _PHONE.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text

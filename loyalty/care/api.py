@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from loyalty.care import rules_service, schemas, service
+from loyalty.care import callbacks, rules_service, schemas, service
 from loyalty.care.models import KINDS
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import accepts_json, idempotent, requires
@@ -55,11 +55,11 @@ def record_outcome(data, touch_id):
 
 @blp.route("/callbacks", methods=["GET"])
 @blp.arguments(schemas.CallbackQueryArgsSchema, location="query")
-@blp.response(200, schemas.TouchPageSchema)
+@blp.response(200, schemas.CallbackPageSchema)
 @requires("staff")
 def list_callbacks(args):
-    """The calls staff must make, soonest due first (filters: assignee, due_before, kind)"""
-    return service.callbacks(request_session(), **args)
+    """The calls staff must make, soonest due first, with the member's name, phone, tier and what it is about"""
+    return callbacks.queue(request_session(), **args)
 
 
 @blp.route("/members/<member_id>/interactions", methods=["GET"])

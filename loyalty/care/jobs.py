@@ -51,6 +51,7 @@ def dispatch_care(context: JobContext) -> dict[str, int]:
             break
         for key, value in batch.items():
             counts[key] = counts.get(key, 0) + value
+        context.batch_done(batch.get("looked_at", 0))
         if batch.get("looked_at", 0) == batch.get("deferred", 0):
             break  # all of it waits for the morning
     log.info("care_dispatched", **counts)

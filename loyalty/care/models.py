@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.core.db import Base, UTCDateTime
@@ -49,7 +49,7 @@ class Touch(Base):
     occasion: Mapped[str] = mapped_column(String(120))
     channel: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # planned -> sent | suppressed | callback (phone, staff to call) -> done
+    # planned -> sent | suppressed | failed | held_out | callback (phone, staff to call) -> done
     status: Mapped[str] = mapped_column(String(12))
     reason: Mapped[str | None] = mapped_column(String(40))  # why suppressed, deferred or failed
     message: Mapped[str | None] = mapped_column(Text)
@@ -59,6 +59,8 @@ class Touch(Base):
     assignee: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     campaign_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    # In its campaign's hold-out: dispatch checks it like any touch, then holds it out instead of sending.
+    held_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     source: Mapped[str | None] = mapped_column(String(120))  # what it is about: an order, a complaint
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

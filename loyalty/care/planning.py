@@ -26,9 +26,15 @@ Facts = Callable[..., list]
 _facts: dict[str, Facts] = {}
 
 
-def use_order_facts(*, first_orders_between: Facts, order_rhythm: Facts) -> None:
-    """The orders feature (above this one) hands in how to read first orders and order rhythm."""
-    _facts.update(first_orders_between=first_orders_between, order_rhythm=order_rhythm)
+def use_order_facts(*, first_orders_between: Facts, order_rhythm: Facts, last_orders: Callable[..., dict]) -> None:
+    """The orders feature (above this one) hands in how to read first orders, order rhythm and
+    each member's latest order."""
+    _facts.update(first_orders_between=first_orders_between, order_rhythm=order_rhythm, last_orders=last_orders)
+
+
+def latest_orders(session: Session, member_ids: list[str]) -> dict[str, datetime]:
+    """When each of these members last ordered (members without orders are absent)."""
+    return _facts["last_orders"](session, member_ids) if member_ids else {}
 
 
 def insert_touches(session: Session, rows: list[dict]) -> int:
@@ -41,10 +47,10 @@ def insert_touches(session: Session, rows: list[dict]) -> int:
 
 
 def touch_row(member_id: str, kind: str, occasion: str, channel: str, due_at: datetime, now: datetime,
-              source: str | None = None, campaign_id: str | None = None) -> dict:
+              source: str | None = None, campaign_id: str | None = None, held_out: bool = False) -> dict:
     return {"id": new_id("tch"), "member_id": member_id, "kind": kind, "occasion": occasion, "channel": channel,
             "due_at": due_at, "status": "planned", "attempts": 0, "created_at": now, "source": source,
-            "campaign_id": campaign_id}
+            "campaign_id": campaign_id, "held_out": held_out}
 
 
 def birthdays(session: Session, *, day: date, rule: dict, care: dict, program_zone: str, now: datetime) -> int:
@@ -155,8 +161,10 @@ def win_backs(session: Session, *, day: date, rule: dict, care: dict, program_zo
         lapsed = [(member_id, last) for member_id, first, last, count in rows
                   if rules.lapsed(first=first, last=last, orders=count, now=as_of, inactive_days=rule["inactive_days"])]
         live = queries.live_among(session, [m for m, _ in lapsed])
+        # The source keeps the last order seen, so dispatch can tell a member who ordered since.
         planned += insert_touches(session, [touch_row(m, "win_back", f"lapsed:{last.date().isoformat()}",
-                                                      rule["channel"], as_of, now)
+                                                      rule["channel"], as_of, now,
+                                                      source=f"{rules.LAST_ORDER}{last.isoformat()}")
                                             for m, last in lapsed if m in live])
         after = rows[-1][0]
     return planned

@@ -20,7 +20,10 @@ NO_ADDRESS = "no_address"  # consent given, but no email or phone to send to
 WEEKLY_CAP = "weekly_cap"
 QUIET_HOURS = "quiet_hours"  # not a suppression: the touch waits for the morning
 TEMPLATE_ERROR = "template_error"  # failed, not suppressed: the message couldn't be made
-SUPPRESSIONS = (MEMBER_BLOCKED, MEMBER_GONE, RULE_DISABLED, NO_CONSENT, NO_MARKETING_CONSENT, NO_ADDRESS, WEEKLY_CAP)
+NO_LONGER_LAPSED = "no_longer_lapsed"  # a win-back for a member who ordered after it was planned
+SUPPRESSIONS = (MEMBER_BLOCKED, MEMBER_GONE, RULE_DISABLED, NO_LONGER_LAPSED, NO_CONSENT, NO_MARKETING_CONSENT,
+                NO_ADDRESS, WEEKLY_CAP)
+LAST_ORDER = "last_order:"  # a win-back touch's source: the last order it saw, as an instant
 
 
 def birthday_in(year: int, birthday: date) -> date:
@@ -41,18 +44,58 @@ def local_moment(day: date, at: str, zone: str) -> datetime:
     return datetime.combine(day, clock(at), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
 
 
+def _inside(current: time, begin: time, finish: time) -> bool:
+    if begin > finish:  # overnight, e.g. 21:00-09:00
+        return current >= begin or current < finish
+    return begin <= current < finish
+
+
 def in_quiet_hours(now: datetime, zone: str, start: str, end: str) -> datetime | None:
     """When the quiet hours around `now` end (a UTC instant), or None if `now` isn't inside them."""
-    local = now.astimezone(ZoneInfo(zone))
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
     begin, finish, current = clock(start), clock(end), local.time()
-    if begin == finish:
+    if begin == finish or not _inside(current, begin, finish):
         return None
-    overnight = begin > finish
-    inside = (current >= begin or current < finish) if overnight else (begin <= current < finish)
-    if not inside:
-        return None
-    end_day = local.date() + timedelta(days=1) if overnight and current >= begin else local.date()
-    return datetime.combine(end_day, finish, tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    end_day = local.date() + timedelta(days=1) if begin > finish and current >= begin else local.date()
+    # Where the clock goes back the end happens twice (fold 0 and 1): the first one after now
+    # counts; where it jumps forward fold 0 lands after the gap.
+    ends = sorted(datetime.combine(end_day, finish.replace(fold=fold), tzinfo=tz).astimezone(timezone.utc)
+                  for fold in (0, 1))
+    return next((moment for moment in ends if moment > now and
+                 not _inside(moment.astimezone(tz).time(), begin, finish)), ends[-1])
+
+
+def callback_due(asked: datetime, zone: str, start: str, end: str) -> datetime:
+    """When a staff call asked for at `asked` falls due: then, if that is in working hours in the
+    member's zone (quiet end to quiet start), else when the quiet hours end. A no-answer at 01:59
+    retried 4 hours later (05:59, the member's night) is due at the end of the night instead."""
+    moment = asked.astimezone(timezone.utc)
+    for _ in range(3):  # a daylight-saving jump can put an end of quiet hours inside them again
+        until = in_quiet_hours(moment, zone, start, end)
+        if until is None:
+            return moment
+        moment = max(until, moment)
+    return moment
+
+
+def working_hours(start: str, end: str) -> str:
+    """The hours staff may call, for messages: "09:00-21:00"."""
+    return f"{end}-{start}"
+
+
+def lapse_seen(source: str | None, occasion: str) -> datetime:
+    """The last order a win-back touch was planned on: its source, or (touches planned before the
+    source was kept) the end of the day named in its occasion `lapsed:YYYY-MM-DD`."""
+    if source and source.startswith(LAST_ORDER):
+        return datetime.fromisoformat(source[len(LAST_ORDER):]).astimezone(timezone.utc)
+    day = date.fromisoformat(occasion.split(":", 1)[1])
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc)
+
+
+def came_back(lapse: datetime, latest_order: datetime | None) -> bool:
+    """A member who ordered after the order the win-back was planned on is no longer lapsed."""
+    return latest_order is not None and latest_order > lapse
 
 
 @dataclass(frozen=True)
@@ -65,15 +108,17 @@ class Recipient:
 
 
 def suppression(recipient: Recipient, *, channel: str, promotional: bool, enabled: bool, weekly_cap: int,
-                service_call: bool = False) -> str | None:
+                service_call: bool = False, returned: bool = False) -> str | None:
     """Why this touch must not go out, or None. A complaint callback is the member's own request:
-    it needs no consent and no marketing consent."""
+    it needs no consent and no marketing consent. `returned`: a win-back whose member ordered since."""
     if recipient.gone:
         return MEMBER_GONE
     if recipient.status == "blocked":
         return MEMBER_BLOCKED
     if not enabled:
         return RULE_DISABLED
+    if returned:
+        return NO_LONGER_LAPSED
     if not service_call and not recipient.consent.get(channel, False):
         return NO_CONSENT
     if channel not in recipient.addresses:

@@ -9,7 +9,7 @@ from loyalty.core.fields import Instant, ResponseSchema, StrictBoolean, StrictIn
 from loyalty.members.schemas import ListArgsSchema
 
 INTERACTION_KINDS = ("call", "message", "visit", "complaint", "feedback", "note")
-TOUCH_STATUSES = ("planned", "sent", "suppressed", "callback", "done", "failed")
+TOUCH_STATUSES = ("planned", "sent", "suppressed", "callback", "done", "failed", "held_out")
 
 
 class CustomDateSchema(ma.Schema):
@@ -67,6 +67,7 @@ class TouchSchema(ResponseSchema):
     attempts = ma.fields.Integer()
     source = ma.fields.String(allow_none=True)
     campaign_id = ma.fields.String(allow_none=True)
+    held_out = ma.fields.Boolean(metadata={"description": "In its campaign's hold-out: checked, never sent"})
     created_at = ma.fields.AwareDateTime()
     sent_at = ma.fields.AwareDateTime(allow_none=True)
     closed_at = ma.fields.AwareDateTime(allow_none=True)
@@ -74,6 +75,30 @@ class TouchSchema(ResponseSchema):
 
 class TouchPageSchema(ResponseSchema):
     data = ma.fields.List(ma.fields.Nested(TouchSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class CallbackMemberSchema(ResponseSchema):
+    """Who to call. An erased member shows nothing personal (name and phone null, `erased` true)."""
+
+    id = ma.fields.String()
+    member_number = ma.fields.String()
+    name = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True, metadata={"description": "E.164"})
+    tier = ma.fields.String(allow_none=True)
+    tier_name = ma.fields.String(allow_none=True)
+    timezone = ma.fields.String(metadata={"description": "The member's time zone, else the program's"})
+    erased = ma.fields.Boolean()
+
+
+class CallbackSchema(TouchSchema):
+    member = ma.fields.Nested(CallbackMemberSchema)
+    about = ma.fields.String(allow_none=True, metadata={
+        "description": "What the call is about: the complaint's text, or the occasion (null for an erased member)"})
+
+
+class CallbackPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(CallbackSchema))
     next_cursor = ma.fields.String(allow_none=True)
 
 
@@ -95,7 +120,9 @@ class CallbackQueryArgsSchema(ListArgsSchema):
 
 class OutcomeInSchema(ma.Schema):
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(OUTCOMES))
-    callback_at = Instant(metadata={"description": "For call_back_later (required) or no_answer (instead of +4 h)"})
+    callback_at = Instant(metadata={"description": "For call_back_later (required) or no_answer (instead of +4 h, "
+                                                   "which moves to the end of the member's night if it falls in it); "
+                                                   "must be in the member's working hours (quiet_end to quiet_start)"})
     score = StrictInteger(validate=ma.validate.Range(min=1, max=5), metadata={"description": "Feedback score 1-5"})
     notes = ma.fields.String(validate=ma.validate.Length(max=5000))
     assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100))

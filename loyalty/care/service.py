@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from loyalty.care import callbacks
 from loyalty.care.models import Interaction, Touch
 from loyalty.care.rules_service import all_rules
 from loyalty.care.templates import TemplateFailed, render
 from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, InvalidCursor, MemberErased, NotFound, ValidationFailed
+from loyalty.core.errors import Conflict, MemberErased, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
-from loyalty.core.pagination import decode_cursor, keyset_page, page
-from loyalty.members.service import direct, resolve
+from loyalty.core.pagination import keyset_page
+from loyalty.members.service import direct, people, resolve
 from loyalty.points.ledger import Source
 from loyalty.points.service import grant_bonus
 
@@ -26,7 +27,8 @@ OUTCOMES = ("reached", "no_answer", "call_back_later", "responded", "not_interes
 
 def log_interaction(session: Session, *, member_id: str, data: dict, staff: str,
                     now: datetime | None = None) -> Interaction:
-    """Record an interaction; a complaint opens a callback for staff, due at once, within 24 h."""
+    """Record an interaction; a complaint opens a callback for staff, due at once (or when the
+    member's night ends), within 24 h."""
     now = now or utcnow()
     member = direct(session, member_id, lock=False)
     if member.erased_at is not None:
@@ -44,7 +46,8 @@ def log_interaction(session: Session, *, member_id: str, data: dict, staff: str,
         except TemplateFailed:
             message = None
         session.add(Touch(id=new_id("tch"), member_id=member.id, kind="complaint_callback",
-                          occasion=f"interaction:{interaction.id}", channel="phone", due_at=now, status="callback",
+                          occasion=f"interaction:{interaction.id}", channel="phone",
+                          due_at=callbacks.due(session, member, now), status="callback",
                           source=f"interaction:{interaction.id}", assignee=data.get("assignee"), attempts=0,
                           created_at=now, sent_at=now, message=message))
     session.flush()
@@ -90,7 +93,9 @@ def get_touch(session: Session, touch_id: str, *, lock: bool = False) -> Touch:
 
 def record_outcome(session: Session, *, touch_id: str, data: dict, staff: str, now: datetime | None = None) -> Touch:
     """What came of a callback or a message: reached / responded / not interested close it; no answer
-    tries again in 4 hours (or at `callback_at`); call back later needs `callback_at`."""
+    tries again in 4 hours (or at `callback_at`); call back later needs `callback_at`. A retry is due in
+    the member's working hours: 4 hours later moves to the end of their night; a `callback_at` inside
+    it is refused."""
     now = now or utcnow()
     touch = get_touch(session, touch_id, lock=True)
     outcome = data["outcome"]
@@ -101,9 +106,13 @@ def record_outcome(session: Session, *, touch_id: str, data: dict, staff: str, n
     when = data.get("callback_at")
     when = when.astimezone(timezone.utc) if when is not None else None  # answered in UTC, like every time
     if outcome == "call_back_later" and when is None:
-        raise ValidationFailed({"callback_at": ["When to call back."]})
+        raise ValidationFailed({"callback_at": ["Required with call_back_later: when to call back, an ISO 8601 "
+                                                "time with its offset (e.g. 2026-11-20T15:00:00+08:00)."]})
     if when is not None and when <= now:
-        raise ValidationFailed({"callback_at": ["Must be in the future."]})
+        raise ValidationFailed({"callback_at": [f"Must be later than now ({now:%Y-%m-%dT%H:%M}Z)."]})
+    member = people(session, [touch.member_id])[touch.member_id]
+    if when is not None and outcome not in CLOSING:
+        callbacks.check_chosen(session, member, when)
     touch.attempts += 1
     touch.outcome, touch.notes = outcome, data.get("notes", touch.notes)
     touch.score = data.get("score", touch.score)
@@ -111,7 +120,7 @@ def record_outcome(session: Session, *, touch_id: str, data: dict, staff: str, n
     if outcome in CLOSING:
         touch.status, touch.closed_at = "done", now
     else:
-        touch.due_at = when or now + NO_ANSWER_RETRY
+        touch.due_at = when or callbacks.due(session, member, now + NO_ANSWER_RETRY)
     session.add(Interaction(id=new_id("int"), member_id=touch.member_id, kind="call" if touch.channel == "phone" else
                             "feedback", channel=touch.channel, content=data.get("notes") or outcome.replace("_", " "),
                             score=data.get("score"), staff=staff, touch_id=touch.id, created_at=now, goodwill_points=0))
@@ -129,29 +138,6 @@ def list_touches(session: Session, *, limit: int, cursor: str | None = None, **f
     if filters.get("due_after"):
         query = query.where(Touch.due_at >= filters["due_after"])
     return keyset_page(session, query, Touch.id, limit=limit, cursor=cursor, descending=True)
-
-
-def callbacks(session: Session, *, limit: int, cursor: str | None = None, assignee: str | None = None,
-              due_before: datetime | None = None, kind: str | None = None) -> dict:
-    """The calls staff must make, soonest due first."""
-    query = select(Touch).where(Touch.channel == "phone", Touch.status == "callback")
-    if assignee:
-        query = query.where(Touch.assignee == assignee)
-    if due_before:
-        query = query.where(Touch.due_at < due_before)
-    if kind:
-        query = query.where(Touch.kind == kind)
-    position = decode_cursor(cursor, 2, (str, str))
-    if position:
-        try:
-            at = datetime.fromisoformat(position[0])
-        except ValueError:
-            raise InvalidCursor() from None
-        if at.tzinfo is None:
-            raise InvalidCursor()
-        query = query.where(or_(Touch.due_at > at, and_(Touch.due_at == at, Touch.id > position[1])))
-    rows = list(session.scalars(query.order_by(Touch.due_at, Touch.id).limit(limit + 1)))
-    return page(rows, limit, lambda touch: [touch.due_at.isoformat(), touch.id])
 
 
 def timeline_touches(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:

@@ -7,7 +7,8 @@ views never build error bodies.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -138,7 +139,10 @@ CATALOG: dict[str, str] = {
     "duplicate_source": "This source already produced an entry of this kind for the member.",
     "out_of_stock": "The reward has no stock left.",
     "reward_unavailable": "The reward is inactive, outside its validity, or above the member's tier.",
-    "coupon_unusable": "The coupon was already used or has expired (`reason`).",
+    "coupon_unusable": "The coupon was already used, has expired, or was voided when its redemption was reversed "
+                       "(`reason`: used, expired, void).",
+    "redemption_not_reversible": "Only a captured redemption is reversed, and a reward's only while its coupon is "
+                                 "unused (`reason`: not_captured, coupon_used).",
     "redemption_not_held": "The redemption is no longer held (captured, cancelled or expired).",
     "invalid_cursor": "The pagination cursor is not one this service issued.",
     "idempotency_key_reused": "The Idempotency-Key was first used with a different request body.",
@@ -146,4 +150,39 @@ CATALOG: dict[str, str] = {
     "invalid_idempotency_key": "Idempotency-Key must be 1-255 printable ASCII characters.",
     "conflict": "The request conflicts with the current state.",
     "not_acceptable": "The requested representation is not available.",
+    "http_error": "An HTTP-level refusal without a more specific code; `status` and `title` say which.",
 }
+
+# Codes answered for failures that have no class: the body parser's and any HTTP status without its own code.
+OTHER_CODES: dict[str, tuple[int | str, str]] = {
+    "malformed_json": (400, "Malformed JSON"),
+    "http_error": ("4xx", "HTTP error"),
+}
+
+
+class ProblemType(NamedTuple):
+    code: str
+    status: int | str
+    title: str
+    description: str
+
+
+def _error_classes(root: type[LoyaltyError] = LoyaltyError) -> Iterator[type[LoyaltyError]]:
+    yield root
+    for sub in root.__subclasses__():
+        yield from _error_classes(sub)
+
+
+def registry() -> dict[str, ProblemType]:
+    """Every code the service answers, in one place: the HTTP-level codes plus the code of every
+    LoyaltyError subclass, wherever it is defined (a new error class is registered by existing, once
+    its module is imported; create_app imports them all). /problems/<code> serves exactly these, and
+    a test holds the README's table to them. A class may say what its code means in `description`;
+    otherwise CATALOG does, or at least its title."""
+    found: dict[str, tuple[int | str, str]] = {code: (status, title) for status, (code, title) in HTTP_CODES.items()}
+    found.update(OTHER_CODES)
+    for cls in _error_classes():
+        found.setdefault(cls.code, (cls.status, cls.title))
+    described = {cls.code: cls.__dict__["description"] for cls in _error_classes() if "description" in cls.__dict__}
+    return {code: ProblemType(code, status, title, described.get(code) or CATALOG.get(code) or title)
+            for code, (status, title) in sorted(found.items())}

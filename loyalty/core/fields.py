@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import marshmallow as ma
 
-from loyalty.core.money import CURRENCIES
+from loyalty.core.money import CURRENCIES, money
 
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
@@ -142,13 +142,22 @@ class ResponseSchema(ma.Schema):
         unknown = ma.INCLUDE
 
 
+MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"
+
+
 class MoneyString(DecimalString):
-    """Money out as a decimal string with cents ("128.50")."""
+    """Money in a response: always answered by `loyalty.core.money.money` (two decimals, "128.50").
+    tests/api/test_money.py walks every response schema and checks money fields are these."""
+
+    def __init__(self, **kwargs) -> None:
+        metadata = kwargs.setdefault("metadata", {})
+        metadata.setdefault("example", "128.50")
+        metadata.setdefault("pattern", MONEY_PATTERN)
+        metadata["description"] = (metadata.get("description", "") + " (money: two decimals)").strip()
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        return str(Decimal(value).quantize(Decimal("0.01")))
+        return None if value is None else money(value)
 
 
 class Instant(ma.fields.AwareDateTime):

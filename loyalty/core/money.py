@@ -29,5 +29,11 @@ def minor_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-CURRENCIES.get(currency, 2))
 
 
-def money_str(amount: Decimal, currency: str) -> str:
-    return str(amount.quantize(minor_unit(currency)))
+CENTS = Decimal("0.01")
+
+
+def money(amount) -> str:
+    """The one way money is answered: a decimal string with two decimals, whatever the currency
+    ("128.50", "3000.00" yen). Amounts are stored to 4 decimals; answers round half to even.
+    Schemas use it through `MoneyString`; free-form answers (the timeline) call it directly."""
+    return str(Decimal(amount).quantize(CENTS))

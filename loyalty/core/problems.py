@@ -11,7 +11,7 @@ import time
 from flask import Flask, current_app, g, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from loyalty.core.errors import CATALOG, HTTP_CODES, LoyaltyError
+from loyalty.core.errors import HTTP_CODES, OTHER_CODES, LoyaltyError, registry
 from loyalty.core.logging import get_logger
 from loyalty.core.web import problem_response
 
@@ -62,7 +62,7 @@ def handle_http_exception(error: HTTPException):
     status = error.code or 500
     if status >= 500:
         return handle_unexpected(error)
-    code, title = HTTP_CODES.get(status, ("http_error", error.name))
+    code, title = HTTP_CODES.get(status, ("http_error", error.name))  # http_error: see OTHER_CODES
     headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")}
     data = getattr(error, "data", None)
     extra = {}
@@ -70,7 +70,7 @@ def handle_http_exception(error: HTTPException):
     if status in (400, 422) and data:
         errors = _validation_errors(data)
         if any("Invalid JSON body." in messages for messages in errors.values()):
-            status, code, title = 400, "malformed_json", "Malformed JSON"
+            status, code, title = 400, "malformed_json", OTHER_CODES["malformed_json"][1]
             detail = "The request body is not valid JSON."
         else:
             code, title = "validation_error", HTTP_CODES[422][1]
@@ -102,13 +102,21 @@ def handle_unexpected(error: Exception):
 
 
 def problem_catalog(code: str):
-    if code not in CATALOG:
-        return problem_response(404, "not_found", "Not found", f"No problem type `{code}`.")
-    return jsonify({"code": code, "description": CATALOG[code]})
+    """What one error code means (the `type` every problem+json body links to)."""
+    known = registry().get(code)
+    if known is None:
+        return problem_response(404, "not_found", "Not found", f"No problem type `{code}`; see /problems.")
+    return jsonify(known._asdict())
+
+
+def problem_index():
+    """Every error code the service answers."""
+    return jsonify({"data": [known._asdict() for known in registry().values()]})
 
 
 def install_error_handlers(app: Flask) -> None:
     app.register_error_handler(LoyaltyError, handle_loyalty_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)
+    app.add_url_rule("/problems", "problem_index", problem_index)
     app.add_url_rule("/problems/<code>", "problem_catalog", problem_catalog)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.dates import add_months
+from loyalty.insights.figures import figures, unrefreshed
 from loyalty.insights.models import MemberInsight
 from loyalty.members import queries
+from loyalty.members.models import Member
 from loyalty.members.service import resolve
 from loyalty.points.service import liability
 from loyalty.program.service import settings
@@ -25,13 +28,40 @@ def use_sources(**sources: Callable) -> None:
     _sources.update(sources)
 
 
-def member_insights(session: Session, *, member_id: str) -> dict:
+def member_insights(session: Session, *, member_id: str) -> dict | MemberInsight:
+    """As of the last refresh; a member it hasn't seen yet is figured now by the same rules
+    (`refreshed_at` null, no RFM scores: those rank everyone at once)."""
     member = resolve(session, member_id)
     row = session.get(MemberInsight, member.id)
-    if row is None:  # not refreshed since the member enrolled: a prospect until the job runs
-        return {"member_id": member.id, "stage": "prospect", "churn_risk": Decimal(0), "orders_total": 0,
-                "orders_12m": 0, "spend_12m": Decimal(0), "spend_total": Decimal(0), "refreshed_at": None}
-    return row
+    if row is not None:
+        return row
+    now = utcnow()
+    fresh = session.execute(figures(session, now=now, since=add_months(now, -12), members=[member.id])).one()
+    return {**fresh._asdict(), "r_score": None, "f_score": None, "m_score": None, "refreshed_at": None,
+            "churn_risk": _decimal(fresh.churn_risk, "0.001"),
+            "usual_interval_days": None if fresh.usual_interval_days is None else
+            _decimal(fresh.usual_interval_days, "0.01"),
+            "spend_12m": _decimal(fresh.spend_12m, "0.01"), "spend_total": _decimal(fresh.spend_total, "0.01")}
+
+
+def _decimal(value, places: str) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal(places))
+
+
+def stages_by_tier(session: Session, *, now: datetime) -> list[dict]:
+    """Live members by tier and stage: as of the last refresh, and members it hasn't seen yet
+    figured now by the same rules (so a new member without orders is a prospect here too)."""
+    counts: dict[tuple, int] = {}
+    for tier, stage, count in queries.counts_by_tier_and(session, MemberInsight.stage, MemberInsight.member_id):
+        if stage is not None:  # no row yet: counted below
+            counts[(tier, stage)] = counts.get((tier, stage), 0) + count
+    fresh = figures(session, now=now, since=add_months(now, -12), members=unrefreshed()).subquery()
+    for tier, stage, count in session.execute(select(Member.tier_code, fresh.c.stage, func.count())
+                                              .join(fresh, fresh.c.member_id == Member.id)
+                                              .group_by(Member.tier_code, fresh.c.stage)):
+        counts[(tier, stage)] = counts.get((tier, stage), 0) + count
+    return [{"tier": tier, "stage": stage, "members": count}
+            for (tier, stage), count in sorted(counts.items(), key=lambda item: (item[0][0] or "", item[0][1]))]
 
 
 def summary(session: Session, *, start: datetime | None = None, end: datetime | None = None) -> dict:
@@ -39,14 +69,11 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
     end = end or now
     start = start or add_months(end, -12)
     program = settings(session)
-    by_tier_stage = [{"tier": tier, "stage": stage or "unknown", "members": count}
-                     for tier, stage, count in queries.counts_by_tier_and(session, MemberInsight.stage,
-                                                                          MemberInsight.member_id)]
     top, total, buyers = _sources["pareto"](session, start=start, end=end)
     points = liability(session, now=now)
     return {
         "start": start, "end": end, "currency": program.currency,
-        "members_by_tier_and_stage": sorted(by_tier_stage, key=lambda r: (r["tier"] or "", r["stage"])),
+        "members_by_tier_and_stage": stages_by_tier(session, now=now),
         "top_20_percent": {"buyers": buyers, "spend": top, "total_spend": total,
                            "share": (top / total).quantize(Decimal("0.0001")) if total else Decimal(0)},
         "points_liability": {"points": points, "value": (points * program.point_value).quantize(Decimal("0.01"))},

@@ -5,6 +5,7 @@ from loyalty.core.api import Blueprint
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
 from loyalty.members import schemas, search, service, timeline
+from loyalty.members.answers import with_referral_codes
 
 blp = Blueprint("members", __name__, url_prefix="/v1/members", description="Members")
 _CONFLICT = {"409": "Conflict"}
@@ -16,9 +17,10 @@ _CONFLICT = {"409": "Conflict"}
 @blp.doc(responses=_CONFLICT)
 @accepts_json
 @idempotent
-@requires("storefront", "staff")
+@requires("storefront", "staff", "pos")
+@with_referral_codes
 def create_member(data):
-    """Enrol a member (409 duplicate_member names the member who has the email, phone or external id)"""
+    """Enrol a member (also a pos key: a card handed out at the till; 409 duplicate_member names the holder)"""
     return service.create_member(request_session(), data=data, actor=current_actor().label)
 
 
@@ -26,6 +28,7 @@ def create_member(data):
 @blp.arguments(schemas.MemberQueryArgsSchema, location="query")
 @blp.response(200, schemas.MemberPageSchema)
 @requires("storefront", "staff")
+@with_referral_codes
 def list_members(args):
     """Search members by identifier, name fragment (q), tag, tier or status"""
     return search.search_members(request_session(), **args)
@@ -35,6 +38,7 @@ def list_members(args):
 @blp.response(200, schemas.MemberSchema)
 @blp.doc(responses={"404": "NotFound"})
 @requires("storefront", "staff")
+@with_referral_codes
 def get_member(member_id):
     """Read a member (a merged member's id answers with the survivor)"""
     return service.resolve(request_session(), member_id)
@@ -46,6 +50,7 @@ def get_member(member_id):
 @blp.doc(responses={"404": "NotFound", **_CONFLICT})
 @accepts_json
 @requires("storefront", "staff")
+@with_referral_codes
 def update_member(changes, member_id):
     """Change a member's fields, tags, consent or status; only the fields sent change"""
     actor = current_actor()
@@ -69,6 +74,7 @@ def erase_member(member_id):
 @accepts_json
 @idempotent
 @requires("staff")
+@with_referral_codes
 def merge_member(data, member_id):
     """Merge another member into this one; the other becomes a tombstone resolving here"""
     return service.merge_members(request_session(), survivor_id=member_id, source_id=data["member_id"],

@@ -74,7 +74,9 @@ class _MemberFields(ma.Schema):
 class MemberCreateSchema(_MemberFields):
     """Every field is optional: a card handed out at the till may carry only its member number."""
 
-    referral_code = Text(max_length=32, metadata={"description": "The code the member signed up with"})
+    referral_code = Text(max_length=32, metadata={
+        "description": "The referral code the member signs up with, as typed (case and separators ignored); "
+                       "answered as `referred_by_code`"})
 
 
 class MemberUpdateSchema(_MemberFields):
@@ -103,7 +105,16 @@ class MemberSchema(ResponseSchema):
     locale = ma.fields.String(allow_none=True)
     tags = ma.fields.List(ma.fields.String())
     consent = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
-    referral_code = ma.fields.String(allow_none=True, metadata={"description": "The code the member signed up with"})
+    share_code = ma.fields.String(allow_none=True, metadata={
+        "description": "The member's own referral code, to share with friends (as at /v1/members/{id}/referral); "
+                       "null once erased"})
+    referred_by_code = ma.fields.String(allow_none=True, metadata={
+        "description": "The referral code the member signed up with, upper-cased without separators "
+                       "(null if none; whether it was accepted: `GET /v1/referrals?referee_id=`)"})
+    referral_code = ma.fields.Function(lambda member: member.referred_by_code, allow_none=True, metadata={
+        "type": "string", "deprecated": True,
+        "description": "Deprecated, kept for older clients: the same as `referred_by_code`. "
+                       "Not the member's own code, which is `share_code`"})
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     tier = ma.fields.String(allow_none=True)
     enrolled_at = ma.fields.AwareDateTime()

@@ -48,7 +48,8 @@ def check_total(data: dict, lines: list[Line]) -> None:
 
 def check_placed_at(placed_at: datetime, now: datetime) -> None:
     if placed_at > now + CLOCK_SKEW:
-        raise ValidationFailed({"placed_at": ["Is in the future."]})
+        raise ValidationFailed({"placed_at": [f"Is in the future: at most {int(CLOCK_SKEW.total_seconds() // 60)} "
+                                              "minutes after now (the clocks may differ that much)."]})
 
 
 def exchange_rate(program: Program, currency: str) -> Decimal:

@@ -58,6 +58,8 @@ class Refund(Base):
     eligible_amount: Mapped[Decimal] = mapped_column(Money)
     items: Mapped[list | None] = mapped_column(JSON)
     points_reversed: Mapped[int] = mapped_column(BigInteger)
+    # Points the member had paid on the order with points, given back in the refund's proportion.
+    points_returned: Mapped[int] = mapped_column(BigInteger, default=0)
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str | None] = mapped_column(String(40))

@@ -83,6 +83,12 @@ def order_rhythm(session: Session, *, after: str, limit: int) -> list[tuple[str,
     return [tuple(row) for row in rows]
 
 
+def last_orders(session: Session, member_ids: list[str]) -> dict[str, datetime]:
+    """When each of these members last ordered, for the win-back check before sending."""
+    return dict(session.execute(select(Order.member_id, func.max(Order.placed_at))
+                                .where(among(session, Order.member_id, member_ids)).group_by(Order.member_id)).all())
+
+
 def top_fifth_share(session: Session, *, start: datetime, end: datetime) -> tuple[Decimal, Decimal, int]:
     """(spend of the top 20% of buyers, all spend, buyers) over orders placed in [start, end): the
     Pareto check, in one statement."""
@@ -110,13 +116,16 @@ def converted(session: Session, touches: list[tuple[str, datetime]], *, days: in
     return sum(1 for member_id, at in touches if any(at < when <= at + window for when in placed.get(member_id, ())))
 
 
-def order_stats_subquery(*, since: datetime):
-    """Per member with orders, as a subquery for set-based jobs: orders, orders since `since`, spend,
-    spend since, first and last placed (spend in the program currency, net of refunds)."""
+def order_stats_subquery(*, since: datetime, members=None):
+    """Per member with orders (or only `members`: ids, or a SELECT of them), as a subquery for
+    set-based work: orders, orders since `since`, spend, spend since, first and last placed (spend in
+    the program currency, net of refunds)."""
     spend = Order.program_amount - Order.refunded_amount * Order.exchange_rate
     recent = Order.placed_at >= since
-    return (select(Order.member_id.label("member_id"), func.count().label("orders"),
+    query = select(Order.member_id.label("member_id"), func.count().label("orders"),
                    func.sum(case((recent, 1), else_=0)).label("orders_recent"), func.sum(spend).label("spend"),
                    func.sum(case((recent, spend), else_=0)).label("spend_recent"),
                    func.min(Order.placed_at).label("first"), func.max(Order.placed_at).label("last"))
-            .group_by(Order.member_id).subquery("order_stats"))
+    if members is not None:
+        query = query.where(Order.member_id.in_(members))
+    return query.group_by(Order.member_id).subquery("order_stats")

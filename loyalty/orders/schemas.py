@@ -86,6 +86,8 @@ class RefundSchema(ResponseSchema):
     order_id = ma.fields.String()
     amount = MoneyString()
     points_reversed = ma.fields.Integer()
+    points_returned = ma.fields.Integer(metadata={"description": "Points the member paid on the order (redemptions with "
+                                                                 "its order_id) given back, in the refund's proportion"})
     created_at = ma.fields.AwareDateTime()
 
 
@@ -94,8 +96,16 @@ class QuoteOutSchema(ResponseSchema):
     tier = ma.fields.String(allow_none=True)
     currency = ma.fields.String()
     net_amount = MoneyString()
-    discount_percent = DecimalString()
-    discount_amount = MoneyString()
-    points_to_earn = ma.fields.Integer()
+    discount_percent = DecimalString(metadata={"description": "The member's tier discount"})
+    discount_amount = MoneyString(metadata={"description": "What the tier discount comes to on the lines that earn, in "
+                                                           "the basket's currency. Not deducted by the service: a till "
+                                                           "that gives it writes it into the lines' `discount`"})
+    points_to_earn = ma.fields.Integer(metadata={"description": "Exactly the `points_earned` of an order posting these "
+                                                                "lines as sent (tier multiplier and promotions included; "
+                                                                "the first-order bonus is not)"})
+    promotion_points = ma.fields.Integer(metadata={"description": "Of points_to_earn, what active promotions add"})
+    bonus_points = ma.fields.Integer(metadata={"description": "The order's `bonus_points`: the first-order bonus when "
+                                                              "this would be the member's first order; not in points_to_earn"})
+    total_points = ma.fields.Integer(metadata={"description": "points_to_earn + bonus_points: what the order credits"})
     max_redeemable_points = ma.fields.Integer()
     max_redeemable_value = MoneyString(metadata={"description": "In the program currency"})

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import Conflict, NotFound
-from loyalty.core.money import minor_unit
+from loyalty.core.money import minor_unit, money
 from loyalty.orders import basket
+from loyalty.orders import rules as checkout
 from loyalty.orders.models import Order
 from loyalty.points import ledger
 from loyalty.points.ledger import Source
-from loyalty.points.rules import available_from, eligible_amount, max_redeemable, net_amount, points_for
-from loyalty.points.service import balance, expiry_for, member_for_points
+from loyalty.points.rules import available_from, eligible_amount, max_redeemable, net_amount
+from loyalty.points.service import awarded_orders, balance, expiry_for, member_for_points
 from loyalty.program.service import settings
 from loyalty.tiers.grading import grade_after_order
 from loyalty.tiers.service import tier_terms
@@ -59,7 +60,7 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     _discount, multiplier = tier_terms(session, member.tier_code)
     terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
                               placed_at=data["placed_at"])
-    points = points_for(lines, terms)
+    points = checkout.earned_points(lines, terms)  # the quote's arithmetic too
     basket.check_size(net_amount(lines), net_amount(lines) * rate, points)
     pending = program.pos_pending_days if data["channel"] == "pos" and program.pos_pending_days is not None \
         else program.pending_days
@@ -83,7 +84,7 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     if inserted is None:
         return _seen(session, data["order_id"], print_) or _raise_conflict(data["order_id"]), False
     debt, orders = ledger.lock_for_award(connection, member.id, now=now, earned=points)
-    bonus = program.first_order_bonus if orders == 1 else 0
+    bonus = checkout.first_order_bonus(orders_before=orders - 1, bonus=program.first_order_bonus)
     expires = expiry_for(session, data["placed_at"])
     for kind, amount, source, note in (("earn", points, Source("order", data["order_id"]), None),
                                        ("bonus", bonus, Source("first_order", data["order_id"]), "first order bonus")):
@@ -117,7 +118,8 @@ def _raise_conflict(order_id: str):
 
 
 def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
-    """What checkout would give: tier discount, points to earn, most points payable. Writes nothing."""
+    """What posting this basket would give, as the order's response will report it (the same
+    arithmetic, orders/rules.py), the tier discount a till may give, and the most points payable."""
     now = now or utcnow()
     program = settings(session)
     currency = data.get("currency") or program.currency
@@ -126,13 +128,13 @@ def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
     basket.check_total(data, lines)
     rate = basket.exchange_rate(program, currency)
     discount, multiplier = tier_terms(session, member.tier_code)
-    placed_at = data.get("placed_at") or now
     terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
-                              placed_at=placed_at)
-    factor = 1 - discount / 100
-    basket.check_size(net_amount(lines), net_amount(lines) * rate, points_for(lines, terms, price_factor=factor))
-    eligible = eligible_amount(lines, terms.excluded_categories)
-    discount_amount = (eligible * discount / 100).quantize(minor_unit(currency))
+                              placed_at=data.get("placed_at") or now)
+    earning = checkout.earning(lines, terms, orders_before=awarded_orders(session, member.id),
+                               bonus=program.first_order_bonus)
+    basket.check_size(net_amount(lines), net_amount(lines) * rate, earning.points)
+    discount_amount = checkout.tier_discount(lines, excluded=terms.excluded_categories, percent=discount,
+                                             minor=minor_unit(currency))
     payable = (net_amount(lines) - discount_amount) * rate
     available = balance(session, member_id=member.id, now=now)["available"] if member.status == "active" else 0
     most = max_redeemable(available=available, amount=payable, share=Decimal(program.max_redeem_share),
@@ -140,7 +142,8 @@ def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
     return {
         "member_id": member.id, "tier": member.tier_code, "currency": currency, "net_amount": net_amount(lines),
         "discount_percent": discount, "discount_amount": discount_amount,
-        "points_to_earn": points_for(lines, terms, price_factor=factor),
+        "points_to_earn": earning.points, "promotion_points": earning.promotion_points,
+        "bonus_points": earning.bonus_points, "total_points": earning.total,
         "max_redeemable_points": most, "max_redeemable_value": most * Decimal(program.point_value),
     }
 
@@ -159,5 +162,5 @@ def timeline_orders(session: Session, member_ids: list[str], before, limit: int)
         query = query.where(before_clause(Order.placed_at, Order.order_id, before, "ord:", numeric=False))
     rows = session.scalars(query.order_by(Order.placed_at.desc(), Order.order_id.desc()).limit(limit))
     return [{"at": o.placed_at, "type": "order.placed", "id": f"ord:{o.order_id}",
-             "data": {"order_id": o.order_id, "net_amount": str(o.net_amount), "currency": o.currency,
-                      "points_earned": o.points_earned, "refunded_amount": str(o.refunded_amount)}} for o in rows]
+             "data": {"order_id": o.order_id, "net_amount": money(o.net_amount), "currency": o.currency,
+                      "points_earned": o.points_earned, "refunded_amount": money(o.refunded_amount)}} for o in rows]

@@ -68,6 +68,7 @@ def expire_points(context: JobContext) -> dict[str, int]:
             seen, expired_lots, expired_points = _expire_batch(session, cutoff, now)
         if not seen:
             break
+        context.batch_done(seen)
         lots, points = lots + expired_lots, points + expired_points
     with context.db.unit_of_work() as session:
         notices = _note_expiring(session, cutoff, now)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from loyalty.core.db import Base, UTCDateTime
 from loyalty.core.models import BigIntPK
 
-KINDS = ("earn", "bonus", "redeem", "reversal", "expire", "adjust", "merge")
+KINDS = ("earn", "bonus", "redeem", "reversal", "return", "expire", "adjust", "merge")
 
 
 class PointAccount(Base):

@@ -86,17 +86,18 @@ def promotion_multiplier(line: Line, terms: EarnTerms) -> Decimal:
     return max(applicable, default=Decimal(1))
 
 
-def points_for(lines: Sequence[Line], terms: EarnTerms, *, price_factor: Decimal = Decimal(1)) -> int:
+def points_for(lines: Sequence[Line], terms: EarnTerms) -> int:
     """Eligible net × rate × points per unit × tier multiplier × promotion, floored once over the basket.
 
-    `price_factor` scales what the member pays (1 - tier discount in a quote).
+    The lines as posted, after their own discounts: a tier discount counts only when the storefront
+    wrote it into them (see orders/rules.py).
     """
     check_lines(lines)
     exact = Decimal(0)
     for line in lines:
         if line.category in terms.excluded_categories:
             continue
-        exact += (line.net * price_factor * terms.exchange_rate * terms.points_per_unit
+        exact += (line.net * terms.exchange_rate * terms.points_per_unit
                   * terms.tier_multiplier * promotion_multiplier(line, terms))
     return max(0, int(exact.to_integral_value(rounding=ROUND_FLOOR)))
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 import marshmallow as ma
 
 from loyalty.core.fields import Instant, DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.points.models import KINDS
 
 
 class SourceSchema(ResponseSchema):
@@ -15,7 +16,8 @@ class SourceSchema(ResponseSchema):
 class LedgerEntrySchema(ResponseSchema):
     id = ma.fields.Integer()
     member_id = ma.fields.String()
-    kind = ma.fields.String(metadata={"enum": ["earn", "bonus", "redeem", "reversal", "expire", "adjust", "merge"]})
+    kind = ma.fields.String(metadata={"enum": list(KINDS), "description":
+                                      "`return`: points paid on an order given back by its refund, or by a reversal"})
     points = ma.fields.Integer(metadata={"description": "Signed"})
     created_at = ma.fields.AwareDateTime()
     available_at = ma.fields.AwareDateTime(allow_none=True)

@@ -47,6 +47,11 @@ def member_for_points(session: Session, member_id: str, *, redeeming: bool = Fal
     return member
 
 
+def awarded_orders(session: Session, member_id: str) -> int:
+    """Orders that have awarded points to the member (0: the next one is its first)."""
+    return int(session.scalar(select(PointAccount.orders_count).where(PointAccount.member_id == member_id)) or 0)
+
+
 def expiry_for(session: Session, earned_at: datetime) -> datetime | None:
     program = settings(session)
     return lot_expiry(earned_at, program.expiry_months, program.timezone)
@@ -98,7 +103,8 @@ def adjust(session: Session, *, member_id: str, points: int, reason: str, actor:
     """A staff correction: credits are available at once; debits come from available points only."""
     now = now or utcnow()
     if points == 0:
-        raise ValidationFailed({"points": ["Must not be zero."]})
+        raise ValidationFailed({"points": ["Must not be zero: a positive number credits points, a negative one "
+                                           "takes them back."]})
     member = brief(session, member_id)  # staff may correct even a blocked member; an erased one is gone
     if member.erased:
         raise MemberErased(f"Member `{member.id}` was erased.")

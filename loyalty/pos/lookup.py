@@ -24,7 +24,8 @@ from loyalty.members.models import Member
 from loyalty.points.rules import points_value
 from loyalty.points.service import available_points_of
 from loyalty.program.service import settings
-from loyalty.rewards.service import coupon_owner, coupon_ready_of, looks_like_coupon
+from loyalty.rewards.coupons import coupon_owner, coupon_ready_of
+from loyalty.rewards.rules import normalise_coupon_code
 from loyalty.tiers.service import tier_terms
 
 _PHONE = re.compile(r"^[+(]?[+0-9(][0-9 ()+.\-]{5,28}$")
@@ -68,8 +69,9 @@ def classify(identifier: str, region: str) -> tuple[str, str]:
             return "phone", normalise_phone(text, region)
         except InvalidIdentifier:
             raise NotFound("Not a member number, and not a valid phone number.") from None
-    if looks_like_coupon(digits.upper()):
-        return "coupon", digits.upper()
+    code = normalise_coupon_code(identifier)  # read as POST /v1/coupons/{code}/use reads it
+    if code:
+        return "coupon", code
     raise NotFound("Not a member number, phone number or coupon code.")
 
 

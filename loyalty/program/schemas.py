@@ -5,7 +5,8 @@ from decimal import Decimal
 import marshmallow as ma
 
 from loyalty.core.fields import (
-    DecimalString, ResponseSchema, StrictInteger, Text, validate_currency, validate_holiday_country, validate_timezone,
+    DecimalString, MoneyString, ResponseSchema, StrictInteger, Text, validate_currency, validate_holiday_country,
+    validate_timezone,
 )
 
 TIER_METRICS = ("spend_12m", "points_12m", "orders_12m")
@@ -28,6 +29,10 @@ class ReferralSettingsSchema(ma.Schema):
     link_template = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=500), ma.validate.Regexp(
         r"^https?://[\x21-\x7e]*\{code\}[\x21-\x7e]*$", error="An http(s) URL with {{code}} in it.")],
         metadata={"description": "Referral link, e.g. https://shop.example/join?ref={code}; null = no link"})
+
+
+class ReferralSettingsOutSchema(ReferralSettingsSchema):
+    min_order_amount = MoneyString(metadata={"description": "Least first-order amount that qualifies"})
 
 
 _CLOCK = ma.validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time of day, HH:MM.")
@@ -62,7 +67,7 @@ class ProgramSchema(ResponseSchema):
     expiry_months = ma.fields.Integer(metadata={"description": "Lots expire at the end of the month this many months after earning; 0 = never"})
     max_redeem_share = DecimalString(metadata={"description": "Largest share of an order payable with points", "example": "0.5"})
     tier_metric = ma.fields.String(metadata={"enum": list(TIER_METRICS)})
-    referral = ma.fields.Nested(ReferralSettingsSchema)
+    referral = ma.fields.Nested(ReferralSettingsOutSchema)
     signup_bonus = ma.fields.Integer()
     first_order_bonus = ma.fields.Integer()
     birthday_bonus = ma.fields.Integer()

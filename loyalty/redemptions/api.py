@@ -4,7 +4,7 @@ from loyalty.core.api import Blueprint
 
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
-from loyalty.redemptions import schemas, service
+from loyalty.redemptions import returns, schemas, service
 
 blp = Blueprint("redemptions", __name__, url_prefix="/v1/redemptions", description="Paying with points")
 _ERRORS = {"403": "Forbidden", "404": "NotFound", "409": "Conflict"}
@@ -49,3 +49,16 @@ def cancel_redemption(redemption_id):
 def get_redemption(redemption_id):
     """Read a redemption"""
     return service.get_redemption(request_session(), redemption_id)
+
+
+@blp.route("/<redemption_id>/reverse", methods=["POST"])
+@blp.arguments(schemas.RedemptionReverseSchema)
+@blp.response(200, schemas.RedemptionSchema)
+@blp.doc(responses=_ERRORS)
+@accepts_json
+@idempotent
+@requires("staff")
+def reverse_redemption(data, redemption_id):
+    """Give a captured redemption's points back, with a reason (staff); a reward's only while its coupon is unused"""
+    return returns.reverse(request_session(), redemption_id=redemption_id, reason=data["reason"],
+                           actor=current_actor().label)

@@ -27,6 +27,7 @@ def release_holds(context: JobContext) -> dict[str, int]:
         for redemption_id in ids:
             with context.db.unit_of_work() as session:
                 released += release_one(session, redemption_id=redemption_id, now=now)
+        context.batch_done(len(ids))
         if len(ids) < BATCH:
             break
     return {"released": released}

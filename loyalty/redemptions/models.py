@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.core.db import Base, UTCDateTime
 
-STATUSES = ("held", "captured", "cancelled", "expired")
+STATUSES = ("held", "captured", "cancelled", "expired", "reversed")
 
 
 class Redemption(Base):
@@ -28,6 +28,10 @@ class Redemption(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     actor: Mapped[str | None] = mapped_column(String(40))
+    # Points given back: by refunds of its order (in their proportion) or all at once by a reversal.
+    points_returned: Mapped[int] = mapped_column(BigInteger, default=0)
+    reversed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reversal_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class Allocation(Base):

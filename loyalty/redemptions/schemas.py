@@ -4,7 +4,8 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger
+from loyalty.core.fields import DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.redemptions.models import STATUSES
 
 
 class RedemptionCreateSchema(ma.Schema):
@@ -22,11 +23,20 @@ class RedemptionCreateSchema(ma.Schema):
 class RedemptionSchema(ResponseSchema):
     id = ma.fields.String()
     member_id = ma.fields.String()
-    status = ma.fields.String(metadata={"enum": ["held", "captured", "cancelled", "expired"]})
+    status = ma.fields.String(metadata={"enum": list(STATUSES)})
     points = ma.fields.Integer()
+    points_returned = ma.fields.Integer(metadata={"description": "Given back: by refunds of its order, in their "
+                                                                 "proportion, or all by a reversal"})
     value = MoneyString(metadata={"description": "Program currency"})
     expires_at = ma.fields.AwareDateTime(metadata={"description": "When an uncaptured hold is released"})
     order_id = ma.fields.String(allow_none=True)
     reward_id = ma.fields.String(allow_none=True)
     coupon_code = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
+    reversed_at = ma.fields.AwareDateTime(allow_none=True)
+    reversal_reason = ma.fields.String(allow_none=True)
+
+
+class RedemptionReverseSchema(ma.Schema):
+    reason = Text(max_length=500, required=True, metadata={"description": "Why the points go back (kept on the "
+                                                                          "redemption and in the ledger entry's note)"})

@@ -63,9 +63,11 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
         raise ValidationFailed({"points": ["Give points or a reward_id."]})
     if reward and data.get("points") not in (None, reward.points_cost):
         raise ValidationFailed({"points": [f"Reward `{reward.id}` costs {reward.points_cost} points."]})
-    _check_share(session, member_id=member.id, order_id=data.get("order_id"), order_amount=data.get("order_amount"), points=points,
-                 share=Decimal(program.max_redeem_share), point_value=Decimal(program.point_value))
     account = ledger.lock_account(session, member.id, now=now)
+    # Under the member's lock: every hold of this member waits here, so the budget read next
+    # counts each one committed before it (checked before the lock, 2 of 20 concurrent holds passed).
+    _check_share(session, member_id=member.id, order_id=data.get("order_id"), order_amount=data.get("order_amount"),
+                 points=points, share=Decimal(program.max_redeem_share), point_value=Decimal(program.point_value))
     if reward:
         rewards.check_redeemable(session, reward, member_tier=member.tier_code, now=now)
     try:

@@ -46,6 +46,7 @@ def qualify_referrals(context: JobContext) -> dict[str, int]:
             for key, value in _decide(session, batch, now=now).items():
                 counts[key] = counts.get(key, 0) + value
         counts["looked_at"] += len(batch)
+        context.batch_done(len(batch))
         after = batch[-1]
     log.info("referrals_qualified", **counts)
     return counts

@@ -36,12 +36,16 @@ REASONS = (UNKNOWN_CODE, SELF_REFERRAL, REFEREE_ALREADY_MEMBER, REFEREE_HAD_ORDE
 SIGNUP_GRACE = timedelta(minutes=30)
 
 
+def canonical_code(text: str | None) -> str | None:
+    """A code as typed, upper-cased and without spaces, dashes, dots or underscores (whether or not it
+    is one this program issued): how a member's `referred_by_code` is answered."""
+    return (_SEPARATORS.sub("", text).upper() or None) if text else None
+
+
 def normalise_code(text: str | None) -> str | None:
     """A code as typed (any case, with spaces or dashes) in its stored form; None if it can't be one."""
-    if not text:
-        return None
-    code = _SEPARATORS.sub("", text).upper()
-    if len(code) != CODE_LENGTH or any(char not in ALPHABET for char in code):
+    code = canonical_code(text)
+    if not code or len(code) != CODE_LENGTH or any(char not in ALPHABET for char in code):
         return None
     return code
 

@@ -41,6 +41,20 @@ def code_of(session: Session, member_id: str, *, now: datetime | None = None) ->
     raise RuntimeError("could not draw a free referral code")
 
 
+def member_codes(session: Session, members: list) -> dict[str, dict[str, str | None]]:
+    """For a member's answer: `share_code`, their own code to hand out (made on first need; none
+    once erased: an erased member refers nobody), and `referred_by_code`, the code they signed up
+    with in canonical form."""
+    live = [member.id for member in members if member.erased_at is None]
+    owned = dict(session.execute(select(ReferralCode.member_id, ReferralCode.code)
+                                 .where(ReferralCode.member_id.in_(live))).all()) if live else {}
+    for member_id in live:
+        if member_id not in owned:
+            owned[member_id] = code_of(session, member_id)
+    return {member.id: {"share_code": owned.get(member.id),
+                        "referred_by_code": rules.canonical_code(member.referral_code_used)} for member in members}
+
+
 def link_for(session: Session, code: str) -> str | None:
     template = settings(session).referral.get("link_template")
     return template.replace("{code}", code) if template else None

@@ -4,6 +4,7 @@ from loyalty.core.api import Blueprint
 
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import request_session
+from loyalty.rewards import coupons as coupon_service
 from loyalty.rewards import schemas, service
 
 blp = Blueprint("rewards", __name__, url_prefix="/v1/rewards", description="Rewards catalog")
@@ -49,14 +50,36 @@ def update_reward(changes, reward_id):
     return service.update_reward(request_session(), reward_id=reward_id, changes=changes)
 
 
-coupons = Blueprint("coupons", __name__, url_prefix="/v1/coupons", description="Coupons issued by reward redemptions")
+coupons = Blueprint("coupons", __name__, url_prefix="/v1", description="Coupons issued by reward redemptions")
+_COUPON_ERRORS = {"403": "Forbidden", "404": "NotFound", "409": "Conflict"}
 
 
-@coupons.route("/<code>/use", methods=["POST"])
+@coupons.route("/coupons/<code>/use", methods=["POST"])
+@coupons.arguments(schemas.CouponUseSchema, required=False)
 @coupons.response(200, schemas.CouponSchema)
-@coupons.doc(responses={"404": "NotFound", "409": "Conflict"})
+@coupons.doc(responses=_COUPON_ERRORS)
+@accepts_json
 @idempotent
 @requires("storefront", "pos")
-def use_coupon(code):
-    """Accept a coupon at checkout: once only (409 coupon_unusable when used or expired)"""
-    return service.use_coupon(request_session(), code=code)
+def use_coupon(data, code):
+    """Accept a coupon at checkout, once (409 coupon_unusable with `reason`: used, expired, void)"""
+    return coupon_service.use_coupon(request_session(), code=code, order_id=data.get("order_id"))
+
+
+@coupons.route("/coupons/<code>", methods=["GET"])
+@coupons.response(200, schemas.CouponSchema)
+@coupons.doc(responses={"404": "NotFound"})
+@requires("storefront", "pos", "staff")
+def get_coupon(code):
+    """Check a coupon without using it: status, reward, member, valid until (case and separators ignored)"""
+    return coupon_service.get_coupon(request_session(), code=code)
+
+
+@coupons.route("/members/<member_id>/coupons", methods=["GET"])
+@coupons.arguments(schemas.MemberCouponQuerySchema, location="query")
+@coupons.response(200, schemas.CouponPageSchema)
+@coupons.doc(responses={"404": "NotFound"})
+@requires("storefront", "pos", "staff")
+def member_coupons(args, member_id):
+    """A member's coupons, newest first (optionally of one status)"""
+    return coupon_service.member_coupons(request_session(), member_id=member_id, **args)

@@ -31,7 +31,7 @@ class Reward(Base):
 
 
 class Coupon(Base):
-    """Issued once per captured reward redemption; used at most once."""
+    """Issued once per captured reward redemption (or care gift); used at most once, or voided."""
 
     __tablename__ = "coupons"
 
@@ -42,3 +42,5 @@ class Coupon(Base):
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     valid_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    order_id: Mapped[str | None] = mapped_column(String(100))  # the order it was used on, when the till said
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # its redemption was reversed: unusable

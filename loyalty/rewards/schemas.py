@@ -4,8 +4,9 @@ from decimal import Decimal
 
 import marshmallow as ma
 
-from loyalty.core.fields import Instant, DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.core.fields import Instant, DecimalString, MoneyString, ResponseSchema, StrictBoolean, StrictInteger, Text
 from loyalty.rewards.models import KINDS
+from loyalty.rewards.rules import STATUSES as COUPON_STATUSES
 
 
 class _RewardFields(ma.Schema):
@@ -27,8 +28,10 @@ class _RewardFields(ma.Schema):
     def _consistent(self, data, **_kwargs):
         if data.get("valid_from") and data.get("valid_until") and data["valid_until"] <= data["valid_from"]:
             raise ma.ValidationError("Must be after valid_from.", "valid_until")
-        if data.get("kind") == "percent_off" and data.get("value") is not None and data["value"] > 100:
-            raise ma.ValidationError("A percent off is at most 100.", "value")
+        if data.get("kind") == "percent_off" and data.get("value") is not None and \
+                (data["value"] > 100 or data["value"] != round(data["value"], 2)):
+            # Answered as money is (two decimals), so a percent can't carry more than it shows.
+            raise ma.ValidationError("A percent off is at most 100, with at most 2 decimals.", "value")
         if data.get("kind") in ("amount_off", "percent_off") and "value" in data and data["value"] is None:
             raise ma.ValidationError(f"A {data['kind']} reward needs a value.", "value")
 
@@ -53,7 +56,8 @@ class RewardSchema(ResponseSchema):
     name = ma.fields.String()
     description = ma.fields.String()
     kind = ma.fields.String()
-    value = DecimalString(allow_none=True)
+    value = MoneyString(allow_none=True, metadata={"description": "Amount off (money) or percent off (0-100); null for "
+                                                                  "free_item and gift"})
     points_cost = ma.fields.Integer()
     stock = ma.fields.Integer(allow_none=True)
     min_tier = ma.fields.String(allow_none=True)
@@ -76,11 +80,41 @@ class RewardQuerySchema(ma.Schema):
     active = ma.fields.Boolean()
 
 
+class RewardBriefSchema(ResponseSchema):
+    id = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String(metadata={"enum": list(KINDS)})
+    value = MoneyString(allow_none=True, metadata={"description": "Amount off (money) or percent off (0-100)"})
+
+
 class CouponSchema(ResponseSchema):
     code = ma.fields.String()
+    status = ma.fields.String(metadata={"enum": list(COUPON_STATUSES), "description":
+                                        "valid; used; expired (past valid_until); void (its redemption was reversed)"})
+    usable = ma.fields.Boolean(metadata={"description": "Would `use` accept it now: valid, and the member may spend "
+                                                        "(not blocked, suspended or erased)"})
     reward_id = ma.fields.String()
-    member_id = ma.fields.String()
-    redemption_id = ma.fields.String()
+    reward = ma.fields.Nested(RewardBriefSchema, allow_none=True)
+    member_id = ma.fields.String(metadata={"description": "The owner (a merged member's survivor)"})
+    redemption_id = ma.fields.String(metadata={"description": "What issued it: a redemption, or a care gift's touch"})
     issued_at = ma.fields.AwareDateTime()
     valid_until = ma.fields.AwareDateTime(allow_none=True)
     used_at = ma.fields.AwareDateTime(allow_none=True)
+    order_id = ma.fields.String(allow_none=True, metadata={"description": "The order it was used on, if the till said"})
+    voided_at = ma.fields.AwareDateTime(allow_none=True)
+
+
+class CouponPageSchema(ResponseSchema):
+    data = ma.fields.List(ma.fields.Nested(CouponSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class CouponUseSchema(ma.Schema):
+    order_id = ma.fields.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$", error=(
+        "1-100 printable ASCII characters without spaces.")), metadata={"description": "The order it is used on"})
+
+
+class MemberCouponQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
+    status = ma.fields.String(validate=ma.validate.OneOf(COUPON_STATUSES))

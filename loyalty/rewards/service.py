@@ -1,11 +1,11 @@
-"""Catalog upkeep, stock that is never oversold, and coupon codes."""
+"""Catalog upkeep, stock that is never oversold, and issuing coupons (using them: coupons.py)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
@@ -13,10 +13,8 @@ from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.rewards.models import Coupon, Reward
+from loyalty.rewards.rules import COUPON_ALPHABET, CODE_LENGTH
 from loyalty.tiers.models import Tier
-
-# No 0/O, 1/I/L: codes are read aloud and typed at tills.
-COUPON_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
 class OutOfStock(Conflict):
@@ -29,7 +27,8 @@ class RewardUnavailable(Conflict):
 
 def _check_tier(session: Session, code: str | None) -> None:
     if code is not None and session.get(Tier, code) is None:
-        raise ValidationFailed({"min_tier": [f"No tier `{code}`."]})
+        ladder = ", ".join(session.scalars(select(Tier.code).order_by(Tier.rank))) or "none: PUT /v1/tiers"
+        raise ValidationFailed({"min_tier": [f"No tier `{code}` (the ladder has {ladder})."]})
 
 
 def create_reward(session: Session, *, data: dict, now: datetime | None = None) -> Reward:
@@ -59,8 +58,8 @@ def update_reward(session: Session, *, reward_id: str, changes: dict, now: datet
         raise ValidationFailed({"valid_until": ["Must be after valid_from."]})
     if reward.kind in ("amount_off", "percent_off") and reward.value is None:
         raise ValidationFailed({"value": [f"A {reward.kind} reward needs a value."]})
-    if reward.kind == "percent_off" and reward.value > 100:
-        raise ValidationFailed({"value": ["A percent off is at most 100."]})
+    if reward.kind == "percent_off" and (reward.value > 100 or reward.value != round(reward.value, 2)):
+        raise ValidationFailed({"value": ["A percent off is at most 100, with at most 2 decimals."]})
     reward.updated_at = now or utcnow()
     session.flush()
     return reward
@@ -105,49 +104,12 @@ def give_back_stock(session: Session, reward_id: str) -> None:
 
 
 def issue_coupon(session: Session, *, reward: Reward, redemption_id: str, member_id: str, now: datetime) -> Coupon:
-    code = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(12))
+    code = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(CODE_LENGTH))
     coupon = Coupon(code=code, redemption_id=redemption_id, reward_id=reward.id, member_id=member_id, issued_at=now,
                     valid_until=now + timedelta(days=reward.coupon_valid_days))
     session.add(coupon)
     session.flush()
     return coupon
-
-
-class CouponUnusable(Conflict):
-    code, title = "coupon_unusable", "The coupon can't be used"
-
-
-def use_coupon(session: Session, *, code: str, now: datetime | None = None) -> Coupon:
-    """Mark a coupon used, once: a conditional update, so two tills can't both accept it."""
-    now = now or utcnow()
-    code = code.strip().upper()
-    coupon = session.get(Coupon, code)
-    if coupon is None:
-        raise NotFound(f"No coupon `{code}`.")
-    if coupon.valid_until and coupon.valid_until <= now:
-        raise CouponUnusable(f"Coupon `{code}` expired at {coupon.valid_until.isoformat()}.", reason="expired")
-    used = session.execute(update(Coupon).where(Coupon.code == code, Coupon.used_at.is_(None))
-                           .values(used_at=now)).rowcount
-    if used != 1:
-        raise CouponUnusable(f"Coupon `{code}` was already used.", reason="used")
-    session.refresh(coupon)
-    return coupon
-
-
-def coupon_ready_of(member_id_column):
-    """A correlated EXISTS: the member has an unused coupon still valid at the bind parameter `now`."""
-    now = bindparam("now")
-    return exists().where(Coupon.member_id == member_id_column, Coupon.used_at.is_(None),
-                          or_(Coupon.valid_until.is_(None), Coupon.valid_until > now))
-
-
-def coupon_owner(code_param):
-    """The member a coupon code was issued to, as a scalar subquery."""
-    return select(Coupon.member_id).where(Coupon.code == code_param).scalar_subquery()
-
-
-def looks_like_coupon(text: str) -> bool:
-    return len(text) == 12 and all(char in COUPON_ALPHABET for char in text)
 
 
 def gift_coupon(session: Session, *, reward_id: str, member_id: str, source_id: str, now: datetime) -> Coupon | None:

@@ -31,6 +31,7 @@ def evaluate_tiers(context: JobContext) -> dict[str, int]:
             for reason, count in review_batch(session, members, now=now).items():
                 counts[reason] = counts.get(reason, 0) + count
         counts["members"] += len(members)
+        context.batch_done(len(page))
         after = page[-1][0]
     log.info("tiers_evaluated", **counts)
     return counts

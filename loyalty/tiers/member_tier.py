@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import MemberErased, ValidationFailed
+from loyalty.core.money import money
 from loyalty.members.service import direct, held_tiers, resolve
 from loyalty.points.service import lock_members
 from loyalty.program.service import settings
@@ -55,8 +56,8 @@ def member_tier(session: Session, *, member_id: str, now: datetime | None = None
 
 
 def metric_text(metric: str, value) -> str:
-    """Money with its cents for spend; whole numbers for points and orders."""
-    return str(metric_value(metric, value))
+    """Money with its cents for spend (answered as all money is); whole numbers for points and orders."""
+    return money(value) if metric == "spend_12m" else str(metric_value(metric, value))
 
 
 def floor_end(until: date, zone: str) -> datetime:

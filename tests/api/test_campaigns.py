@@ -72,7 +72,9 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
     assert body["status"] == "finished"
     assert body["results"] == {"targeted": 2, "sent": 1, "failed": 0, "suppressed": 1,
                                "suppressed_by_reason": {"no_marketing_consent": 1}, "waiting": 0, "responded": 0,
-                               "converted": 1, "points_spent": 1000}
+                               "converted": 1, "points_spent": 1000, "held_out": 0, "converted_held_out": 0,
+                               "conversion_rate": "1", "conversion_rate_held_out": None, "lift": None,
+                               "relative_lift": None}
     assert [e["points"] for e in ledger(client, auth, gone_a["id"]) if e["source"]["type"] == "touch"] == [500]
     summary = client.get("/v1/insights/summary", headers=staff).get_json()["campaigns"]
     assert [(c["id"], c["targeted"], c["converted"]) for c in summary] == [(campaign_id, 2, 1)]
@@ -92,3 +94,94 @@ def test_campaign_input_is_checked(client, auth):
         assert response.status_code == 422 and field in response.get_json()["errors"], (body, response.get_json())
     assert client.post("/v1/campaigns/cmp_none/launch", headers=staff).status_code == 404
     assert client.get("/v1/campaigns", headers=auth("storefront")).status_code == 403
+
+
+def test_a_draft_can_be_changed_or_deleted_and_a_launched_campaign_cannot(client, auth):
+    staff = auth("staff")
+    first, second = (client.post("/v1/segments", json={"name": n, "filters": {}}, headers=staff).get_json()
+                     for n in ("first", "second"))
+    draft = client.post("/v1/campaigns", json={"name": "x", "segment_id": first["id"], "channel": "sms",
+                                               "template": "Hi {{ name }}"}, headers=staff).get_json()
+    assert draft["holdout_percent"] == 0
+    url = f"/v1/campaigns/{draft['id']}"
+    changed = client.patch(url, json={"name": "Autumn", "segment_id": second["id"], "holdout_percent": 20,
+                                      "starts_at": None}, headers=staff)
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert (body["name"], body["segment_id"], body["holdout_percent"], body["template"], body["status"]) == (
+        "Autumn", second["id"], 20, "Hi {{ name }}", "draft")
+    for patch, field in (({"holdout_percent": 51}, "holdout_percent"), ({"holdout_percent": -1}, "holdout_percent"),
+                         ({"segment_id": "seg_none"}, "segment_id"), ({"template": "{{ 1/0 }}"}, "template"),
+                         ({"name": ""}, "name"), ({"send_rate": 0}, "send_rate"),
+                         ({"reward_id": "rwd_x"}, "reward_id")):
+        refused = client.patch(url, json={"conversion_days": 30, **patch}, headers=staff)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], (patch, refused.get_json())
+    assert client.get(url, headers=staff).get_json()["conversion_days"] == 14  # nothing written
+    assert client.patch("/v1/campaigns/cmp_none", json={"name": "x"}, headers=staff).status_code == 404
+    created = client.post("/v1/campaigns", json={"name": "x", "segment_id": first["id"], "channel": "sms",
+                                                 "template": "Hi", "holdout_percent": 60}, headers=staff)
+    assert created.status_code == 422 and "holdout_percent" in created.get_json()["errors"]
+
+    doomed = client.post("/v1/campaigns", json={"name": "y", "segment_id": first["id"], "channel": "sms",
+                                                "template": "Hi"}, headers=staff).get_json()
+    assert client.delete(f"/v1/campaigns/{doomed['id']}", headers=staff).status_code == 204
+    assert client.get(f"/v1/campaigns/{doomed['id']}", headers=staff).status_code == 404
+    assert client.delete(f"/v1/campaigns/{doomed['id']}", headers=staff).status_code == 404
+
+    client.post(f"{url}/launch", headers=staff)
+    for refused in (client.patch(url, json={"name": "late"}, headers=staff), client.delete(url, headers=staff)):
+        assert refused.status_code == 409 and refused.get_json()["code"] == "conflict", refused.get_json()
+        assert refused.get_json()["campaign_status"] == "running"
+    assert client.get(url, headers=staff).get_json()["name"] == "Autumn"
+
+
+def test_a_hold_out_is_not_contacted_and_the_results_compare_against_it(client, auth, db, config):
+    from decimal import Decimal
+
+    from loyalty.campaigns.rules import held_out
+
+    staff = auth("staff")
+    members = [create_member(client, auth, consent=OPT_IN) for _ in range(30)]
+    silent = create_member(client, auth, consent={"sms": False})  # held back by consent, in or out of the hold-out
+    everyone = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=staff).get_json()
+    campaign = client.post("/v1/campaigns", json={
+        "name": "Test and learn", "segment_id": everyone["id"], "channel": "sms", "template": "Hi {{ name }}",
+        "gift_points": 10, "holdout_percent": 50}, headers=staff).get_json()
+    out = {m["id"] for m in members if held_out(campaign["id"], m["id"], 50)}
+    contacted = [m["id"] for m in members if m["id"] not in out]
+    assert 0 < len(out) < 30
+    preview = client.post(f"/v1/campaigns/{campaign['id']}/preview", headers=staff).get_json()
+    assert (preview["count"], preview["suppressed"], preview["held_out"], preview["would_send"]) == (
+        31, {"no_consent": 1}, len(out), len(contacted))
+
+    client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=staff)
+    at = NOW + timedelta(hours=1)
+    assert job(db, config, "campaigns.run", at)["touches"] == 31
+    dispatched = job(db, config, "care.dispatch", at)
+    assert (dispatched["sent"], dispatched["held_out"], dispatched["no_consent"]) == (len(contacted), len(out), 1)
+    assert job(db, config, "campaigns.run", at + timedelta(minutes=1))["finished"] == 1
+    assert job(db, config, "care.dispatch", at + timedelta(minutes=2)) == {}  # nothing left, nothing twice
+    touches = client.get(f"/v1/care/touches?campaign_id={campaign['id']}&limit=500", headers=staff).get_json()["data"]
+    assert {t["member_id"] for t in touches if t["status"] == "held_out"} == out
+    assert all(t["held_out"] == (t["member_id"] in out) for t in touches if t["status"] != "suppressed")
+    with db.unit_of_work() as session:
+        sent_to = {e.data["member_id"] for e in session.scalars(select(OutboxEvent)
+                                                                .where(OutboxEvent.type == "touch.due"))}
+    assert sent_to == set(contacted)
+    assert all(not [e for e in ledger(client, auth, m) if e["source"]["type"] == "touch"] for m in out)  # no gift
+
+    buyers = contacted[:3] + sorted(out)[:1]
+    with time_machine.travel(at + timedelta(days=2), tick=False):
+        for i, member_id in enumerate(buyers):
+            order(client, auth, member_id, f"after-{i}", "50", at + timedelta(days=2))
+        results = client.get(f"/v1/campaigns/{campaign['id']}", headers=staff).get_json()["results"]
+    assert (results["targeted"], results["sent"], results["held_out"], results["suppressed"]) == (
+        31, len(contacted), len(out), 1)
+    assert (results["converted"], results["converted_held_out"]) == (3, 1)
+    # gifts don't depend on the message getting through, but the hold-out gets none
+    assert results["points_spent"] == 10 * (len(contacted) + (not held_out(campaign["id"], silent["id"], 50)))
+    rate, held_rate = (Decimal(3) / len(contacted)).quantize(Decimal("0.0001")), (
+        Decimal(1) / len(out)).quantize(Decimal("0.0001"))
+    assert (Decimal(results["conversion_rate"]), Decimal(results["conversion_rate_held_out"])) == (rate, held_rate)
+    assert Decimal(results["lift"]) == rate - held_rate
+    assert Decimal(results["relative_lift"]) == ((rate - held_rate) / held_rate).quantize(Decimal("0.0001"))

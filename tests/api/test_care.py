@@ -397,3 +397,152 @@ def test_two_first_orders_at_the_same_instant_make_one_follow_up(client, auth, d
     post_order_at(client, auth, member["id"], "twin-a", "50", at)
     post_order_at(client, auth, member["id"], "twin-b", "50", at)
     assert plan(db, config, date(2026, 5, 8))["follow_up"] == 1
+
+
+# --- a win-back is checked again before it goes out ---------------------------------------------------
+
+def test_a_win_back_for_a_member_who_ordered_since_it_was_planned_is_suppressed(client, auth, db, config):
+    rule(client, auth, "win_back", inactive_days=30, gift_points=100)
+    back = create_member(client, auth, consent=ALL_IN)
+    away = create_member(client, auth, consent=ALL_IN)
+    for member in (back, away):
+        post_order_at(client, auth, member["id"], f"old-{member['id']}", "20", local(date(2026, 1, 1), 12))
+    assert plan(db, config, date(2026, 2, 11))["win_back"] == 2
+    assert {t.source for t in touches(db, kind="win_back")} == {
+        f"last_order:{local(date(2026, 1, 1), 12).astimezone(timezone.utc).isoformat()}"}
+    post_order_at(client, auth, back["id"], "came-back", "35", local(date(2026, 2, 11), 9))  # before it is sent
+    counts = dispatch(db, config, local(date(2026, 2, 11), 11))
+    assert counts["no_longer_lapsed"] == 1 and counts["sent"] == 1, counts
+    by_member = {t.member_id: t for t in touches(db, kind="win_back")}
+    assert (by_member[back["id"]].status, by_member[back["id"]].reason) == ("suppressed", "no_longer_lapsed")
+    assert by_member[away["id"]].status == "sent"
+    gifts = {m["id"]: [e for e in ledger(client, auth, m["id"]) if e["source"]["type"] == "touch"]
+             for m in (back, away)}
+    assert gifts[back["id"]] == [] and [e["points"] for e in gifts[away["id"]]] == [100]  # no gift for coming back
+    listed = client.get(f"/v1/care/touches?member_id={back['id']}", headers=auth("staff")).get_json()["data"]
+    assert [t["reason"] for t in listed] == ["no_longer_lapsed"]
+
+
+def test_an_order_placed_before_the_lapse_but_posted_late_does_not_count_as_coming_back(client, auth, db, config):
+    rule(client, auth, "win_back", inactive_days=30)
+    member = create_member(client, auth, consent=ALL_IN)
+    post_order_at(client, auth, member["id"], "last", "20", local(date(2026, 1, 10), 12))
+    assert plan(db, config, date(2026, 2, 11))["win_back"] == 1
+    post_order_at(client, auth, member["id"], "imported", "20", local(date(2026, 1, 5), 12))  # older, synced late
+    assert dispatch(db, config, local(date(2026, 2, 11), 11))["sent"] == 1
+
+
+# --- callbacks are due in the member's working hours -------------------------------------------------
+
+def _complaint(client, auth, member_id, content="The tea arrived broken"):
+    response = client.post(f"/v1/members/{member_id}/interactions", json={"kind": "complaint", "content": content},
+                           headers=auth("staff"))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def _callback(client, auth, member_id):
+    queue = client.get("/v1/callbacks?limit=500", headers=auth("staff")).get_json()["data"]
+    return next(c for c in queue if c["member_id"] == member_id)
+
+
+def test_a_no_answer_at_1_59_is_called_again_when_the_members_night_ends(client, auth, db):
+    member = create_member(client, auth)  # quiet hours 21:00-09:00 (the program's default), Shanghai
+    _complaint(client, auth, member["id"])
+    url = f"/v1/care/touches/{_callback(client, auth, member['id'])['id']}/outcome"
+    with time_machine.travel(local(date(2026, 11, 19), 1) + timedelta(minutes=59), tick=False):
+        retry = client.post(url, json={"outcome": "no_answer"}, headers=auth("staff")).get_json()
+    assert datetime.fromisoformat(retry["due_at"]) == local(date(2026, 11, 19), 9)  # not 05:59
+    with time_machine.travel(local(date(2026, 11, 19), 15), tick=False):  # 19:00: still in working hours
+        afternoon = client.post(url, json={"outcome": "no_answer"}, headers=auth("staff")).get_json()
+    assert datetime.fromisoformat(afternoon["due_at"]) == local(date(2026, 11, 19), 19)
+
+
+def test_a_callback_time_chosen_inside_the_members_night_is_refused(client, auth, db):
+    member = create_member(client, auth)
+    _complaint(client, auth, member["id"])
+    callback = _callback(client, auth, member["id"])
+    url = f"/v1/care/touches/{callback['id']}/outcome"
+    for outcome in ("call_back_later", "no_answer"):
+        late = local(date(2026, 11, 18), 23) + timedelta(minutes=30)
+        response = client.post(url, json={"outcome": outcome, "callback_at": late.isoformat()},
+                               headers=auth("staff"))
+        assert response.status_code == 422, response.get_json()
+        message = response.get_json()["errors"]["callback_at"][0]
+        assert "23:30" in message and "09:00-21:00" in message and "2026-11-19T09:00:00+08:00" in message, message
+    unchanged = _callback(client, auth, member["id"])
+    assert (unchanged["attempts"], unchanged["due_at"]) == (0, callback["due_at"])  # nothing written
+    evening = local(date(2026, 11, 18), 20) + timedelta(minutes=45)
+    kept = client.post(url, json={"outcome": "call_back_later", "callback_at": evening.isoformat()},
+                       headers=auth("staff")).get_json()
+    assert datetime.fromisoformat(kept["due_at"]) == evening
+
+
+def test_a_complaint_logged_at_night_is_called_back_in_the_morning_in_the_members_zone(client, auth, db):
+    here = create_member(client, auth)
+    with time_machine.travel(local(date(2026, 11, 18), 23), tick=False):
+        _complaint(client, auth, here["id"])
+    assert datetime.fromisoformat(_callback(client, auth, here["id"])["due_at"]) == local(date(2026, 11, 19), 9)
+    new_york = ZoneInfo("America/New_York")
+    there = create_member(client, auth, timezone="America/New_York")
+    _complaint(client, auth, there["id"])  # 10:00 in Shanghai is 21:00 the evening before in New York
+    assert datetime.fromisoformat(_callback(client, auth, there["id"])["due_at"]) == local(
+        date(2026, 11, 18), 9, new_york)
+
+
+def test_a_follow_up_call_planned_inside_quiet_hours_is_due_when_they_end(client, auth, db, config):
+    client.patch("/v1/program", json={"care": {"send_at": "07:00"}}, headers=auth())
+    rule(client, auth, "follow_up", days_after=7)
+    member = create_member(client, auth, consent=ALL_IN)
+    post_order_at(client, auth, member["id"], "first", "50", local(date(2026, 5, 1), 15))
+    plan(db, config, date(2026, 5, 8))
+    assert dispatch(db, config, local(date(2026, 5, 8), 7) + timedelta(minutes=1))["callbacks"] == 1
+    [touch] = touches(db, kind="follow_up")
+    assert (touch.status, touch.due_at) == ("callback", local(date(2026, 5, 8), 9))
+
+
+# --- the callback queue is enough to dial from -------------------------------------------------------
+
+def test_the_callback_queue_carries_who_to_call_and_why_in_one_query(client, auth, db, config):
+    from sqlalchemy import event
+
+    from tests.api.test_tiers import LADDER
+
+    client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
+    rule(client, auth, "follow_up", days_after=7)
+    lin = create_member(client, auth, name="林美", phone="+86 139 0000 1234", consent=ALL_IN)
+    post_order_at(client, auth, lin["id"], "web-1", "50", local(date(2026, 5, 1), 15))
+    plan(db, config, date(2026, 5, 8))
+    dispatch(db, config, local(date(2026, 5, 8), 11))
+    _complaint(client, auth, lin["id"], "The tea arrived broken")
+    gone = create_member(client, auth, name="Gone Soon")
+    _complaint(client, auth, gone["id"], "Gone Soon's parcel went to 12 Elm St")
+    client.delete(f"/v1/members/{gone['id']}", headers=auth("staff"))
+    for _ in range(3):
+        _complaint(client, auth, create_member(client, auth)["id"])
+
+    statements = []
+
+    def record(connection, cursor, statement, *rest):
+        statements.append(statement.lower())
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        body = client.get("/v1/callbacks", headers=auth("staff")).get_json()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    reads = [s for s in statements if any(t in s for t in ("touches", "members", "interactions", "tiers"))]
+    assert len(reads) == 1, reads  # members, tiers and complaints joined: no query per callback
+    assert len(body["data"]) == 6
+    follow_up = next(c for c in body["data"] if c["kind"] == "follow_up")
+    assert follow_up["member"] == {"id": lin["id"], "member_number": lin["member_number"], "name": "林美",
+                                   "phone": "+8613900001234", "tier": "regular", "tier_name": "Regular",
+                                   "timezone": "Asia/Shanghai", "erased": False}
+    assert follow_up["about"] == "follow-up on the first order web-1"
+    complaint = next(c for c in body["data"] if c["kind"] == "complaint_callback" and c["member_id"] == lin["id"])
+    assert complaint["about"] == "complaint: The tea arrived broken"
+    erased = next(c for c in body["data"] if c["member_id"] == gone["id"])
+    assert erased["member"]["erased"] is True
+    assert (erased["member"]["name"], erased["member"]["phone"], erased["about"], erased["message"]) == (
+        None, None, None, None)
+    assert "Gone Soon" not in str(erased) and "Elm" not in str(erased)

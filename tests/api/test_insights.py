@@ -72,3 +72,23 @@ def test_the_summary(client, auth, db, config):
     assert client.get("/v1/insights/summary?from=2026-12-01T00:00:00Z&to=2026-01-01T00:00:00Z",
                       headers=auth("staff")).status_code == 422
     assert client.get("/v1/insights/summary", headers=auth("storefront")).status_code == 403
+
+
+def test_members_enrolled_since_the_last_refresh_have_one_stage_everywhere(client, auth, db, config):
+    old = create_member(client, auth)
+    order(client, auth, old["id"], "o-1", "100", 200)
+    run_job("insights.refresh", db=db, config=config, as_of=today())
+    quiet = create_member(client, auth)  # enrolled since, no orders: a prospect
+    buyer = create_member(client, auth)  # enrolled since, ordered since: figured now, by the same rules
+    order(client, auth, buyer["id"], "b-1", "80", 3)
+    prospect = insights(client, auth, quiet["id"])
+    assert (prospect["stage"], prospect["refreshed_at"], prospect["orders_total"]) == ("prospect", None, 0)
+    fresh = insights(client, auth, buyer["id"])
+    assert (fresh["stage"], fresh["refreshed_at"], fresh["orders_total"], fresh["spend_total"]) == (
+        "new", None, 1, "80.00")
+    assert fresh["r_score"] is None and fresh["churn_risk"] == "0.017"  # 3 days of a 90-day rhythm, doubled
+    summary = client.get("/v1/insights/summary", headers=auth("staff")).get_json()["members_by_tier_and_stage"]
+    stages = {row["stage"]: row["members"] for row in summary}
+    assert stages == {"lapsed": 1, "prospect": 1, "new": 1}, summary  # no `unknown`
+    for member in (old, quiet, buyer):
+        assert insights(client, auth, member["id"])["stage"] in stages

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from loyalty import create_app
 from loyalty.core.db import Database
 from loyalty.core.migrate import upgrade
@@ -43,3 +45,44 @@ def test_metrics_count_requests_by_endpoint_and_status(client, auth):
     assert 'loyalty_http_requests_total{endpoint="/v1/members",method="GET",status="200"}' in text
     assert 'endpoint="/v1/members/<member_id>",method="GET",status="404"' in text
     assert "loyalty_http_request_duration_seconds_bucket" in text
+
+
+def _json_lines(err: str) -> list[dict]:
+    lines = [line for line in err.splitlines() if line.strip()]
+    records = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            raise AssertionError(f"log line is not JSON: {line!r}") from None
+    return records
+
+
+def test_a_readiness_probe_logs_only_json_lines(database_url, db, capsys):
+    app = create_app(make_config(database_url), database=db)  # logging bound to the captured stderr
+    client = app.test_client()
+    capsys.readouterr()
+    for _ in range(2):
+        assert client.get("/readyz").status_code == 200
+    records = _json_lines(capsys.readouterr().err)
+    assert [r["event"] for r in records] == ["request", "request"]
+    assert all(r["endpoint"] == "/readyz" and r["level"] == "info" and r["request_id"] for r in records)
+
+
+def test_library_log_lines_are_json_too(tmp_path, capsys):
+    """Alembic, APScheduler and werkzeug log through the standard logging module: rendered as JSON too."""
+    import logging
+
+    url = f"sqlite:///{tmp_path / 'logs.sqlite3'}"
+    database = Database(url)
+    client = create_app(make_config(url), database=database).test_client()
+    assert client.get("/readyz").status_code == 503
+    upgrade(url)  # Alembic says "Context impl SQLiteImpl." and "Running upgrade ..." at INFO
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job %r was missed", "x", extra={"job": "x"})
+    assert client.get("/readyz").status_code == 200
+    database.dispose()
+    records = _json_lines(capsys.readouterr().err)
+    alembic = [r for r in records if r.get("logger", "").startswith("alembic")]
+    assert any(r["event"] == "Context impl SQLiteImpl." for r in alembic) and all(r["level"] == "info" for r in alembic)
+    assert any(r.get("logger") == "apscheduler.scheduler" and r["job"] == "x" and r["level"] == "warning"
+               for r in records)

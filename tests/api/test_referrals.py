@@ -59,7 +59,7 @@ def test_from_code_to_reward_once(client, auth, referrer, db, config):
     assert len(code) == 8 and mine["link"] == f"https://tea.example/join?ref={code}" and mine["invited"] == 0
     friend = sign_up(client, auth, f"{code[:4].lower()}-{code[4:].lower()}")
     assert friend["referral"]["status"] == "pending" and friend["referral"]["reason"] is None
-    assert friend["referral_code"] == f"{code[:4].lower()}-{code[4:].lower()}"
+    assert friend["referred_by_code"] == friend["referral_code"] == code  # as typed, normalised
     post_order(client, auth, friend["id"], "first", "150", days_ago=0)
     assert qualify(db, config)["qualified"] == 1
     assert bonuses(client, auth, referrer["id"]) == [(500, "referral")]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import balance, create_member, ledger, order_payload, post_order
+from tests.factories import balance, create_member, ledger, post_order
 
 
 @pytest.fixture

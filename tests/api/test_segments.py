@@ -111,3 +111,62 @@ def test_unknown_tiers_and_empty_lists_are_refused(client, auth, shop):
     assert unknown.status_code == 422 and "filters.tiers.1" in unknown.get_json()["errors"]
     empty = client.post("/v1/segments", json={"name": "x", "filters": {"tiers": []}}, headers=auth("staff"))
     assert empty.status_code == 422 and "filters.tiers" in empty.get_json()["errors"]
+
+
+def _campaign(client, auth, segment_id, **fields):
+    response = client.post("/v1/campaigns", json={"name": "c", "segment_id": segment_id, "channel": "sms",
+                                                  "template": "Hi {{ name }}", **fields}, headers=auth("staff"))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_a_segment_can_be_renamed_and_refiltered(client, auth, shop):
+    staff = auth("staff")
+    found = segment(client, auth, cities=["Shanghai"])
+    url = f"/v1/segments/{found['id']}"
+    changed = client.patch(url, json={"name": "Suzhou people", "filters": {"cities": ["Suzhou"]}}, headers=staff)
+    assert changed.status_code == 200, changed.get_json()
+    body = changed.get_json()
+    assert (body["name"], body["filters"], body["members"]) == ("Suzhou people", {"cities": ["Suzhou"]}, 1)
+    assert members_of(client, auth, found["id"]) == {shop["whale_gone"]["id"]}
+    renamed = client.patch(url, json={"name": "again"}, headers=staff).get_json()
+    assert (renamed["name"], renamed["filters"]) == ("again", {"cities": ["Suzhou"]})  # only what is sent
+    for filters, field in (({"tiers": ["platinum"]}, "filters.tiers.0"), ({"r_min": 9}, "filters.r_min"),
+                           ({"age_min": 50, "age_max": 20}, "filters.age_min")):
+        refused = client.patch(url, json={"name": "never", "filters": filters}, headers=staff)
+        assert refused.status_code == 422 and field in refused.get_json()["errors"], refused.get_json()
+    assert client.patch(url, json={"name": ""}, headers=staff).status_code == 422
+    assert client.get(url, headers=staff).get_json()["name"] == "again"  # nothing written
+    assert client.patch("/v1/segments/seg_none", json={"name": "x"}, headers=staff).status_code == 404
+    assert client.patch(url, json={"name": "x"}, headers=auth("storefront")).status_code == 403
+
+
+def test_a_segment_a_campaign_reads_cannot_change_under_it_nor_be_deleted(client, auth, db, config, shop):
+    staff = auth("staff")
+    found = segment(client, auth, cities=["Shanghai"])
+    url = f"/v1/segments/{found['id']}"
+    campaign = _campaign(client, auth, found["id"])
+    assert client.patch(url, json={"name": "a draft reads it at launch"}, headers=staff).status_code == 200
+    in_use = client.delete(url, headers=staff)
+    assert in_use.status_code == 409 and in_use.get_json()["code"] == "segment_in_use"
+    assert in_use.get_json()["campaign_ids"] == [campaign["id"]]
+    client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=staff)
+    for move in ("pause", "resume"):  # running, then paused
+        for refused in (client.patch(url, json={"name": "x"}, headers=staff), client.delete(url, headers=staff)):
+            assert refused.status_code == 409 and refused.get_json()["code"] == "segment_in_use", refused.get_json()
+        client.post(f"/v1/campaigns/{campaign['id']}/{move}", headers=staff)
+    run_job("campaigns.run", db=db, config=config, as_of=today())
+    run_job("care.dispatch", db=db, config=config, as_of=today())
+    assert run_job("campaigns.run", db=db, config=config, as_of=today())["finished"] == 1
+
+    assert client.patch(url, json={"name": "finished campaigns keep their touches"}, headers=staff).status_code == 200
+    assert client.delete(url, headers=staff).status_code == 204
+    assert client.get(url, headers=staff).status_code == 404
+    assert client.get(f"{url}/members", headers=staff).status_code == 404
+    assert client.delete(url, headers=staff).status_code == 404
+    assert found["id"] not in {s["id"] for s in client.get("/v1/segments", headers=staff).get_json()["data"]}
+    finished = client.get(f"/v1/campaigns/{campaign['id']}", headers=staff).get_json()
+    assert finished["segment_id"] == found["id"] and finished["results"]["targeted"] == 2
+    again = client.post("/v1/campaigns", json={"name": "c", "segment_id": found["id"], "channel": "sms",
+                                               "template": "Hi"}, headers=staff)
+    assert again.status_code == 422 and "segment_id" in again.get_json()["errors"]

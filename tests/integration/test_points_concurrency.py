@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from loyalty.core.db import Database
 from loyalty.points.models import LedgerEntry, PointLot
 from loyalty.scheduler import run_job
-from tests.conftest import make_config
 from tests.factories import balance, create_member, order_payload, post_order
 from tests.integration.test_concurrency import WORKERS, _race
 
@@ -84,7 +83,7 @@ def test_reward_stock_is_never_oversold(database_url, client, auth):
 
 def test_two_expiry_runs_at_once_expire_each_lot_once(database_url, client, auth, db, config):
     import time_machine
-    from datetime import datetime, timedelta
+    from datetime import timedelta
 
     client.patch("/v1/program", json={"expiry_months": 1}, headers=auth())
     members = [create_member(client, auth) for _ in range(6)]

@@ -62,3 +62,60 @@ def test_lapsed_by_rhythm_or_by_days():
     assert rules.lapsed(first=first, last=last, orders=3, now=last + timedelta(days=21), inactive_days=None)
     assert not rules.lapsed(first=last, last=last, orders=1, now=last + timedelta(days=900), inactive_days=None)
     assert rules.lapsed(first=last, last=last, orders=1, now=last + timedelta(days=61), inactive_days=60)
+
+
+# --- callbacks fall due in working hours ------------------------------------------------------------
+
+ZONES = ("Asia/Shanghai", "America/New_York", "Europe/London", "Australia/Lord_Howe", "Pacific/Apia",
+         "America/Sao_Paulo", "Asia/Kolkata", "UTC")
+clocks = st.builds(lambda h, m: f"{h:02d}:{m:02d}", st.integers(0, 23), st.sampled_from((0, 15, 30, 59)))
+
+
+@given(asked=st.datetimes(min_value=datetime(2010, 1, 1), max_value=datetime(2040, 12, 31),
+                          timezones=st.just(timezone.utc)),
+       zone=st.sampled_from(ZONES), start=clocks, end=clocks)
+def test_a_callback_is_never_due_in_quiet_hours_nor_earlier_than_asked(asked, zone, start, end):
+    due = rules.callback_due(asked, zone, start, end)
+    assert due >= asked
+    assert rules.in_quiet_hours(due, zone, start, end) is None
+    if rules.in_quiet_hours(asked, zone, start, end) is None:
+        assert due == asked  # in working hours already: kept as asked
+    else:
+        assert due - asked <= timedelta(hours=26)  # the end of that night, not a later one
+
+
+def test_a_no_answer_at_1_59_in_shanghai_is_called_again_when_the_night_ends():
+    no_answer = datetime(2026, 11, 19, 1, 59, tzinfo=timezone(timedelta(hours=8)))
+    due = rules.callback_due(no_answer + timedelta(hours=4), "Asia/Shanghai", "21:00", "09:00")
+    assert due == datetime(2026, 11, 19, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai, not 05:59
+    daytime = datetime(2026, 11, 19, 14, 0, tzinfo=timezone.utc)  # 22:00 local: the next morning
+    assert rules.callback_due(daytime, "Asia/Shanghai", "21:00", "09:00") == datetime(2026, 11, 20, 1, 0,
+                                                                                     tzinfo=timezone.utc)
+
+
+def test_quiet_hours_end_across_daylight_saving_changes():
+    # New York, 8 March 2026: 02:00 EST jumps to 03:00 EDT, so 02:30 never happens that night.
+    before_jump = datetime(2026, 3, 8, 6, 0, tzinfo=timezone.utc)  # 01:00 EST
+    due = rules.callback_due(before_jump, "America/New_York", "21:00", "02:30")
+    assert due > before_jump and rules.in_quiet_hours(due, "America/New_York", "21:00", "02:30") is None
+    # 1 November 2026: 01:00-02:00 happens twice; 01:15 the second time ends at 01:30 the second time.
+    second_pass = datetime(2026, 11, 1, 6, 15, tzinfo=timezone.utc)  # 01:15 EST
+    assert rules.callback_due(second_pass, "America/New_York", "21:00", "01:30") == datetime(
+        2026, 11, 1, 6, 30, tzinfo=timezone.utc)
+
+
+# --- a win-back is re-checked before it goes out --------------------------------------------------------
+
+def test_a_member_who_ordered_after_the_lapse_is_no_longer_lapsed():
+    last = datetime(2026, 1, 21, 4, 0, tzinfo=timezone.utc)
+    seen = rules.lapse_seen(f"{rules.LAST_ORDER}{last.isoformat()}", "lapsed:2026-01-21")
+    assert seen == last
+    assert not rules.came_back(seen, None) and not rules.came_back(seen, last)
+    assert rules.came_back(seen, last + timedelta(seconds=1))
+    # planned before the source was kept: the day in the occasion, whole
+    older = rules.lapse_seen(None, "lapsed:2026-01-21")
+    assert not rules.came_back(older, last + timedelta(hours=10))
+    assert rules.came_back(older, datetime(2026, 1, 22, 0, 1, tzinfo=timezone.utc))
+    recipient = Recipient("active", False, ALL, 0)
+    assert rules.suppression(recipient, channel="sms", promotional=True, enabled=True, weekly_cap=2,
+                             returned=True) == rules.NO_LONGER_LAPSED

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty.points.rules import (
@@ -86,9 +86,10 @@ def test_promotions_apply_by_window_category_and_channel_and_do_not_stack():
     assert points_for(basket, pos) == 600  # the best promotion wins per line: triple for both
 
 
-def test_quote_price_factor_applies_tier_discount_before_earning():
-    basket = [Line("t", "tea", 1, Decimal(100))]
-    assert points_for(basket, terms(), price_factor=Decimal("0.9")) == 90
+def test_a_tier_discount_counts_only_when_written_into_the_lines():
+    # The quote and the order earn on the lines as posted (tests/unit/test_checkout_rules.py).
+    assert points_for([Line("t", "tea", 1, Decimal(100))], terms()) == 100
+    assert points_for([Line("t", "tea", 1, Decimal(100), discount=Decimal(10))], terms()) == 90
 
 
 def test_lot_expiry_is_end_of_month_in_program_time():

@@ -1,0 +1,80 @@
+"""Segment filters compiled to one SQL query over members.
+
+This compiler is the one place that joins across features — members, their tags, insights and
+points — because a segment over a million members has to be answered by the database in one
+statement, not assembled in Python.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import and_, extract, func, or_, select
+
+from loyalty.insights.models import MemberInsight
+from loyalty.members.models import Member, MemberTag
+from loyalty.points.service import available_points_of
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+
+
+def compile_filters(filters: dict, *, now: datetime):
+    """The members a segment holds, as one SELECT of member ids (live members only)."""
+    insight = MemberInsight
+    query = (select(Member.id).select_from(Member).outerjoin(insight, insight.member_id == Member.id)
+             .where(Member.merged_into.is_(None), Member.erased_at.is_(None)))
+    conditions = []
+    if filters.get("tiers"):
+        conditions.append(Member.tier_code.in_(filters["tiers"]))
+    if filters.get("statuses"):
+        conditions.append(Member.status.in_(filters["statuses"]))
+    if filters.get("tags"):
+        conditions.append(Member.id.in_(select(MemberTag.member_id).where(MemberTag.tag.in_(filters["tags"]))))
+    if filters.get("cities"):
+        conditions.append(Member.city.in_(filters["cities"]))
+    if filters.get("stages"):
+        stage = func.coalesce(insight.stage, "prospect")
+        conditions.append(stage.in_(filters["stages"]))
+    for letter in ("r", "f", "m"):
+        column = getattr(insight, f"{letter}_score")
+        if filters.get(f"{letter}_min") is not None:
+            conditions.append(column >= filters[f"{letter}_min"])
+        if filters.get(f"{letter}_max") is not None:
+            conditions.append(column <= filters[f"{letter}_max"])
+    if filters.get("last_order_before"):
+        conditions.append(or_(insight.last_order_at.is_(None), insight.last_order_at < _day_start(filters["last_order_before"])))
+    if filters.get("last_order_after"):
+        conditions.append(insight.last_order_at >= _day_start(filters["last_order_after"]))
+    if filters.get("spend_12m_min") is not None:
+        conditions.append(insight.spend_12m >= filters["spend_12m_min"])
+    if filters.get("birthday_months"):
+        conditions.append(extract("month", Member.birthday).in_(filters["birthday_months"]))
+    today = now.date()
+    if filters.get("age_min") is not None:  # born on or before today minus age_min years
+        conditions.append(Member.birthday <= _years_before(today, filters["age_min"]))
+    if filters.get("age_max") is not None:  # not yet age_max + 1
+        conditions.append(Member.birthday > _years_before(today, filters["age_max"] + 1))
+    if filters.get("enrolled_after"):
+        conditions.append(Member.enrolled_at >= _day_start(filters["enrolled_after"]))
+    if filters.get("enrolled_before"):
+        conditions.append(Member.enrolled_at < _day_start(filters["enrolled_before"]))
+    if filters.get("balance_min") is not None or filters.get("balance_max") is not None:
+        available = available_points_of(Member.id)
+        if filters.get("balance_min") is not None:
+            conditions.append(available >= filters["balance_min"])
+        if filters.get("balance_max") is not None:
+            conditions.append(available <= filters["balance_max"])
+    for channel, wanted in (filters.get("consent") or {}).items():
+        flag = Member.consent[channel].as_boolean()
+        conditions.append(flag.is_(True) if wanted else or_(flag.is_(None), flag.is_(False)))
+    query = query.where(and_(*conditions)) if conditions else query
+    return query.params(now=now)  # the balance expression counts points available now
+
+
+def _years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)

@@ -1,0 +1,66 @@
+"""Who a campaign would reach now: the count, a sample, how many would be held back and why, and
+how many its hold-out would keep out. Writes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from loyalty.campaigns import rules, segments
+from loyalty.campaigns.filters import compile_filters
+from loyalty.campaigns.models import Campaign
+from loyalty.care import rules as care_rules
+from loyalty.care.models import PROMOTIONAL, Touch
+from loyalty.core.db import among
+from loyalty.members.service import people
+from loyalty.program.service import settings
+
+WEEK = timedelta(days=7)
+SAMPLE = 10
+PAGE = 2000
+
+
+def preview(session: Session, campaign: Campaign, *, now: datetime) -> dict:
+    filters = segments.get(session, campaign.segment_id).filters
+    weekly_cap = int(settings(session).care["weekly_cap"])
+    suppressed: dict[str, int] = {}
+    total, held, sample, after = 0, 0, [], ""
+    while ids := segment_page(session, filters, after=after, limit=PAGE, now=now):
+        members = people(session, ids)
+        week = _promotional_sent_since(session, ids, now - WEEK)
+        for member_id in ids:
+            member = members[member_id]
+            reason = care_rules.suppression(_recipient(member, week.get(member_id, 0)), channel=campaign.channel,
+                                            promotional=True, enabled=True, weekly_cap=weekly_cap)
+            if reason:
+                suppressed[reason] = suppressed.get(reason, 0) + 1
+            elif rules.held_out(campaign.id, member_id, campaign.holdout_percent):
+                held += 1
+            if len(sample) < SAMPLE:
+                sample.append({"member_id": member.id, "name": member.name, "member_number": member.member_number})
+        total += len(ids)
+        after = ids[-1]
+    return {"campaign_id": campaign.id, "count": total, "sample": sample, "suppressed": suppressed,
+            "held_out": held, "would_send": total - sum(suppressed.values()) - held}
+
+
+def segment_page(session: Session, filters: dict, *, after: str, limit: int, now: datetime) -> list[str]:
+    """The next `limit` member ids of a segment as it stands now, in id order."""
+    ids = compile_filters(segments.loaded(filters), now=now).subquery()
+    return list(session.scalars(select(ids.c.id).where(ids.c.id > after).order_by(ids.c.id).limit(limit)))
+
+
+def _recipient(member, sent_this_week: int) -> care_rules.Recipient:
+    addresses = frozenset({"push"} | ({"email"} if member.email else set()) | (
+        {"sms", "phone"} if member.phone else set()))
+    return care_rules.Recipient(member.status, bool(member.erased_at or member.merged_into), member.consent or {},
+                                sent_this_week, addresses)
+
+
+def _promotional_sent_since(session: Session, member_ids: list[str], since: datetime) -> dict[str, int]:
+    return dict(session.execute(
+        select(Touch.member_id, func.count()).where(among(session, Touch.member_id, member_ids),
+                                                    Touch.kind.in_(sorted(PROMOTIONAL)), Touch.sent_at >= since)
+        .group_by(Touch.member_id)).all())

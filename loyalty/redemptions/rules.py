@@ -1,0 +1,51 @@
+"""Pure decisions about giving back points paid on an order when it is refunded.
+
+No Flask, SQLAlchemy or marshmallow here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Sequence
+
+from loyalty.points.rules import reversal_points
+
+
+@dataclass(frozen=True)
+class Paid:
+    """A captured points redemption against the order, and what refunds gave back of it so far."""
+
+    redemption_id: str
+    points: int
+    returned: int = 0
+
+
+@dataclass(frozen=True)
+class RefundProgress:
+    """How much of the order refunds cover: its earning goods and all its goods, before this
+    refund and in it (order currency)."""
+
+    eligible_total: Decimal
+    eligible_before: Decimal
+    eligible_now: Decimal
+    goods_total: Decimal
+    goods_before: Decimal
+    goods_now: Decimal
+
+
+def returns_for_refund(paid: Sequence[Paid], progress: RefundProgress) -> dict[str, int]:
+    """Per redemption, the points this refund gives back.
+
+    The same proportion as the refund reverses the order's earned points (the earning goods
+    refunded), on the running total and floored, so partial refunds never give back more than a
+    full one would and the refund that completes the order gives back exactly the rest. An order
+    with no earning goods (gift cards only) earned nothing to measure by: its goods are used.
+    """
+    if progress.eligible_total > 0:
+        total, before, now = progress.eligible_total, progress.eligible_before, progress.eligible_now
+    else:
+        total, before, now = progress.goods_total, progress.goods_before, progress.goods_now
+    return {p.redemption_id: reversal_points(earned=p.points, eligible_total=total, eligible_refunded_before=before,
+                                             eligible_refunded_now=now, reversed_before=p.returned)
+            for p in paid}
