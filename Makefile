@@ -18,12 +18,14 @@ install: $(STAMP)
 
 # The API and the scheduler together (Ctrl-C stops both); the demo fires every job every EVERY seconds
 # instead of on its daily or per-minute schedule, so its work shows at once. EVERY= (empty): real schedules.
+# A development server: webhooks may target 127.0.0.1 here (LOYALTY_WEBHOOK_ALLOW_PRIVATE, never in production).
 EVERY ?= 10
 run: $(STAMP)
 	$(BIN)/loyalty db upgrade
 	$(BIN)/loyalty demo --admin-key-file var/demo-admin-key
 	@echo "serving on http://$(HOST):$(PORT)  (docs: http://$(HOST):$(PORT)/docs)"
 	@echo "scheduler: $(if $(EVERY),every job every $(EVERY) s,every job on its schedule); Ctrl-C stops both"
+	LOYALTY_WEBHOOK_ALLOW_PRIVATE=$${LOYALTY_WEBHOOK_ALLOW_PRIVATE:-true} \
 	$(BIN)/loyalty serve --host $(HOST) --port $(PORT) --with-scheduler $(if $(EVERY),--every-seconds $(EVERY))
 
 # The whole suite on SQLite, then again on PostgreSQL when LOYALTY_TEST_POSTGRES_URL is set.

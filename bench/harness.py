@@ -83,6 +83,7 @@ def gunicorn(url: str, *, workers: int, app: str = "wsgi:app", extra_env: dict |
            "LOYALTY_LOG_LEVEL": "WARNING", "LOYALTY_API_KEY_CACHE_SECONDS": "300", **(extra_env or {})}
     process = subprocess.Popen(
         [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--worker-class", "sync",
+         "--threads", "1",  # the published figures are sync workers; gunicorn.conf.py's threads would switch to gthread
          "--keep-alive", "5", "--log-level", "warning", app],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

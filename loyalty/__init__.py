@@ -41,6 +41,7 @@ def _limiter(config: Config):
 
 def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty import ops
+    from loyalty.audit.api import blp as audit
     from loyalty.campaigns.api import campaigns_blp as campaigns
     from loyalty.campaigns.segments_api import blp as segments
     from loyalty.care.api import blp as care
@@ -61,8 +62,11 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
                       member_tiers, pos, referrals, webhooks, care,
-                      insights, segments, campaigns):
+                      insights, segments, campaigns, audit):
         api.register_blueprint(blueprint)
+    from loyalty.webhooks.events import document as document_webhooks
+
+    document_webhooks(api.spec)  # the OpenAPI 3.1 `webhooks` section: what each event carries
 
 
 def _import_every_module() -> None:
@@ -90,7 +94,9 @@ def create_app(config: Config | None = None, *, database: Database | None = None
     app.extensions["loyalty.config"] = config
     app.extensions["loyalty.db"] = db
     verifier = KeyVerifier(db.sessions, ttl=config.api_key_cache_seconds)
-    install_request_hooks(app, verifier, _limiter(config))
+    from loyalty.audit.service import record_write
+
+    install_request_hooks(app, verifier, _limiter(config), record_write)
     api = LoyaltyApi(app)
     app.extensions["loyalty.api"] = api
     _register_blueprints(app, api)

@@ -94,35 +94,81 @@ def keys() -> None:
     """API keys (only their hashes are stored)."""
 
 
+def _expiry(days: int | None, at: datetime | None) -> datetime | None:
+    from datetime import UTC, timedelta
+
+    from loyalty.core.db import utcnow
+
+    if days is not None and at is not None:
+        raise click.UsageError("give --expires-in-days or --expires-at, not both")
+    if days is not None:
+        return utcnow() + timedelta(days=days)
+    if at is not None:  # a bare date or a time without offset is read as UTC
+        return at if at.tzinfo else at.replace(tzinfo=UTC)
+    return None
+
+
 @keys.command("create")
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", required=True, help="Who or what uses the key, e.g. 'shop-frontend'.")
+@click.option("--expires-in-days", type=click.IntRange(min=1), help="The key stops working after this many days.")
+@click.option("--expires-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+              help="The key stops working at this time (UTC unless an offset is given).")
 @_needs_schema
-def keys_create(role: str, name: str) -> None:
+def keys_create(role: str, name: str, expires_in_days: int | None, expires_at: datetime | None) -> None:
     """Create a key and print it on the last line (it is shown only once)."""
+    from loyalty.audit.service import record
     from loyalty.core.auth import create_key
 
     with _unit_of_work() as session:
         try:
-            row, key = create_key(session, role=role, name=name)
+            row, key = create_key(session, role=role, name=name, expires_at=_expiry(expires_in_days, expires_at))
         except ValueError as error:
-            raise click.BadParameter(str(error), param_hint="--name") from None
-    click.echo(f"created {row.role} key {row.prefix} ({row.name}); store it now, it is not shown again:")
+            raise click.BadParameter(str(error)) from None
+        record(session, actor=None, action="keys.create", target=row.prefix,
+               fields=["role", "name"] + (["expires_at"] if row.expires_at else []))
+    until = f", expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""
+    click.echo(f"created {row.role} key {row.prefix} ({row.name}{until}); store it now, it is not shown again:")
+    click.echo(key)
+
+
+@keys.command("rotate")
+@click.argument("prefix")
+@click.option("--grace-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="How long the old key keeps working.")
+@_needs_schema
+def keys_rotate(prefix: str, grace_hours: float) -> None:
+    """Replace a key (same role and name); the new key is printed on the last line."""
+    from datetime import timedelta
+
+    from loyalty.audit.service import record
+    from loyalty.core.auth import rotate_key
+
+    with _unit_of_work() as session:
+        rotated = rotate_key(session, prefix, grace=timedelta(hours=grace_hours))
+        if rotated is None:
+            raise click.ClickException(f"no active key with prefix {prefix!r}")
+        old, new, key = rotated
+        record(session, actor=None, action="keys.rotate", target=old.prefix, fields=["expires_at"])
+        record(session, actor=None, action="keys.create", target=new.prefix, fields=["role", "name"])
+    click.echo(f"{old.prefix} keeps working until {old.expires_at:%Y-%m-%d %H:%M} UTC")
+    click.echo(f"created {new.role} key {new.prefix} ({new.name}); store it now, it is not shown again:")
     click.echo(key)
 
 
 @keys.command("list")
 @_needs_schema
 def keys_list() -> None:
-    """List keys: prefix, role, name, created, revoked."""
+    """List keys: prefix, role, name, created, expires, revoked."""
     from loyalty.core.auth import list_keys
 
     with _unit_of_work() as session:
         rows = list_keys(session)
-    click.echo(f"{'prefix':10} {'role':11} {'created':20} {'revoked':20} name")
+    click.echo(f"{'prefix':10} {'role':11} {'created':17} {'expires':17} {'revoked':17} name")
     for row in rows:
-        revoked = row.revoked_at.strftime("%Y-%m-%d %H:%M") if row.revoked_at else "-"
-        click.echo(f"{row.prefix:10} {row.role:11} {row.created_at:%Y-%m-%d %H:%M}     {revoked:20} {row.name}")
+        expires = f"{row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "-"
+        revoked = f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-"
+        click.echo(f"{row.prefix:10} {row.role:11} {row.created_at:%Y-%m-%d %H:%M}  {expires:17} {revoked:17} {row.name}")
 
 
 @keys.command("revoke")
@@ -130,10 +176,13 @@ def keys_list() -> None:
 @_needs_schema
 def keys_revoke(prefix: str) -> None:
     """Revoke the key with this prefix (active workers notice within the key cache time)."""
+    from loyalty.audit.service import record
     from loyalty.core.auth import revoke_key
 
     with _unit_of_work() as session:
         done = revoke_key(session, prefix)
+        if done:
+            record(session, actor=None, action="keys.revoke", target=prefix, fields=["revoked_at"])
     if not done:
         raise click.ClickException(f"no active key with prefix {prefix!r}")
     click.echo(f"revoked {prefix}")
@@ -169,6 +218,7 @@ def serve(host: str, port: int, with_scheduler: bool, every_seconds: float | Non
     import logging
 
     from loyalty import create_app
+    from loyalty.core.logging import get_logger
 
     if every_seconds and not with_scheduler:
         raise click.BadParameter("only with --with-scheduler", param_hint="--every-seconds")
@@ -176,6 +226,12 @@ def serve(host: str, port: int, with_scheduler: bool, every_seconds: float | Non
     # The development server's access log prints query strings, which can hold emails and
     # phone numbers; the app's own request log (JSON, no personal data) covers each request.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # Flask's plain-text banner (" * Serving Flask app") would be the only non-JSON lines in the log;
+    # the app logs where it serves itself.
+    import flask.cli
+
+    flask.cli.show_server_banner = lambda *_args, **_kwargs: None
+    get_logger("loyalty.serve").info("serving", host=host, port=port, with_scheduler=with_scheduler)
     if not with_scheduler:
         app.run(host=host, port=port, threaded=True)
         return
@@ -235,6 +291,26 @@ def jobs_run(name: str, as_of) -> None:
         finally:
             progress.close()
     click.echo(summary_line(JOBS[name], day, counts, time.monotonic() - started))
+
+
+@main.command("check")
+@_needs_schema
+def check() -> None:
+    """Reconcile the ledger (entries vs lots, holds, debt, duplicate sources, orders vs their entries);
+    prints each check and exits 1 naming any mismatch."""
+    from loyalty.reconcile import reconcile
+
+    config = _config()
+    with _database(config) as database, database.unit_of_work() as session:
+        results = reconcile(session)
+    for result in results:
+        verdict = "ok" if result.ok else f"MISMATCH in {result.mismatches}: {', '.join(result.examples)}"
+        click.echo(f"{result.name:<9} {result.checked:>10} checked  {verdict}  ({result.description})")
+    broken = [result.name for result in results if not result.ok]
+    if broken:
+        click.echo(f"ledger check failed: {', '.join(broken)}", err=True)
+        raise SystemExit(1)
+    click.echo("ledger check passed: every check balanced")
 
 
 @main.command()

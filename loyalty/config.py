@@ -34,6 +34,9 @@ class Config:
     # An in-flight idempotency record older than this is taken to belong to a
     # crashed request (its transaction never committed) and may be retried.
     idempotency_lock_seconds: int = 60
+    # Outbox events and their delivery log (which may name members) are deleted this many days
+    # after they occurred, once nothing of them is left to send (the events.purge job).
+    event_retention_days: int = 30
     # Verified API keys are cached this long per process: revocation takes
     # effect everywhere within this many seconds.
     api_key_cache_seconds: int = 30
@@ -41,7 +44,14 @@ class Config:
     program_timezone: str = "Asia/Shanghai"
     program_currency: str = "CNY"
     program_country: str = "CN"
+    # When set (a whsec_ secret), subscriptions made without a secret of their own are signed with
+    # this one instead of a fresh random one: for a shop whose one receiver (the messaging gateway)
+    # is configured with it. Each subscription keeps the secret it was made with.
     webhook_secret: str = ""
+    # Lets webhooks target loopback, private and link-local addresses: development and tests only.
+    webhook_allow_private: bool = False
+    # One delivery attempt (connect, send, read) ends after this long, whatever the receiver does.
+    webhook_attempt_seconds: float = 10.0
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -57,12 +67,26 @@ class Config:
             rate_limit_enabled=_env("RATE_LIMIT_ENABLED", "1") not in ("0", "false", "no"),
             idempotency_ttl_hours=int(_env("IDEMPOTENCY_TTL_HOURS", "24")),
             idempotency_lock_seconds=int(_env("IDEMPOTENCY_LOCK_SECONDS", "60")),
+            event_retention_days=int(_env("EVENT_RETENTION_DAYS", "30")),
             api_key_cache_seconds=int(_env("API_KEY_CACHE_SECONDS", "30")),
             program_timezone=_env("PROGRAM_TIMEZONE", cls.program_timezone),
             program_currency=_env("PROGRAM_CURRENCY", cls.program_currency),
             program_country=_env("PROGRAM_COUNTRY", cls.program_country),
             webhook_secret=_env("WEBHOOK_SECRET", ""),
+            webhook_allow_private=_env("WEBHOOK_ALLOW_PRIVATE", "false").lower() in ("1", "true", "yes"),
+            webhook_attempt_seconds=float(_env("WEBHOOK_ATTEMPT_SECONDS", "10")),
         )
+
+    def __post_init__(self) -> None:
+        if self.webhook_secret:
+            from loyalty.core.signing import secret_key
+
+            try:
+                secret_key(self.webhook_secret)
+            except ValueError as error:  # fail at start, not at the first subscription
+                raise ValueError(f"LOYALTY_WEBHOOK_SECRET is not a webhook secret: {error}") from None
+        if not 0 < self.webhook_attempt_seconds <= 10:
+            raise ValueError("LOYALTY_WEBHOOK_ATTEMPT_SECONDS must be more than 0 and at most 10.")
 
     def with_(self, **changes) -> "Config":
         known = {f.name for f in fields(self)}

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from loyalty.core import metrics
 from loyalty.core.logging import get_logger
+from loyalty.core.jobs import latest_successes
 from loyalty.core.migrate import current_revisions, head_revisions
 from loyalty.core.web import problem_response
 
@@ -42,4 +43,37 @@ def readyz():
 @bp.get("/metrics")
 def metrics_endpoint():
     body, content_type = metrics.render()
-    return Response(body, content_type=content_type)
+    return Response(body + _job_metrics(), content_type=content_type)
+
+
+def _job_metrics() -> bytes:
+    """What the scheduler process last did, read from job_runs (it runs elsewhere, so its own
+    counters can't be scraped here): each job's last success, and the nightly ledger check's
+    mismatches per check (alert on anything above 0)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+
+    try:
+        with current_app.extensions["loyalty.db"].unit_of_work() as session:
+            runs = latest_successes(session)
+    except Exception as error:  # the database away: request metrics still answer
+        log.warning("job_metrics_unavailable", error=type(error).__name__)
+        return b""
+    last = GaugeMetricFamily("loyalty_job_last_success_timestamp_seconds",
+                             "When each scheduled job last finished without error", labels=["job"])
+    mismatches = GaugeMetricFamily("loyalty_ledger_mismatches",
+                                   "Rows breaking each ledger invariant at the last ledger.check", labels=["check"])
+    for run in runs:
+        last.add_metric([run.job], run.finished_at.timestamp())
+        if run.job == "ledger.check":
+            for key, value in (run.counts or {}).items():
+                if key.endswith("_mismatches"):
+                    mismatches.add_metric([key.removesuffix("_mismatches")], value)
+
+    class _Collector:
+        def collect(self):
+            return [last, mismatches]
+
+    registry = CollectorRegistry()
+    registry.register(_Collector())
+    return generate_latest(registry)

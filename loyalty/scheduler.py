@@ -12,7 +12,7 @@ from datetime import date, datetime
 from loyalty.config import Config
 from loyalty.core.db import Database
 from loyalty.core.jobs import Job, JobContext
-from loyalty.core.logging import get_logger
+from loyalty.core.logging import describe_error, get_logger
 from loyalty.core.progress import Progress
 
 log = get_logger("loyalty.scheduler")
@@ -36,7 +36,8 @@ JOBS: dict[str, Job] = {
             "no new event for a subscription and no delivery due"),
         Job("care.plan", "loyalty.care.jobs:plan_care", "5 1 * * *",
             "Plan touches (birthdays, holidays, anniversaries, follow-up calls, win-back) due on the date or the next",
-            "no enabled care rule has an occasion due that day or the next (rules: GET /v1/care/rules)"),
+            "every occasion due that day or the next was planned already, or no enabled care rule has one "
+            "(rules: GET /v1/care/rules; touches: GET /v1/care/touches)"),
         Job("care.dispatch", "loyalty.care.jobs:dispatch_care", "*/5 * * * *",
             "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks",
             "no planned touch was due"),
@@ -45,9 +46,15 @@ JOBS: dict[str, Job] = {
         Job("campaigns.run", "loyalty.campaigns.jobs:run_campaigns", "* * * * *",
             "Fan running campaigns out as care touches at their send rate; finish them when all is sent",
             "no campaign is running"),
+        Job("ledger.check", "loyalty.reconcile:check_ledger", "50 4 * * *",
+            "Reconcile the ledger (the checks of `loyalty check`); mismatches in /metrics as loyalty_ledger_mismatches",
+            "there is nothing in the ledger yet"),
         Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window",
             "no Idempotency-Key record was past the replay window"),
+        Job("events.purge", "loyalty.webhooks.retention:purge_events", "27 3 * * *",
+            "Delete outbox events and their delivery log older than LOYALTY_EVENT_RETENTION_DAYS (none still pending)",
+            "no finished event was past the retention"),
     )
 }
 
@@ -109,9 +116,11 @@ class Scheduler:
             counts = run_job(name, db=self.db, config=self.config, as_of=day)
         except Exception as error:  # logged and recorded; the next firing tries again
             log.exception("job_failed", job=name)
-            _finish_run(self.db, run_id, "failed", None, f"{type(error).__name__}: {error}"[:500])
+            # never the message: a driver's carries the statement's values (a duplicate email)
+            _finish_run(self.db, run_id, "failed", None, describe_error(error)[:500])
             return
         _finish_run(self.db, run_id, "ok", counts, None)
+        log.info("job_finished", job=name, as_of=day.isoformat(), counts=counts)  # every run, also the quiet ones
 
     def start(self) -> None:
         """Block, firing jobs, until SIGTERM or SIGINT; then give the lease up."""

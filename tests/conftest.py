@@ -103,8 +103,9 @@ def db(shared_db):
 
 
 def make_config(database_url: str, **changes) -> Config:
+    # Webhook tests deliver to pytest-httpserver on 127.0.0.1; tests of the SSRF guard turn this off.
     base = Config(database_url=database_url, testing=True, log_json=True, rate_limit="100000 per minute",
-                  api_key_cache_seconds=0)
+                  api_key_cache_seconds=0, webhook_allow_private=True)
     return base.with_(**changes)
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from loyalty.care import rules
 from loyalty.care.models import Interaction, Touch
-from loyalty.core.errors import InvalidCursor, ValidationFailed
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.errors import ValidationFailed
+from loyalty.core.pagination import decode_position, page
 from loyalty.members.models import Member
 from loyalty.program.service import settings
 from loyalty.tiers.models import Tier
@@ -61,15 +61,10 @@ def queue(session: Session, *, limit: int, cursor: str | None = None, assignee: 
         query = query.where(Touch.due_at < due_before)
     if kind:
         query = query.where(Touch.kind == kind)
-    position = decode_cursor(cursor, 2, (str, str))
+    position = decode_position(cursor)
     if position:
-        try:
-            at = datetime.fromisoformat(position[0])
-        except ValueError:
-            raise InvalidCursor() from None
-        if at.tzinfo is None:
-            raise InvalidCursor()
-        query = query.where(or_(Touch.due_at > at, and_(Touch.due_at == at, Touch.id > position[1])))
+        at, touch_id = position
+        query = query.where(or_(Touch.due_at > at, and_(Touch.due_at == at, Touch.id > touch_id)))
     zone = settings(session).timezone
     rows = [_item(*row, zone) for row in session.execute(query.order_by(Touch.due_at, Touch.id).limit(limit + 1))]
     return page(rows, limit, lambda item: [item["due_at"].isoformat(), item["id"]])

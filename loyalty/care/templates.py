@@ -38,9 +38,12 @@ def problem(template: str) -> str | None:
         return "A message needs some text."
     try:
         tree = _env.parse(template)
+        found = list(tree.find_all(nodes.Node))
     except TemplateSyntaxError as error:
         return f"Syntax error on line {error.lineno}: {error.message}"[:300]
-    for node in tree.find_all(nodes.Node):
+    except (RecursionError, MemoryError):  # Jinja's parser recurses once per `(` or `not`
+        return "The template nests too deeply: use fewer parentheses or `not`s."
+    for node in found:
         if not isinstance(node, _NODES):
             return (f"`{type(node).__name__}` is not allowed: use the member fields "
                     f"({', '.join(sorted(SAMPLE))}), `if` and the filters {', '.join(sorted(FILTERS))}.")

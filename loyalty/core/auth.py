@@ -3,7 +3,8 @@
 A key looks like ``lk_<prefix>_<secret>``. Only its SHA-256 is stored: the
 secret carries 256 random bits, so a slow password hash would add latency to
 every call and no security. The prefix finds the row and names the key in
-``keys list``/``keys revoke`` and in logs.
+``keys list``/``keys revoke``/``keys rotate``, in logs and in the audit log. A key may carry an
+expiry; a rotation sets one on the old key (its grace period).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Callable
 
 from flask_smorest import Blueprint
@@ -56,15 +58,19 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, *, role: str, name: str) -> tuple[ApiKey, str]:
+def create_key(session: Session, *, role: str, name: str,
+               expires_at: datetime | None = None) -> tuple[ApiKey, str]:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("name must be 1-100 characters")
+    if expires_at is not None and expires_at <= utcnow():
+        raise ValueError("the expiry must lie in the future")
     prefix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     key = f"lk_{prefix}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(prefix=prefix, key_hash=_hash(key), name=name, role=role, created_at=utcnow())
+    row = ApiKey(prefix=prefix, key_hash=_hash(key), name=name, role=role, created_at=utcnow(),
+                 expires_at=expires_at)
     session.add(row)
     session.flush()
     return row, key
@@ -79,6 +85,20 @@ def revoke_key(session: Session, prefix: str) -> bool:
         update(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
     return result.rowcount == 1
+
+
+def rotate_key(session: Session, prefix: str, *, grace: timedelta) -> tuple[ApiKey, ApiKey, str] | None:
+    """A replacement with the same role and name; the old key keeps working for `grace` (never longer
+    than it would have anyway), so a shop deploys the new key before the old one stops."""
+    old = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix).with_for_update()).first()
+    now = utcnow()
+    if old is None or old.revoked_at is not None or (old.expires_at is not None and old.expires_at <= now):
+        return None
+    new, key = create_key(session, role=old.role, name=old.name)
+    ends = now + grace
+    old.expires_at = min(ends, old.expires_at) if old.expires_at else ends
+    session.flush()
+    return old, new, key
 
 
 class KeyVerifier:
@@ -101,7 +121,8 @@ class KeyVerifier:
             return cached[1]
         with self._open_session() as session:
             row = session.execute(
-                select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at).where(
+                select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at,
+                       ApiKey.expires_at).where(
                     ApiKey.prefix == prefix
                 )
             ).first()
@@ -128,6 +149,9 @@ class KeyVerifier:
             raise Unauthorized("The API key is not valid.")
         if row[4] is not None:
             raise Unauthorized("The API key was revoked.")
+        # Compared on every call, cached row or not: an expiry is exact, not late by the cache time.
+        if row[5] is not None and row[5] <= utcnow():
+            raise Unauthorized("The API key has expired.")
         return Actor(key_id=row[0], prefix=parts[1], name=row[2], role=row[3])
 
     def clear(self) -> None:

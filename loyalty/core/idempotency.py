@@ -20,7 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.errors import IdempotencyInFlight, IdempotencyKeyReused, InvalidIdempotencyKey
+from loyalty.core.errors import (
+    IdempotencyInFlight,
+    IdempotencyKeyReused,
+    InvalidIdempotencyKey,
+    MemberErased,
+)
 from loyalty.core.models import IdempotencyRecord
 
 
@@ -35,7 +40,7 @@ def request_fingerprint(method: str, path: str, body: bytes) -> str:
     # The same JSON with other whitespace or key order is the same request.
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode() if body else b""
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: the view answers 400 malformed_json
         canonical = body
     return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
 
@@ -96,12 +101,40 @@ def claim(
     return record.id
 
 
+def about_member(body: str) -> str | None:
+    """The member a JSON response is about: its `member_id`, a member's own `id`, or the id of
+    an embedded `member`. Erasure finds the remembered responses by it."""
+    try:
+        data = json.loads(body) if body.lstrip().startswith("{") else None
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    nested = data.get("member") if isinstance(data.get("member"), dict) else {}
+    for candidate in (data.get("member_id"), data.get("id"), nested.get("id")):
+        if isinstance(candidate, str) and candidate.startswith("mbr_") and len(candidate) <= 32:
+            return candidate
+    return None
+
+
 def complete(session: Session, record_id: int, *, status: int, body: str, content_type: str) -> None:
     session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == record_id)
-        .values(state="done", response_status=status, response_body=body, response_content_type=content_type)
+        .values(state="done", response_status=status, response_body=body, response_content_type=content_type,
+                member_id=about_member(body))
     )
+
+
+def forget_member(session: Session, member_id: str) -> int:
+    """Erasure: a remembered response about the member answers a replay with 409 member_erased
+    instead of what was erased. The record stays, so the same key can't enrol them again."""
+    body = json.dumps(MemberErased("The member this request was about was erased.").to_problem())
+    return session.execute(
+        update(IdempotencyRecord).where(IdempotencyRecord.member_id == member_id)
+        .values(response_status=409, response_body=body, response_content_type="application/problem+json")
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def release(session: Session, record_id: int) -> None:

@@ -12,8 +12,11 @@ from importlib import import_module
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
+
 from loyalty.config import Config
 from loyalty.core.db import Database
+from loyalty.core.models import JobRun
 from loyalty.core.progress import Progress
 
 
@@ -66,3 +69,9 @@ def summary_line(job: Job, as_of: date, counts: dict[str, int], seconds: float) 
     if any(counts.values()):
         return f"{job.name} as of {as_of}: {figures} ({seconds:.1f} s)"
     return f"{job.name} as of {as_of}: nothing to do, {job.idle}" + (f" ({figures})" if figures else "")
+
+
+def latest_successes(session) -> list:
+    """The last successful run of each job (one row per job), for /metrics."""
+    last = select(JobRun.job, func.max(JobRun.id).label("id")).where(JobRun.status == "ok").group_by(JobRun.job).subquery()
+    return list(session.scalars(select(JobRun).join(last, last.c.id == JobRun.id).order_by(JobRun.job)))

@@ -23,6 +23,8 @@ class ApiKey(Base):
     role: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Set at creation, or by a rotation: the old key works until then, so clients switch without downtime.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class IdempotencyRecord(Base):
@@ -43,6 +45,9 @@ class IdempotencyRecord(Base):
     response_content_type: Mapped[str | None] = mapped_column(String(100), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     locked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The member the response is about (its `member_id`, or its `id` for a member): erasure
+    # rewrites these responses so a replay can't hand back what was erased.
+    member_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class SchedulerLease(Base):

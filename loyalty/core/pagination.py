@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from loyalty.core.errors import InvalidCursor
@@ -37,10 +38,37 @@ def decode_cursor(cursor: str | None, arity: int, types: tuple[type, ...] | None
         raise InvalidCursor()
     if any(isinstance(part, int) and not -(2**62) < part < 2**62 for part in key):
         raise InvalidCursor()
+    # What a database can't hold: NUL (PostgreSQL refuses it), lone surrogates (not UTF-8), huge text.
+    if any(isinstance(part, str) and (len(part) > 200 or "\x00" in part or not _encodable(part)) for part in key):
+        raise InvalidCursor()
     if types is not None and not all(isinstance(part, kind) and not isinstance(part, bool)
                                      for part, kind in zip(key, types)):
         raise InvalidCursor()
     return key
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def decode_position(cursor: str | None) -> tuple[datetime, str] | None:
+    """A cursor of (aware timestamp, id), the timestamp in UTC; anything else is `invalid_cursor`
+    (a naive time, or one like 9999-12-31T23:59:59-14:00 that overflows when turned into UTC)."""
+    position = decode_cursor(cursor, 2, (str, str))
+    if not position:
+        return None
+    try:
+        at = datetime.fromisoformat(position[0])
+        if at.tzinfo is None:
+            raise ValueError("naive")
+        at = at.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise InvalidCursor() from None
+    return at, position[1]
 
 
 def page(rows: list[Any], limit: int, key_of) -> dict[str, Any]:

@@ -1,13 +1,15 @@
-"""Per-process rate-limit counters without a thread per request.
+"""Rate-limit counters: in process memory without a thread per request, or shared in Redis.
 
 limits' MemoryStorage starts a 10 ms timer thread on nearly every hit to sweep expired
 counters; under load that is a thread start per request. Counters are already checked
-for expiry when read, so sweeping inline at most once a second loses nothing.
+for expiry when read, so sweeping inline at most once a second loses nothing. Workers are
+threaded (gunicorn gthread), so one thread sweeps at a time and only under the key's lock.
 Pinned by requirements.lock; the rate-limit tests exercise it.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 from limits.storage import MemoryStorage
@@ -18,14 +20,48 @@ SCHEME = "loyalty-memory"
 class SweepingMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = [SCHEME]
 
-    _last_sweep = 0.0
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._last_sweep = 0.0
+        self._sweeping = threading.Lock()
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer-thread version
         now = time.monotonic()
-        if now - self._last_sweep >= 1.0:
+        if now - self._last_sweep < 1.0 or not self._sweeping.acquire(blocking=False):
+            return
+        try:
             self._last_sweep = now
-            self._MemoryStorage__expire_events()
+            self._sweep()
+        finally:
+            self._sweeping.release()
+
+    def _sweep(self) -> None:
+        # The fixed-window strategy keeps counters in `storage` with their `expirations`.
+        for key in list(self.expirations):
+            with self.locks[key]:
+                if self.expirations.get(key, float("inf")) <= time.time():
+                    self.storage.pop(key, None)
+                    self.expirations.pop(key, None)
+            if key not in self.storage:
+                self.locks.pop(key, None)  # as limits itself does: one lock per live counter
 
 
 def storage_uri(configured: str) -> str:
     return f"{SCHEME}://" if configured == "memory://" else configured
+
+
+def warn_if_per_worker(*, workers: int, configured: str | None = None) -> bool:
+    """Log a warning when counters kept in memory meet several worker processes: each counts alone."""
+    from loyalty.config import Config
+    from loyalty.core.logging import configure_logging, get_logger
+
+    config = Config.from_env()
+    configured = configured if configured is not None else config.rate_limit_storage_url
+    if workers <= 1 or not configured.startswith("memory://") or not config.rate_limit_enabled:
+        return False
+    configure_logging(config.log_level, config.log_json)
+    get_logger("loyalty.ratelimit").warning(
+        "rate_limit_per_worker", workers=workers, storage=configured,
+        detail=f"LOYALTY_RATE_LIMIT is counted in each of {workers} workers separately, so a caller gets up to "
+               f"{workers}x the limit; set LOYALTY_RATE_LIMIT_STORAGE_URL=redis://... to share the count.")
+    return True

@@ -24,10 +24,12 @@ from loyalty.core.db import Database
 from loyalty.core.errors import LoyaltyError, problem
 from loyalty.core.logging import get_logger
 from loyalty.core.metrics import observe
+from loyalty.core.writes import WriteRecorder, describe
 
 log = get_logger("loyalty.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
+_WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
@@ -153,9 +155,15 @@ def _finish_transaction(response: Response) -> Response:
     session: Session | None = g.pop("_loyalty_session", None)
     record = g.pop("idempotency_record", None)
     ok = response.status_code < 400 or (response.status_code < 500 and g.pop("keep_changes", False))
+    recorder: WriteRecorder | None = current_app.extensions.get("loyalty.write_recorder")
+    # A replayed Idempotency-Key answer changed nothing: its first request was recorded.
+    write = (request.method in _WRITE_METHODS and ok and g.get("actor") is not None and recorder is not None
+             and not g.get("idempotency_replayed"))
     try:
-        if ok and (session is not None or record is not None):
+        if ok and (session is not None or record is not None or write):
             session = session or database().sessions()
+            if write:  # the audit entry commits with the change it describes, or not at all
+                recorder(session, describe(g.actor, response, g.get("request_id")))
             if record is not None:
                 idempotency.complete(
                     session, record, status=response.status_code,
@@ -203,6 +211,7 @@ def _finish(response: Response) -> Response:
         _close_read_connection()
         response = _finish_transaction(response)
     response.headers["X-Request-Id"] = g.get("request_id", "")
+    _security_headers(response)
     if response.status_code == 204:
         response.headers.pop("Content-Type", None)
     endpoint = request.url_rule.rule if request.url_rule else "unmatched"
@@ -212,6 +221,21 @@ def _finish(response: Response) -> Response:
     log.info("request", method=method, endpoint=endpoint, status=response.status_code,
              ms=round(elapsed * 1000, 2))
     return response
+
+
+# Swagger UI sets style attributes and draws icons from data: URIs; every script is one of our files.
+_HTML_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def _security_headers(response: Response) -> None:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # Every /v1 answer may carry a member's personal data (errors name members too): no cache keeps it.
+    if request.path.startswith("/v1/"):
+        response.headers["Cache-Control"] = "no-store"
+    if response.mimetype == "text/html":  # no page of ours may be framed (clickjacking) or run foreign script
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers.setdefault("Content-Security-Policy", _HTML_POLICY)
 
 
 def _teardown(_exc) -> None:
@@ -233,8 +257,10 @@ def problem_response(status: int, code: str, title: str, detail: str, headers=No
     return response
 
 
-def install_request_hooks(app: Flask, verifier: KeyVerifier, init_limiter: Callable[[Flask], None]) -> None:
+def install_request_hooks(app: Flask, verifier: KeyVerifier, init_limiter: Callable[[Flask], None],
+                          record_write: WriteRecorder | None = None) -> None:
     app.extensions["loyalty.keys"] = verifier
+    app.extensions["loyalty.write_recorder"] = record_write
     app.before_request(_start)
     app.before_request(_check_media_type)
     # The limiter comes before authentication so that key guessing is limited too

@@ -20,8 +20,9 @@ _CONFLICT = {"409": "Conflict"}
 @requires("storefront", "staff", "pos")
 @with_referral_codes
 def create_member(data):
-    """Enrol a member (also a pos key: a card handed out at the till; 409 duplicate_member names the holder)"""
-    return service.create_member(request_session(), data=data, actor=current_actor().label)
+    """Enrol a member (also a pos key: a card handed out at the till; 409 duplicate_member names the holder, except to pos keys)"""
+    actor = current_actor()
+    return service.create_member(request_session(), data=data, actor=actor.label, reveal_holder=actor.role != "pos")
 
 
 @blp.route("", methods=["GET"])
@@ -30,8 +31,8 @@ def create_member(data):
 @requires("storefront", "staff")
 @with_referral_codes
 def list_members(args):
-    """Search members by identifier, name fragment (q), tag, tier or status"""
-    return search.search_members(request_session(), **args)
+    """Find members by an exact identifier; staff and admin also browse by name fragment (q), tag, tier or status"""
+    return search.search_members(request_session(), role=current_actor().role, **args)
 
 
 @blp.route("/<member_id>", methods=["GET"])

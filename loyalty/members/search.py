@@ -5,11 +5,13 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from loyalty.core.auth import Forbidden
 from loyalty.core.errors import ValidationFailed
 from loyalty.core.ids import luhn_valid
 from loyalty.core.pagination import keyset_page
 from loyalty.members.identity import InvalidIdentifier, normalise_email, normalise_phone
 from loyalty.members.models import Member, MemberTag
+from loyalty.members.rules import lookup_refusal
 from loyalty.program.service import settings
 
 
@@ -17,7 +19,10 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def search_members(session: Session, *, limit: int, cursor: str | None = None, **filters) -> dict:
+def search_members(session: Session, *, role: str, limit: int, cursor: str | None = None, **filters) -> dict:
+    refusal = lookup_refusal(role, {**filters, "cursor": cursor})
+    if refusal:
+        raise Forbidden(refusal)
     query = select(Member).where(Member.merged_into.is_(None))
     if filters.get("email"):
         try:

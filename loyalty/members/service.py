@@ -10,15 +10,23 @@ from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import among, utcnow
+from loyalty.core import idempotency
 from loyalty.core.auth import Forbidden
-from loyalty.core.errors import Conflict, DuplicateMember, MemberErased, MemberMerged, NotFound, ValidationFailed
+from loyalty.core.db import among, utcnow
+from loyalty.core.errors import (
+    Conflict,
+    DuplicateMember,
+    MemberErased,
+    MemberMerged,
+    NotFound,
+    ValidationFailed,
+)
 from loyalty.core.ids import new_id, new_member_number
 from loyalty.members import hooks
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
 from loyalty.members.models import CONSENT_KEYS, Member, MemberEvent, MemberTag
 from loyalty.program.service import settings
-from loyalty.webhooks.outbox import emit
+from loyalty.webhooks.outbox import emit, forget_member
 
 _UNIQUE = ("external_id", "email", "phone")
 _PERSONAL = ("external_id", "name", "email", "phone", "birthday", "gender", "city", "occupation",
@@ -72,7 +80,16 @@ def _unique_guard(session: Session, data: dict, *, exclude: str | None = None):
         raise
 
 
-def create_member(session: Session, *, data: dict, actor: str | None) -> Member:
+def create_member(session: Session, *, data: dict, actor: str | None, reveal_holder: bool = True) -> Member:
+    """Enrol. `reveal_holder=False` (pos keys, which enrol but may not look members up by email or
+    external id): a duplicate is still 409, naming the field but not the member who holds it."""
+    if not reveal_holder:
+        try:
+            return create_member(session, data=data, actor=actor)
+        except DuplicateMember as duplicate:
+            field = duplicate.extra.get("field")
+            raise DuplicateMember(f"A member with this {field or 'identifier'} exists; find them at the till by "
+                                  "member number or phone (GET /v1/pos/members/...).", field=field) from None
     data = _normalise(session, dict(data))
     _check_duplicates(session, data)
     now = utcnow()
@@ -229,16 +246,23 @@ def _differs(member: Member, name: str, value) -> bool:
 
 
 def erase_member(session: Session, *, member_id: str, actor: str | None) -> None:
-    """Wipe personal data on request; the ledger and history stay, pointing to an anonymous id."""
+    """Wipe personal data on request, everywhere it was copied, in this one transaction: the
+    member row, remembered Idempotency-Key responses, event payloads and the delivery log, and
+    (through the hooks) touches, interactions and notes. The ledger and history stay, pointing
+    to an anonymous id. Erasing twice scrubs again, so a row written meanwhile is caught too."""
     member = direct(session, member_id)
-    if member.erased_at is not None:
-        return
-    for name in _PERSONAL + ("search_name",):
-        setattr(member, name, None)
-    member.consent = {key: False for key in CONSENT_KEYS}
-    member.tag_rows = []
-    member.erased_at = member.updated_at = utcnow()
-    _record(session, member.id, "member.erased", actor)
+    if member.erased_at is None:
+        for name in _PERSONAL + ("search_name",):
+            setattr(member, name, None)
+        member.consent = {key: False for key in CONSENT_KEYS}
+        member.tag_rows = []
+        member.erased_at = member.updated_at = utcnow()
+        _record(session, member.id, "member.erased", actor)
+    session.flush()
+    idempotency.forget_member(session, member.id)
+    forget_member(session, member.id)
+    for hook in hooks.on_erased:
+        hook(session, member.id)
     session.flush()
 
 

@@ -7,14 +7,14 @@ and the timeline merges them.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Callable, Iterable
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.errors import InvalidCursor
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.pagination import decode_position, page
 from loyalty.members.models import Member, MemberEvent
 from loyalty.members.service import resolve
 
@@ -30,7 +30,10 @@ def before_clause(at_column, key_column, before, prefix: str, *, numeric: bool):
     if item_id.startswith(prefix):
         key = item_id[len(prefix):]
         if numeric:
-            key = int(key) if key.isdigit() else 0
+            # ASCII digits only (`²` is a digit to isdigit() but not to int()), within a bigint.
+            if not (key.isascii() and key.isdigit() and len(key) <= 18):
+                raise InvalidCursor()
+            key = int(key)
         return or_(at_column < at, and_(at_column == at, key_column < key))
     later = item_id > prefix  # another source's id: all of ours at that instant sort before or after it
     return or_(at_column < at, at_column == at) if later else at_column < at
@@ -51,14 +54,7 @@ def timeline(session: Session, *, member_id: str, limit: int, cursor: str | None
     member = resolve(session, member_id)
     ids = [member.id] + list(session.scalars(select(Member.id).where(Member.merged_into == member.id)))
     before = None
-    position = decode_cursor(cursor, 2, (str, str))
-    if position:
-        try:
-            before = (datetime.fromisoformat(position[0]), str(position[1]))
-        except (TypeError, ValueError):
-            raise InvalidCursor() from None
-        if before[0].tzinfo is None:
-            raise InvalidCursor()
+    before = decode_position(cursor)
     items: list[dict] = []
     for source in SOURCES:
         items.extend(source(session, ids, before, limit + 1))

@@ -38,14 +38,26 @@ def returns_for_refund(paid: Sequence[Paid], progress: RefundProgress) -> dict[s
     """Per redemption, the points this refund gives back.
 
     The same proportion as the refund reverses the order's earned points (the earning goods
-    refunded), on the running total and floored, so partial refunds never give back more than a
-    full one would and the refund that completes the order gives back exactly the rest. An order
+    refunded), on the order's running total of points paid and floored, so partial refunds never
+    give back more than a full one would, two redemptions on one order lose no more than a point
+    between them, and the refund that completes the order gives back exactly the rest. An order
     with no earning goods (gift cards only) earned nothing to measure by: its goods are used.
     """
     if progress.eligible_total > 0:
         total, before, now = progress.eligible_total, progress.eligible_before, progress.eligible_now
     else:
         total, before, now = progress.goods_total, progress.goods_before, progress.goods_now
-    return {p.redemption_id: reversal_points(earned=p.points, eligible_total=total, eligible_refunded_before=before,
-                                             eligible_refunded_now=now, reversed_before=p.returned)
-            for p in paid}
+    due = reversal_points(earned=sum(p.points for p in paid), eligible_total=total, eligible_refunded_before=before,
+                          eligible_refunded_now=now, reversed_before=sum(p.returned for p in paid))
+    # Each redemption its own floored share first, then what the floors left over, one point at a
+    # time, to those with points still out, in the order they were made.
+    given = {p.redemption_id: min(p.points - p.returned,
+                                  reversal_points(earned=p.points, eligible_total=total, eligible_refunded_before=before,
+                                                  eligible_refunded_now=now, reversed_before=p.returned))
+             for p in paid}
+    left = due - sum(given.values())
+    for p in paid:
+        extra = max(0, min(left, p.points - p.returned - given[p.redemption_id]))
+        given[p.redemption_id] += extra
+        left -= extra
+    return given

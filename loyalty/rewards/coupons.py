@@ -9,8 +9,8 @@ from sqlalchemy import and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, InvalidCursor, NotFound
-from loyalty.core.pagination import decode_cursor, page
+from loyalty.core.errors import Conflict, NotFound
+from loyalty.core.pagination import decode_position, page
 from loyalty.members.models import Member
 from loyalty.members.service import brief, resolve
 from loyalty.points.service import member_for_points
@@ -96,16 +96,11 @@ def _status_filter(status: str, now: datetime):
 
 
 def _after(cursor: str | None):
-    position = decode_cursor(cursor, 2, (str, str))
+    position = decode_position(cursor)
     if not position:
         return None
-    try:
-        at = datetime.fromisoformat(position[0])
-    except ValueError:
-        raise InvalidCursor() from None
-    if at.tzinfo is None:
-        raise InvalidCursor()
-    return or_(Coupon.issued_at < at, and_(Coupon.issued_at == at, Coupon.code < position[1]))
+    at, code = position
+    return or_(Coupon.issued_at < at, and_(Coupon.issued_at == at, Coupon.code < code))
 
 
 def member_coupons(session: Session, *, member_id: str, limit: int, cursor: str | None = None,

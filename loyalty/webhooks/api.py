@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from flask import current_app
+
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import request_session
 from loyalty.members.schemas import ListArgsSchema
-from loyalty.webhooks import schemas, service
+from loyalty.webhooks import schemas, service, subscriptions
 
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Webhooks out (admin)")
 
@@ -26,7 +28,43 @@ def list_subscriptions(args):
 @requires()
 def create_subscription(data):
     """Subscribe a URL to events; signed per Standard Webhooks with the secret (shown once when made here)"""
-    return service.create_subscription(request_session(), **data)
+    config = current_app.extensions["loyalty.config"]
+    return service.create_subscription(request_session(), **data, allow_private=config.webhook_allow_private,
+                                       default_secret=config.webhook_secret)
+
+
+@blp.route("/<subscription_id>", methods=["GET"])
+@blp.response(200, schemas.SubscriptionSchema)
+@blp.doc(responses={"404": "NotFound"})
+@requires()
+def get_subscription(subscription_id):
+    """One webhook subscription (its secret is never shown again)"""
+    return subscriptions.get_subscription(request_session(), subscription_id=subscription_id)
+
+
+@blp.route("/<subscription_id>", methods=["PATCH"])
+@blp.arguments(schemas.SubscriptionUpdateSchema)
+@blp.response(200, schemas.SubscriptionSchema)
+@blp.doc(responses={"404": "NotFound"})
+@accepts_json
+@requires()
+def update_subscription(data, subscription_id):
+    """Change the URL (checked again), the events, pause or resume it, or replace its secret"""
+    return subscriptions.update_subscription(request_session(), subscription_id=subscription_id, **data,
+                                             allow_private=current_app.extensions["loyalty.config"]
+                                             .webhook_allow_private)
+
+
+@blp.route("/<subscription_id>/ping", methods=["POST"])
+@blp.response(200, schemas.PingSchema)
+@blp.doc(responses={"404": "NotFound"})
+@idempotent
+@requires()
+def ping_subscription(subscription_id):
+    """Send a signed `ping` event now, once, and answer what the receiver said (within 10 s)"""
+    config = current_app.extensions["loyalty.config"]
+    return subscriptions.ping(request_session(), subscription_id=subscription_id,
+                              allow_private=config.webhook_allow_private, seconds=config.webhook_attempt_seconds)
 
 
 @blp.route("/<subscription_id>", methods=["DELETE"])

@@ -14,17 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from loyalty.core import signing
 from loyalty.core.db import among
 from loyalty.core.ids import new_id
+from loyalty.webhooks import targets, transport
 from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent, Subscription
 
 RETRY_FOR = timedelta(hours=24)
 CLAIM_FOR = timedelta(seconds=60)
-TIMEOUT = (3.05, 10)  # connect, read: a slow receiver must not stall the queue
+ATTEMPT_SECONDS = 10.0  # connect, send and read together: a slow receiver must not stall the queue
+EXCERPT_BYTES = 4096  # of an answer, at most this much is read (a huge error page costs nothing)
+EXCERPT_CHARS = 500  # ... and this much of it kept in the attempt log
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(hours=2)
 
@@ -60,8 +63,13 @@ class Message:
     body: bytes
 
 
-def claim(session: Session, *, now: datetime, limit: int = 50) -> list[Message]:
-    """Take up to `limit` due deliveries for this deliverer, for CLAIM_FOR."""
+def claim(session: Session, *, now: datetime, limit: int = 8) -> list[Message]:
+    """Take, for CLAIM_FOR, the first pending delivery of up to `limit` subscriptions whose first
+    pending delivery is due. One subscription's events go one at a time in the order they were written
+    (event ids sort by time): a later event waits while an earlier one is being sent or retried."""
+    earlier = aliased(Delivery)
+    first = ~exists().where(earlier.subscription_id == Delivery.subscription_id, earlier.status == "pending",
+                            earlier.event_id < Delivery.event_id)
     due = session.execute(
         select(Delivery.id, Subscription.id, Subscription.url, Subscription.secret, OutboxEvent.type,
                OutboxEvent.occurred_at, OutboxEvent.data)
@@ -69,7 +77,7 @@ def claim(session: Session, *, now: datetime, limit: int = 50) -> list[Message]:
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
                or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now),
-               Subscription.active.is_(True), Subscription.deleted_at.is_(None))
+               Subscription.active.is_(True), Subscription.deleted_at.is_(None), first)
         .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
         .with_for_update(of=Delivery, skip_locked=True)).all()
     if not due:
@@ -98,7 +106,9 @@ class Result:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def send(message: Message, *, http: requests.Session, now: datetime) -> Result:
+def send(message: Message, *, now: datetime, allow_private: bool = False,
+         seconds: float = ATTEMPT_SECONDS) -> Result:
+    """One attempt, over within `seconds` whatever the receiver does (see transport)."""
     timestamp = int(now.timestamp())
     headers = {
         "content-type": "application/json",
@@ -109,10 +119,14 @@ def send(message: Message, *, http: requests.Session, now: datetime) -> Result:
     }
     started = time.perf_counter()
     try:
-        response = http.post(message.url, data=message.body, headers=headers, timeout=TIMEOUT, allow_redirects=False)
-    except requests.RequestException as error:
+        status, answer = transport.post(message.url, body=message.body, headers=headers, allow_private=allow_private,
+                                        seconds=seconds, limit=EXCERPT_BYTES)
+    except targets.Refused as refused:  # nothing was sent: the address is not one webhooks may go to
+        return Result(None, f"Refused: {str(refused)[:300]}", _ms(started), None)
+    except (requests.RequestException, OSError) as error:
         return Result(None, f"{type(error).__name__}: {str(error)[:300]}", _ms(started), None)
-    return Result(response.status_code, None, _ms(started), response.text[:500] if response.text else None)
+    excerpt = answer.decode("utf-8", "replace")[:EXCERPT_CHARS] or None
+    return Result(status, None, _ms(started), excerpt)
 
 
 def _ms(started: float) -> int:

@@ -2,7 +2,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from loyalty.core.db import Base, UTCDateTime
@@ -25,6 +35,8 @@ class OutboxEvent(Base):
     data: Mapped[dict] = mapped_column(JSON)
     # When its deliveries were made for the subscriptions of the moment (null: not yet).
     dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The member the event is about (the referee for referral.qualified): erasure scrubs by it.
+    member_id: Mapped[str | None] = mapped_column(String(32), index=True)
 
 
 class Subscription(Base):
@@ -49,6 +61,7 @@ class Delivery(Base):
         UniqueConstraint("subscription_id", "event_id"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "id"),
+        Index("ix_webhook_deliveries_event", "event_id"),  # erasure and the retention purge go by event
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

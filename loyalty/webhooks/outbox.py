@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.ids import new_id
-from loyalty.webhooks.models import OutboxEvent
+from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent
 
 EVENTS = ("member.created", "order.points_awarded", "points.expiring", "tier.changed", "redemption.captured",
           "referral.qualified", "touch.due", "campaign.finished")
@@ -31,12 +31,18 @@ def _plain(value):
     return value
 
 
+def _about(data: dict) -> str | None:
+    """The member an event is about (a referral's referee), kept in its own indexed column."""
+    member_id = data.get("member_id") or data.get("referee_id")
+    return member_id if isinstance(member_id, str) else None
+
+
 def emit(session: Session, event_type: str, data: dict, *, at: datetime | None = None) -> str:
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
     event_id = new_id("evt")
     session.connection().execute(_INSERT, {"id": event_id, "type": event_type, "occurred_at": at or utcnow(),
-                                           "data": _plain(data)})
+                                           "data": _plain(data), "member_id": _about(data)})
     return event_id
 
 
@@ -46,4 +52,24 @@ def emit_many(session: Session, event_type: str, rows: list[dict], *, at: dateti
         raise ValueError(f"Unknown event type {event_type!r}")
     if rows:
         session.connection().execute(_INSERT, [{"id": new_id("evt"), "type": event_type,
-                                                "occurred_at": at or utcnow(), "data": _plain(data)} for data in rows])
+                                                "occurred_at": at or utcnow(), "data": _plain(data), "member_id": _about(data)}
+                                               for data in rows])
+
+
+ERASED = {"erased": True}  # what an erased member's events carry instead of their data
+
+
+def forget_member(session: Session, member_id: str) -> None:
+    """Erasure: the member's events keep only their id, deliveries still waiting are dropped
+    (a replay is refused, see service.replay), and what receivers answered about them is cleared."""
+    events = select(OutboxEvent.id).where(OutboxEvent.member_id == member_id).scalar_subquery()
+    deliveries = select(Delivery.id).where(Delivery.event_id.in_(events)).scalar_subquery()
+    session.execute(update(OutboxEvent).where(OutboxEvent.member_id == member_id)
+                    .values(data={"member_id": member_id, **ERASED}).execution_options(synchronize_session=False))
+    session.execute(update(Delivery).where(Delivery.event_id.in_(events), Delivery.status == "pending")
+                    .values(status="dead", next_attempt_at=None, claimed_until=None)
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Delivery).where(Delivery.event_id.in_(events)).values(last_error="member erased")
+                    .execution_options(synchronize_session=False))
+    session.execute(update(Attempt).where(Attempt.delivery_id.in_(deliveries))
+                    .values(error=None, response_excerpt=None).execution_options(synchronize_session=False))

@@ -5,16 +5,45 @@ import marshmallow as ma
 from loyalty.core.fields import ResponseSchema
 from loyalty.members.schemas import ListArgsSchema
 from loyalty.webhooks.outbox import EVENTS
+from loyalty.webhooks.rules import parse_target
 
-_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False, error="An http(s) URL.")
+
+def _target_url(value: str) -> None:
+    """Well formed, http(s), no user name; where it points is checked by the service (it may resolve)."""
+    try:
+        parse_target(value)
+    except ValueError as error:
+        raise ma.ValidationError(str(error)) from None
 
 
 class SubscriptionInSchema(ma.Schema):
-    url = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), _URL])
+    url = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), _target_url])
     events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(EVENTS)), required=True,
                             validate=ma.validate.Length(min=1, max=len(EVENTS)))
     secret = ma.fields.String(validate=ma.validate.Length(max=120), metadata={
         "description": "Optional whsec_ + base64 of 24-64 bytes; the service makes one when absent"})
+
+
+class SubscriptionUpdateSchema(ma.Schema):
+    url = ma.fields.String(validate=[ma.validate.Length(max=2000), _target_url],
+                           metadata={"description": "Checked like a new one; pending deliveries go to it"})
+    events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(EVENTS)),
+                            validate=ma.validate.Length(min=1, max=len(EVENTS)))
+    active = ma.fields.Boolean(metadata={"description": "false pauses it: nothing more is sent, what was pending "
+                                                        "is dead (replayable), new events are not queued for it; "
+                                                        "true resumes it, also after a 410 disabled it"})
+    secret = ma.fields.String(validate=ma.validate.Length(max=120),
+                              metadata={"description": "A new whsec_ secret of your own"})
+    rotate_secret = ma.fields.Boolean(metadata={"description": "true: the service makes a new secret and "
+                                                               "shows it once, in this answer"})
+
+
+class PingSchema(ResponseSchema):
+    webhook_id = ma.fields.String(metadata={"description": "The ping's webhook-id"})
+    delivered = ma.fields.Boolean(metadata={"description": "The receiver answered 2xx"})
+    status_code = ma.fields.Integer(allow_none=True)
+    error = ma.fields.String(allow_none=True, metadata={"description": "Why no answer came (refused, timeout...)"})
+    duration_ms = ma.fields.Integer()
 
 
 class SubscriptionSchema(ResponseSchema):

@@ -7,14 +7,16 @@ from sqlalchemy.orm import Session
 
 from loyalty.core import signing
 from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, NotFound, ValidationFailed
+from loyalty.core.errors import Conflict, MemberErased, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
-from loyalty.webhooks.models import Attempt, Delivery, Subscription
+from loyalty.webhooks import targets
+from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent, Subscription
 from loyalty.webhooks.outbox import EVENTS
 
 
-def create_subscription(session: Session, *, url: str, events: list[str], secret: str | None = None) -> dict:
+def create_subscription(session: Session, *, url: str, events: list[str], secret: str | None = None,
+                        allow_private: bool = False, default_secret: str = "") -> dict:
     errors: dict[str, list[str]] = {}
     unknown = sorted(set(events) - set(EVENTS))
     if unknown:
@@ -24,14 +26,29 @@ def create_subscription(session: Session, *, url: str, events: list[str], secret
             signing.secret_key(secret)
         except ValueError as error:
             errors["secret"] = [str(error)]
+    refused = url_refusal(url, allow_private=allow_private)
+    if refused:
+        errors["url"] = [refused]
     if errors:
         raise ValidationFailed(errors)
+    made = secret is None and not default_secret
     subscription = Subscription(id=new_id("whk"), url=url, events=sorted(set(events)),
-                                secret=secret or signing.new_secret(), active=True, created_at=utcnow())
+                                secret=secret or default_secret or signing.new_secret(), active=True,
+                                created_at=utcnow())
     session.add(subscription)
     session.flush()
-    # The secret is shown when the service made it; one the caller chose, the caller has.
-    return {**_out(subscription), "secret": subscription.secret if secret is None else None}
+    # The secret is shown when the service made it; one the caller chose (or LOYALTY_WEBHOOK_SECRET),
+    # the caller has.
+    return {**_out(subscription), "secret": subscription.secret if made else None}
+
+
+def url_refusal(url: str, *, allow_private: bool) -> str | None:
+    """Why webhooks may not be sent to `url` (checked again at every attempt), or None."""
+    try:
+        targets.check(url, allow_private=allow_private)
+    except targets.Refused as refused:
+        return f"Webhooks can't be sent there: {refused}"
+    return None
 
 
 def _out(subscription: Subscription) -> dict:
@@ -87,6 +104,9 @@ def replay(session: Session, *, delivery_id: str) -> dict:
     delivery = session.get(Delivery, delivery_id, with_for_update=True)
     if delivery is None:
         raise NotFound(f"No delivery `{delivery_id}`.")
+    event = session.get(OutboxEvent, delivery.event_id)
+    if event is not None and (event.data or {}).get("erased") is True:
+        raise MemberErased(f"The member delivery `{delivery_id}` was about was erased; it is not sent again.")
     subscription = session.get(Subscription, delivery.subscription_id)
     if subscription.deleted_at is not None or not subscription.active:
         raise Conflict(f"The subscription `{subscription.id}` is {'deleted' if subscription.deleted_at else 'disabled'}"

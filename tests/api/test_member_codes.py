@@ -86,3 +86,14 @@ def test_a_pos_key_does_nothing_else_with_members(client, auth):
     for response in refused:
         assert response.status_code == 403 and response.get_json()["code"] == "forbidden", response.request.path
     assert client.get(f"/v1/members/{member['id']}", headers=auth("staff")).get_json()["city"] == member["city"]
+
+
+def test_a_pos_key_learns_of_a_duplicate_but_not_who_holds_it(client, auth):
+    member = create_member(client, auth, external_id="shop-77")
+    for probe in ({"email": member["email"]}, {"external_id": "shop-77"}):
+        response = client.post("/v1/members", json=probe, headers=auth("pos"))
+        body = response.get_json()
+        assert response.status_code == 409 and body["code"] == "duplicate_member"
+        assert "existing_member_id" not in body and member["id"] not in response.get_data(as_text=True)
+    staff = client.post("/v1/members", json={"external_id": "shop-77"}, headers=auth("staff")).get_json()
+    assert staff["existing_member_id"] == member["id"]  # staff are told, to merge or correct

@@ -16,7 +16,6 @@ from werkzeug import Response
 
 from loyalty.core.db import Database
 from loyalty.scheduler import run_job
-from loyalty.webhooks import delivery as delivery_module
 from loyalty.webhooks.models import Delivery
 from tests.api.test_tiers import LADDER
 from tests.clock import now, today
@@ -157,10 +156,10 @@ def test_a_deleted_subscription_gets_nothing_more(client, auth, hook, db, config
     assert client.delete(f"/v1/webhooks/{hook.subscription['id']}", headers=auth()).status_code == 404
 
 
-def test_a_slow_receiver_times_out_and_is_retried(client, auth, httpserver, db, config, monkeypatch):
+def test_a_slow_receiver_times_out_and_is_retried(client, auth, httpserver, db, config):
     import time as real_time
 
-    monkeypatch.setattr(delivery_module, "TIMEOUT", (1, 0.3))
+    config = config.with_(webhook_attempt_seconds=0.3)
     calls = []
 
     def slow(request):

@@ -21,7 +21,7 @@ def _start(database_url: str, log: Path) -> subprocess.Popen:
     env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING",
            "LOYALTY_STOP_WITH_PARENT": str(os.getpid())}
     with log.open("ab") as out:
-        return subprocess.Popen([str(BIN), "scheduler", "--lease-seconds", "2", "--every-seconds", "0.5"],
+        return subprocess.Popen([str(BIN), "scheduler", "--lease-seconds", "6", "--every-seconds", "0.5"],
                                 env=env, stdout=out, stderr=out)
 
 

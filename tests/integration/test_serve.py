@@ -75,7 +75,7 @@ def test_serve_with_scheduler_runs_jobs_and_stops_both(database_url, db, tmp_pat
     command = [sys.executable, "-m", "loyalty.cli", "serve", "--port", str(port), "--with-scheduler",
                "--every-seconds", "1"]
     with open(log, "w") as stderr:
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+        server = subprocess.Popen(command, env=env, stdout=stderr, stderr=stderr)  # both streams: all JSON
     try:
         ready = _wait("the API", _answers(f"http://127.0.0.1:{port}/readyz"))
         assert ready["status"] == "ready"

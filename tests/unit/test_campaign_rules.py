@@ -35,3 +35,12 @@ def test_lift_compares_the_contacted_with_the_hold_out():
     nobody = rules.lift(contacted=10, converted=2, held=5, converted_held=0)
     assert nobody["lift"] == Decimal("0.2000") and nobody["relative_lift"] is None
     assert rules.lift(contacted=0, converted=0, held=0, converted_held=0)["conversion_rate"] is None
+
+
+def test_the_relative_lift_is_worked_from_exact_rates_not_rounded_ones():
+    from decimal import Decimal
+
+    from loyalty.campaigns.rules import lift
+
+    result = lift(contacted=6, converted=3, held=6, converted_held=1)  # 1/2 against 1/6: three times as many
+    assert result["relative_lift"] == Decimal("2.0000") and result["lift"] == Decimal("0.3333")

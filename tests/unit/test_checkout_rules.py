@@ -84,11 +84,21 @@ def test_refunds_give_back_paid_points_in_their_proportion_and_completing_gives_
         assert all(points >= 0 for points in given_back.values())
         paid = [Paid(p.redemption_id, p.points, p.returned + given_back[p.redemption_id]) for p in paid]
         before += step
-        for p in paid:  # on the running total, floored: never more than the share refunded
-            share = p.points * before / eligible
-            assert p.returned == (p.points if before >= eligible else int(share.to_integral_value(ROUND_FLOOR)))
+        # On the order's running total, floored: never more than the share refunded, never a point
+        # more lost than one floor, and no redemption gets back more than was paid with it.
+        share = sum(p.points for p in paid) * before / eligible
+        expected = sum(p.points for p in paid) if before >= eligible else int(share.to_integral_value(ROUND_FLOOR))
+        assert sum(p.returned for p in paid) == expected
+        assert all(0 <= p.returned <= p.points for p in paid)
     if before >= eligible:
         assert all(p.returned == p.points for p in paid)
+
+
+def test_two_redemptions_on_half_an_order_lose_no_more_than_the_order_would():
+    progress = RefundProgress(eligible_total=Decimal(200), eligible_before=Decimal(0), eligible_now=Decimal(100),
+                              goods_total=Decimal(200), goods_before=Decimal(0), goods_now=Decimal(100))
+    given = returns_for_refund([Paid("a", 77), Paid("b", 51)], progress)
+    assert sum(given.values()) == 64 and given == {"a": 39, "b": 25}  # 38.5 + 25.5: the floors' point to the first
 
 
 def test_an_order_of_gift_cards_only_gives_back_by_its_goods():

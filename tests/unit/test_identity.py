@@ -32,7 +32,11 @@ def test_emails_are_lower_cased():
         normalise_email("wang@")
 
 
-@given(st.lists(st.one_of(st.text(max_size=30), st.integers(-(2**53), 2**53)), min_size=1, max_size=3))
+# What a key column can hold: no NUL, no lone surrogates (the decoder refuses both as forged).
+_STORABLE = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=30)
+
+
+@given(st.lists(st.one_of(_STORABLE, st.integers(-(2**53), 2**53)), min_size=1, max_size=3))
 def test_cursors_round_trip(key):
     assert decode_cursor(encode_cursor(key), len(key)) == key
 

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from loyalty.audit import schemas, service
+from loyalty.core.api import Blueprint
+from loyalty.core.auth import requires
+from loyalty.core.web import request_session
+
+blp = Blueprint("audit", __name__, url_prefix="/v1/audit-log", description="Audit log (admin)")
+
+
+@blp.route("", methods=["GET"])
+@blp.arguments(schemas.AuditQueryArgsSchema, location="query")
+@blp.response(200, schemas.AuditPageSchema)
+@requires()
+def list_audit_log(args):
+    """Who changed what and when, newest first: ids and field names, never values"""
+    return service.list_entries(request_session(), **args)
