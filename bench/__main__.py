@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import campaigns, care, orders, pos, tiers
+from bench import campaigns, care, export, orders, pos, tiers
 
-BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run, "care": care.run, "campaigns": campaigns.run}
+BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run, "care": care.run, "campaigns": campaigns.run,
+              "export": export.run}
 
 
 def main(names: list[str]) -> None:
