@@ -12,10 +12,10 @@ from loyalty.care.models import Interaction, Touch
 from loyalty.care.rules_service import all_rules
 from loyalty.care.templates import TemplateFailed, render
 from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, MemberErased, NotFound, ValidationFailed
+from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
-from loyalty.members.service import direct, people, resolve
+from loyalty.members.service import direct, people, resolve, unerased
 from loyalty.points.ledger import Source
 from loyalty.points.service import grant_bonus
 
@@ -31,8 +31,7 @@ def log_interaction(session: Session, *, member_id: str, data: dict, staff: str,
     member's night ends), within 24 h."""
     now = now or utcnow()
     member = direct(session, member_id, lock=False)
-    if member.erased_at is not None:
-        raise MemberErased(f"Member `{member.id}` was erased; nothing more is recorded about them.")
+    unerased(session, member.id)  # waits for an erasure in flight, then refuses
     interaction = Interaction(id=new_id("int"), member_id=member.id, kind=data["kind"], channel=data.get("channel"),
                               content=data["content"], score=data.get("score"), staff=staff, created_at=now,
                               goodwill_points=0)

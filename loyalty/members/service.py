@@ -250,20 +250,48 @@ def erase_member(session: Session, *, member_id: str, actor: str | None) -> None
     member row, remembered Idempotency-Key responses, event payloads and the delivery log, and
     (through the hooks) touches, interactions and notes. The ledger and history stay, pointing
     to an anonymous id. Erasing twice scrubs again, so a row written meanwhile is caught too."""
-    member = direct(session, member_id)
+    member = direct(session, member_id)  # FOR UPDATE: writers about the member wait (see `unerased`)
+    # A merged-away duplicate is the same person: its sign-up response, events, touches and
+    # complaints were written under its own id, and only the survivor can be erased.
+    merged = _merged_into(session, member.id)
+    now = utcnow()
     if member.erased_at is None:
         for name in _PERSONAL + ("search_name",):
             setattr(member, name, None)
         member.consent = {key: False for key in CONSENT_KEYS}
         member.tag_rows = []
-        member.erased_at = member.updated_at = utcnow()
+        member.erased_at = member.updated_at = now
         _record(session, member.id, "member.erased", actor)
+    for tombstone in session.scalars(select(Member).where(Member.id.in_(merged), Member.erased_at.is_(None))):
+        tombstone.erased_at = tombstone.updated_at = now
     session.flush()
-    idempotency.forget_member(session, member.id)
-    forget_member(session, member.id)
-    for hook in hooks.on_erased:
-        hook(session, member.id)
+    for member_key in [member.id, *merged]:
+        idempotency.forget_member(session, member_key)
+        forget_member(session, member_key)
+        for hook in hooks.on_erased:
+            hook(session, member_key)
     session.flush()
+
+
+def _merged_into(session: Session, member_id: str) -> list[str]:
+    """Every member merged into this one, directly or through another merged one."""
+    found: list[str] = []
+    frontier = [member_id]
+    while frontier:
+        frontier = list(session.scalars(select(Member.id).where(Member.merged_into.in_(frontier))))
+        found.extend(frontier)
+    return found
+
+
+def unerased(session: Session, member_id: str) -> None:
+    """Writers of anything about a member (interactions, adjustments, outcomes) read the member
+    row FOR KEY SHARE: an erasure (FOR UPDATE) in flight makes them wait and then refuses them, so
+    nothing written alongside an erasure survives it. FOR KEY SHARE doesn't block tier or status
+    changes (FOR NO KEY UPDATE), so checkouts don't queue behind it."""
+    erased = session.execute(select(Member.erased_at).where(Member.id == member_id)
+                             .with_for_update(read=True, key_share=True)).scalar()
+    if erased is not None:
+        raise MemberErased(f"Member `{member_id}` was erased; nothing more is recorded about them.")
 
 
 def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: str | None) -> Member:

@@ -13,7 +13,7 @@ from loyalty.core.errors import LoyaltyError, MemberBlocked, MemberErased, Valid
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.members.models import Member
-from loyalty.members.service import Brief, brief, resolve
+from loyalty.members.service import Brief, brief, resolve, unerased
 from loyalty.points import ledger
 from loyalty.points.ledger import Source
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
@@ -109,6 +109,7 @@ def adjust(session: Session, *, member_id: str, points: int, reason: str, actor:
     if member.erased:
         raise MemberErased(f"Member `{member.id}` was erased.")
     account = ledger.lock_account(session, member.id, now=now)
+    unerased(session, member.id)  # an erasure in flight: wait, then refuse (its note would outlive the scrub)
     source = Source("adjustment", new_id("adj"))
     text = reason if not note else f"{reason}: {note}"
     if points > 0:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import requires
-from loyalty.core.web import request_session
+from loyalty.core.web import current_actor, request_session
 from loyalty.referrals import schemas, service
 
 blp = Blueprint("referrals", __name__, url_prefix="/v1", description="Referrals")
@@ -22,5 +22,5 @@ def member_referral(member_id):
 @blp.response(200, schemas.ReferralPageSchema)
 @requires("storefront", "staff")
 def list_referrals(args):
-    """Referrals, newest first (filters: referrer_id, referee_id, status)"""
-    return service.list_referrals(request_session(), **args)
+    """Referrals, newest first (filters: referrer_id, referee_id, status; a storefront key must give one of the ids)"""
+    return service.list_referrals(request_session(), role=current_actor().role, **args)

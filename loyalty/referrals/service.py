@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from loyalty.core.auth import Forbidden
 from loyalty.core.db import utcnow
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
@@ -115,7 +116,11 @@ def member_referral(session: Session, *, member_id: str) -> dict:
 
 
 def list_referrals(session: Session, *, limit: int, cursor: str | None = None, referrer_id: str | None = None,
-                   referee_id: str | None = None, status: str | None = None) -> dict:
+                   referee_id: str | None = None, status: str | None = None, role: str = "staff") -> dict:
+    # A storefront finds members only by an exact identifier; every referral's two member ids
+    # would let it walk the member list, so it reads the referrals of one member at a time.
+    if role == "storefront" and not (referrer_id or referee_id):
+        raise Forbidden("A storefront key lists the referrals of one member: give referrer_id or referee_id.")
     query = select(Referral)
     if referrer_id:
         query = query.where(Referral.referrer_id == referrer_id)

@@ -148,3 +148,18 @@ def test_a_replayed_sign_up_and_a_replayed_delivery_say_erased(client, auth, db,
     others = [d for d in log if d["event_id"] not in about]
     if others:  # a delivery about someone else still replays
         assert client.post(f"/v1/webhooks/deliveries/{others[0]['id']}/replay", headers=auth()).status_code == 200
+
+
+def test_erasing_a_survivor_erases_the_duplicates_merged_into_it(client, auth, db, config, httpserver):
+    duplicate, payload = live_a_full_life(client, auth, db, config, httpserver)
+    survivor = create_member(client, auth)
+    merged = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": duplicate["id"]},
+                         headers=auth("staff"))
+    assert merged.status_code == 200, merged.get_json()
+    assert client.delete(f"/v1/members/{survivor['id']}", headers=auth("staff")).status_code == 204
+    assert traces(db) == []  # the duplicate's sign-up response, events, touches and complaints too
+    replayed = client.post("/v1/members", data=payload, content_type="application/json",
+                           headers={**auth("staff"), "Idempotency-Key": "k-signup"})
+    assert replayed.status_code == 409 and replayed.get_json()["code"] == "member_erased"
+    callbacks = client.get("/v1/callbacks?limit=100", headers=auth("staff")).get_json()["data"]
+    assert MARKER not in json.dumps(callbacks).casefold()

@@ -53,3 +53,12 @@ def test_storefront_still_changes_the_member_it_addresses(client, auth, member):
                             headers=auth("storefront"))
     assert response.status_code == 200
     assert response.get_json()["email"] == "new@example.com"
+
+
+def test_a_storefront_key_reads_the_referrals_of_one_member_not_all(client, auth):
+    member = create_member(client, auth)
+    storefront = auth("storefront")
+    refused = client.get("/v1/referrals?limit=500", headers=storefront)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "forbidden"
+    assert client.get(f"/v1/referrals?referrer_id={member['id']}", headers=storefront).status_code == 200
+    assert client.get("/v1/referrals?limit=500", headers=auth("staff")).status_code == 200

@@ -61,7 +61,10 @@ def gunicorn(database_url: str, log: Path, *extra: str, app: str = "wsgi:app", *
 
 
 def _records(log: Path) -> list[dict]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    """The app's JSON records in a log that gunicorn's master and two workers write at once (a line
+    may end in gunicorn's own plain-text notice, e.g. "Handling signal: term", at shutdown)."""
+    decoder = json.JSONDecoder()
+    return [decoder.raw_decode(line)[0] for line in log.read_text().splitlines() if line.startswith("{")]
 
 
 def test_slow_clients_do_not_stall_the_service(database_url, db, client, auth, tmp_path):
