@@ -163,3 +163,16 @@ def test_erasing_a_survivor_erases_the_duplicates_merged_into_it(client, auth, d
     assert replayed.status_code == 409 and replayed.get_json()["code"] == "member_erased"
     callbacks = client.get("/v1/callbacks?limit=100", headers=auth("staff")).get_json()["data"]
     assert MARKER not in json.dumps(callbacks).casefold()
+
+
+def test_an_erased_members_open_callbacks_leave_the_call_list(client, auth):
+    member = create_member(client, auth)
+    assert client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "late"},
+                       headers=auth("staff")).status_code == 201
+    open_before = client.get("/v1/callbacks?limit=100", headers=auth("staff")).get_json()["data"]
+    assert [c for c in open_before if c["member_id"] == member["id"]]
+    assert client.delete(f"/v1/members/{member['id']}", headers=auth("staff")).status_code == 204
+    calls = client.get("/v1/callbacks?limit=100", headers=auth("staff")).get_json()["data"]
+    assert not [c for c in calls if c["member_id"] == member["id"]]
+    touches = client.get(f"/v1/care/touches?member_id={member['id']}", headers=auth("staff")).get_json()["data"]
+    assert touches and all(t["status"] == "suppressed" and t["reason"] == "member_erased" for t in touches)
