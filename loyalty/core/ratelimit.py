@@ -24,6 +24,29 @@ class SweepingMemoryStorage(MemoryStorage):
         super().__init__(*args, **kwargs)
         self._last_sweep = 0.0
         self._sweeping = threading.Lock()
+        # One lock for the fixed-window counters: limits' own `get` drops an expired (or not yet
+        # dated) counter and its lock without holding it, so a first hit racing another thread's
+        # first hit could be lost. A dict update under one lock costs less than that race.
+        self._counting = threading.Lock()
+
+    def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        self._MemoryStorage__schedule_expiry()
+        with self._counting:
+            now = time.time()
+            if self.expirations.get(key, 0) <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+            self.storage[key] += amount
+            if self.storage[key] == amount:
+                self.expirations[key] = now + expiry
+            return self.storage[key]
+
+    def get(self, key: str) -> int:
+        with self._counting:
+            if self.expirations.get(key, 0) <= time.time():
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+            return self.storage.get(key, 0)
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # replaces the timer-thread version
         now = time.monotonic()
@@ -37,13 +60,11 @@ class SweepingMemoryStorage(MemoryStorage):
 
     def _sweep(self) -> None:
         # The fixed-window strategy keeps counters in `storage` with their `expirations`.
-        for key in list(self.expirations):
-            with self.locks[key]:
-                if self.expirations.get(key, float("inf")) <= time.time():
-                    self.storage.pop(key, None)
-                    self.expirations.pop(key, None)
-            if key not in self.storage:
-                self.locks.pop(key, None)  # as limits itself does: one lock per live counter
+        with self._counting:
+            now = time.time()
+            for key in [key for key, at in self.expirations.items() if at <= now]:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
 
 
 def storage_uri(configured: str) -> str:
