@@ -22,8 +22,10 @@ class MemberReferralSchema(ResponseSchema):
 
 class ReferralSchema(ResponseSchema):
     id = ma.fields.String()
-    referrer_id = ma.fields.String(allow_none=True, metadata={"description": "null when the code was unknown"})
-    referee_id = ma.fields.String()
+    referrer_id = ma.fields.String(allow_none=True, metadata={
+        "description": "null when the code was unknown, or to a storefront key that named the referee"})
+    referee_id = ma.fields.String(allow_none=True, metadata={
+        "description": "null to a storefront key that named the referrer (it sees its own customer's side)"})
     code = ma.fields.String()
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     reason = ma.fields.String(allow_none=True, metadata={"enum": list(REASONS)})

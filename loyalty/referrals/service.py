@@ -128,7 +128,26 @@ def list_referrals(session: Session, *, limit: int, cursor: str | None = None, r
         query = query.where(Referral.referee_id == referee_id)
     if status:
         query = query.where(Referral.status == status)
-    return keyset_page(session, query, Referral.id, limit=limit, cursor=cursor, descending=True)
+    page = keyset_page(session, query, Referral.id, limit=limit, cursor=cursor, descending=True)
+    if role == "storefront":
+        page["data"] = [_one_side(row, referrer_id=referrer_id, referee_id=referee_id) for row in page["data"]]
+    return page
+
+
+_FIELDS = ("id", "referrer_id", "referee_id", "code", "status", "reason", "order_id", "referrer_points",
+           "referee_points", "created_at", "decided_at")
+
+
+def _one_side(row: Referral, *, referrer_id: str | None, referee_id: str | None) -> dict:
+    """What a storefront that named one member sees of a referral: that member's side. The other
+    member's id (and, past the referrer, the referee's order, which names them) is withheld, so a
+    storefront can't walk from one customer through their referral chain to the others' records."""
+    seen = {name: getattr(row, name) for name in _FIELDS}
+    if referee_id != row.referee_id:
+        seen["referee_id"] = seen["order_id"] = None
+    if referrer_id != row.referrer_id:
+        seen["referrer_id"] = None
+    return seen
 
 
 def funnel(session: Session, *, start: datetime, end: datetime) -> dict:

@@ -62,3 +62,17 @@ def test_a_storefront_key_reads_the_referrals_of_one_member_not_all(client, auth
     assert refused.status_code == 403 and refused.get_json()["code"] == "forbidden"
     assert client.get(f"/v1/referrals?referrer_id={member['id']}", headers=storefront).status_code == 200
     assert client.get("/v1/referrals?limit=500", headers=auth("staff")).status_code == 200
+
+
+def test_a_storefront_key_sees_only_its_own_customers_side_of_a_referral(client, auth):
+    referrer = create_member(client, auth)
+    code = client.get(f"/v1/members/{referrer['id']}/referral", headers=auth("staff")).get_json()["code"]
+    referee = client.post("/v1/members", json={"name": "Friend", "referral_code": code},
+                          headers=auth("storefront")).get_json()
+    storefront = auth("storefront")
+    [mine] = client.get(f"/v1/referrals?referrer_id={referrer['id']}", headers=storefront).get_json()["data"]
+    assert mine["referrer_id"] == referrer["id"] and mine["referee_id"] is None and mine["order_id"] is None
+    [theirs] = client.get(f"/v1/referrals?referee_id={referee['id']}", headers=storefront).get_json()["data"]
+    assert theirs["referee_id"] == referee["id"] and theirs["referrer_id"] is None
+    [whole] = client.get(f"/v1/referrals?referrer_id={referrer['id']}", headers=auth("staff")).get_json()["data"]
+    assert (whole["referrer_id"], whole["referee_id"]) == (referrer["id"], referee["id"])
