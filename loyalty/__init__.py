@@ -100,5 +100,8 @@ def create_app(config: Config | None = None, *, database: Database | None = None
     api = LoyaltyApi(app)
     app.extensions["loyalty.api"] = api
     _register_blueprints(app, api)
+    from loyalty.console import install as install_console
+
+    install_console(app, config, db)
     install_error_handlers(app)  # after flask-smorest, so ours answer every HTTPException
     return app

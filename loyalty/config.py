@@ -52,6 +52,11 @@ class Config:
     webhook_allow_private: bool = False
     # One delivery attempt (connect, send, read) ends after this long, whatever the receiver does.
     webhook_attempt_seconds: float = 10.0
+    # Signs the staff console's cookies. Empty: a secret made once and kept in the database, shared
+    # by every worker and instance on it; set it to rotate (every console user signs in again).
+    secret_key: str = ""
+    # A console session unused this long is signed out.
+    console_idle_minutes: int = 30
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -75,6 +80,8 @@ class Config:
             webhook_secret=_env("WEBHOOK_SECRET", ""),
             webhook_allow_private=_env("WEBHOOK_ALLOW_PRIVATE", "false").lower() in ("1", "true", "yes"),
             webhook_attempt_seconds=float(_env("WEBHOOK_ATTEMPT_SECONDS", "10")),
+            secret_key=_env("SECRET_KEY", ""),
+            console_idle_minutes=int(_env("CONSOLE_IDLE_MINUTES", "30")),
         )
 
     def __post_init__(self) -> None:
@@ -85,6 +92,10 @@ class Config:
                 secret_key(self.webhook_secret)
             except ValueError as error:  # fail at start, not at the first subscription
                 raise ValueError(f"LOYALTY_WEBHOOK_SECRET is not a webhook secret: {error}") from None
+        if self.console_idle_minutes < 1:
+            raise ValueError("LOYALTY_CONSOLE_IDLE_MINUTES must be at least 1.")
+        if self.secret_key and len(self.secret_key) < 32:
+            raise ValueError("LOYALTY_SECRET_KEY must be at least 32 characters.")
         if not 0 < self.webhook_attempt_seconds <= 10:
             raise ValueError("LOYALTY_WEBHOOK_ATTEMPT_SECONDS must be more than 0 and at most 10.")
 

@@ -14,3 +14,4 @@ from loyalty.insights import models as insights_models  # noqa: F401
 from loyalty.referrals import models as referrals_models  # noqa: F401
 from loyalty.webhooks import models as webhooks_models  # noqa: F401
 from loyalty.audit import models as audit_models  # noqa: F401
+from loyalty.console import models as console_models  # noqa: F401

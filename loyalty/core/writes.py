@@ -41,7 +41,10 @@ class Write:
     @cached_property
     def body(self) -> Any:
         """The parsed JSON body: a recorder keeps field names from it, never values."""
-        return request.get_json(silent=True) if request.is_json else None
+        if request.is_json:
+            return request.get_json(silent=True)
+        # A console form: the names it posted (its CSRF token is no field of the change).
+        return {name: None for name in request.form if name != "csrf_token"} or None
 
 
 WriteRecorder = Callable[[Session, Write], None]

@@ -1,0 +1,11 @@
+"""campaigns pages of the console."""
+
+from __future__ import annotations
+
+from loyalty.console.blueprint import bp
+from loyalty.console.web import page
+
+
+@bp.get("/campaigns")
+def campaigns():
+    return page("console/base.html")

@@ -1,0 +1,56 @@
+"""Rendering helpers shared by every console page: the page frame, paging, errors."""
+
+from __future__ import annotations
+
+from flask import g, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from loyalty.console import access, i18n
+from loyalty.console.blueprint import bp
+from loyalty.console.labels import error_title
+from loyalty.core.errors import LoyaltyError
+
+PAGE_SIZE = 25
+
+
+def page(template: str, status: int = 200, **context):
+    """A whole page (or, for an htmx request that names a target, the same template: templates
+    extend console/base.html, which renders only the main block for htmx)."""
+    context.setdefault("actor", g.get("console_actor"))
+    context.setdefault("is_admin", access.is_admin())
+    context.setdefault("language", i18n.language())
+    context.setdefault("languages", i18n.LANGUAGES)
+    return render_template(template, **context), status
+
+
+def htmx() -> bool:
+    return bool(request.headers.get("HX-Request"))
+
+
+def limit_arg(default: int = PAGE_SIZE) -> int:
+    try:
+        return max(1, min(100, int(request.args.get("limit", default))))
+    except ValueError:
+        return default
+
+
+def _error_page(status: int, code: str, detail: str | None, errors: dict | None = None):
+    return page("console/error.html", status=status, status_code=status, title=error_title(code),
+                code=code, detail=detail, errors=errors or {})
+
+
+@bp.errorhandler(LoyaltyError)
+def _loyalty_error(error: LoyaltyError):
+    return _error_page(error.status, error.code, error.detail, getattr(error, "errors", None))
+
+
+@bp.errorhandler(access.AdminOnly)
+def _admin_only(_error):
+    return _error_page(403, "admin_only", _("This page is for admin keys only."))
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    code = "csrf_failed" if error.__class__.__name__ == "CSRFError" else f"http_{error.code}"
+    return _error_page(error.code or 500, code, None)
