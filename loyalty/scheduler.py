@@ -55,6 +55,9 @@ JOBS: dict[str, Job] = {
         Job("events.purge", "loyalty.webhooks.retention:purge_events", "27 3 * * *",
             "Delete outbox events and their delivery log older than LOYALTY_EVENT_RETENTION_DAYS (none still pending)",
             "no finished event was past the retention"),
+        Job("console.sessions.purge", "loyalty.console.jobs:purge_sessions", "7 * * * *",
+            "Delete staff console sessions idle longer than LOYALTY_CONSOLE_IDLE_MINUTES",
+            "no console session was idle past its time"),
     )
 }
 

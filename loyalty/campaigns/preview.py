@@ -4,6 +4,7 @@ how many its hold-out would keep out. Writes nothing."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,10 +13,14 @@ from loyalty.campaigns import rules, segments
 from loyalty.campaigns.filters import compile_filters
 from loyalty.campaigns.models import Campaign
 from loyalty.care import rules as care_rules
+from loyalty.care import templates
+from loyalty.care.messages import context as message_context
 from loyalty.care.models import PROMOTIONAL, Touch
 from loyalty.core.db import among
 from loyalty.members.service import people
+from loyalty.points.service import available_points
 from loyalty.program.service import settings
+from loyalty.tiers.service import ladder
 
 WEEK = timedelta(days=7)
 SAMPLE = 10
@@ -64,3 +69,18 @@ def _promotional_sent_since(session: Session, member_ids: list[str], since: date
         select(Touch.member_id, func.count()).where(among(session, Touch.member_id, member_ids),
                                                     Touch.kind.in_(sorted(PROMOTIONAL)), Touch.sent_at >= since)
         .group_by(Touch.member_id)).all())
+
+
+def sample_message(session: Session, *, filters: dict, template: str, gift_points: int, now: datetime):
+    """A draft's message as the segment's first member would get it now (with the template's own
+    sample fields when the segment is empty): the member or None, and the text. Raises
+    templates.TemplateFailed as dispatch would fail that member's touch."""
+    ids = segment_page(session, filters, after="", limit=1, now=now)
+    if not ids:
+        return None, templates.render(template, {"gift_points": gift_points})
+    member = people(session, ids)[ids[0]]
+    touch = SimpleNamespace(kind="campaign", occasion="campaign:preview", due_at=now, source=None)
+    context = message_context(touch, member, settings(session), available_points(session, ids, now=now),
+                              {rung.code: rung.code.title() for rung in ladder(session)},
+                              {"gift_points": gift_points}, None)
+    return member, templates.render(template, context)

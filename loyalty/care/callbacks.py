@@ -47,9 +47,11 @@ def check_chosen(session: Session, member: Member, when: datetime) -> None:
 
 
 def queue(session: Session, *, limit: int, cursor: str | None = None, assignee: str | None = None,
-          due_before: datetime | None = None, kind: str | None = None) -> dict:
+          due_before: datetime | None = None, kind: str | None = None, member_ids: list[str] | None = None,
+          mine_or_unassigned: tuple[str, ...] | None = None) -> dict:
     """The calls staff must make, soonest due first, each with the member's name, phone, tier and
-    what the call is about — one query (the member, tier and complaint joined)."""
+    what the call is about — one query (the member, tier and complaint joined). `mine_or_unassigned`
+    (the console's Today) keeps the calls assigned to any of those names, or to nobody."""
     complaint_id = func.substr(Touch.source, len(_COMPLAINT) + 1)
     query = (select(Touch, Member, Tier.name, Interaction.content).join(Member, Member.id == Touch.member_id)
              .outerjoin(Tier, Tier.code == Member.tier_code)
@@ -61,6 +63,10 @@ def queue(session: Session, *, limit: int, cursor: str | None = None, assignee: 
         query = query.where(Touch.due_at < due_before)
     if kind:
         query = query.where(Touch.kind == kind)
+    if member_ids:
+        query = query.where(Touch.member_id.in_(member_ids))
+    if mine_or_unassigned:
+        query = query.where(or_(Touch.assignee.is_(None), Touch.assignee.in_(mine_or_unassigned)))
     position = decode_position(cursor)
     if position:
         at, touch_id = position

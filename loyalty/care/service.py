@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.care import callbacks
@@ -14,7 +14,8 @@ from loyalty.care.templates import TemplateFailed, render
 from loyalty.core.db import utcnow
 from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
-from loyalty.core.pagination import keyset_page
+from loyalty.core.pagination import decode_position, keyset_page, page
+from loyalty.members.models import Member
 from loyalty.members.service import direct, people, resolve, unerased
 from loyalty.points.ledger import Source
 from loyalty.points.service import grant_bonus
@@ -57,6 +58,18 @@ def list_interactions(session: Session, *, member_id: str, limit: int, cursor: s
     member = resolve(session, member_id)
     return keyset_page(session, select(Interaction).where(Interaction.member_id == member.id), Interaction.id,
                        limit=limit, cursor=cursor, descending=True)
+
+
+def open_complaints(session: Session, *, member_id: str, limit: int = 50) -> list[Interaction]:
+    """A member's complaints not yet resolved, newest first (the console's resolve forms)."""
+    return list(session.scalars(select(Interaction).where(
+        Interaction.member_id == member_id, Interaction.kind == "complaint", Interaction.resolved_at.is_(None))
+        .order_by(Interaction.created_at.desc(), Interaction.id.desc()).limit(limit)))
+
+
+def interaction_member(session: Session, interaction_id: str) -> str | None:
+    """Whose interaction this is (None: no such interaction)."""
+    return session.scalar(select(Interaction.member_id).where(Interaction.id == interaction_id))
 
 
 def resolve_interaction(session: Session, *, interaction_id: str, resolution: str, goodwill_points: int,
@@ -137,6 +150,41 @@ def list_touches(session: Session, *, limit: int, cursor: str | None = None, **f
     if filters.get("due_after"):
         query = query.where(Touch.due_at >= filters["due_after"])
     return keyset_page(session, query, Touch.id, limit=limit, cursor=cursor, descending=True)
+
+
+def claim_callback(session: Session, *, touch_id: str, assignee: str) -> Touch:
+    """Take an open callback: assigned to nobody (or already to `assignee`), it becomes theirs; one
+    assigned to someone else, or no longer open, is a conflict (two people don't dial the same member)."""
+    touch = get_touch(session, touch_id, lock=True)
+    if touch.status != "callback":
+        raise Conflict(f"Touch `{touch_id}` is {touch.status}: it is not an open callback.")
+    if touch.assignee not in (None, assignee):
+        raise Conflict(f"Callback `{touch_id}` is assigned to {touch.assignee}.")
+    touch.assignee = assignee
+    session.flush()
+    return touch
+
+
+def unresolved_complaints(session: Session, *, limit: int, cursor: str | None = None,
+                          member_ids: list[str] | None = None) -> dict:
+    """Complaints not yet resolved, oldest first, each with its member's name and the time the
+    24-hour promise runs out — one query (the member joined). An erased member's show nothing personal."""
+    query = (select(Interaction, Member.name, Member.timezone, Member.erased_at)
+             .join(Member, Member.id == Interaction.member_id)
+             .where(Interaction.kind == "complaint", Interaction.resolved_at.is_(None)))
+    if member_ids:
+        query = query.where(Interaction.member_id.in_(member_ids))
+    position = decode_position(cursor)
+    if position:
+        at, interaction_id = position
+        query = query.where(or_(Interaction.created_at > at,
+                                and_(Interaction.created_at == at, Interaction.id > interaction_id)))
+    rows = session.execute(query.order_by(Interaction.created_at, Interaction.id).limit(limit + 1)).all()
+    items = [{"id": i.id, "member_id": i.member_id, "name": None if erased else name, "timezone": zone,
+              "erased": erased is not None, "content": None if erased else i.content, "channel": i.channel,
+              "staff": i.staff, "created_at": i.created_at, "promised_by": i.created_at + CALLBACK_WITHIN}
+             for i, name, zone, erased in rows]
+    return page(items, limit, lambda item: [item["created_at"].isoformat(), item["id"]])
 
 
 def timeline_touches(session: Session, member_ids: list[str], before, limit: int) -> list[dict]:

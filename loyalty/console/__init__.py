@@ -21,8 +21,8 @@ SIGN_IN_LIMIT = "30 per minute"
 def _pages() -> None:
     # Each module adds its routes to the one blueprint when imported.
     from loyalty.console import (  # noqa: F401
-        access, campaigns, insights, member_actions, member_page, members, settings, settings_rules, signin, today,
-        web,
+        access, campaigns, insights, member_actions, member_page, members, segments, settings, settings_rules, signin,
+        today, web,
     )
 
 

@@ -42,9 +42,9 @@ def install(app: Flask) -> None:
     directories = sorted(str(path) for path in TRANSLATIONS.iterdir() if path.is_dir())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
     Babel(app, locale_selector=choose_language, timezone_selector=_program_timezone)
-    from loyalty.console.labels import word
+    from loyalty.console.labels import message, word
 
-    app.jinja_env.filters.update(money=money, when=when, day=day, number=number, word=word)
+    app.jinja_env.filters.update(money=money, when=when, day=day, number=number, word=word, msg=message)
 
 
 def language() -> str:

@@ -42,7 +42,7 @@ def _error_page(status: int, code: str, detail: str | None, errors: dict | None 
 
 @bp.errorhandler(LoyaltyError)
 def _loyalty_error(error: LoyaltyError):
-    return _error_page(error.status, error.code, error.detail, getattr(error, "errors", None))
+    return _error_page(error.status, error.code, error.detail, error.extra.get("errors"))
 
 
 @bp.errorhandler(access.AdminOnly)

@@ -6,12 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import UTCDateTime, utcnow
 from loyalty.core.dates import add_months
-from loyalty.insights.figures import figures, unrefreshed
+from loyalty.insights.figures import _days, figures, unrefreshed
 from loyalty.insights.models import MemberInsight
 from loyalty.members import queries
 from loyalty.members.models import Member
@@ -81,3 +81,29 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
         "care_outcomes": _sources["care"](session, start=start, end=end),
         "campaigns": _sources["campaigns"](session, start=start, end=end),
     }
+
+
+def turned(session: Session, *, since: datetime, until: datetime, limit: int,
+           after: tuple[str, str] | None = None) -> list[dict]:
+    """Members whose own purchase rhythm carried them into `at_risk` or `lapsed` between `since` and
+    `until`, by stage then id, resuming after (stage, id). No stage history is stored: the stage is
+    a function of the last order, the usual interval and the time (insights/rules.py), so the moment
+    a member crossed 1.5x (at risk) or 2x (lapsed) their interval since the last order is known
+    exactly — from the figures of the last refresh (an order placed since then is not yet seen)."""
+    usual = cast(MemberInsight.usual_interval_days, Float)
+    # Days from the last order to each end of the window.
+    start = _days(session, MemberInsight.last_order_at, literal(since, UTCDateTime()))
+    end = _days(session, MemberInsight.last_order_at, literal(until, UTCDateTime()))
+    stage = case((end > 2 * usual, "lapsed"), else_="at_risk")
+    crossed = or_(and_(end > 2 * usual, start <= 2 * usual),
+                  and_(end > 1.5 * usual, end <= 2 * usual, start <= 1.5 * usual))
+    query = (select(stage.label("stage"), Member.id, Member.name, Member.tier_code, Member.timezone,
+                    MemberInsight.last_order_at)
+             .join(Member, Member.id == MemberInsight.member_id)
+             .where(MemberInsight.orders_total > 0, usual.is_not(None), crossed,
+                    Member.merged_into.is_(None), Member.erased_at.is_(None)))
+    if after:
+        query = query.where(or_(stage > after[0], and_(stage == after[0], Member.id > after[1])))
+    rows = session.execute(query.order_by(stage, Member.id).limit(limit))
+    return [{"stage": r.stage, "member_id": r.id, "name": r.name, "tier_code": r.tier_code, "timezone": r.timezone,
+             "last_order_at": r.last_order_at} for r in rows]

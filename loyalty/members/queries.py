@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import among
@@ -53,3 +53,19 @@ def counts_by_tier_and(session: Session, column, member_key) -> list[tuple[str |
         .outerjoin(member_key.table, member_key == Member.id)
         .where(Member.merged_into.is_(None), Member.erased_at.is_(None))
         .group_by(Member.tier_code, column))]
+
+
+def birthdays_within(session: Session, month_days: list[set[str]], *, limit: int,
+                     after: tuple[int, str] | None = None) -> list[tuple[int, str, str | None, date, str | None,
+                                                                            str | None]]:
+    """(day index, id, name, birthday, time zone, tier) of live members whose birthday falls on the
+    i-th set of "MM-DD" days (a week, say: a 29 February birthday can sit with the 28th), by day then
+    id, resuming after (index, id)."""
+    month_day = _month_day(session, Member.birthday)
+    index = case(*((month_day.in_(sorted(days)), i) for i, days in enumerate(month_days) if days), else_=None)
+    wanted = sorted(set().union(*month_days))
+    query = _live(select(index.label("day"), Member.id, Member.name, Member.birthday, Member.timezone,
+                         Member.tier_code).where(Member.birthday.is_not(None), month_day.in_(wanted)))
+    if after:
+        query = query.where(or_(index > after[0], and_(index == after[0], Member.id > after[1])))
+    return [tuple(row) for row in session.execute(query.order_by(index, Member.id).limit(limit))]

@@ -283,6 +283,11 @@ def _merged_into(session: Session, member_id: str) -> list[str]:
     return found
 
 
+def merged_away(session: Session, member_id: str) -> list[str]:
+    """The duplicates merged into this member (an erasure of the member erases them too)."""
+    return _merged_into(session, member_id)
+
+
 def unerased(session: Session, member_id: str) -> None:
     """Writers of anything about a member (interactions, adjustments, outcomes) read the member
     row FOR KEY SHARE: an erasure (FOR UPDATE) in flight makes them wait and then refuses them, so

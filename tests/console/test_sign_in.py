@@ -32,7 +32,7 @@ def test_signed_out_pages_send_to_sign_in(anonymous):
 def test_staff_and_admin_keys_sign_in(anonymous, auth, role):
     response = anonymous.sign_in(auth.key(role))
     assert response.status_code == 303 and response.headers["Location"] == "/console"
-    page = anonymous.text("/console")
+    page = anonymous.text("/console/members")
     assert f"test {role}" in page
     cookie = anonymous.client.get_cookie("loyalty_console", path="/console")
     assert cookie is not None and cookie.http_only and cookie.same_site == "Lax"
@@ -134,3 +134,15 @@ def test_the_sign_in_is_audited_under_the_key_name(console, auth):
 def test_the_api_sets_no_console_cookie(client, auth):
     response = client.get("/v1/program", headers=auth("admin"))
     assert "Set-Cookie" not in response.headers
+
+
+def test_the_purge_job_deletes_sessions_nobody_came_back_for(console, db, config, pinned_clock):
+    from loyalty.scheduler import run_job
+    from tests.clock import NOW
+
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(ConsoleSession)) == 1
+    assert run_job("console.sessions.purge", db=db, config=config, as_of=NOW.date()) == {"deleted": 0}
+    pinned_clock.move_to(NOW + timedelta(minutes=45))
+    assert run_job("console.sessions.purge", db=db, config=config, as_of=NOW.date()) == {"deleted": 1}
+    assert console.get("/console/members").status_code == 303

@@ -56,3 +56,25 @@ def test_the_language_can_be_switched_and_stays(console):
 def test_an_unknown_language_is_ignored(console):
     console.post("/console/language", data={"lang": "xx"})
     assert "Members" in console.text("/console/members", headers={"Accept-Language": "en"})
+
+
+def test_one_string_means_one_thing_across_the_catalogs():
+    """The areas' catalogs are merged: a string translated two ways would show whichever loaded last."""
+    meanings: dict[str, set[str]] = {}
+    for path in catalog.po_files():
+        for message in catalog.read(path):
+            if message.id and message.string:
+                meanings.setdefault(str(message.id), set()).add(str(message.string))
+    assert {text: found for text, found in meanings.items() if len(found) > 1} == {}
+
+
+def test_validation_messages_are_translated(app):
+    from loyalty.console.labels import message
+
+    with app.test_request_context("/console", headers=ZH):
+        assert message("Missing data for required field.") == "必填。"
+        assert message("Must be greater than or equal to 1.") == "不能小于 1。"
+        assert message("Must be one of: a, b.") == "请选择以下之一：a, b。"
+        assert message("A rule of the shop's own") == "A rule of the shop's own"  # not one of marshmallow's
+    with app.test_request_context("/console", headers={"Accept-Language": "en"}):
+        assert message("Missing data for required field.") == "Missing data for required field."

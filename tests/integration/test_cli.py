@@ -123,7 +123,7 @@ def test_the_scheduler_refuses_bad_options_and_starts_nothing(run, db, args):
 
 ALL_JOBS = ("points.expire", "redemptions.release", "tiers.evaluate", "referrals.qualify", "webhooks.deliver",
             "care.plan", "care.dispatch", "insights.refresh", "campaigns.run", "idempotency.purge", "ledger.check",
-            "events.purge")
+            "events.purge", "console.sessions.purge")
 
 
 def test_every_registered_job_is_covered_here():
