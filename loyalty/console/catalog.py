@@ -51,10 +51,11 @@ def translated() -> dict[str, str]:
     for path in po_files():
         for message in read(path):
             if message.id and message.string and not message.fuzzy:
-                key = message.id[0] if isinstance(message.id, tuple) else message.id
+                keys = message.id if isinstance(message.id, tuple) else (message.id,)  # singular, plural
                 value = message.string[0] if isinstance(message.string, tuple) else message.string
                 if value:
-                    merged.setdefault(key, value)
+                    for key in keys:
+                        merged.setdefault(key, value)
     return merged
 
 

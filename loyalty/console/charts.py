@@ -63,18 +63,28 @@ def _frame(title: str, width: float, height: float, body: list[str]) -> Markup:
     return Markup(head + "".join(body) + "</svg>")
 
 
+def _text_width(text: str) -> float:
+    """Roughly how wide a 12 px label draws: wide (CJK) characters about 12 px, others about 7."""
+    return sum(12.5 if ord(char) > 0x2E7F else 7.2 for char in text)
+
+
 def bars(items: Sequence[Bar], *, title: str, width: int = 520) -> Markup:
-    """Horizontal bars, one row per item: label, bar (longest = the largest value), figure."""
-    length = max(width - _LABEL_WIDTH - _FIGURE_WIDTH, 10)
+    """Horizontal bars, one row per item: label, bar (longest = the largest value), figure.
+    The label and figure columns are as wide as their longest text, so nothing is cut off."""
+    label_width = max(_LABEL_WIDTH, min(320, max((_text_width(i.label) for i in items), default=0) + 12))
+    figure_width = max(_FIGURE_WIDTH, max((_text_width(_shown(i)) for i in items), default=0) + 12)
+    width = max(width, int(label_width + figure_width + 120))
+    length = max(width - label_width - figure_width, 10)
     height = max(len(items), 1) * _ROW + 4
-    body = [f'<line class="axis" x1="{_LABEL_WIDTH}" y1="0" x2="{_LABEL_WIDTH}" y2="{_n(height)}" stroke="currentColor"/>']
+    left = _n(label_width)
+    body = [f'<line class="axis" x1="{left}" y1="0" x2="{left}" y2="{_n(height)}" stroke="currentColor"/>']
     for row, (item, size) in enumerate(zip(items, _scale(items, length))):
         y = row * _ROW + 4
         middle = y + _BAR / 2 + 4
-        body.append(f'<text x="{_LABEL_WIDTH - 6}" y="{_n(middle)}" text-anchor="end">{escape(item.label)}</text>'
-                    f'<rect class="{_class(item)}" x="{_LABEL_WIDTH}" y="{_n(y)}" width="{_n(size)}" '
+        body.append(f'<text x="{_n(label_width - 6)}" y="{_n(middle)}" text-anchor="end">{escape(item.label)}</text>'
+                    f'<rect class="{_class(item)}" x="{left}" y="{_n(y)}" width="{_n(size)}" '
                     f'height="{_BAR}"/>'
-                    f'<text x="{_n(_LABEL_WIDTH + size + 6)}" y="{_n(middle)}">{escape(_shown(item))}</text>')
+                    f'<text x="{_n(label_width + size + 6)}" y="{_n(middle)}">{escape(_shown(item))}</text>')
     return _frame(title, width, height, body)
 
 

@@ -58,6 +58,8 @@ WORDS = {
     # lifecycle stages
     "new": L("new"), "at_risk": L("at risk"),
     "lapsed": L("lapsed"), "prospect": L("prospect"),
+    # gender (members/schemas.py GENDERS)
+    "female": L("female"), "male": L("male"), "other": L("other"), "undisclosed": L("undisclosed"),
 }
 
 # Insights (touch kinds, statuses and outcomes; referral statuses and reasons; campaign statuses).

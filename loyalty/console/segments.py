@@ -102,7 +102,7 @@ def form_context(form: MultiDict, errors: dict | None = None) -> dict:
     months = get_month_names("wide", locale=get_locale())
     return {"form": form, "errors": errors or {}, "labels": LABELS, "tiers": [r.code for r in ladder(request_session())],
             "statuses": STATUSES, "stages": STAGES, "consent_keys": CONSENT_KEYS, "months": range(1, 13),
-            "show_word": word, "tier_name": str, "month_name": months.__getitem__}
+            "show_word": word, "month_name": months.__getitem__}
 
 
 def _live(filters: dict) -> dict:

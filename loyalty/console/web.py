@@ -10,6 +10,7 @@ from loyalty.console import access, i18n
 from loyalty.console.blueprint import bp
 from loyalty.console.labels import error_title
 from loyalty.core.errors import LoyaltyError
+from loyalty.core.web import request_session
 
 PAGE_SIZE = 25
 
@@ -54,3 +55,20 @@ def _admin_only(_error):
 def _http_error(error: HTTPException):
     code = "csrf_failed" if error.__class__.__name__ == "CSRFError" else f"http_{error.code}"
     return _error_page(error.code or 500, code, None)
+
+
+def tier_name(code: str | None) -> str:
+    """A tier's name as the shop set it (its code when the ladder no longer has it), read once per request."""
+    if not code:
+        return "—"
+    names = g.get("_console_tier_names")
+    if names is None:
+        from loyalty.tiers.service import get_ladder
+
+        names = g._console_tier_names = {tier.code: tier.name for tier in get_ladder(request_session())["tiers"]}
+    return names.get(code) or code
+
+
+@bp.context_processor
+def _shared_helpers() -> dict:
+    return {"tier_name": tier_name}

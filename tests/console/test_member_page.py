@@ -98,7 +98,7 @@ def test_the_member_page_shows_who_they_are_their_tier_points_referrals_rfm_and_
     for label in ("Joined the program", "Order", "Points earned", "Complaint", "Callback to make"):
         assert f"<strong>{label}</strong>" in timeline, label
     assert "o-1" in timeline and "+1,500" in timeline
-    assert "1 open callback(s)" in html and "1 open complaint(s)" in html
+    assert "1 open callback, due" in html and "1 open complaint, logged" in html
     assert 'id="member-actions-title"' in html  # the actions panel sits on the page
 
 
