@@ -30,8 +30,14 @@ run: $(STAMP)
 
 # The whole suite on SQLite, then again on PostgreSQL when LOYALTY_TEST_POSTGRES_URL is set.
 # Both always run (a SQLite failure must not hide the PostgreSQL result); the target fails at the end
-# if either did.
+# if either did. The browser tests (tests/browser) drive Debian's chromium, installed here when missing
+# with a Chinese font for the screenshots; they leave screenshots of the main pages in
+# var/screenshots/<database>/ (LOYALTY_SCREENSHOTS=docs/screenshots renews the README's too).
+BROWSER_PACKAGES := chromium fonts-wqy-microhei
 test: $(STAMP)
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || apt-get install -y $(BROWSER_PACKAGES) >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y $(BROWSER_PACKAGES)) \
+		|| (sudo apt-get update -qq && sudo apt-get install -y $(BROWSER_PACKAGES))
 	@sqlite=0; postgres=0; \
 	LOYALTY_TEST_DB=sqlite $(BIN)/python -m pytest $(PYTEST_ARGS) || sqlite=$$?; \
 	if [ -n "$$LOYALTY_TEST_POSTGRES_URL" ]; then \

@@ -87,6 +87,8 @@ def create_app(config: Config | None = None, *, database: Database | None = None
     _import_every_module()
     configure_logging(config.log_level, config.log_json)
     app = Flask(__name__)
+    # `//x` is a 404, not a redirect: Werkzeug's slash-merging redirect is built from the Host header.
+    app.url_map.merge_slashes = False
     app.config.update(api_settings())
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, TESTING=config.testing)
     app.json.sort_keys = False
@@ -102,6 +104,6 @@ def create_app(config: Config | None = None, *, database: Database | None = None
     _register_blueprints(app, api)
     from loyalty.console import install as install_console
 
-    install_console(app, config, db)
+    install_console(app, config)
     install_error_handlers(app)  # after flask-smorest, so ours answer every HTTPException
     return app

@@ -3,18 +3,17 @@ referral funnel and care outcomes — the figures of GET /v1/insights/summary, a
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from flask import g, request
+from flask import request
 from flask_babel import gettext as _
 
 from loyalty.console.blueprint import bp
 from loyalty.console.charts import Bar, bars, columns
 from loyalty.console.i18n import money, number
 from loyalty.console.labels import word
-from loyalty.console.web import page
+from loyalty.console.web import day_start, page
 from loyalty.core.web import request_session
 from loyalty.insights import service
 from loyalty.insights.models import STAGES
@@ -45,11 +44,10 @@ def _day(text: str | None, name: str, errors: dict, plus_days: int = 0) -> datet
     if not text:
         return None
     try:
-        chosen = date.fromisoformat(text) + timedelta(days=plus_days)
+        return day_start(text, plus_days=plus_days)
     except ValueError:
         errors.setdefault(name, []).append(_("Enter a date such as 2026-01-31."))
         return None
-    return datetime.combine(chosen, time(), ZoneInfo(g.get("console_timezone") or "UTC"))
 
 
 def _figures(summary: dict, tiers: dict[str, str]) -> dict:

@@ -48,7 +48,7 @@ def _hash(session_id: str) -> str:
 
 def sign_in(session: Session, *, api_key: str, verifier: KeyVerifier) -> SignedIn:
     try:
-        actor = verifier.verify(f"Bearer {api_key.strip()}")
+        actor = verifier.verify(f"Bearer {api_key.strip()}", session=session)
     except LoyaltyError as error:
         raise SignInRefused("revoked" if "revoked" in (error.detail or "") else
                             "expired" if "expired" in (error.detail or "") else "invalid") from None

@@ -9,7 +9,8 @@ know, gets its own `keys.create` entry as the CLI writes.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+import re
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import marshmallow as ma
@@ -21,10 +22,11 @@ from loyalty.audit.service import list_entries, record
 from loyalty.console import sessions
 from loyalty.console.access import admin_only
 from loyalty.console.blueprint import bp
-from loyalty.console.web import limit_arg, page
+from loyalty.console.web import day_start, limit_arg, page
 from loyalty.core.auth import ROLES, create_key, list_keys, revoke_key, rotate_key
 from loyalty.core.db import utcnow
 from loyalty.core.errors import NotFound
+from loyalty.core.fields import TEXT_PATTERN
 from loyalty.core.web import request_session
 
 DEFAULT_GRACE_HOURS = 24  # as `loyalty keys rotate`
@@ -44,7 +46,7 @@ def _zone() -> ZoneInfo:
 
 def _start_of(day: str, *, plus_days: int = 0) -> datetime:
     """The start of a typed day (YYYY-MM-DD) in the program's zone; ValueError when it isn't one."""
-    return datetime.combine(date.fromisoformat(day) + timedelta(days=plus_days), time(), _zone())
+    return day_start(day, plus_days=plus_days)
 
 
 # ---- API keys ----------------------------------------------------------------------------------------
@@ -69,8 +71,8 @@ def settings_keys_create():
     errors: dict[str, list[str]] = {}
     if form["role"] not in ROLES:
         errors["role"] = [_("Choose a role.")]
-    if not form["name"] or len(form["name"]) > 100:
-        errors["name"] = [_("Give the key a name of 1 to 100 characters.")]
+    if not form["name"] or len(form["name"]) > 100 or not re.match(TEXT_PATTERN, form["name"]):
+        errors["name"] = [_("Give the key a name of 1 to 100 characters, without control characters.")]
     expires_at = None
     if form["expires_on"]:
         try:  # the key works to the end of the chosen day in the shop's zone

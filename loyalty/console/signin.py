@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
@@ -11,7 +9,7 @@ from loyalty.console import sessions
 from loyalty.console.access import public
 from loyalty.console.blueprint import bp
 from loyalty.console.i18n import LANGUAGES
-from loyalty.console.web import page
+from loyalty.console.web import console_path, page
 from loyalty.core.web import request_session
 
 _REFUSALS = {
@@ -23,12 +21,8 @@ _REFUSALS = {
 
 
 def _safe_next(target: str | None) -> str:
-    """Only a console path of ours: never an absolute or protocol-relative URL (open redirect)."""
-    if target and target.startswith("/console") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and "\\" not in target:
-            return target.rstrip("?")
-    return url_for("console.today")
+    """Only a console path of ours (no open redirect, no way out of /console)."""
+    return console_path(target) or url_for("console.today")
 
 
 @bp.get("/sign-in")
@@ -48,7 +42,7 @@ def sign_in_page(*, next_path: str, error: str | None = None, status: int = 200)
 def sign_in_post():
     try:
         signed_in = sessions.sign_in(request_session(), api_key=request.form.get("api_key", "")[:200],
-                                     verifier=current_app.extensions["loyalty.console_keys"])
+                                     verifier=current_app.extensions["loyalty.keys"])
     except sessions.SignInRefused as refused:
         return sign_in_page(next_path=request.form.get("next", ""), error=_REFUSALS[refused.reason](), status=401)
     language = session.get("lang")

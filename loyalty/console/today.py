@@ -19,7 +19,7 @@ from loyalty.care import callbacks
 from loyalty.care.service import claim_callback as claim
 from loyalty.care.service import unresolved_complaints
 from loyalty.console.blueprint import bp
-from loyalty.console.web import limit_arg, page
+from loyalty.console.web import console_path, limit_arg, page
 from loyalty.core.db import utcnow
 from loyalty.core.pagination import decode_cursor, encode_cursor
 from loyalty.core.web import request_session
@@ -145,8 +145,8 @@ def today_list(name: str):
 
 def _back() -> str:
     """Where to go after claiming: the page the form was on, if it is one of ours."""
-    target = request.form.get("next", "")
-    if target.startswith("/console") and not target.startswith(("//", "/console/sign")) and "\\" not in target:
+    target = console_path(request.form.get("next"))
+    if target and not target.startswith("/console/sign"):
         return target
     return url_for("console.today")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 from flask import g, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
@@ -69,6 +72,51 @@ def tier_name(code: str | None) -> str:
     return names.get(code) or code
 
 
+def assignee_name(assignee: str | None) -> str:
+    """Who a callback is assigned to, as staff know them: "you", a key's name for `key:<prefix>`
+    (what claiming writes), or the text someone typed."""
+    if not assignee:
+        return "—"
+    actor = g.get("console_actor")
+    if actor is not None and assignee in (actor.label, actor.name):
+        return _("you")
+    if assignee.startswith("key:"):
+        from sqlalchemy import select
+
+        from loyalty.core.models import ApiKey
+
+        name = request_session().scalar(select(ApiKey.name).where(ApiKey.prefix == assignee[4:]))
+        return name or assignee
+    return assignee
+
+
 @bp.context_processor
 def _shared_helpers() -> dict:
-    return {"tier_name": tier_name}
+    return {"tier_name": tier_name, "assignee_name": assignee_name}
+
+
+def day_start(text: str, *, plus_days: int = 0) -> datetime:
+    """A day typed in a form (YYYY-MM-DD) as the start of that day, or of a later one, in the program's
+    time zone (where the shop's days begin). ValueError for anything else, including days so far off
+    (before 1900, after 2199) that adding to them would leave the calendar."""
+    day = date.fromisoformat(text.strip())
+    if not 1900 <= day.year < 2200:
+        raise ValueError("out of range")
+    return datetime.combine(day + timedelta(days=plus_days), time(), ZoneInfo(g.get("console_timezone") or "UTC"))
+
+
+def console_path(target: str | None) -> str | None:
+    """`target` when it is a path of the console's own to go back to after a form, else None: never
+    another host or scheme, never a dot segment that a browser would resolve out of /console,
+    never a control character (a header can't carry it)."""
+    if not target or len(target) > 2000 or "\\" in target or "//" in target:
+        return None
+    if any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    path, _, _query = target.partition("?")
+    segments = path.lower().replace("%2e", ".").split("/")
+    if any(segment in (".", "..") for segment in segments):
+        return None
+    if path != "/console" and not path.startswith("/console/"):
+        return None
+    return target.rstrip("?")

@@ -10,6 +10,7 @@ expiry; a rotation sets one on the old key (its grace period).
 from __future__ import annotations
 
 import hashlib
+import re
 import hmac
 import secrets
 import threading
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.errors import LoyaltyError
+from loyalty.core.fields import TEXT_PATTERN
 from loyalty.core.models import ApiKey
 
 ROLES = ("storefront", "pos", "staff", "admin")
@@ -65,6 +67,9 @@ def create_key(session: Session, *, role: str, name: str,
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("name must be 1-100 characters")
+    # The name shows in the audit log, the console and `keys list`: nothing that hides or disguises text.
+    if not re.match(TEXT_PATTERN, name):
+        raise ValueError("name must have no control, bidi or zero-width characters")
     if expires_at is not None and expires_at <= utcnow():
         raise ValueError("the expiry must lie in the future")
     prefix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
@@ -101,6 +106,14 @@ def rotate_key(session: Session, prefix: str, *, grace: timedelta) -> tuple[ApiK
     return old, new, key
 
 
+def _key_row(session: Session, prefix: str) -> tuple | None:
+    row = session.execute(
+        select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at, ApiKey.expires_at)
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    return tuple(row) if row else None
+
+
 class KeyVerifier:
     """Verifies bearer keys, caching rows per process for a short time.
 
@@ -120,21 +133,17 @@ class KeyVerifier:
         if cached and now - cached[0] < self._ttl:
             return cached[1]
         with self._open_session() as session:
-            row = session.execute(
-                select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at,
-                       ApiKey.expires_at).where(
-                    ApiKey.prefix == prefix
-                )
-            ).first()
+            value = _key_row(session, prefix)
             session.rollback()
-        value = tuple(row) if row else None
         with self._lock:
             if len(self._cache) > 10_000:  # unknown prefixes must not grow memory without bound
                 self._cache.clear()
             self._cache[prefix] = (now, value)
         return value
 
-    def verify(self, authorization: str | None) -> Actor:
+    def verify(self, authorization: str | None, *, session: Session | None = None) -> Actor:
+        """The caller's key, checked. With `session`, read there and now, bypassing the cache (the
+        console's sign-in: within its request's transaction, never a second connection waiting on it)."""
         if not authorization:
             raise Unauthorized("Missing Authorization header; send `Authorization: Bearer <key>`.")
         scheme, _, key = authorization.partition(" ")
@@ -144,7 +153,7 @@ class KeyVerifier:
         parts = key.split("_")
         if len(parts) < 3 or parts[0] != "lk" or len(parts[1]) != 8:
             raise Unauthorized("The API key is not valid.")
-        row = self._row(parts[1])
+        row = self._row(parts[1]) if session is None else _key_row(session, parts[1])
         if row is None or not hmac.compare_digest(row[1], _hash(key)):
             raise Unauthorized("The API key is not valid.")
         if row[4] is not None:
