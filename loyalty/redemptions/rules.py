@@ -55,6 +55,15 @@ def returns_for_refund(paid: Sequence[Paid], progress: RefundProgress) -> dict[s
                                   reversal_points(earned=p.points, eligible_total=total, eligible_refunded_before=before,
                                                   eligible_refunded_now=now, reversed_before=p.returned))
              for p in paid}
+    # A redemption given a leftover point by an earlier refund may now be owed less than its own floor
+    # says: the order's running total rules, so any excess comes off the latest redemptions first.
+    excess = sum(given.values()) - due
+    for p in reversed(paid):
+        if excess <= 0:
+            break
+        take = min(excess, given[p.redemption_id])
+        given[p.redemption_id] -= take
+        excess -= take
     left = due - sum(given.values())
     for p in paid:
         extra = max(0, min(left, p.points - p.returned - given[p.redemption_id]))

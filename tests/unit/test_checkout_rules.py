@@ -141,3 +141,19 @@ def test_a_coupons_status():
     assert coupon_status(used_at=None, voided_at=None, valid_until=T0, now=T0) == "expired"
     assert coupon_status(used_at=T0, voided_at=None, valid_until=T0, now=later) == "used"
     assert coupon_status(used_at=None, voided_at=T0, valid_until=T0, now=later) == "void"
+
+
+def test_a_leftover_point_given_early_is_not_given_twice():
+    """Found by hypothesis: 5 points paid in two redemptions (1 and 4), refunds of 0.06 then 0.01 of
+    0.26. The first refund's one point went to the first redemption as a leftover; the second
+    refund's own floor for the other redemption must not add a point the running total doesn't owe."""
+    paid = [Paid("rdm_0", 1), Paid("rdm_1", 4)]
+    first = returns_for_refund(paid, RefundProgress(eligible_total=Decimal("0.26"), eligible_before=Decimal(0),
+                                                    eligible_now=Decimal("0.06"), goods_total=Decimal("0.26"),
+                                                    goods_before=Decimal(0), goods_now=Decimal("0.06")))
+    assert first == {"rdm_0": 1, "rdm_1": 0}
+    paid = [Paid("rdm_0", 1, 1), Paid("rdm_1", 4, 0)]
+    second = returns_for_refund(paid, RefundProgress(eligible_total=Decimal("0.26"), eligible_before=Decimal("0.06"),
+                                                     eligible_now=Decimal("0.01"), goods_total=Decimal("0.26"),
+                                                     goods_before=Decimal("0.06"), goods_now=Decimal("0.01")))
+    assert sum(second.values()) == 0
