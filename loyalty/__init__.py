@@ -24,11 +24,17 @@ def _rate_limit_key() -> str:
 
 def _limiter(config: Config):
     def init(app: Flask) -> None:
+        shared = ratelimit.is_shared(config.rate_limit_storage_url)
         limiter = Limiter(
             key_func=_rate_limit_key,
             default_limits=[config.rate_limit],
             default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
             storage_uri=ratelimit.storage_uri(config.rate_limit_storage_url),
+            # Redis down must not take the till down: each worker counts in memory until Redis is back
+            # (Flask-Limiter checks again every few requests), and a Redis that hangs is given up on fast.
+            in_memory_fallback_enabled=shared,
+            swallow_errors=shared,
+            storage_options=ratelimit.shared_options() if shared else {},
             headers_enabled=False,  # Retry-After is set on 429 answers only
             enabled=config.rate_limit_enabled,
             strategy="fixed-window",
@@ -92,7 +98,7 @@ def create_app(config: Config | None = None, *, database: Database | None = None
     app.config.update(api_settings())
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, TESTING=config.testing)
     app.json.sort_keys = False
-    db = database or Database(config.database_url)
+    db = database or Database.from_config(config, replica=True)
     app.extensions["loyalty.config"] = config
     app.extensions["loyalty.db"] = db
     verifier = KeyVerifier(db.sessions, ttl=config.api_key_cache_seconds)

@@ -24,7 +24,7 @@ def _config() -> Config:
 def _database(config: Config):
     from loyalty.core.db import Database
 
-    database = Database(config.database_url)
+    database = Database.from_config(config)
     try:
         yield database
     finally:
@@ -291,6 +291,38 @@ def jobs_run(name: str, as_of) -> None:
         finally:
             progress.close()
     click.echo(summary_line(JOBS[name], day, counts, time.monotonic() - started))
+
+
+@main.group("import")
+def import_() -> None:
+    """Bring a shop's history in from CSV files (see the README's "Importing a shop's history")."""
+
+
+def _import(kind: str, file: Path, rejects: Path | None) -> None:
+    from loyalty.imports.run import run
+
+    code = run(kind, file, rejects_path=rejects, config=_config(), out=sys.stdout, err=sys.stderr)
+    sys.exit(code)
+
+
+@import_.command("members")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--rejects", type=click.Path(path_type=Path), default=None,
+              help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.")
+@_needs_schema
+def import_members(file: Path, rejects: Path | None) -> None:
+    """Members: exit 0 all imported, 1 some rejected, 2 nothing could start."""
+    _import("members", file, rejects)
+
+
+@import_.command("orders")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--rejects", type=click.Path(path_type=Path), default=None,
+              help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.")
+@_needs_schema
+def import_orders(file: Path, rejects: Path | None) -> None:
+    """Orders, one row per order line: exit 0 all imported, 1 some rejected, 2 nothing could start."""
+    _import("orders", file, rejects)
 
 
 @main.command("check")

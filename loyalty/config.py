@@ -21,6 +21,9 @@ def _env(name: str, default: str) -> str:
 @dataclass(frozen=True)
 class Config:
     database_url: str = f"sqlite:///{DEFAULT_SQLITE_PATH}"
+    # A read replica for the reads that may lag (the POS lookup, member browsing, insights, segment
+    # counts and exports); empty: every read goes to the primary. Nothing that decides a write reads it.
+    read_database_url: str = ""
     log_level: str = "INFO"
     log_json: bool = True
     # A request over this size is refused with 413 before it is parsed.
@@ -52,6 +55,10 @@ class Config:
     webhook_allow_private: bool = False
     # One delivery attempt (connect, send, read) ends after this long, whatever the receiver does.
     webhook_attempt_seconds: float = 10.0
+    # Connections per process to PostgreSQL: a pool of this many kept open, and up to this many more
+    # under load (docs/DEPLOY.md: instances x workers x (pool + overflow) must fit max_connections).
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
     # Signs the staff console's cookies. Empty: a secret made once and kept in the database, shared
     # by every worker and instance on it; set it to rotate (every console user signs in again).
     secret_key: str = ""
@@ -64,6 +71,7 @@ class Config:
     def from_env(cls) -> "Config":
         return cls(
             database_url=_env("DATABASE_URL", cls.database_url),
+            read_database_url=_env("READ_DATABASE_URL", ""),
             log_level=_env("LOG_LEVEL", cls.log_level).upper(),
             log_json=_env("LOG_JSON", "1") not in ("0", "false", "no"),
             max_request_bytes=int(_env("MAX_REQUEST_BYTES", str(cls.max_request_bytes))),
@@ -81,6 +89,8 @@ class Config:
             webhook_allow_private=_env("WEBHOOK_ALLOW_PRIVATE", "false").lower() in ("1", "true", "yes"),
             webhook_attempt_seconds=float(_env("WEBHOOK_ATTEMPT_SECONDS", "10")),
             secret_key=_env("SECRET_KEY", ""),
+            db_pool_size=int(_env("DB_POOL_SIZE", "10")),
+            db_max_overflow=int(_env("DB_MAX_OVERFLOW", "20")),
             console_idle_minutes=int(_env("CONSOLE_IDLE_MINUTES", "30")),
         )
 
@@ -92,6 +102,8 @@ class Config:
                 secret_key(self.webhook_secret)
             except ValueError as error:  # fail at start, not at the first subscription
                 raise ValueError(f"LOYALTY_WEBHOOK_SECRET is not a webhook secret: {error}") from None
+        if self.db_pool_size < 1 or self.db_max_overflow < 0:
+            raise ValueError("LOYALTY_DB_POOL_SIZE must be at least 1 and LOYALTY_DB_MAX_OVERFLOW at least 0.")
         if self.console_idle_minutes < 1:
             raise ValueError("LOYALTY_CONSOLE_IDLE_MINUTES must be at least 1.")
         if self.secret_key and len(self.secret_key) < 32:

@@ -15,3 +15,4 @@ from loyalty.referrals import models as referrals_models  # noqa: F401
 from loyalty.webhooks import models as webhooks_models  # noqa: F401
 from loyalty.audit import models as audit_models  # noqa: F401
 from loyalty.console import models as console_models  # noqa: F401
+from loyalty.imports import order_models as import_order_models  # noqa: F401

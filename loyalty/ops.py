@@ -8,7 +8,7 @@ from sqlalchemy import text
 from loyalty.core import metrics
 from loyalty.core.logging import get_logger
 from loyalty.core.jobs import latest_successes
-from loyalty.core.migrate import current_revisions, head_revisions
+from loyalty.core.migrate import current_revisions, head_revisions, schema_state
 from loyalty.core.web import problem_response
 
 bp = Blueprint("ops", __name__)
@@ -31,7 +31,11 @@ def readyz():
         log.warning("not_ready", error=type(error).__name__)
         return problem_response(503, "unavailable", "Service unavailable", "The database is not reachable.")
     heads = head_revisions()
-    if current != heads:
+    state = schema_state(current)
+    if state == "ahead":  # a rolling upgrade migrated first: this instance keeps serving until replaced
+        return jsonify({"status": "ready", "revision": sorted(current), "code_revision": sorted(heads),
+                        "schema": "ahead"})
+    if state == "behind":
         return problem_response(
             503, "unavailable", "Service unavailable",
             "Database migrations are behind; run `loyalty db upgrade`.",

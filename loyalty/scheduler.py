@@ -73,12 +73,17 @@ def run_job(name: str, *, db: Database, config: Config, as_of: date, progress: P
 
 
 LEASE = "scheduler"
+# Queue-like jobs: a run claims batches of due work (FOR UPDATE SKIP LOCKED on PostgreSQL, see
+# loyalty/core/claims.py), so every scheduler process runs them and the processes share a backlog.
+# The other jobs review or purge whole tables as of a day: the lease holder alone runs those.
+SHARED = frozenset({"care.dispatch", "webhooks.deliver", "campaigns.run"})
 
 
 class Scheduler:
     """The `loyalty scheduler` process: APScheduler 3 firing every registered job on its crontab in
-    the program's time zone. Any number may run; the one holding the database lease acts, the
-    others fire too but skip, and take the lease over when it runs out. Web workers never run jobs."""
+    the program's time zone. Any number may run: every one runs the SHARED (queue-like) jobs, taking
+    its own batches of the backlog; of the other jobs only the one holding the database lease acts,
+    the others fire too but skip, and take the lease over when it runs out. Web workers never run jobs."""
 
     def __init__(self, *, db: Database, config: Config, lease_seconds: float = 30.0,
                  every_seconds: float | None = None, holder: str | None = None) -> None:
@@ -108,10 +113,10 @@ class Scheduler:
         return self.leading
 
     def run(self, name: str) -> None:
-        """Fired by APScheduler: run the job if this scheduler holds the lease, recording the run."""
+        """Fired by APScheduler: run the job if it is shared or this scheduler holds the lease, recording the run."""
         from zoneinfo import ZoneInfo
 
-        if not self.keep_lease():
+        if not self.keep_lease() and name not in SHARED:
             return
         day = datetime.now(ZoneInfo(self.timezone())).date()
         run_id = _start_run(self.db, name, self.holder, day)

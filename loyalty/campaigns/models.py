@@ -42,6 +42,9 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(10))  # draft, running, paused, finished
     cursor: Mapped[str] = mapped_column(String(32), default="")  # the last member fanned out
     fanned_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When a full `send_rate` of touches was last fanned out: another scheduler process running
+    # campaigns.run in the same minute leaves the campaign alone (campaigns.rules.fan_out_due).
+    fanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -7,11 +7,15 @@ so the orders of the contacted can be compared with what would have happened any
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timedelta
 from fractions import Fraction
 from decimal import Decimal
 
 MAX_HOLDOUT_PERCENT = 50
 RATE = Decimal("0.0001")
+# campaigns.run fires every minute in every scheduler process; firings of one minute fall within a
+# few seconds of each other, the next minute's 60 s later.
+FAN_OUT_EVERY = timedelta(seconds=50)
 
 
 def held_out(campaign_id: str, member_id: str, percent: int) -> bool:
@@ -47,3 +51,10 @@ def lift(*, contacted: int, converted: int, held: int, converted_held: int) -> d
 
 def _decimal(value: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(RATE)
+
+
+def fan_out_due(fanned_at: datetime | None, now: datetime) -> bool:
+    """May a campaign fan out its next `send_rate` touches now? Not when a full page went out less
+    than a minute's firing ago (another process's run of the same minute): the rate is per minute
+    for all processes together. After a short page (the segment ran out) the next run may look again."""
+    return fanned_at is None or now - fanned_at >= FAN_OUT_EVERY or now < fanned_at

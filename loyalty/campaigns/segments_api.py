@@ -7,7 +7,7 @@ from flask import Response, stream_with_context
 from loyalty.campaigns import export, segment_schemas as schemas, segments
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import accepts_json, idempotent, requires
-from loyalty.core.web import current_actor, database, request_session
+from loyalty.core.web import current_actor, database, read_session, request_session
 from loyalty.members.answers import with_referral_codes
 from loyalty.members.schemas import ListArgsSchema
 
@@ -42,7 +42,7 @@ def create_segment(data):
 @requires("staff")
 def get_segment(segment_id):
     """A segment and how many members it holds now"""
-    session = request_session()
+    session = read_session()
     return segments.with_count(session, segments.get(session, segment_id))
 
 
@@ -75,7 +75,7 @@ def delete_segment(segment_id):
 @with_referral_codes
 def segment_members(args, segment_id):
     """The members a segment holds now, by id"""
-    return segments.members_page(request_session(), segment_id=segment_id, **args)
+    return segments.members_page(read_session(), segment_id=segment_id, **args)
 
 
 @blp.route("/<segment_id>/export.csv", methods=["GET"])
@@ -84,12 +84,12 @@ def segment_members(args, segment_id):
 @requires("staff")
 def export_segment(segment_id):
     """The segment's members as CSV, streamed (id, member_number, name, email, phone, tier, status, city, enrolled_at)"""
-    segments.get(request_session(), segment_id)  # 404 before the stream starts
+    segments.get(read_session(), segment_id)  # 404 before the stream starts
     db = database()
 
     def stream():
-        # Its own session: the request's is committed and closed before the body is sent.
-        with db.sessions() as session:
+        # Its own session (the request's is closed before the body is sent), on the replica if any.
+        with db.reader() as session:
             yield from export.export_rows(session, segment_id=segment_id)
 
     return Response(stream_with_context(stream()), mimetype="text/csv",

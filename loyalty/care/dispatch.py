@@ -18,6 +18,7 @@ from loyalty.care.messages import context as message_context, give_gifts
 from loyalty.care.models import PROMOTIONAL, Touch
 from loyalty.care.planning import latest_orders
 from loyalty.care.rules_service import all_rules
+from loyalty.core.claims import MEMBERS_IN_DISPATCH, lock_keys, skip_locked
 from loyalty.core.db import among
 from loyalty.members.service import people
 from loyalty.points.service import available_points
@@ -55,17 +56,27 @@ class _Batch:
 
 
 def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.dispatch") -> dict[str, int]:
-    """One batch of due touches, claimed with SKIP LOCKED so two dispatchers share the work."""
+    """One batch of due touches, claimed with SKIP LOCKED so dispatchers in several processes share
+    the work (see loyalty/core/claims.py). `busy`: touches left for the dispatcher that is sending
+    to the same member right now."""
     held = _campaigns["paused"](session) if _campaigns else []  # a paused campaign's touches wait
     due = select(Touch).where(Touch.status == "planned", Touch.due_at <= now)
     if held:
         due = due.where(or_(Touch.campaign_id.is_(None), Touch.campaign_id.not_in(held)))
-    touches = list(session.scalars(due.order_by(Touch.due_at, Touch.id).limit(BATCH)
-                                   .with_for_update(skip_locked=True)))
-    if not touches:
+    claimed = list(session.scalars(skip_locked(due.order_by(Touch.due_at, Touch.id), limit=BATCH)))
+    if not claimed:
         return {}
+    # One member's touches are decided by one dispatcher at a time: the weekly cap counts what was
+    # sent, and two batches deciding the same member at once would each count without the other.
+    # The member's lock is taken before anything about them is read, so a later batch reads what an
+    # earlier one committed.
+    mine = lock_keys(session, MEMBERS_IN_DISPATCH, [t.member_id for t in claimed])
+    touches = [t for t in claimed if t.member_id in mine]
+    counts: dict[str, int] = {"busy": len(claimed) - len(touches)} if len(touches) < len(claimed) else {}
+    if not touches:
+        counts["looked_at"] = 0
+        return counts
     batch = _load(session, touches, now=now, actor=actor)
-    counts: dict[str, int] = {}
     for touch in touches:
         outcome = _dispatch_one(session, batch, touch)
         counts[outcome] = counts.get(outcome, 0) + 1

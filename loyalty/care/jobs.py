@@ -53,6 +53,6 @@ def dispatch_care(context: JobContext) -> dict[str, int]:
             counts[key] = counts.get(key, 0) + value
         context.batch_done(batch.get("looked_at", 0))
         if batch.get("looked_at", 0) == batch.get("deferred", 0):
-            break  # all of it waits for the morning
+            break  # all of it waits for the morning, or for the dispatcher sending to those members
     log.info("care_dispatched", **counts)
     return counts

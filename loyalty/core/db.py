@@ -77,7 +77,15 @@ def _sqlite_begin_immediate(conn) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+def _sqlite_query_only(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
+def make_engine(url: str, *, read_only: bool = False, pool_size: int = 10, max_overflow: int = 20, **kwargs) -> Engine:
+    """`read_only`: the engine of a read replica. Its connections refuse writes (as a hot standby
+    does), so a write sent there by mistake fails loudly even when the "replica" is the primary."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -85,14 +93,19 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True,
                                **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        if read_only:  # readers need no write lock: no BEGIN IMMEDIATE
+            event.listen(engine, "connect", _sqlite_query_only)
+        else:
+            event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if read_only:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "options": "-c default_transaction_read_only=on"}
     # Bound values are members' emails and phones: keep them out of exception messages and logs.
     kwargs.setdefault("hide_parameters", True)
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
+    # Per process: LOYALTY_DB_POOL_SIZE + LOYALTY_DB_MAX_OVERFLOW (docs/DEPLOY.md's connection budget).
+    kwargs["pool_size"], kwargs["max_overflow"] = pool_size, max_overflow
     engine = create_engine(url, **kwargs)
     event.listen(engine, "checkin", _note_idle)
     event.listen(engine, "checkout", _ping_if_idle)
@@ -128,15 +141,41 @@ def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
 
 
 class Database:
-    """An engine and its session factory."""
+    """An engine and its session factory, and the engine of an optional read replica.
 
-    def __init__(self, url: str, **engine_kwargs) -> None:
+    `read_url` (LOYALTY_READ_DATABASE_URL) names a replica for the reads that may lag; empty or the
+    primary's own URL, and `reader()` reads the primary."""
+
+    @classmethod
+    def from_config(cls, config, *, replica: bool = False) -> "Database":
+        """The database a process of ours opens: the pool as configured; the replica for app instances."""
+        return cls(config.database_url, read_url=config.read_database_url if replica else "",
+                   pool_size=config.db_pool_size, max_overflow=config.db_max_overflow)
+
+    def __init__(self, url: str, *, read_url: str = "", **engine_kwargs) -> None:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = make_engine(read_url, read_only=True, **engine_kwargs) \
+            if read_url and read_url != url else self.engine
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def has_replica(self) -> bool:
+        return self.read_engine is not self.engine
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Session]:
+        """A session for reads that may lag behind the primary: never commits, so nothing written
+        through it is kept (and a replica refuses writes anyway)."""
+        with self.read_sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
 
     @contextlib.contextmanager
     def unit_of_work(self) -> Iterator[Session]:
@@ -146,6 +185,8 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.has_replica:
+            self.read_engine.dispose()
 
 
 def among(session: Session, column, values: list):

@@ -44,6 +44,23 @@ def is_current(engine: Engine) -> bool:
     return current_revisions(engine) == head_revisions()
 
 
+@lru_cache(maxsize=1)
+def _known_revisions() -> frozenset[str]:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return frozenset(revision.revision for revision in script.walk_revisions())
+
+
+def schema_state(current: frozenset[str]) -> str:
+    """`current`, `behind` (this code needs `loyalty db upgrade`), or `ahead`: a newer release migrated
+    the database first, as a rolling upgrade does. Migrations only expand while old code still runs
+    (DEPLOY.md), so this code keeps serving an `ahead` database."""
+    if current == head_revisions():
+        return "current"
+    if current and not current & _known_revisions():
+        return "ahead"
+    return "behind"
+
+
 def new_revision(message: str) -> None:
     """Autogenerate a revision against a scratch SQLite database at the current head."""
     import tempfile

@@ -71,6 +71,16 @@ def storage_uri(configured: str) -> str:
     return f"{SCHEME}://" if configured == "memory://" else configured
 
 
+def is_shared(configured: str) -> bool:
+    """Counters kept outside the process (Redis), which can be down while the service is up."""
+    return not configured.startswith("memory://")
+
+
+def shared_options() -> dict:
+    # Bounds on every Redis round trip: a limiter that waits on a hung Redis stalls every request.
+    return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+
+
 def warn_if_per_worker(*, workers: int, configured: str | None = None) -> bool:
     """Log a warning when counters kept in memory meet several worker processes: each counts alone."""
     from loyalty.config import Config

@@ -3,7 +3,7 @@ from __future__ import annotations
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import requires
 from loyalty.core.errors import ValidationFailed
-from loyalty.core.web import request_session
+from loyalty.core.web import read_session, request_session
 from loyalty.insights import schemas, service
 
 blp = Blueprint("insights", __name__, url_prefix="/v1", description="Insights")
@@ -26,4 +26,4 @@ def summary(args):
     """Members by tier and stage, the top 20%'s share of spend, points liability, referral funnel, care outcomes"""
     if args.get("start") and args.get("end") and args["start"] >= args["end"]:
         raise ValidationFailed({"from": ["Must be before `to`."]})
-    return service.summary(request_session(), **args)
+    return service.summary(read_session(), **args)  # may lag: figures, not decisions

@@ -3,8 +3,8 @@ from __future__ import annotations
 from loyalty.core.api import Blueprint
 
 from loyalty.core.auth import accepts_json, idempotent, requires
-from loyalty.core.web import current_actor, request_session
-from loyalty.members import schemas, search, service, timeline
+from loyalty.core.web import current_actor, read_session, request_session
+from loyalty.members import rules, schemas, search, service, timeline
 from loyalty.members.answers import with_referral_codes
 
 blp = Blueprint("members", __name__, url_prefix="/v1/members", description="Members")
@@ -32,7 +32,8 @@ def create_member(data):
 @with_referral_codes
 def list_members(args):
     """Find members by an exact identifier; staff and admin also browse by name fragment (q), tag, tier or status"""
-    return search.search_members(request_session(), role=current_actor().role, **args)
+    session = read_session() if rules.may_read_replica(args) else request_session()
+    return search.search_members(session, role=current_actor().role, **args)
 
 
 @blp.route("/<member_id>", methods=["GET"])

@@ -21,3 +21,10 @@ def lookup_refusal(role: str, filters: dict) -> str | None:
         return (f"Role `{role}` finds members only by an exact identifier: "
                 f"send one of {', '.join(EXACT_IDENTIFIERS)}.")
     return None
+
+
+def may_read_replica(filters: dict) -> bool:
+    """Browsing (name fragment, tag, tier, status, or everyone) may be answered from the read replica,
+    a moment behind. A search by exact identifier may not: integrations look a member up that way
+    right after enrolling them, or to decide whether to enrol them at all."""
+    return not any(filters.get(name) for name in EXACT_IDENTIFIERS)

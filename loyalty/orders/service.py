@@ -46,8 +46,10 @@ def _seen(session: Session, order_id: str, print_: str) -> Order | None:
     return order
 
 
-def post_order(session: Session, *, data: dict, actor: str | None, now: datetime | None = None) -> tuple[Order, bool]:
-    """The order and whether this call created it (False: seen before, nothing awarded again)."""
+def post_order(session: Session, *, data: dict, actor: str | None, now: datetime | None = None,
+               first_order_bonus: bool = True) -> tuple[Order, bool]:
+    """The order and whether this call created it (False: seen before, nothing awarded again).
+    `first_order_bonus=False`: an imported past order (loyalty.imports.orders) is no welcome."""
     now = now or utcnow()
     program = settings(session)
     data = {**data, "currency": data.get("currency") or program.currency}
@@ -84,7 +86,8 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     if inserted is None:
         return _seen(session, data["order_id"], print_) or _raise_conflict(data["order_id"]), False
     debt, orders = ledger.lock_for_award(connection, member.id, now=now, earned=points)
-    bonus = checkout.first_order_bonus(orders_before=orders - 1, bonus=program.first_order_bonus)
+    bonus = checkout.first_order_bonus(orders_before=orders - 1, bonus=program.first_order_bonus) \
+        if first_order_bonus else 0
     expires = expiry_for(session, data["placed_at"])
     for kind, amount, source, note in (("earn", points, Source("order", data["order_id"]), None),
                                        ("bonus", bonus, Source("first_order", data["order_id"]), "first order bonus")):

@@ -76,7 +76,10 @@ def balance(session: Session, *, member_id: str, now: datetime | None = None) ->
     available = int(matured) - debt
     # Held points are out of the lots but not yet spent: what the entries hold beyond the lots.
     entries = session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.member_id == member.id))
-    lots = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0)).where(PointLot.member_id == member.id))
+    # `remaining > 0` adds nothing to the sum (spent lots hold 0) but lets the partial index of open
+    # lots answer: without it PostgreSQL scans every lot of every member.
+    lots = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0))
+                          .where(PointLot.member_id == member.id, PointLot.remaining > 0))
     return {
         "member_id": member.id,
         "available": available,

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
-from sqlalchemy import exists, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from loyalty.core import signing
+from loyalty.core.claims import skip_locked
 from loyalty.core.db import among
 from loyalty.core.ids import new_id
 from loyalty.webhooks import targets, transport
@@ -67,19 +68,23 @@ def claim(session: Session, *, now: datetime, limit: int = 8) -> list[Message]:
     """Take, for CLAIM_FOR, the first pending delivery of up to `limit` subscriptions whose first
     pending delivery is due. One subscription's events go one at a time in the order they were written
     (event ids sort by time): a later event waits while an earlier one is being sent or retried."""
+    # Per active subscription its first pending event (ix_webhook_deliveries_pending: one probe each),
+    # then that delivery if it is due and not claimed: the work is per subscription, not per pending
+    # delivery, so a claim stays quick behind a long backlog. SKIP LOCKED: another process claiming at
+    # the same moment takes other subscriptions' deliveries (see loyalty/core/claims.py).
     earlier = aliased(Delivery)
-    first = ~exists().where(earlier.subscription_id == Delivery.subscription_id, earlier.status == "pending",
-                            earlier.event_id < Delivery.event_id)
-    due = session.execute(
+    first = select(func.min(earlier.event_id)).where(earlier.subscription_id == Subscription.id,
+                                                      earlier.status == "pending").scalar_subquery()
+    due = session.execute(skip_locked(
         select(Delivery.id, Subscription.id, Subscription.url, Subscription.secret, OutboxEvent.type,
                OutboxEvent.occurred_at, OutboxEvent.data)
-        .join(Subscription, Subscription.id == Delivery.subscription_id)
+        .select_from(Subscription)
+        .join(Delivery, and_(Delivery.subscription_id == Subscription.id, Delivery.event_id == first))
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
                or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now),
-               Subscription.active.is_(True), Subscription.deleted_at.is_(None), first)
-        .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-        .with_for_update(of=Delivery, skip_locked=True)).all()
+               Subscription.active.is_(True), Subscription.deleted_at.is_(None))
+        .order_by(Delivery.next_attempt_at, Delivery.id), limit=limit, of=Delivery)).all()
     if not due:
         return []
     session.execute(update(Delivery).where(among(session, Delivery.id, [row[0] for row in due]))

@@ -18,6 +18,7 @@ from loyalty.webhooks import delivery
 log = get_logger("loyalty.jobs.webhooks")
 BUDGET_SECONDS = 50  # runs every minute: leave the next run its turn
 SENDERS = 8  # subscriptions served at once
+LOOK_AGAIN_SECONDS = 0.1
 
 
 def deliver_webhooks(context: JobContext) -> dict[str, int]:
@@ -39,7 +40,10 @@ def deliver_webhooks(context: JobContext) -> dict[str, int]:
                 running |= {pool.submit(_attempt, context, message) for message in messages}
             if not running:
                 break
-            done, running = wait(running, return_when=FIRST_COMPLETED)
+            # A free sender looks again shortly even when none of its own attempts ended: a scheduler
+            # process on another machine may have finished a subscription's delivery, making its next due.
+            idle = len(running) < SENDERS and time.monotonic() - started < BUDGET_SECONDS
+            done, running = wait(running, timeout=LOOK_AGAIN_SECONDS if idle else None, return_when=FIRST_COMPLETED)
             for future in done:
                 counts["sent"] += 1
                 counts[{"delivered": "delivered", "dead": "dead"}.get(future.result(), "retrying")] += 1

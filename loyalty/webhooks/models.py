@@ -62,6 +62,10 @@ class Delivery(Base):
         Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
         Index("ix_webhook_deliveries_subscription", "subscription_id", "id"),
         Index("ix_webhook_deliveries_event", "event_id"),  # erasure and the retention purge go by event
+        # Each subscription's first pending delivery, found with one probe per subscription when
+        # deliveries are claimed (delivery.claim), however long the delivered history.
+        Index("ix_webhook_deliveries_pending", "subscription_id", "event_id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -16,6 +16,18 @@ EVENTS = ("member.created", "order.points_awarded", "points.expiring", "tier.cha
           "referral.qualified", "touch.due", "campaign.finished")
 
 _INSERT = insert(OutboxEvent)
+_HISTORY = "webhooks.history"  # session.info key: this session replays history (see `replaying_history`)
+
+
+def replaying_history(session: Session) -> None:
+    """Events of this session are not written: it replays a shop's past (`loyalty import orders`),
+    and receivers would take years-old awards and tier changes for news. Explicit and per session,
+    so nothing else can go quiet by accident; the session's end ends it."""
+    session.info[_HISTORY] = True
+
+
+def _quiet(session: Session) -> bool:
+    return bool(session.info.get(_HISTORY))
 
 
 def _plain(value):
@@ -41,6 +53,8 @@ def emit(session: Session, event_type: str, data: dict, *, at: datetime | None =
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
     event_id = new_id("evt")
+    if _quiet(session):
+        return event_id  # history: nothing to send (the id is still one no event has)
     session.connection().execute(_INSERT, {"id": event_id, "type": event_type, "occurred_at": at or utcnow(),
                                            "data": _plain(data), "member_id": _about(data)})
     return event_id
@@ -50,7 +64,7 @@ def emit_many(session: Session, event_type: str, rows: list[dict], *, at: dateti
     """One statement for a batch job's events."""
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
-    if rows:
+    if rows and not _quiet(session):
         session.connection().execute(_INSERT, [{"id": new_id("evt"), "type": event_type,
                                                 "occurred_at": at or utcnow(), "data": _plain(data), "member_id": _about(data)}
                                                for data in rows])

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 import json
 
 from loyalty import create_app
@@ -28,6 +30,25 @@ def test_readyz_fails_while_migrations_are_behind(tmp_path):
     assert "loyalty db upgrade" in response.get_json()["detail"]
     upgrade(url)
     assert client.get("/readyz").status_code == 200
+    database.dispose()
+
+
+def test_readyz_is_ready_on_a_database_a_newer_release_migrated(tmp_path):
+    """A rolling upgrade runs `loyalty db upgrade` first: the instances still on the old release must
+    stay in the load balancer until they are replaced. Behind is not ready; ahead is."""
+    from sqlalchemy import text
+
+    url = f"sqlite:///{tmp_path / 'ahead.sqlite3'}"
+    upgrade(url)
+    database = Database(url)
+    app = create_app(make_config(url), database=database)
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '9999_from_the_next_release'"))
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200 and response.get_json()["schema"] == "ahead"
+    with database.engine.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))  # a known, older one
+    assert app.test_client().get("/readyz").status_code == 503
     database.dispose()
 
 
@@ -86,3 +107,17 @@ def test_library_log_lines_are_json_too(tmp_path, capsys):
     assert any(r["event"] == "Context impl SQLiteImpl." for r in alembic) and all(r["level"] == "info" for r in alembic)
     assert any(r.get("logger") == "apscheduler.scheduler" and r["job"] == "x" and r["level"] == "warning"
                for r in records)
+
+
+def test_the_connection_pool_is_a_setting(monkeypatch):
+    from loyalty.config import Config
+
+    monkeypatch.setenv("LOYALTY_DB_POOL_SIZE", "4")
+    monkeypatch.setenv("LOYALTY_DB_MAX_OVERFLOW", "6")
+    config = Config.from_env().with_(database_url="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    database = Database.from_config(config)
+    assert (database.engine.pool.size(), database.engine.pool._max_overflow) == (4, 6)
+    database.dispose()
+    monkeypatch.setenv("LOYALTY_DB_POOL_SIZE", "0")
+    with pytest.raises(ValueError, match="LOYALTY_DB_POOL_SIZE"):
+        Config.from_env()

@@ -18,3 +18,13 @@ def test_over_the_limit_is_429_with_retry_after_per_key(database_url, db, auth):
     assert client.get("/v1/members?email=nobody@example.com", headers=auth("storefront")).status_code == 200
     assert all(client.get("/healthz").status_code == 200 for _ in range(5))
     assert "Retry-After" not in client.get("/v1/members", headers=auth("admin")).headers
+
+
+def test_redis_down_keeps_the_service_up_and_limits_each_worker_in_memory(database_url, db, auth):
+    """Nothing listens on port 1: the shared counters are unreachable. Requests are still served
+    (no 500 for every till while Redis restarts), and the limit still holds, counted per worker."""
+    app = create_app(make_config(database_url, rate_limit="3 per minute",
+                                 rate_limit_storage_url="redis://127.0.0.1:1/0"), database=db)
+    client = app.test_client()
+    statuses = [client.get("/v1/members", headers=auth("staff")).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from flask_babel import force_locale, gettext
-from playwright.sync_api import ConsoleMessage, Page, Request, Response, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, Request, Response, expect, sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import BACKEND
@@ -33,7 +33,10 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = ROOT / "var" / "screenshots" / BACKEND
 # The README shows these; they are written to LOYALTY_SCREENSHOTS only when it is set.
 README_SHOTS = {"today", "member", "campaign-results"}
-TIMEOUT_MS = 10_000
+# Generous: CI runs the suite on two cores beside PostgreSQL; a loaded machine once took over 5 s to
+# show a page (expect's own default), and a wait that ends early fails a flow that is right.
+TIMEOUT_MS = 20_000
+expect.set_options(timeout=TIMEOUT_MS)
 # Chromium's own console error for a CSP violation names the script, not what was blocked: this
 # reports the directive and the element too. Added through the DevTools protocol, so the CSP
 # under test doesn't apply to it.

@@ -1,4 +1,5 @@
-"""Two `loyalty scheduler` processes at once: one acts, the other takes over when it goes."""
+"""Two `loyalty scheduler` processes at once: both run the shared (queue-like) jobs; of the others one
+acts, the other takes over when it goes."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from loyalty.core.models import JobRun
+from loyalty.scheduler import SHARED
 
 BIN = Path(sys.executable).parent / "loyalty"
 
@@ -43,16 +45,17 @@ def _wait_for(condition, seconds: float = 20.0):
 def test_one_scheduler_acts_and_the_other_takes_over(database_url, db, tmp_path):
     first, second = _start(database_url, tmp_path / "first.log"), _start(database_url, tmp_path / "second.log")
     try:
-        _wait_for(lambda: len(_runs(db)) >= 20)
-        holders = {run.holder for run in _runs(db)}
-        assert len(holders) == 1, holders  # both fire; only the lease holder runs anything
+        _wait_for(lambda: len(_runs(db)) >= 20 and len({r.holder for r in _runs(db) if r.job in SHARED}) == 2)
+        holders = {run.holder for run in _runs(db) if run.job not in SHARED}
+        assert len(holders) == 1, holders  # both fire; only the lease holder runs the jobs that aren't shared
         leader = holders.pop()
         pid = int(leader.split(":")[1])
         assert pid in (first.pid, second.pid)
         survivor = second if pid == first.pid else first
         os.kill(pid, signal.SIGKILL)  # no clean release: the standby waits the lease out
         killed_at = len(_runs(db))
-        taken = _wait_for(lambda: [r for r in _runs(db)[killed_at:] if str(survivor.pid) in r.holder.split(":")[1]])
+        taken = _wait_for(lambda: [r for r in _runs(db)[killed_at:]
+                                   if r.job not in SHARED and str(survivor.pid) == r.holder.split(":")[1]])
         assert taken
         assert all(run.status in ("ok", "running") for run in _runs(db)), [(r.job, r.error) for r in _runs(db)
                                                                            if r.status == "failed"]
