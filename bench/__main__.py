@@ -12,6 +12,7 @@ BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run, "care": 
               "export": export.run, "shared_work": shared_work.run}
 BENCHMARKS["import_members"] = importlib.import_module("bench.import_members").run
 BENCHMARKS["import_orders"] = importlib.import_module("bench.import_orders").run
+BENCHMARKS["metrics_scrape"] = importlib.import_module("bench.metrics_scrape").run
 
 
 def main(names: list[str]) -> None:

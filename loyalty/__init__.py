@@ -7,7 +7,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from loyalty.config import Config
-from loyalty.core import ratelimit
+from loyalty.core import ratelimit, ratelimit_headers
 from loyalty.core.auth import KeyVerifier
 from loyalty.core.db import Database
 from loyalty.core.logging import configure_logging
@@ -35,12 +35,13 @@ def _limiter(config: Config):
             in_memory_fallback_enabled=shared,
             swallow_errors=shared,
             storage_options=ratelimit.shared_options() if shared else {},
-            headers_enabled=False,  # Retry-After is set on 429 answers only
+            headers_enabled=False,  # RateLimit-* added by loyalty.core.ratelimit_headers; Retry-After on 429s only
             enabled=config.rate_limit_enabled,
             strategy="fixed-window",
         )
         limiter.init_app(app)
         app.extensions["loyalty.limiter"] = limiter
+        ratelimit_headers.install(app, limiter)
 
     return init
 
@@ -52,6 +53,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.campaigns.segments_api import blp as segments
     from loyalty.care.api import blp as care
     from loyalty.insights.api import blp as insights
+    from loyalty.jobs.api import blp as jobs
     from loyalty.members.api import blp as members
     from loyalty.orders.api import blp as orders
     from loyalty.points.api import blp as points
@@ -68,7 +70,7 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     app.register_blueprint(ops.bp)
     for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
                       member_tiers, pos, referrals, webhooks, care,
-                      insights, segments, campaigns, audit):
+                      insights, segments, campaigns, audit, jobs):
         api.register_blueprint(blueprint)
     from loyalty.webhooks.events import document as document_webhooks
 

@@ -6,8 +6,8 @@ from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
 from loyalty.core import metrics
-from loyalty.core.logging import get_logger
 from loyalty.core.jobs import latest_successes
+from loyalty.core.logging import get_logger
 from loyalty.core.migrate import current_revisions, head_revisions, schema_state
 from loyalty.core.web import problem_response
 
@@ -44,10 +44,41 @@ def readyz():
     return jsonify({"status": "ready", "revision": sorted(heads)})
 
 
+@bp.record_once
+def _count_pool(state) -> None:
+    """Connections in use, counted at checkout and checkin so every worker's share adds up."""
+    metrics.track_pool(state.app.extensions["loyalty.db"].engine)
+
+
 @bp.get("/metrics")
 def metrics_endpoint():
     body, content_type = metrics.render()
-    return Response(body + _job_metrics(), content_type=content_type)
+    return Response(body + _job_metrics() + _database_metrics(), content_type=content_type)
+
+
+def _database_metrics() -> bytes:
+    """Jobs, lease, webhooks, touches, points and holds, read from the database (loyalty.ops_metrics)."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from loyalty import ops_metrics
+    from loyalty.core.db import utcnow
+
+    db = current_app.extensions["loyalty.db"]
+    ledger = current_app.extensions.setdefault("loyalty.ledger_totals", ops_metrics.LedgerTotals())
+    try:
+        with db.sessions() as session:  # read only: closed (rolled back) without a commit
+            families = ops_metrics.collect(session, now=utcnow(), dialect=db.dialect, ledger=ledger)
+    except Exception as error:  # noqa: BLE001 — the database away or too slow: request metrics still answer
+        log.warning("database_metrics_unavailable", error=type(error).__name__)
+        return b""
+
+    class _Collector:
+        def collect(self):
+            return families
+
+    registry = CollectorRegistry()
+    registry.register(_Collector())
+    return generate_latest(registry)
 
 
 def _job_metrics() -> bytes:

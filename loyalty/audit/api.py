@@ -9,9 +9,15 @@ blp = Blueprint("audit", __name__, url_prefix="/v1/audit-log", description="Audi
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(operationId="audit.list")
 @blp.arguments(schemas.AuditQueryArgsSchema, location="query")
 @blp.response(200, schemas.AuditPageSchema)
 @requires()
 def list_audit_log(args):
-    """Who changed what and when, newest first: ids and field names, never values"""
+    """Who changed what and when, newest first: ids and field names, never values
+
+    Pages through the audit log, newest first, filtered by actor, target, action and time window.
+    Entries name ids and field names, never personal values. Errors: 422 validation_error for a bad
+    filter or cursor.
+    """
     return service.list_entries(request_session(), **args)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from loyalty.campaigns import schemas, service
 from loyalty.core.api import Blueprint
+from loyalty.core.apidoc import path_params
+from loyalty.campaigns import api_examples
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
 from loyalty.members.schemas import ListArgsSchema
@@ -12,65 +14,93 @@ campaigns_blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns", des
 
 
 @campaigns_blp.route("", methods=["GET"])
+@campaigns_blp.doc(operationId="campaigns.list")
 @campaigns_blp.arguments(ListArgsSchema, location="query")
 @campaigns_blp.response(200, schemas.CampaignPageSchema)
 @requires("staff")
 def list_campaigns(args):
-    """Campaigns, newest first"""
+    """Campaigns, newest first
+
+    Pages through all campaigns, newest first, whatever their status. Errors: 422 validation_error
+    for a bad limit or cursor.
+    """
     return service.list_campaigns(request_session(), **args)
 
 
 @campaigns_blp.route("", methods=["POST"])
-@campaigns_blp.arguments(schemas.CampaignInSchema)
-@campaigns_blp.response(201, schemas.CampaignSchema)
+@campaigns_blp.doc(operationId="campaigns.create")
+@campaigns_blp.arguments(schemas.CampaignInSchema, example=api_examples.CAMPAIGNS_CREATE_REQUEST)
+@campaigns_blp.response(201, schemas.CampaignSchema, example=api_examples.CAMPAIGNS_CREATE_RESPONSE)
 @accepts_json
 @idempotent
 @requires("staff")
 def create_campaign(data):
-    """A draft campaign: segment, channel, template, optional gift, start time, send rate"""
+    """A draft campaign: segment, channel, template, optional gift, start time, send rate
+
+    Creates a campaign in `draft`; nothing is sent until it is launched. Errors: 422 validation_error
+    when the segment or gift reward does not exist, the template does not render, or a field is bad.
+    """
     session = request_session()
     campaign = service.create(session, data=data, actor=current_actor().label)
     return service.results(session, campaign_id=campaign.id)
 
 
-@campaigns_blp.route("/<campaign_id>", methods=["GET"])
+@campaigns_blp.route("/<campaign_id>", methods=["GET"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.get")
 @campaigns_blp.response(200, schemas.CampaignSchema)
 @campaigns_blp.doc(responses={"404": "NotFound"})
 @requires("staff")
 def get_campaign(campaign_id):
-    """A campaign and its results: targeted, suppressed by reason, sent, failed, responded, converted, points spent"""
+    """A campaign and its results: targeted, suppressed by reason, sent, failed, responded, converted, points spent
+
+    Reads one campaign with its running results. Errors: 404 not_found.
+    """
     return service.results(request_session(), campaign_id=campaign_id)
 
 
-@campaigns_blp.route("/<campaign_id>", methods=["PATCH"])
+@campaigns_blp.route("/<campaign_id>", methods=["PATCH"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.update")
 @campaigns_blp.arguments(schemas.CampaignUpdateSchema)
 @campaigns_blp.response(200, schemas.CampaignSchema)
 @campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})
 @accepts_json
 @requires("staff")
 def update_campaign(data, campaign_id):
-    """Change a draft (only the fields sent change); 409 conflict once launched"""
+    """Change a draft (only the fields sent change); 409 conflict once launched
+
+    Changes a draft campaign; only the fields sent change. Errors: 404 not_found; 409 conflict once
+    the campaign has been launched; 422 validation_error.
+    """
     session = request_session()
     service.update(session, campaign_id=campaign_id, data=data)
     return service.results(session, campaign_id=campaign_id)
 
 
-@campaigns_blp.route("/<campaign_id>", methods=["DELETE"])
+@campaigns_blp.route("/<campaign_id>", methods=["DELETE"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.delete")
 @campaigns_blp.response(204)
 @campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})
 @requires("staff")
 def delete_campaign(campaign_id):
-    """Delete a draft; 409 conflict once launched (a launched campaign stays for its results)"""
+    """Delete a draft; 409 conflict once launched (a launched campaign stays for its results)
+
+    Deletes a draft campaign for good. Errors: 404 not_found; 409 conflict once launched.
+    """
     service.delete(request_session(), campaign_id=campaign_id)
 
 
-@campaigns_blp.route("/<campaign_id>/preview", methods=["POST"])
+@campaigns_blp.route("/<campaign_id>/preview", methods=["POST"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.preview")
 @campaigns_blp.response(200, schemas.PreviewSchema)
 @campaigns_blp.doc(responses={"404": "NotFound"})
 @idempotent
 @requires("staff")
 def preview_campaign(campaign_id):
-    """Who it would reach now: count, a sample, how many would be held back and why, and held out (writes nothing)"""
+    """Who it would reach now: count, a sample, how many would be held back and why, and held out (writes nothing)
+
+    Evaluates the campaign's segment now and answers who would be reached, a sample, how many would
+    be suppressed and why, and the hold-out group. Writes nothing. Errors: 404 not_found.
+    """
     return service.preview(request_session(), campaign_id=campaign_id)
 
 
@@ -81,13 +111,23 @@ def _mover(action: str):
         return service.results(session, campaign_id=campaign_id)
 
     view.__name__ = f"{action}_campaign"
-    view.__doc__ = {"launch": "Launch a draft: campaigns.run fans it out from its start time at its send rate",
-                    "pause": "Pause a running campaign: nothing more is planned or sent until it resumes",
-                    "resume": "Resume a paused campaign"}[action]
+    view.__doc__ = {
+        "launch": "Launch a draft: campaigns.run fans it out from its start time at its send rate\n\n"
+                  "Moves a draft to running; the `campaigns.run` job plans and sends touches from the start "
+                  "time at the send rate. Errors: 404 not_found; 409 conflict when the campaign is not a draft.",
+        "pause": "Pause a running campaign: nothing more is planned or sent until it resumes\n\n"
+                 "Pauses a running campaign; nothing more is planned or sent until it resumes. "
+                 "Errors: 404 not_found; 409 conflict when it is not running.",
+        "resume": "Resume a paused campaign\n\n"
+                  "Resumes a paused campaign where it stopped. "
+                  "Errors: 404 not_found; 409 conflict when it is not paused.",
+    }[action]
     decorated = requires("staff")(idempotent(view))
     decorated = campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})(decorated)
     decorated = campaigns_blp.response(200, schemas.CampaignSchema)(decorated)
-    return campaigns_blp.route(f"/<campaign_id>/{action}", methods=["POST"])(decorated)
+    decorated = campaigns_blp.doc(operationId=f"campaigns.{action}")(decorated)
+    return campaigns_blp.route(f"/<campaign_id>/{action}", methods=["POST"],
+                               parameters=path_params("campaign_id"))(decorated)
 
 
 for _action in ("launch", "pause", "resume"):

@@ -63,10 +63,23 @@ class SegmentUpdateSchema(ma.Schema):
     filters = ma.fields.Nested(SegmentFiltersSchema, metadata={"description": "Replaces the filters whole"})
 
 
+class StoredFilters(ma.fields.Nested):
+    """A segment's filters as stored: already validated and plain JSON (dates and amounts as
+    strings), so answered as they are. Documented as the same `SegmentFilters` component the
+    request takes — an inline object here would be a second shape a client generator names
+    `SegmentFilters` too (openapi-python-client then drops `Segment`)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(SegmentFiltersSchema, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else dict(value)
+
+
 class SegmentSchema(ResponseSchema):
     id = ma.fields.String()
     name = ma.fields.String()
-    filters = ma.fields.Dict()
+    filters = StoredFilters()
     members = ma.fields.Integer(metadata={"description": "How many members it holds now"})
     created_at = ma.fields.AwareDateTime()
     created_by = ma.fields.String(allow_none=True)
@@ -75,7 +88,7 @@ class SegmentSchema(ResponseSchema):
 class SegmentListItemSchema(ResponseSchema):
     id = ma.fields.String()
     name = ma.fields.String()
-    filters = ma.fields.Dict()
+    filters = StoredFilters()
     created_at = ma.fields.AwareDateTime()
 
 

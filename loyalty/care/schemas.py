@@ -58,7 +58,8 @@ class TouchSchema(ResponseSchema):
     due_at = ma.fields.AwareDateTime()
     status = ma.fields.String(metadata={"enum": list(TOUCH_STATUSES)})
     reason = ma.fields.String(allow_none=True, metadata={
-        "enum": list(SUPPRESSIONS) + [QUIET_HOURS, TEMPLATE_ERROR, "gift_unavailable", "resolved"]})
+        # member_erased: care/erasure.py closes an erased member's open touches with it.
+        "enum": list(SUPPRESSIONS) + [QUIET_HOURS, TEMPLATE_ERROR, "gift_unavailable", "resolved", "member_erased"]})
     outcome = ma.fields.String(allow_none=True, metadata={"enum": list(OUTCOMES)})
     message = ma.fields.String(allow_none=True)
     score = ma.fields.Integer(allow_none=True)
@@ -103,19 +104,19 @@ class CallbackPageSchema(ResponseSchema):
 
 
 class TouchQueryArgsSchema(ListArgsSchema):
-    member_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
-    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
-    status = ma.fields.String(validate=ma.validate.OneOf(TOUCH_STATUSES))
-    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
-    campaign_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
-    due_before = Instant()
-    due_after = Instant()
+    member_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only this member's touches"})
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), metadata={"description": "Only touches of this kind"})
+    status = ma.fields.String(validate=ma.validate.OneOf(TOUCH_STATUSES), metadata={"description": "Only touches in this status"})
+    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS), metadata={"description": "Only touches on this channel"})
+    campaign_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only touches planned by this campaign"})
+    due_before = Instant(metadata={"description": "Only those due before this instant (RFC 3339)"})
+    due_after = Instant(metadata={"description": "Only those due at or after this instant (RFC 3339)"})
 
 
 class CallbackQueryArgsSchema(ListArgsSchema):
-    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
-    due_before = Instant()
-    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS))
+    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Only callbacks assigned to this person"})
+    due_before = Instant(metadata={"description": "Only those due before this instant (RFC 3339)"})
+    kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), metadata={"description": "Only touches of this kind"})
 
 
 class OutcomeInSchema(ma.Schema):

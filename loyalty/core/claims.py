@@ -23,6 +23,7 @@ def skip_locked(statement: Select, *, limit: int, of=None) -> Select:
 
 # What the advisory locks below are for, so they can't meet another feature's locks.
 MEMBERS_IN_DISPATCH = 14_001
+WEBHOOK_FAN_OUT = 14_002
 
 _TRY_LOCKS = text("SELECT k FROM unnest(:keys) AS k WHERE pg_try_advisory_xact_lock(:space, hashtext(k))") \
     .bindparams(bindparam("keys", type_=ARRAY(String)))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import calendar
+from dateutil.relativedelta import relativedelta
 
 
 def add_months(moment, months: int):
-    """The same day and time `months` later (or earlier); a day the month lacks becomes its last day."""
-    index = moment.year * 12 + moment.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
-    return moment.replace(year=year, month=month + 1, day=day)
+    """The same day and time `months` later (or earlier); a day the month lacks becomes its last day
+    (31 January + 1 month = 28 or 29 February), as relativedelta does."""
+    return moment + relativedelta(months=months)

@@ -6,6 +6,7 @@ import re
 import zoneinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import ClassVar
 
 import marshmallow as ma
 
@@ -136,10 +137,30 @@ class StrictBoolean(ma.fields.Boolean):
 
 
 class ResponseSchema(ma.Schema):
-    """Base of every response shape: documented as open, because responses may grow fields."""
+    """Base of every response shape: documented as open, because responses may grow fields.
+
+    Every declared field is `required` in the document (the service always sends it, null where
+    `allow_none`), so generated clients get plain attributes instead of maybe-unset ones. A field
+    the service sends only sometimes is named in `optional_fields`, and its description says when.
+    `required` means nothing to dumping, and response schemas are never loaded.
+    """
+
+    optional_fields: ClassVar[frozenset[str]] = frozenset()
 
     class Meta:
         unknown = ma.INCLUDE
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        unknown = self.optional_fields - set(self.declared_fields)
+        if unknown:
+            raise ValueError(f"{type(self).__name__}.optional_fields names no field: {sorted(unknown)}")
+        for name, field in self.fields.items():
+            field.required = name not in self.optional_fields
+            enum = field.metadata.get("enum")
+            if field.allow_none and enum is not None and None not in enum:
+                # `type: [string, "null"]` with an enum lacking null would still refuse null.
+                field.metadata = {**field.metadata, "enum": [*enum, None]}
 
 
 MONEY_PATTERN = r"^-?[0-9]+\.[0-9]{2}$"

@@ -26,6 +26,17 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{_base32(millis, 10)}{_base32(secrets.randbits(80), 16)}"
 
 
+def after(identifier: str, *, by: int = 1) -> str:
+    """The id of the same prefix `by` steps after `identifier` in sort order (ULID's monotonic
+    increment, carrying into the milliseconds when the random part runs out): for ids that must
+    follow one another where the clock alone can't order them."""
+    prefix, _, body = identifier.rpartition("_")
+    value = 0
+    for char in body:
+        value = value * 32 + _CROCKFORD.index(char)
+    return f"{prefix}_{_base32(value + by, len(body))}"
+
+
 def luhn_check_digit(digits: str) -> int:
     """The digit that makes ``digits + d`` pass the Luhn check."""
     total = 0

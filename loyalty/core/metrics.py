@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 REQUESTS = Counter(
     "loyalty_http_requests_total", "HTTP requests handled", ["method", "endpoint", "status"]
@@ -20,6 +27,21 @@ LATENCY = Histogram(
     ["method", "endpoint", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+# Summed over live workers in multiprocess mode; in one process simply the pool's checkedout().
+POOL_IN_USE = Gauge("loyalty_db_pool_connections_in_use", "Database connections checked out of the pool",
+                    multiprocess_mode="livesum")
+
+
+def track_pool(engine) -> None:
+    """Count connections in use by the pool's checkout/checkin events (cheap: no query, no lock of ours)."""
+    from sqlalchemy import event
+
+    if getattr(engine, "_loyalty_pool_tracked", False):  # one engine shared by several apps (tests)
+        return
+    engine._loyalty_pool_tracked = True
+    event.listen(engine, "checkout", lambda *_: POOL_IN_USE.inc())
+    event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
 
 
 def observe(method: str, endpoint: str, status: int, seconds: float) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import marshmallow as ma
 import yaml
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import Flask
 from flask_smorest import Api
 
@@ -31,21 +33,52 @@ and answer `{"data": [...], "next_cursor": ...}`.
 class ProblemSchema(ResponseSchema):
     """RFC 9457; some codes add members (e.g. `existing_member_id` for duplicate_member)."""
 
+    optional_fields = frozenset({"errors"})
+
     type = ma.fields.String(metadata={"description": "URI reference naming the problem type"})
     title = ma.fields.String()
     status = ma.fields.Integer()
     detail = ma.fields.String()
     code = ma.fields.String(metadata={"description": "Stable machine code, e.g. `validation_error`"})
-    request_id = ma.fields.String()
+    request_id = ma.fields.String(allow_none=True, metadata={"description": "As in the X-Request-Id header"})
     errors = ma.fields.Dict(
         keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Per-field messages (validation_error only)"},
     )
 
 
+class SchemaNames:
+    """Names the components: a schema's own `openapi_name`, else its class name without `Schema`.
+
+    Conventions (tests/api/test_openapi_schemas.py checks them): `<Thing>` for a response,
+    `<Thing>In` for a request body, `<Thing>Update` for a PATCH body, `<Thing>Page` for a list.
+    `openapi_name` is read from the class itself, never inherited: a subclass is another shape.
+    Two different classes claiming one name is an error here, where apispec would only warn and
+    publish `Name1`, a name that changes with import order and breaks generated clients.
+    """
+
+    def __init__(self) -> None:
+        self._claimed: dict[str, type] = {}
+
+    def __call__(self, schema) -> str:
+        resolved = resolve_schema_cls(schema)
+        cls = resolved[0] if isinstance(resolved, list) else resolved
+        name = cls.__dict__.get("openapi_name") or cls.__name__.removesuffix("Schema")
+        owner = self._claimed.setdefault(name, cls)
+        if owner is not cls:
+            raise ValueError(f"Schemas {owner.__module__}.{owner.__qualname__} and {cls.__module__}.{cls.__qualname__} "
+                             f"both resolve to the OpenAPI name {name!r}; set `openapi_name` on one of them")
+        return name
+
+
 class LoyaltyApi(Api):
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
+
+    def __init__(self, app: Flask | None = None, *, spec_kwargs: dict | None = None, **kwargs) -> None:
+        # One resolver per document: the names claimed belong to this app's spec.
+        spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=SchemaNames()), **(spec_kwargs or {})}
+        super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
     def _register_responses(self):
         # Errors are documented as application/problem+json, which is what they are.
@@ -79,6 +112,8 @@ def api_settings() -> dict:
         "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
         "API_SPEC_OPTIONS": {
             "info": {"description": DESCRIPTION},
+            # Relative, so the document works wherever the service is mounted (and in Swagger UI).
+            "servers": [{"url": "/", "description": "This service"}],
             "components": {
                 "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
             },

@@ -39,6 +39,8 @@ class Email(ma.fields.String):
 
 
 class ConsentSchema(ma.Schema):
+    openapi_name = "ConsentIn"
+
     email = StrictBoolean()
     sms = StrictBoolean()
     phone = StrictBoolean()
@@ -74,6 +76,8 @@ class _MemberFields(ma.Schema):
 class MemberCreateSchema(_MemberFields):
     """Every field is optional: a card handed out at the till may carry only its member number."""
 
+    openapi_name = "MemberIn"
+
     referral_code = Text(max_length=32, metadata={
         "description": "The referral code the member signs up with, as typed (case and separators ignored); "
                        "answered as `referred_by_code`"})
@@ -91,6 +95,8 @@ class SignupReferralSchema(ResponseSchema):
 
 
 class MemberSchema(ResponseSchema):
+    optional_fields = frozenset({"referral"})
+
     id = ma.fields.String()
     member_number = ma.fields.String(metadata={"description": "12 digits, the last a Luhn check digit"})
     external_id = ma.fields.String(allow_none=True)
@@ -125,21 +131,21 @@ class MemberSchema(ResponseSchema):
 
 
 class ListArgsSchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT))
-    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
+    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT), metadata={"description": "Page size, 1-500 (default 50)"})
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "Opaque cursor from the previous page's `next_cursor`; omit for the first page"})
 
 
 class MemberQueryArgsSchema(ListArgsSchema):
     """An empty filter is refused, not ignored: `?email=` must not list everyone."""
 
     q = Text(max_length=100, metadata={"description": "Fragment of the name, case-insensitive"})
-    external_id = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
-    email = ma.fields.String(validate=ma.validate.Length(min=1, max=320))
-    phone = ma.fields.String(validate=ma.validate.Length(min=1, max=40))
-    member_number = ma.fields.String(validate=ma.validate.Length(min=1, max=20))
-    tag = Text(max_length=50)
-    tier = ma.fields.String(validate=ma.validate.Length(min=1, max=20))
-    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    external_id = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Exact external id given by the storefront"})
+    email = ma.fields.String(validate=ma.validate.Length(min=1, max=320), metadata={"description": "Exact email address (case-insensitive)"})
+    phone = ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata={"description": "Phone number in any common format; compared as E.164"})
+    member_number = ma.fields.String(validate=ma.validate.Length(min=1, max=20), metadata={"description": "Exact member number (12 digits, Luhn check digit)"})
+    tag = Text(max_length=50, metadata={"description": "Members carrying this tag (staff and admin)"})
+    tier = ma.fields.String(validate=ma.validate.Length(min=1, max=20), metadata={"description": "Members in this tier, by tier code (staff and admin)"})
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES), metadata={"description": "Members with this status (staff and admin)"})
 
 
 class MemberPageSchema(ResponseSchema):
@@ -148,6 +154,8 @@ class MemberPageSchema(ResponseSchema):
 
 
 class MergeSchema(ma.Schema):
+    openapi_name = "MergeIn"
+
     member_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32),
                                  metadata={"description": "The member merged into this one; it becomes a tombstone"})
 

@@ -13,6 +13,8 @@ CHANNELS = ("online", "pos")
 
 
 class OrderItemSchema(ma.Schema):
+    openapi_name = "OrderItemIn"
+
     sku = Text(max_length=100, required=True)
     category = Text(max_length=50, load_default="general")
     quantity = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=1_000_000))
@@ -38,11 +40,15 @@ class _Basket(ma.Schema):
 
 
 class OrderCreateSchema(_Basket):
+    openapi_name = "OrderIn"
+
     order_id = ma.fields.String(required=True, validate=_ID, metadata={"description": "The storefront's order id"})
     placed_at = Instant(required=True)
 
 
 class QuoteSchema(_Basket):
+    openapi_name = "QuoteIn"
+
     placed_at = Instant(metadata={"description": "Default: now (promotions are judged at this time)"})
 
 
@@ -65,11 +71,15 @@ class OrderSchema(ResponseSchema):
 
 
 class RefundItemSchema(ma.Schema):
+    openapi_name = "RefundItemIn"
+
     sku = Text(max_length=100, required=True)
     quantity = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=1_000_000))
 
 
 class RefundCreateSchema(ma.Schema):
+    openapi_name = "RefundIn"
+
     refund_id = ma.fields.String(required=True, validate=_ID)
     amount = DecimalString(minimum=Decimal(0), min_inclusive=False, maximum=Decimal("1e12"), max_places=4,
                            metadata={"description": "Goods amount refunded, order currency (not shipping or tax)"})
@@ -92,6 +102,8 @@ class RefundSchema(ResponseSchema):
 
 
 class QuoteOutSchema(ResponseSchema):
+    openapi_name = "Quote"
+
     member_id = ma.fields.String()
     tier = ma.fields.String(allow_none=True)
     currency = ma.fields.String()

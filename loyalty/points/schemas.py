@@ -51,6 +51,8 @@ class BalanceSchema(ResponseSchema):
 
 
 class AdjustmentCreateSchema(ma.Schema):
+    openapi_name = "AdjustmentIn"
+
     points = StrictInteger(required=True, validate=ma.validate.Range(min=-1_000_000_000, max=1_000_000_000),
                            metadata={"description": "Signed; not zero. A debit takes available points only"})
     reason = Text(max_length=200, required=True)
@@ -58,6 +60,8 @@ class AdjustmentCreateSchema(ma.Schema):
 
 
 class PromotionCreateSchema(ma.Schema):
+    openapi_name = "PromotionIn"
+
     name = Text(max_length=200, required=True)
     multiplier = DecimalString(required=True, minimum=Decimal(1), maximum=Decimal(20))
     starts_at = Instant(required=True)

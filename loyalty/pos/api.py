@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 from loyalty.core.api import Blueprint
+from loyalty.core.apidoc import path_params
+from loyalty.pos import api_examples
 from loyalty.core.auth import requires
 from loyalty.core.web import read_connection
 from loyalty.pos import lookup, schemas
@@ -8,10 +10,16 @@ from loyalty.pos import lookup, schemas
 blp = Blueprint("pos", __name__, url_prefix="/v1/pos", description="The till's fast lookup")
 
 
-@blp.route("/members/<identifier>", methods=["GET"])
-@blp.response(200, schemas.PosMemberSchema)
+@blp.route("/members/<identifier>", methods=["GET"], parameters=path_params("identifier"))
+@blp.doc(operationId="pos.lookup")
+@blp.response(200, schemas.PosMemberSchema, example=api_examples.LOOKUP_RESPONSE)
 @blp.doc(responses={"404": "NotFound"})
 @requires("pos", "staff")
 def pos_member(identifier):
-    """Find a member by member number (check digit verified), phone in any common format, or coupon code"""
+    """Find a member by member number (check digit verified), phone in any common format, or coupon code
+
+    The till's fast lookup: finds a member by member number (check digit verified), phone in any
+    common format, or coupon code, and answers name, tier and balance. Errors: 404 not_found when
+    nothing matches.
+    """
     return lookup.lookup(read_connection(), identifier=identifier)

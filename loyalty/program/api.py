@@ -11,18 +11,27 @@ blp = Blueprint("program", __name__, url_prefix="/v1/program", description="Prog
 
 
 @blp.route("", methods=["GET"])
+@blp.doc(operationId="program.get")
 @blp.response(200, ProgramSchema)
 @requires("storefront", "pos", "staff")
 def get_program():
-    """Read the program settings"""
+    """Read the program settings
+
+    Reads the program settings: earning rate, pending days, expiry, redemption rules. Errors: only
+    authentication and rate limiting.
+    """
     return service.get_program(request_session())
 
 
 @blp.route("", methods=["PATCH"])
+@blp.doc(operationId="program.update")
 @blp.arguments(ProgramUpdateSchema)
 @blp.response(200, ProgramSchema)
 @accepts_json
 @requires()
 def patch_program(changes):
-    """Change program settings (admin); only the fields sent change"""
+    """Change program settings (admin); only the fields sent change
+
+    Changes program settings (admin); only the fields sent change. Errors: 422 validation_error.
+    """
     return service.update_program(request_session(), changes=changes)

@@ -18,6 +18,8 @@ def _points(**kwargs):
 
 
 class ReferralSettingsSchema(ma.Schema):
+    openapi_name = "ReferralSettingsIn"
+
     referrer_points = _points(metadata={"description": "Points for the member who introduced"})
     referee_points = _points(metadata={"description": "Points for the new member"})
     min_order_amount = DecimalString(minimum=Decimal(0), maximum=Decimal("1e12"),
@@ -31,7 +33,9 @@ class ReferralSettingsSchema(ma.Schema):
         metadata={"description": "Referral link, e.g. https://shop.example/join?ref={code}; null = no link"})
 
 
-class ReferralSettingsOutSchema(ReferralSettingsSchema):
+class ReferralSettingsOutSchema(ResponseSchema, ReferralSettingsSchema):
+    openapi_name = "ReferralSettings"
+
     min_order_amount = MoneyString(metadata={"description": "Least first-order amount that qualifies"})
 
 
@@ -39,11 +43,19 @@ _CLOCK = ma.validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time of
 
 
 class CareSettingsSchema(ma.Schema):
+    openapi_name = "CareSettingsIn"
+
     quiet_start = ma.fields.String(validate=_CLOCK, metadata={"description": "Quiet hours start, member's local time"})
     quiet_end = ma.fields.String(validate=_CLOCK, metadata={"description": "Quiet hours end (touches due inside wait for it)"})
     weekly_cap = StrictInteger(validate=ma.validate.Range(min=0, max=100), metadata={
         "description": "Promotional touches per member in any 7 days"})
     send_at = ma.fields.String(validate=_CLOCK, metadata={"description": "Local time planned touches fall due"})
+
+
+class CareSettingsOutSchema(ResponseSchema, CareSettingsSchema):
+    """The same four settings, as answered: all always there."""
+
+    openapi_name = "CareSettings"
 
 
 class ExchangeRates(ma.fields.Dict):
@@ -74,7 +86,7 @@ class ProgramSchema(ResponseSchema):
     excluded_categories = ma.fields.List(ma.fields.String(), metadata={"description": "Categories that earn nothing (gift cards)"})
     hold_minutes = ma.fields.Integer(metadata={"description": "How long a redemption hold lasts"})
     pos_pending_days = ma.fields.Integer(allow_none=True, metadata={"description": "Pending days for POS orders; null: pending_days"})
-    care = ma.fields.Nested(CareSettingsSchema)
+    care = ma.fields.Nested(CareSettingsOutSchema)
     updated_at = ma.fields.AwareDateTime()
 
 

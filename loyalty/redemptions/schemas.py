@@ -9,6 +9,8 @@ from loyalty.redemptions.models import STATUSES
 
 
 class RedemptionCreateSchema(ma.Schema):
+    openapi_name = "RedemptionIn"
+
     member_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32))
     points = StrictInteger(validate=ma.validate.Range(min=1, max=1_000_000_000),
                            metadata={"description": "Required unless reward_id is given"})
@@ -38,5 +40,7 @@ class RedemptionSchema(ResponseSchema):
 
 
 class RedemptionReverseSchema(ma.Schema):
+    openapi_name = "RedemptionReverseIn"
+
     reason = Text(max_length=500, required=True, metadata={"description": "Why the points go back (kept on the "
                                                                           "redemption and in the ledger entry's note)"})

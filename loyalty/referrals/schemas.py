@@ -42,6 +42,6 @@ class ReferralPageSchema(ResponseSchema):
 
 
 class ReferralQueryArgsSchema(ListArgsSchema):
-    referrer_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
-    referee_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32))
-    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES))
+    referrer_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only referrals made by this member"})
+    referee_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only the referral of this referred member"})
+    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES), metadata={"description": "Only referrals in this status"})

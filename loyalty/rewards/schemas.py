@@ -37,6 +37,8 @@ class _RewardFields(ma.Schema):
 
 
 class RewardCreateSchema(_RewardFields):
+    openapi_name = "RewardIn"
+
     name = Text(max_length=200, required=True)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(KINDS))
     points_cost = StrictInteger(required=True, validate=ma.validate.Range(min=1, max=1_000_000_000))
@@ -75,9 +77,9 @@ class RewardPageSchema(ResponseSchema):
 
 
 class RewardQuerySchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
-    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
-    active = ma.fields.Boolean()
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500), metadata={"description": "Page size, 1-500 (default 50)"})
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "Opaque cursor from the previous page's `next_cursor`; omit for the first page"})
+    active = ma.fields.Boolean(metadata={"description": "true: only rewards that can be redeemed now; false: only inactive ones"})
 
 
 class RewardBriefSchema(ResponseSchema):
@@ -110,11 +112,13 @@ class CouponPageSchema(ResponseSchema):
 
 
 class CouponUseSchema(ma.Schema):
+    openapi_name = "CouponUseIn"
+
     order_id = ma.fields.String(validate=ma.validate.Regexp(r"^[\x21-\x7e]{1,100}$", error=(
         "1-100 printable ASCII characters without spaces.")), metadata={"description": "The order it is used on"})
 
 
 class MemberCouponQuerySchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500))
-    cursor = ma.fields.String(validate=ma.validate.Length(max=500))
-    status = ma.fields.String(validate=ma.validate.OneOf(COUPON_STATUSES))
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=500), metadata={"description": "Page size, 1-500 (default 50)"})
+    cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "Opaque cursor from the previous page's `next_cursor`; omit for the first page"})
+    status = ma.fields.String(validate=ma.validate.OneOf(COUPON_STATUSES), metadata={"description": "Only coupons in this status"})

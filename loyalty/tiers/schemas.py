@@ -58,8 +58,9 @@ class FloorInSchema(ma.Schema):
 
 class FloorSchema(ResponseSchema):
     tier = ma.fields.String()
-    until = ma.fields.AwareDateTime()
-    reason = ma.fields.String()
+    # Both columns are nullable and the grading reads a floor without an end as open-ended.
+    until = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When the floor ends; null: no end"})
+    reason = ma.fields.String(allow_none=True)
 
 
 class TierChangeSchema(ResponseSchema):
@@ -72,7 +73,12 @@ class TierChangeSchema(ResponseSchema):
     actor = ma.fields.String(allow_none=True)
 
 
+_NO_LADDER = " (absent while no ladder is defined)"
+
+
 class MemberTierSchema(ResponseSchema):
+    optional_fields = frozenset({"earned_tier", "qualifying_value", "floor", "discount_percent", "earn_multiplier"})
+
     member_id = ma.fields.String()
     tier = ma.fields.String(allow_none=True, metadata={"description": "null while no ladder is defined"})
     since = ma.fields.AwareDateTime()
@@ -83,9 +89,12 @@ class MemberTierSchema(ResponseSchema):
         "description": "What the qualifying value still lacks for next_tier: money with cents for spend_12m, "
                        "a whole number for points_12m and orders_12m"})
     metric = ma.fields.String()
-    qualifying_value = ma.fields.String(metadata={"description": "The metric over the last 12 months (as to_next)"})
-    earned_tier = ma.fields.String()
-    floor = ma.fields.Nested(FloorSchema, allow_none=True)
-    discount_percent = DecimalString()
-    earn_multiplier = DecimalString()
+    qualifying_value = ma.fields.String(metadata={"description": "The metric over the last 12 months (as to_next)"
+                                                                 + _NO_LADDER})
+    earned_tier = ma.fields.String(metadata={"description": "The tier the member's own standing earns, floor aside"
+                                                            + _NO_LADDER})
+    floor = ma.fields.Nested(FloorSchema, allow_none=True, metadata={
+        "description": "The tier set by hand until a date; null when none is in force" + _NO_LADDER})
+    discount_percent = DecimalString(metadata={"description": "The held tier's" + _NO_LADDER})
+    earn_multiplier = DecimalString(metadata={"description": "The held tier's" + _NO_LADDER})
     history = ma.fields.List(ma.fields.Nested(TierChangeSchema))

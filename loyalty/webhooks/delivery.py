@@ -18,7 +18,7 @@ from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from loyalty.core import signing
-from loyalty.core.claims import skip_locked
+from loyalty.core.claims import WEBHOOK_FAN_OUT, lock_keys, skip_locked
 from loyalty.core.db import among
 from loyalty.core.ids import new_id
 from loyalty.webhooks import targets, transport
@@ -35,10 +35,19 @@ LONGEST_WAIT = timedelta(hours=2)
 
 def fan_out(session: Session, *, now: datetime, limit: int = 1000) -> tuple[int, int]:
     """Make deliveries for events not yet dispatched, for the active subscriptions that want them:
-    (events dispatched, deliveries made)."""
+    (events dispatched, deliveries made).
+
+    One deliverer at a time fans out; another one finding it busy makes none and goes on to send.
+    Were two to fan out side by side (each skipping the events the other holds), the one taking the
+    later events could commit first and send them before the earlier events had deliveries at all:
+    a subscription would get its events out of order (see claim)."""
+    if not lock_keys(session, WEBHOOK_FAN_OUT, ["outbox"]):
+        return 0, 0
+    # Waiting, not skipping, for an event another transaction holds (an erasure scrubbing it): the
+    # events after it must not be dispatched before it.
     events = session.execute(select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.occurred_at)
                              .where(OutboxEvent.dispatched_at.is_(None))
-                             .order_by(OutboxEvent.id).limit(limit).with_for_update(skip_locked=True)).all()
+                             .order_by(OutboxEvent.id).limit(limit).with_for_update()).all()
     if not events:
         return 0, 0
     subscriptions = session.execute(select(Subscription.id, Subscription.events, Subscription.created_at)

@@ -1,21 +1,36 @@
-"""The one low door events go through: `emit` writes in the caller's transaction and knows no feature."""
+"""The one low door events go through: `emit` writes in the caller's transaction and knows no feature.
+
+An event's id is its place in the order subscribers receive events (see delivery.claim). Ids sort
+by the millisecond they were made in, but many events share one (an enrolment and the first order's
+points, a batch job's statement) and then the random part would decide. So each new id is made to
+sort after the last id the writing transaction can see: after its own earlier events, and after
+every event committed before it wrote (on PostgreSQL each statement sees what was committed before
+it; on SQLite the writer holds the write lock). Only events of transactions writing at the same
+time are left unordered between them, as no commit order exists for them yet. No sequence column
+is needed: the primary key's index answers `max(id)` with one probe.
+"""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.ids import new_id
+from loyalty.core.ids import after, new_id
 from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent
 
 EVENTS = ("member.created", "order.points_awarded", "points.expiring", "tier.changed", "redemption.captured",
           "referral.qualified", "touch.due", "campaign.finished")
 
 _INSERT = insert(OutboxEvent)
+_LAST = select(func.max(OutboxEvent.id))
+# Stepping past the last id by a random amount, not by one: two transactions writing at the same
+# time both see the same last id, and must not both take the id right after it.
+_STEP = 2**40
 _HISTORY = "webhooks.history"  # session.info key: this session replays history (see `replaying_history`)
 
 
@@ -49,12 +64,25 @@ def _about(data: dict) -> str | None:
     return member_id if isinstance(member_id, str) else None
 
 
+def _ordered_ids(session: Session, count: int) -> list[str]:
+    """`count` new event ids, in the order given, each after the last id this transaction sees."""
+    last = session.connection().execute(_LAST).scalar()
+    ids = []
+    for _ in range(count):
+        candidate = new_id("evt")
+        if last is not None and candidate <= last:
+            candidate = after(last, by=1 + secrets.randbelow(_STEP))
+        ids.append(candidate)
+        last = candidate
+    return ids
+
+
 def emit(session: Session, event_type: str, data: dict, *, at: datetime | None = None) -> str:
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
-    event_id = new_id("evt")
     if _quiet(session):
-        return event_id  # history: nothing to send (the id is still one no event has)
+        return new_id("evt")  # history: nothing to send (the id is still one no event has)
+    (event_id,) = _ordered_ids(session, 1)
     session.connection().execute(_INSERT, {"id": event_id, "type": event_type, "occurred_at": at or utcnow(),
                                            "data": _plain(data), "member_id": _about(data)})
     return event_id
@@ -65,9 +93,9 @@ def emit_many(session: Session, event_type: str, rows: list[dict], *, at: dateti
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
     if rows and not _quiet(session):
-        session.connection().execute(_INSERT, [{"id": new_id("evt"), "type": event_type,
+        session.connection().execute(_INSERT, [{"id": event_id, "type": event_type,
                                                 "occurred_at": at or utcnow(), "data": _plain(data), "member_id": _about(data)}
-                                               for data in rows])
+                                               for event_id, data in zip(_ordered_ids(session, len(rows)), rows)])
 
 
 ERASED = {"erased": True}  # what an erased member's events carry instead of their data

@@ -47,6 +47,8 @@ class PingSchema(ResponseSchema):
 
 
 class SubscriptionSchema(ResponseSchema):
+    optional_fields = frozenset({"secret"})
+
     id = ma.fields.String()
     url = ma.fields.String()
     events = ma.fields.List(ma.fields.String())
@@ -89,4 +91,4 @@ class DeliveryPageSchema(ResponseSchema):
 
 
 class DeliveryQueryArgsSchema(ListArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(["pending", "delivered", "dead"]))
+    status = ma.fields.String(validate=ma.validate.OneOf(["pending", "delivered", "dead"]), metadata={"description": "Only deliveries in this status"})

@@ -16,6 +16,8 @@ MONEY_NAME = re.compile(r"(^|_)(amount|value|price|spend|total|cost|shipping|tax
 
 # Decimals in responses that are not money, and why. A new decimal field must be money or listed here.
 NOT_MONEY = {
+    "JobRunSchema.duration_seconds": "seconds a job ran, not money",
+    "SegmentFiltersSchema.spend_12m_min": "a segment's filter threshold, answered as it was sent and stored",
     "ProgramSchema.points_per_unit": "points per unit of currency: a rate",
     "ProgramSchema.point_value": "money per point, a rate with up to 12 decimals (0.005)",
     "ProgramSchema.max_redeem_share": "a share, 0 to 1",
@@ -95,7 +97,7 @@ def test_every_money_field_of_every_response_uses_the_money_serializer(app, clie
 
 def test_the_document_says_money_has_two_decimals(client):
     schemas = client.get("/openapi.json").get_json()["components"]["schemas"]
-    for name in ("Order", "Refund", "QuoteOut", "Reward", "Redemption", "Balance"):
+    for name in ("Order", "Refund", "Quote", "Reward", "Redemption", "Balance"):
         for field, prop in schemas[name]["properties"].items():
             if MONEY_NAME.search(field) and prop.get("type") != "integer":
                 assert prop.get("pattern") == MONEY_PATTERN and prop.get("example") == "128.50", (name, field)

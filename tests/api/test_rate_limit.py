@@ -28,3 +28,23 @@ def test_redis_down_keeps_the_service_up_and_limits_each_worker_in_memory(databa
     client = app.test_client()
     statuses = [client.get("/v1/members", headers=auth("staff")).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_ratelimit_headers_count_down_within_the_window(database_url, db, auth):
+    app = create_app(make_config(database_url, rate_limit="3 per minute"), database=db)
+    client = app.test_client()
+    answers = [client.get("/v1/members", headers=auth("staff")) for _ in range(4)]
+    assert [a.headers["RateLimit-Limit"] for a in answers] == ["3", "3", "3", "3"]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    resets = [int(a.headers["RateLimit-Reset"]) for a in answers]
+    assert all(1 <= reset <= 60 for reset in resets[:3])  # seconds until the fixed window ends, not a timestamp
+    assert answers[3].status_code == 429 and resets[3] == int(answers[3].headers["Retry-After"])
+    assert "Retry-After" not in answers[0].headers  # only the refusal says when to come back
+    # Another key counts apart; ops endpoints are not limited and carry no RateLimit headers.
+    assert client.get("/v1/members", headers=auth("admin")).headers["RateLimit-Remaining"] == "2"
+    assert "RateLimit-Limit" not in client.get("/healthz").headers
+
+
+def test_no_ratelimit_headers_when_limits_are_off(database_url, db, auth):
+    app = create_app(make_config(database_url, rate_limit_enabled=False), database=db)
+    assert "RateLimit-Limit" not in app.test_client().get("/v1/members", headers=auth("staff")).headers
