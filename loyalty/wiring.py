@@ -61,11 +61,12 @@ def wire() -> None:
     hooks.register(hooks.on_merged, merge_tiers)  # after the orders: they now qualify the survivor
     hooks.register(hooks.on_merged, referrals.on_merged)
     from loyalty.care import erasure as care_erasure
+    from loyalty.imports import order_staging
     from loyalty.points import erasure as points_erasure
     from loyalty.redemptions import erasure as redemptions_erasure
     from loyalty.tiers import erasure as tiers_erasure
 
     # Erasure reaches every feature's free text about the member, in the erasing transaction.
     for forget in (care_erasure.forget_member, points_erasure.forget_member, tiers_erasure.forget_member,
-                   redemptions_erasure.forget_member):
+                   redemptions_erasure.forget_member, order_staging.forget_member):
         hooks.register(hooks.on_erased, forget)

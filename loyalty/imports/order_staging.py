@@ -42,10 +42,13 @@ def stage_batch(session: Session, rows: list[Row], *, run: str, now: datetime, r
             parsed.append((row, rules.parse_line(row.values, region=region, zone=zone, now=now), None))
         except rules.Rejected as rejected:
             parsed.append((row, None, rejected.code))
-    members = _find_members(session, [line.identifier for _row, line, _code in parsed if line])
+    # A rejected line is tied to its member too when its identifier reads, so that erasing the
+    # member deletes the line (its raw cells may hold their email or phone) even from a killed run.
+    identifiers = [line.identifier if line else _identifier_of(row, region) for row, line, _code in parsed]
+    members = _find_members(session, [identifier for identifier in identifiers if identifier])
     records = []
-    for row, line, code in parsed:
-        member_id = members.get(line.identifier) if line else None
+    for (row, line, code), identifier in zip(parsed, identifiers):
+        member_id = members.get(identifier) if identifier else None
         if line and member_id is None:
             code = "unknown_member"
         records.append(_record(row, line, code, member_id, run=run, now=now))
@@ -60,8 +63,20 @@ def _record(row: Row, line: rules.OrderLine | None, code: str | None, member_id:
     order_id = line.order_id if line else _order_id_of(row)
     fields = (line.placed_at, line.sku, line.category, line.quantity, line.unit_price, line.discount, line.currency,
               line.channel, line.store, line.shipping, line.tax, line.refunded_amount) if line else (None,) * 12
-    return (run, now, row.line, json.dumps(row.raw, ensure_ascii=False), code, False, order_id,
-            member_id if code is None else None, *fields)
+    return (run, now, row.line, json.dumps(row.raw, ensure_ascii=False), code, False, order_id, member_id, *fields)
+
+
+def _identifier_of(row: Row, region: str) -> tuple[str, str] | None:
+    try:
+        return rules.identifier(row.values, region=region)
+    except rules.Rejected:
+        return None
+
+
+def forget_member(session: Session, member_id: str) -> None:
+    """Erasure: the member's staged lines go, whichever run left them (a finished run deleted its
+    own already; a killed one's wait for the next run otherwise)."""
+    session.execute(delete(Staged).where(Staged.member_id == member_id))
 
 
 def _order_id_of(row: Row) -> str | None:

@@ -10,7 +10,10 @@ from datetime import date, timedelta
 from sqlalchemy import text
 from werkzeug import Response
 
+from loyalty.imports import order_staging
+from loyalty.imports.source import Row
 from loyalty.scheduler import run_job
+from tests import clock
 from tests.api.test_campaigns import job
 from tests.api.test_care import ALL_IN, dispatch, local, plan, rule
 from tests.api.test_referrals import TERMS
@@ -116,8 +119,22 @@ def live_a_full_life(client, auth, db, config, httpserver) -> tuple[dict, str]:
     assert run_job("webhooks.deliver", db=db, config=config, as_of=at.date()).get("delivered", 0) >= 1
     sent = [event for event in received if event["type"] == "touch.due"]
     assert sent and any(MARKER in json.dumps(event).casefold() for event in sent)
+    leave_a_killed_order_import(db, config)
     assert traces(db), "the flow must have spread the marker around, or the test proves nothing"
     return member, json.dumps(payload)
+
+
+def leave_a_killed_order_import(db, config) -> None:
+    """An `import orders` run killed after reading: its staged lines stay behind, a good one and a
+    rejected one, both naming the member by email in the cells as read."""
+    header = ["order_id", "email", "placed_at", "sku", "quantity", "unit_price"]
+    cells = [["imp-1", EMAIL.upper(), "2026-10-01 10:00", "TEA", "1", "20.00"],
+             ["imp-2", EMAIL, "2026-10-02 10:00", "TEA", "many", "20.00"]]
+    rows = [Row(line=number, values=dict(zip(header, row)), raw=row) for number, row in enumerate(cells, start=2)]
+    with db.unit_of_work() as session:
+        rejected = order_staging.stage_batch(session, rows, run="killed-run", now=clock.now(), region="CN",
+                                             zone=config.program_timezone)
+    assert rejected == 1
 
 
 def test_after_erasure_the_whole_database_holds_nothing_of_the_member(client, auth, db, config, httpserver):
