@@ -69,7 +69,7 @@ class Message:
     delivery_id: str
     subscription_id: str
     url: str
-    secret: str
+    secrets: tuple[str, ...]  # those in force when it was claimed: the newest first
     body: bytes
 
 
@@ -85,8 +85,8 @@ def claim(session: Session, *, now: datetime, limit: int = 8) -> list[Message]:
     first = select(func.min(earlier.event_id)).where(earlier.subscription_id == Subscription.id,
                                                       earlier.status == "pending").scalar_subquery()
     due = session.execute(skip_locked(
-        select(Delivery.id, Subscription.id, Subscription.url, Subscription.secret, OutboxEvent.type,
-               OutboxEvent.occurred_at, OutboxEvent.data)
+        select(Delivery.id, Subscription.id, Subscription.url, Subscription.secret, Subscription.previous_secret,
+               Subscription.previous_secret_until, OutboxEvent.type, OutboxEvent.occurred_at, OutboxEvent.data)
         .select_from(Subscription)
         .join(Delivery, and_(Delivery.subscription_id == Subscription.id, Delivery.event_id == first))
         .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
@@ -98,8 +98,9 @@ def claim(session: Session, *, now: datetime, limit: int = 8) -> list[Message]:
         return []
     session.execute(update(Delivery).where(among(session, Delivery.id, [row[0] for row in due]))
                     .values(claimed_until=now + CLAIM_FOR).execution_options(synchronize_session=False))
-    return [Message(delivery_id, sub_id, url, secret, body(event_type, occurred_at, data))
-            for delivery_id, sub_id, url, secret, event_type, occurred_at, data in due]
+    return [Message(delivery_id, sub_id, url, signing.in_force(secret, previous, previous_until, now=now),
+                    body(event_type, occurred_at, data))
+            for delivery_id, sub_id, url, secret, previous, previous_until, event_type, occurred_at, data in due]
 
 
 def body(event_type: str, occurred_at: datetime, data: dict) -> bytes:
@@ -128,7 +129,7 @@ def send(message: Message, *, now: datetime, allow_private: bool = False,
         "content-type": "application/json",
         "webhook-id": message.delivery_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signing.sign(message.secret, message.delivery_id, timestamp, message.body),
+        "webhook-signature": signing.sign_all(message.secrets, message.delivery_id, timestamp, message.body),
         "user-agent": "loyalty-webhooks/1",
     }
     started = time.perf_counter()

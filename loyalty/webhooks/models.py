@@ -46,6 +46,10 @@ class Subscription(Base):
     url: Mapped[str] = mapped_column(String(2000))
     events: Mapped[list] = mapped_column(JSON)
     secret: Mapped[str] = mapped_column(String(120))
+    # After a rotation with a grace period, the replaced secret signs beside the new one until then,
+    # so receivers can switch without losing a delivery (Standard Webhooks allows several signatures).
+    previous_secret: Mapped[str | None] = mapped_column(String(120))
+    previous_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

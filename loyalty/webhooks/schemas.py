@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from loyalty.core.fields import ResponseSchema
+from loyalty.core.fields import ResponseSchema, StrictInteger
 from loyalty.members.schemas import ListArgsSchema
 from loyalty.webhooks.outbox import EVENTS
 from loyalty.webhooks.rules import parse_target
@@ -14,6 +14,9 @@ def _target_url(value: str) -> None:
         parse_target(value)
     except ValueError as error:
         raise ma.ValidationError(str(error)) from None
+
+
+GRACE_HOURS_MAX = 7 * 24  # a week: long enough to roll a receiver fleet, short enough for a leaked secret
 
 
 class SubscriptionInSchema(ma.Schema):
@@ -36,6 +39,10 @@ class SubscriptionUpdateSchema(ma.Schema):
                               metadata={"description": "A new whsec_ secret of your own"})
     rotate_secret = ma.fields.Boolean(metadata={"description": "true: the service makes a new secret and "
                                                                "shows it once, in this answer"})
+    grace_hours = StrictInteger(validate=ma.validate.Range(min=0, max=GRACE_HOURS_MAX), metadata={
+        "description": "With `secret` or `rotate_secret`: for this many hours the replaced secret keeps signing "
+                       "beside the new one (two `v1,` signatures in webhook-signature), so receivers switch "
+                       "without losing a delivery. 0 (the default): the old secret stops at once"})
 
 
 class PingSchema(ResponseSchema):
@@ -57,6 +64,8 @@ class SubscriptionSchema(ResponseSchema):
     active = ma.fields.Boolean()
     disabled_reason = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
+    previous_secret_until = ma.fields.AwareDateTime(allow_none=True, metadata={
+        "description": "While a rotated-out secret still signs beside the current one: until when; else null"})
 
 
 class SubscriptionPageSchema(ResponseSchema):

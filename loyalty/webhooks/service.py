@@ -52,9 +52,12 @@ def url_refusal(url: str, *, allow_private: bool) -> str | None:
 
 
 def _out(subscription: Subscription) -> dict:
+    previous = signing.in_force(subscription.secret, subscription.previous_secret, subscription.previous_secret_until,
+                                now=utcnow())[1:]
     return {"id": subscription.id, "url": subscription.url, "events": subscription.events,
             "active": subscription.active, "disabled_reason": subscription.disabled_reason,
-            "created_at": subscription.created_at}
+            "created_at": subscription.created_at,
+            "previous_secret_until": subscription.previous_secret_until if previous else None}
 
 
 def list_subscriptions(session: Session, *, limit: int, cursor: str | None = None) -> dict:

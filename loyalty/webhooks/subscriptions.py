@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
@@ -22,10 +24,15 @@ def get_subscription(session: Session, *, subscription_id: str) -> dict:
 
 def update_subscription(session: Session, *, subscription_id: str, allow_private: bool = False,
                         url: str | None = None, events: list[str] | None = None, active: bool | None = None,
-                        secret: str | None = None, rotate_secret: bool = False) -> dict:
+                        secret: str | None = None, rotate_secret: bool = False, grace_hours: int = 0) -> dict:
     """Change what is given. Pausing (`active` false) stops it as a 410 would: nothing more is sent,
     what it had pending is dead (a replay after resuming brings one back), events meanwhile are not
-    queued for it; so a receiver never gets weeks-old events in a burst when it is resumed."""
+    queued for it; so a receiver never gets weeks-old events in a burst when it is resumed.
+
+    A new secret (given or made) with `grace_hours` leaves the replaced one signing beside it until
+    then: every delivery carries both signatures, and a receiver moves to the new secret at its pace.
+    Without it the old secret stops at once (the way to cut off a leaked one). A second rotation
+    within a grace period replaces the secret in grace: only two ever sign."""
     subscription = _live(session, subscription_id)
     errors: dict[str, list[str]] = {}
     if url is not None and (refused := url_refusal(url, allow_private=allow_private)):
@@ -37,6 +44,8 @@ def update_subscription(session: Session, *, subscription_id: str, allow_private
             signing.secret_key(secret)
         except ValueError as error:
             errors["secret"] = [str(error)]
+    if grace_hours and secret is None and not rotate_secret:
+        errors["grace_hours"] = ["A grace period goes with a new secret (secret or rotate_secret)."]
     if errors:
         raise ValidationFailed(errors)
     if url is not None:
@@ -52,7 +61,13 @@ def update_subscription(session: Session, *, subscription_id: str, allow_private
                         .values(status="dead", next_attempt_at=None, claimed_until=None, last_error=PAUSED)
                         .execution_options(synchronize_session=False))
     if rotate_secret or secret is not None:
-        subscription.secret = secret or signing.new_secret()
+        now = utcnow()
+        replaced, subscription.secret = subscription.secret, secret or signing.new_secret()
+        if grace_hours and replaced != subscription.secret:
+            subscription.previous_secret = replaced
+            subscription.previous_secret_until = now + timedelta(hours=grace_hours)
+        else:
+            subscription.previous_secret = subscription.previous_secret_until = None
     session.flush()
     return {**_out(subscription), "secret": subscription.secret if rotate_secret else None}
 
@@ -62,7 +77,9 @@ def ping(session: Session, *, subscription_id: str, allow_private: bool, seconds
     delivery log). Sent to paused subscriptions too: checking a receiver before resuming is its use."""
     subscription = _live(session, subscription_id)
     now = utcnow()
-    message = delivery.Message(new_id("msg"), subscription.id, subscription.url, subscription.secret,
+    message = delivery.Message(new_id("msg"), subscription.id, subscription.url,
+                               signing.in_force(subscription.secret, subscription.previous_secret,
+                                                subscription.previous_secret_until, now=now),
                                delivery.body("ping", now, {"subscription_id": subscription.id}))
     result = delivery.send(message, now=now, allow_private=allow_private, seconds=seconds)
     return {"webhook_id": message.delivery_id, "delivered": result.ok, "status_code": result.status_code,
