@@ -34,7 +34,10 @@ run: $(STAMP)
 # with a Chinese font for the screenshots; they leave screenshots of the main pages in
 # var/screenshots/<database>/ (LOYALTY_SCREENSHOTS=docs/screenshots renews the README's too).
 BROWSER_PACKAGES := chromium fonts-wqy-microhei
-test: $(STAMP)
+# The TypeScript client check (tests/clients/test_typescript_client.py) needs Node.js and the locked
+# packages: Debian's nodejs and npm when npm is missing; npm ci again only when the lock changes.
+TS_CLIENT := tests/clients/typescript
+test: $(STAMP) $(TS_CLIENT)/node_modules/.package-lock.json
 	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || apt-get install -y $(BROWSER_PACKAGES) >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y $(BROWSER_PACKAGES)) \
 		|| (sudo apt-get update -qq && sudo apt-get install -y $(BROWSER_PACKAGES))
@@ -47,6 +50,12 @@ test: $(STAMP)
 	echo "== SQLite: $$([ $$sqlite = 0 ] && echo passed || echo "FAILED ($$sqlite)")," \
 	     "PostgreSQL: $$([ -z "$$LOYALTY_TEST_POSTGRES_URL" ] && echo skipped || ([ $$postgres = 0 ] && echo passed || echo "FAILED ($$postgres)")) =="; \
 	[ $$sqlite = 0 ] && [ $$postgres = 0 ]
+
+$(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package-lock.json $(TS_CLIENT)/package.json
+	command -v npm >/dev/null || apt-get install -y nodejs npm >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y nodejs npm) \
+		|| (sudo apt-get update -qq && sudo apt-get install -y nodejs npm)
+	cd $(TS_CLIENT) && npm ci --no-audit --no-fund
 
 openapi: $(STAMP)
 	$(BIN)/loyalty openapi write

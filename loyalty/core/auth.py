@@ -183,7 +183,8 @@ def requires(*roles: str):
     allowed = frozenset(roles) | {"admin"}
     document = Blueprint.doc(
         security=[{"bearerAuth": []}],
-        responses={"400": "BAD_REQUEST", "401": "Unauthorized", "403": "Forbidden", "429": "TooManyRequests"},
+        responses={"400": "BAD_REQUEST", "401": "Unauthorized", "403": "Forbidden", "405": "METHOD_NOT_ALLOWED",
+                   "429": "TooManyRequests"},
     )
 
     def decorator(func):

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import marshmallow as ma
 import yaml
+from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from flask import Flask
 from flask_smorest import Api
 
@@ -47,6 +49,75 @@ class ProblemSchema(ResponseSchema):
     )
 
 
+def _integer(description: str) -> dict:
+    return {"description": description, "schema": {"type": "integer", "minimum": 0}}
+
+
+# Response headers the service sends (core.web, core.auth, core.idempotency, core.ratelimit_headers).
+HEADERS = {
+    "X-Request-Id": {"description": "This request's id (the caller's own X-Request-Id when it sent a valid one); "
+                                    "also in logs and in a problem's `request_id`",
+                     "schema": {"type": "string"}},
+    "Retry-After": _integer("Seconds to wait before trying again"),
+    "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request with the "
+                                           "same Idempotency-Key and body (nothing was done again)",
+                            "schema": {"type": "string", "enum": ["true"]}},
+    "Allow": {"description": "The methods this path accepts", "schema": {"type": "string"}},
+    "WWW-Authenticate": {"description": "The scheme to use: `Bearer realm=\"loyalty\"`", "schema": {"type": "string"}},
+    "RateLimit-Limit": _integer("Requests this API key may make in the current window "
+                                "(IETF draft-ietf-httpapi-ratelimit-headers)"),
+    "RateLimit-Remaining": _integer("Requests left in the current window"),
+    "RateLimit-Reset": _integer("Seconds until the current window resets"),
+}
+RATE_LIMIT = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset")
+# Which error responses carry which headers beyond X-Request-Id (the component names of _register_responses).
+ERROR_HEADERS = {
+    "Unauthorized": ("WWW-Authenticate",),
+    "TooManyRequests": ("Retry-After", *RATE_LIMIT),
+    "Conflict": ("Retry-After",),  # with idempotency_in_flight: the first request is still running
+    "METHOD_NOT_ALLOWED": ("Allow",),
+}
+
+
+def _refs(*names: str) -> dict:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+class ResponseHeaders(BasePlugin):
+    """Documents the headers on each operation's own responses: X-Request-Id on all; the RateLimit-*
+    trio on a keyed (rate-limited) operation's; Idempotent-Replayed on the success of one that takes
+    an Idempotency-Key. Error responses are shared components and carry theirs (ERROR_HEADERS)."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+        for operation in (operations or {}).values():
+            limited = bool(operation.get("security"))
+            replayable = any(isinstance(p, dict) and p.get("name") == "Idempotency-Key"
+                             for p in operation.get("parameters", []))
+            for status, response in operation.get("responses", {}).items():
+                if not isinstance(response, dict) or "$ref" in response:
+                    continue
+                names = ["X-Request-Id", *(RATE_LIMIT if limited else ())]
+                if replayable and str(status).startswith("2"):
+                    names.append("Idempotent-Replayed")
+                response["headers"] = {**_refs(*names), **response.get("headers", {})}
+
+
+class NullableEnums(MarshmallowPlugin):
+    """A nullable field with a fixed set of values is written `anyOf: [{the enum}, {type: null}]`, not
+    `type: [string, null]` with `null` among the enum's values: generators make one enum type of it
+    (`Gender | None`) instead of several identical ones."""
+
+    class Converter(OpenAPIConverter):
+        def field2property(self, field: ma.fields.Field) -> dict:
+            prop = super().field2property(field)
+            kinds, values = prop.get("type"), prop.get("enum")
+            if isinstance(kinds, list) and "null" in kinds and values is not None:
+                [kind] = [k for k in kinds if k != "null"]
+                prop.pop("type"), prop.pop("enum")
+                prop["anyOf"] = [{"type": kind, "enum": [v for v in values if v is not None]}, {"type": "null"}]
+            return prop
+
+
 class SchemaNames:
     """Names the components: a schema's own `openapi_name`, else its class name without `Schema`.
 
@@ -77,27 +148,32 @@ class LoyaltyApi(Api):
 
     def __init__(self, app: Flask | None = None, *, spec_kwargs: dict | None = None, **kwargs) -> None:
         # One resolver per document: the names claimed belong to this app's spec.
-        spec_kwargs = {"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=SchemaNames()), **(spec_kwargs or {})}
+        spec_kwargs = {"marshmallow_plugin": NullableEnums(schema_name_resolver=SchemaNames()),
+                       "extra_plugins": [ResponseHeaders()], **(spec_kwargs or {})}
         super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
     def _register_responses(self):
-        # Errors are documented as application/problem+json, which is what they are.
+        for name, header in HEADERS.items():
+            self.spec.components.header(name, header)
+        problem = {PROBLEM: {"schema": self.ERROR_SCHEMA}}
+
+        def error(name: str, description: str) -> dict:
+            # Errors are documented as application/problem+json, which is what they are.
+            return {"description": description, "content": problem,
+                    "headers": _refs("X-Request-Id", *ERROR_HEADERS.get(name, ()))}
+
         for status in http.HTTPStatus:
             if status >= 400:
-                response = {"description": status.phrase, "content": {PROBLEM: {"schema": self.ERROR_SCHEMA}}}
-                self.spec.components.response(status.name, response, lazy=True)
-        self.spec.components.response(
-            "DEFAULT_ERROR", {"description": "Error", "content": {PROBLEM: {"schema": self.ERROR_SCHEMA}}}, lazy=True
-        )
-        problem = {PROBLEM: {"schema": self.ERROR_SCHEMA}}
+                self.spec.components.response(status.name, error(status.name, status.phrase), lazy=True)
+        self.spec.components.response("DEFAULT_ERROR", error("DEFAULT_ERROR", "Error"), lazy=True)
         for name, description in (
             ("Unauthorized", "Missing, malformed, unknown or revoked API key"),
             ("Forbidden", "The key's role may not call this endpoint"),
             ("TooManyRequests", "Rate limit exceeded; see Retry-After"),
             ("NotFound", "No such resource"),
-            ("Conflict", "Conflicts with the current state"),
+            ("Conflict", "Conflicts with the current state; with idempotency_in_flight, retry after Retry-After"),
         ):
-            self.spec.components.response(name, {"description": description, "content": problem})
+            self.spec.components.response(name, error(name, description))
 
 
 def api_settings() -> dict:
@@ -126,7 +202,14 @@ def spec_dict(app: Flask) -> dict:
         return app.extensions["loyalty.api"].spec.to_dict()
 
 
+class _PlainDumper(yaml.SafeDumper):
+    # A list shared by two schemas is written out twice, not as a YAML anchor and alias (&id001):
+    # some OpenAPI tools read YAML without aliases.
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
 def write_spec(app: Flask, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = yaml.safe_dump(spec_dict(app), sort_keys=True, allow_unicode=True)
+    text = yaml.dump(spec_dict(app), Dumper=_PlainDumper, sort_keys=True, allow_unicode=True)
     path.write_text("# Generated by `loyalty openapi write`; do not edit by hand.\n" + text)

@@ -29,7 +29,9 @@ def member_tier(session: Session, *, member_id: str, now: datetime | None = None
     steps = ladder(session)
     if not steps:  # no ladder yet: nobody holds a tier
         return {"member_id": member.id, "tier": None, "since": member.enrolled_at, "kept_until": None,
-                "next_tier": None, "to_next": None, "metric": settings(session).tier_metric, "history": []}
+                "next_tier": None, "to_next": None, "metric": settings(session).tier_metric, "history": [],
+                "qualifying_value": None, "earned_tier": None, "floor": None, "discount_percent": None,
+                "earn_multiplier": None}
     row = session.get(TierStanding, member.id)
     standing = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, member.tier_code).code)
     held = rules.rung_of(steps, member.tier_code)

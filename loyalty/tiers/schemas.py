@@ -73,12 +73,10 @@ class TierChangeSchema(ResponseSchema):
     actor = ma.fields.String(allow_none=True)
 
 
-_NO_LADDER = " (absent while no ladder is defined)"
+_NO_LADDER = " (null while no ladder is defined)"
 
 
 class MemberTierSchema(ResponseSchema):
-    optional_fields = frozenset({"earned_tier", "qualifying_value", "floor", "discount_percent", "earn_multiplier"})
-
     member_id = ma.fields.String()
     tier = ma.fields.String(allow_none=True, metadata={"description": "null while no ladder is defined"})
     since = ma.fields.AwareDateTime()
@@ -89,12 +87,12 @@ class MemberTierSchema(ResponseSchema):
         "description": "What the qualifying value still lacks for next_tier: money with cents for spend_12m, "
                        "a whole number for points_12m and orders_12m"})
     metric = ma.fields.String()
-    qualifying_value = ma.fields.String(metadata={"description": "The metric over the last 12 months (as to_next)"
+    qualifying_value = ma.fields.String(allow_none=True, metadata={"description": "The metric over the last 12 months (as to_next)"
                                                                  + _NO_LADDER})
-    earned_tier = ma.fields.String(metadata={"description": "The tier the member's own standing earns, floor aside"
+    earned_tier = ma.fields.String(allow_none=True, metadata={"description": "The tier the member's own standing earns, floor aside"
                                                             + _NO_LADDER})
     floor = ma.fields.Nested(FloorSchema, allow_none=True, metadata={
         "description": "The tier set by hand until a date; null when none is in force" + _NO_LADDER})
-    discount_percent = DecimalString(metadata={"description": "The held tier's" + _NO_LADDER})
-    earn_multiplier = DecimalString(metadata={"description": "The held tier's" + _NO_LADDER})
+    discount_percent = DecimalString(allow_none=True, metadata={"description": "The held tier's" + _NO_LADDER})
+    earn_multiplier = DecimalString(allow_none=True, metadata={"description": "The held tier's" + _NO_LADDER})
     history = ma.fields.List(ma.fields.Nested(TierChangeSchema))
