@@ -27,8 +27,10 @@ def _limiter(config: Config):
         shared = ratelimit.is_shared(config.rate_limit_storage_url)
         limiter = Limiter(
             key_func=_rate_limit_key,
-            default_limits=[config.rate_limit],
-            default_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
+            # One allowance per key across all of /v1 (application limits), not one per route: a
+            # route's own count would give a key, or a guesser without one, the limit on every route.
+            application_limits=[config.rate_limit],
+            application_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
             storage_uri=ratelimit.storage_uri(config.rate_limit_storage_url),
             # Redis down must not take the till down: each worker counts in memory until Redis is back
             # (Flask-Limiter checks again every few requests), and a Redis that hangs is given up on fast.

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.auth import create_key
 from loyalty.core.db import Database, utcnow
 from loyalty.members.models import Member
-from loyalty.care.rules_service import put_rule
+from loyalty.care.rule_settings import put_rule
 from loyalty.members.service import create_member
 from loyalty.orders.service import post_order
 from loyalty.program.service import get_program, update_program

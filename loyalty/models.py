@@ -5,7 +5,7 @@ from loyalty.members import models as members_models  # noqa: F401
 from loyalty.program import models as program_models  # noqa: F401
 from loyalty.tiers import models as tiers_models  # noqa: F401
 from loyalty.points import models as points_models  # noqa: F401
-from loyalty.orders import models as orders_models  # noqa: F401
+from loyalty.purchases import models as purchases_models  # noqa: F401
 from loyalty.rewards import models as rewards_models  # noqa: F401
 from loyalty.redemptions import models as redemptions_models  # noqa: F401
 from loyalty.care import models as care_models  # noqa: F401

@@ -23,7 +23,7 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from loyalty.core.logging import get_logger
-from loyalty.orders.models import Order, Refund
+from loyalty.purchases.models import Order, Refund
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.redemptions.models import Allocation, Redemption
 

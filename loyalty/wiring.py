@@ -1,72 +1,52 @@
-"""Connects features through the members' hooks and the tiers' qualifying values; called by
-create_app, the CLI and the scheduler."""
+"""Builds the one registry (loyalty/registry.py) from the features above the ones that call back,
+and installs it; called by create_app and the CLI (the scheduler runs under the CLI).
+
+The features are imported inside `build()`: `loyalty/__init__.py` imports this module, so imports
+at the top would load every feature whenever anything under `loyalty` is imported (a migration, a
+unit test of pure rules).
+"""
 
 from __future__ import annotations
 
+from loyalty.registry import Registry, install
 
-def wire() -> None:
-    from loyalty.members import hooks
-    from loyalty.orders.service import move_orders
-    from loyalty.points.service import grant_signup_bonus, move_points
+
+def build() -> Registry:
+    """Every slot, in one place; the Registry refuses to exist with one left empty."""
+    from loyalty.campaigns.results import summary as campaign_results
+    from loyalty.campaigns.service import paused, terms
+    from loyalty.care import erasure as care_erasure
+    from loyalty.care.service import outcomes, timeline_interactions, timeline_touches
+    from loyalty.imports import order_staging
+    from loyalty.orders.service import move_orders, timeline_orders
+    from loyalty.points import erasure as points_erasure
+    from loyalty.points.service import grant_signup_bonus, move_points, timeline_entries
+    from loyalty.redemptions import erasure as redemptions_erasure
     from loyalty.redemptions.service import cancel_open_holds
-    from loyalty.care import planning as care_planning
-    from loyalty.insights.figures import use_order_stats
-    from loyalty.orders.qualifying import (first_orders, first_orders_between, order_rhythm,
-                                           order_stats_subquery, qualifying_values)
     from loyalty.referrals import service as referrals
-    from loyalty.referrals.jobs import use_order_facts
-    from loyalty.members import timeline
-    from loyalty.tiers.grading import merge_tiers, timeline_changes, use_qualifying_values
+    from loyalty.tiers import erasure as tiers_erasure
+    from loyalty.tiers.grading import merge_tiers
+    from loyalty.tiers.history import timeline_changes
     from loyalty.tiers.service import place_new_member
 
-    use_qualifying_values(qualifying_values)
-    from loyalty.members.answers import use_referral_codes
+    return Registry(
+        on_enrolled=(place_new_member, grant_signup_bonus, referrals.record_signup),
+        # Open holds go back to the tombstone's lots before its lots move; the tiers come after the
+        # orders, which now qualify the survivor.
+        on_merged=(cancel_open_holds, move_points, move_orders, merge_tiers, referrals.on_merged),
+        # Erasure reaches every feature's free text about the member, in the erasing transaction.
+        on_erased=(care_erasure.forget_member, points_erasure.forget_member, tiers_erasure.forget_member,
+                   redemptions_erasure.forget_member, order_staging.forget_member),
+        timeline_sources=(timeline_changes, timeline_orders, timeline_entries, timeline_touches,
+                          timeline_interactions),
+        referral_codes=referrals.member_codes,
+        referral_funnel=referrals.funnel,
+        care_outcomes=outcomes,
+        campaign_results=campaign_results,
+        campaign_terms=terms,
+        paused_campaigns=paused,
+    )
 
-    use_referral_codes(referrals.member_codes)
-    use_order_facts(first_orders)
-    use_order_stats(order_stats_subquery)
-    from loyalty.care.service import outcomes
-    from loyalty.insights.service import use_sources
-    from loyalty.orders.qualifying import top_fifth_share
-    from loyalty.referrals.service import funnel
 
-    from loyalty.campaigns.results import summary as campaign_summary, use_conversions
-    from loyalty.campaigns.service import paused, terms
-
-    use_sources(pareto=top_fifth_share, referrals=funnel, care=outcomes, campaigns=campaign_summary)
-    from loyalty.care.dispatch import use_campaign_terms
-    from loyalty.orders.qualifying import converted
-
-    use_conversions(converted)
-    use_campaign_terms(terms, paused)
-    from loyalty.orders.qualifying import last_orders
-
-    care_planning.use_order_facts(first_orders_between=first_orders_between, order_rhythm=order_rhythm,
-                                  last_orders=last_orders)
-    from loyalty.care.service import timeline_interactions, timeline_touches
-    from loyalty.orders.service import timeline_orders
-    from loyalty.points.service import timeline_entries
-
-    for source in (timeline_changes, timeline_orders, timeline_entries, timeline_touches, timeline_interactions):
-        if source not in timeline.SOURCES:
-            timeline.SOURCES.append(source)
-
-    hooks.register(hooks.on_enrolled, place_new_member)
-    hooks.register(hooks.on_enrolled, grant_signup_bonus)
-    hooks.register(hooks.on_enrolled, referrals.record_signup)
-    # Open holds go back to the tombstone's lots before its lots move.
-    hooks.register(hooks.on_merged, cancel_open_holds)
-    hooks.register(hooks.on_merged, move_points)
-    hooks.register(hooks.on_merged, move_orders)
-    hooks.register(hooks.on_merged, merge_tiers)  # after the orders: they now qualify the survivor
-    hooks.register(hooks.on_merged, referrals.on_merged)
-    from loyalty.care import erasure as care_erasure
-    from loyalty.imports import order_staging
-    from loyalty.points import erasure as points_erasure
-    from loyalty.redemptions import erasure as redemptions_erasure
-    from loyalty.tiers import erasure as tiers_erasure
-
-    # Erasure reaches every feature's free text about the member, in the erasing transaction.
-    for forget in (care_erasure.forget_member, points_erasure.forget_member, tiers_erasure.forget_member,
-                   redemptions_erasure.forget_member, order_staging.forget_member):
-        hooks.register(hooks.on_erased, forget)
+def wire() -> None:
+    install(build())

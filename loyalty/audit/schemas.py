@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from loyalty.core.fields import Instant, ResponseSchema
-from loyalty.members.schemas import ListArgsSchema
+from loyalty.core.schemas import ListArgsSchema
 
 
 class AuditQueryArgsSchema(ListArgsSchema):

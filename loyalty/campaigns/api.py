@@ -7,8 +7,8 @@ from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
 from loyalty.campaigns import api_examples
 from loyalty.core.auth import accepts_json, idempotent, requires
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, request_session
-from loyalty.members.schemas import ListArgsSchema
 
 campaigns_blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns", description="Campaigns")
 
@@ -64,6 +64,7 @@ def get_campaign(campaign_id):
 @campaigns_blp.response(200, schemas.CampaignSchema)
 @campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})
 @accepts_json
+@idempotent
 @requires("staff")
 def update_campaign(data, campaign_id):
     """Change a draft (only the fields sent change); 409 conflict once launched

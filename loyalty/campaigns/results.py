@@ -4,7 +4,6 @@ gave, and — with a hold-out — conversion against members who were not contac
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -13,13 +12,7 @@ from loyalty.campaigns import rules
 from loyalty.campaigns.models import Campaign
 from loyalty.care.models import Touch
 from loyalty.points.service import bonus_points_for
-
-_orders: list[Callable] = []
-
-
-def use_conversions(source: Callable) -> None:
-    """The orders feature hands in how to tell who ordered within N days of a touch."""
-    _orders[:] = [source]
+from loyalty.purchases.facts import converted as converted_within
 
 
 def counts(session: Session, campaign: Campaign) -> dict:
@@ -50,9 +43,7 @@ def _converted(session: Session, campaign: Campaign, moment, *conditions) -> int
     was sent, or for the hold-out when it would have been)."""
     touched = session.execute(select(Touch.member_id, moment).where(Touch.campaign_id == campaign.id,
                                                                     *conditions)).all()
-    if not _orders or not touched:
-        return 0
-    return _orders[0](session, [(member_id, at) for member_id, at in touched], days=campaign.conversion_days)
+    return converted_within(session, [(member_id, at) for member_id, at in touched], days=campaign.conversion_days)
 
 
 def of(session: Session, campaign: Campaign) -> dict:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 
 from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.insights.models import STAGES
 from loyalty.members.models import CONSENT_KEYS, STATUSES
-from loyalty.members.schemas import ListArgsSchema, MemberSchema
+from loyalty.members.schemas import MemberSchema
 
 _score = dict(validate=ma.validate.Range(min=1, max=5))
 

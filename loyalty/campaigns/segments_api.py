@@ -9,9 +9,9 @@ from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
 from loyalty.campaigns import api_examples
 from loyalty.core.auth import accepts_json, idempotent, requires
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, database, read_session, request_session
 from loyalty.members.answers import with_referral_codes
-from loyalty.members.schemas import ListArgsSchema
 
 blp = Blueprint("segments", __name__, url_prefix="/v1/segments", description="Segments: saved member filters")
 
@@ -67,6 +67,7 @@ def get_segment(segment_id):
 @blp.response(200, schemas.SegmentSchema)
 @blp.doc(responses={"404": "NotFound", "409": "Conflict"})
 @accepts_json
+@idempotent
 @requires("staff")
 def update_segment(data, segment_id):
     """Rename a segment or replace its filters; 409 segment_in_use while a running or paused campaign reads it

@@ -16,7 +16,7 @@ from loyalty.campaigns.models import Campaign
 from loyalty.care.models import Touch
 from loyalty.care.planning import insert_touches, touch_row
 from loyalty.care.templates import problem
-from loyalty.core.db import among, utcnow
+from loyalty.core.db import among, get_or_404, utcnow
 from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
@@ -80,10 +80,7 @@ def _check(session: Session, data: dict) -> None:
 
 
 def get(session: Session, campaign_id: str, *, lock: bool = False) -> Campaign:
-    campaign = session.get(Campaign, campaign_id, with_for_update=lock)
-    if campaign is None:
-        raise NotFound(f"No campaign `{campaign_id}`.")
-    return campaign
+    return get_or_404(session, Campaign, campaign_id, what="campaign", lock=lock)
 
 
 def list_campaigns(session: Session, *, limit: int, cursor: str | None = None) -> dict:

@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from loyalty.care import callbacks, rules_service, schemas, service
+from loyalty.care import callbacks, rule_settings, schemas, service
 from loyalty.care.models import KINDS
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.errors import NotFound
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, request_session
-from loyalty.members.schemas import ListArgsSchema
 
 blp = Blueprint("care", __name__, url_prefix="/v1", description="Member care: rules, touches, callbacks, interactions")
 
@@ -22,7 +22,7 @@ def list_rules():
     Lists the care rule of every touch kind: whether it is on, its channel, timing and template.
     Errors: only authentication and rate limiting.
     """
-    return rules_service.list_rules(request_session())
+    return rule_settings.list_rules(request_session())
 
 
 @blp.route("/care/rules/<kind>", methods=["PUT"], parameters=path_params("kind"))
@@ -40,7 +40,7 @@ def put_rule(data, kind):
     """
     if kind not in KINDS:
         raise NotFound(f"No kind `{kind}` (one of {', '.join(KINDS)}).")
-    return rules_service.put_rule(request_session(), kind=kind, data=data)
+    return rule_settings.put_rule(request_session(), kind=kind, data=data)
 
 
 @blp.route("/care/touches", methods=["GET"])

@@ -2,6 +2,10 @@
 
 Messages (email, sms, push) leave as `touch.due` events through the outbox, so the operator's
 messaging gateway receives them as signed webhooks; phone touches become callbacks for staff.
+
+A batch loads what its touches are decided with (`_load`), decides each touch without writing
+(`decide`), then applies the verdict (`_apply`: gifts, status, message, event). Campaigns sit above
+care: their terms and which are paused come through the registry (`loyalty.registry`).
 """
 
 from __future__ import annotations
@@ -13,11 +17,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from loyalty import registry
 from loyalty.care import rules, templates
 from loyalty.care.messages import context as message_context, give_gifts
 from loyalty.care.models import PROMOTIONAL, Touch
 from loyalty.care.planning import latest_orders
-from loyalty.care.rules_service import all_rules
+from loyalty.care.rule_settings import all_rules
 from loyalty.core.claims import MEMBERS_IN_DISPATCH, lock_keys, skip_locked
 from loyalty.core.db import among
 from loyalty.members.service import people
@@ -28,14 +33,8 @@ from loyalty.webhooks.outbox import emit_many
 
 BATCH = 1000
 WEEK = timedelta(days=7)
-_campaigns: dict = {}
 # Reasons that mean no gift either: the member can't or needn't be given anything.
 _NO_GIFT = (rules.MEMBER_GONE, rules.MEMBER_BLOCKED, rules.RULE_DISABLED, rules.NO_LONGER_LAPSED)
-
-
-def use_campaign_terms(terms, paused) -> None:
-    """The campaigns feature (above care) hands in each campaign's message and gifts, and which are paused."""
-    _campaigns.update(terms=terms, paused=paused)
 
 
 @dataclass
@@ -59,7 +58,7 @@ def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.di
     """One batch of due touches, claimed with SKIP LOCKED so dispatchers in several processes share
     the work (see loyalty/core/claims.py). `busy`: touches left for the dispatcher that is sending
     to the same member right now."""
-    held = _campaigns["paused"](session) if _campaigns else []  # a paused campaign's touches wait
+    held = registry.current().paused_campaigns(session)  # a paused campaign's touches wait
     due = select(Touch).where(Touch.status == "planned", Touch.due_at <= now)
     if held:
         due = due.where(or_(Touch.campaign_id.is_(None), Touch.campaign_id.not_in(held)))
@@ -78,7 +77,7 @@ def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.di
         return counts
     batch = _load(session, touches, now=now, actor=actor)
     for touch in touches:
-        outcome = _dispatch_one(session, batch, touch)
+        outcome = _apply(session, batch, touch, decide(batch, touch))
         counts[outcome] = counts.get(outcome, 0) + 1
     session.flush()
     emit_many(session, "touch.due", batch.events, at=now)
@@ -94,7 +93,7 @@ def _load(session: Session, touches: list[Touch], *, now: datetime, actor: str) 
                   sent_this_week=_promotional_sent_since(session, member_ids, now - WEEK),
                   points=available_points(session, member_ids, now=now),
                   tier_names={rung.code: rung.code.title() for rung in ladder(session)},
-                  campaigns=_campaigns["terms"](session, campaign_ids) if campaign_ids and _campaigns else {},
+                  campaigns=registry.current().campaign_terms(session, campaign_ids) if campaign_ids else {},
                   returned=_came_back(session, touches))
 
 
@@ -107,18 +106,29 @@ def _came_back(session: Session, touches: list[Touch]) -> set[str]:
             if rules.came_back(rules.lapse_seen(t.source, t.occasion), latest.get(t.member_id))}
 
 
-def _dispatch_one(session: Session, batch: _Batch, touch: Touch) -> str:
-    """Decide one touch: wait for the morning, hold it back, hold it out, or send it. Returns what
-    happened, for the counts."""
+@dataclass(frozen=True)
+class Verdict:
+    """What becomes of one touch: `deferred` to `until` (quiet hours), `held_out`, `suppressed` for
+    `reason`, or `send`; `gift`: its gifts are given whichever of the last two it is."""
+
+    outcome: str
+    rule: dict  # the care rule, with a campaign's own message and gifts over it
+    zone: str
+    until: datetime | None = None
+    reason: str | None = None
+    gift: bool = False
+
+
+def decide(batch: _Batch, touch: Touch) -> Verdict:
+    """Wait for the morning, hold it back, hold it out, or send it: read only, nothing written."""
     member, care = batch.members[touch.member_id], batch.program.care
     rule = batch.rules[touch.kind]
     if touch.campaign_id in batch.campaigns:
         rule = {**rule, **{k: v for k, v in batch.campaigns[touch.campaign_id].items() if k != "paused"}}
     zone = member.timezone or batch.program.timezone
     quiet_until = rules.in_quiet_hours(batch.now, zone, care["quiet_start"], care["quiet_end"])
-    if quiet_until is not None and touch.channel != "phone":  # a call is due when the night ends (below)
-        touch.due_at, touch.reason = quiet_until, rules.QUIET_HOURS
-        return "deferred"
+    if quiet_until is not None and touch.channel != "phone":  # a call is due when the night ends (_send)
+        return Verdict("deferred", rule, zone, until=quiet_until)
     addresses = frozenset({"push"} | ({"email"} if member.email else set())
                           | ({"sms", "phone"} if member.phone else set()))
     recipient = rules.Recipient(member.status, bool(member.erased_at or member.merged_into), member.consent or {},
@@ -127,15 +137,26 @@ def _dispatch_one(session: Session, batch: _Batch, touch: Touch) -> str:
                                enabled=rule["enabled"], weekly_cap=int(care["weekly_cap"]),
                                service_call=touch.kind == "complaint_callback", returned=touch.id in batch.returned)
     if touch.held_out and reason is None:  # a campaign's comparison group: checked alike, never sent
+        return Verdict("held_out", rule, zone)
+    gift = reason not in _NO_GIFT and not touch.held_out
+    return Verdict("send" if reason is None else "suppressed", rule, zone, reason=reason, gift=gift)
+
+
+def _apply(session: Session, batch: _Batch, touch: Touch, verdict: Verdict) -> str:
+    """Carry out the verdict on the touch. Returns what happened, for the counts."""
+    if verdict.outcome == "deferred":
+        touch.due_at, touch.reason = verdict.until, rules.QUIET_HOURS
+        return "deferred"
+    if verdict.outcome == "held_out":
         touch.status, touch.closed_at = "held_out", batch.now
         return "held_out"
     coupon, gift_missed = None, False
-    if reason not in _NO_GIFT and not touch.held_out:
-        coupon, gift_missed = give_gifts(session, touch, rule, batch.program, batch.now, batch.actor)
-    if reason is not None:
-        touch.status, touch.reason = "suppressed", reason
-        return reason
-    return _send(batch, touch, member, rule, coupon, gift_missed, zone)
+    if verdict.gift:
+        coupon, gift_missed = give_gifts(session, touch, verdict.rule, batch.program, batch.now, batch.actor)
+    if verdict.outcome == "suppressed":
+        touch.status, touch.reason = "suppressed", verdict.reason
+        return verdict.reason
+    return _send(batch, touch, batch.members[touch.member_id], verdict.rule, coupon, gift_missed, verdict.zone)
 
 
 def _send(batch: _Batch, touch: Touch, member, rule: dict, coupon: str | None, gift_missed: bool, zone: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from loyalty.care import planning
 from loyalty.care.dispatch import dispatch_batch
-from loyalty.care.rules_service import all_rules
+from loyalty.care.rule_settings import all_rules
 from loyalty.core.db import utcnow
 from loyalty.core.jobs import JobContext
 from loyalty.core.logging import get_logger

@@ -8,40 +8,32 @@ twice: the unique key turns a second insert into nothing.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterable
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from loyalty.care import rules
 from loyalty.care.models import Touch
+from loyalty.core.db import insert_for
 from loyalty.core.ids import new_id
 from loyalty.members import queries
+from loyalty.purchases.facts import first_orders_between, last_orders, order_rhythm
 
 BATCH = 5000
-Facts = Callable[..., list]
-_facts: dict[str, Facts] = {}
-
-
-def use_order_facts(*, first_orders_between: Facts, order_rhythm: Facts, last_orders: Callable[..., dict]) -> None:
-    """The orders feature (above this one) hands in how to read first orders, order rhythm and
-    each member's latest order."""
-    _facts.update(first_orders_between=first_orders_between, order_rhythm=order_rhythm, last_orders=last_orders)
 
 
 def latest_orders(session: Session, member_ids: list[str]) -> dict[str, datetime]:
     """When each of these members last ordered (members without orders are absent)."""
-    return _facts["last_orders"](session, member_ids) if member_ids else {}
+    return last_orders(session, member_ids) if member_ids else {}
 
 
 def insert_touches(session: Session, rows: list[dict]) -> int:
     """Plan touches; those already planned for the same (member, kind, occasion) are left alone."""
     if not rows:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = insert(Touch).on_conflict_do_nothing(index_elements=["member_id", "kind", "occasion"])
     return len(session.execute(statement.returning(Touch.id), rows).all())
 
@@ -140,7 +132,7 @@ def follow_ups(session: Session, *, day: date, rule: dict, care: dict, program_z
     placed_day = day - timedelta(days=rule["days_after"])
     start = datetime.combine(placed_day - timedelta(days=1), datetime.min.time(), tzinfo=zone)
     end = datetime.combine(placed_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
-    rows = _facts["first_orders_between"](session, start=start, end=end)
+    rows = first_orders_between(session, start=start, end=end)
     # One follow-up per member ("first_order"): two orders at the same first instant make one call.
     planned = [touch_row(member_id, "follow_up", "first_order", rule["channel"],
                          rules.local_moment(placed_at.astimezone(zone).date() + timedelta(days=rule["days_after"]),
@@ -155,7 +147,7 @@ def win_backs(session: Session, *, day: date, rule: dict, care: dict, program_zo
     as_of = rules.local_moment(day, care["send_at"], program_zone)
     planned, after = 0, ""
     while True:
-        rows = _facts["order_rhythm"](session, after=after, limit=BATCH)
+        rows = order_rhythm(session, after=after, limit=BATCH)
         if not rows:
             break
         lapsed = [(member_id, last) for member_id, first, last, count in rows

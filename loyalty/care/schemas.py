@@ -6,7 +6,7 @@ from loyalty.care.models import CHANNELS, KINDS
 from loyalty.care.rules import QUIET_HOURS, SUPPRESSIONS, TEMPLATE_ERROR
 from loyalty.care.service import OUTCOMES
 from loyalty.core.fields import Instant, ResponseSchema, StrictBoolean, StrictInteger, Text
-from loyalty.members.schemas import ListArgsSchema
+from loyalty.core.schemas import ListArgsSchema
 
 INTERACTION_KINDS = ("call", "message", "visit", "complaint", "feedback", "note")
 TOUCH_STATUSES = ("planned", "sent", "suppressed", "callback", "done", "failed", "held_out")

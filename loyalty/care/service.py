@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from loyalty.care import callbacks
 from loyalty.care.models import Interaction, Touch
-from loyalty.care.rules_service import all_rules
+from loyalty.care.rule_settings import all_rules
 from loyalty.care.templates import TemplateFailed, render
-from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, NotFound, ValidationFailed
+from loyalty.core.db import get_or_404, utcnow
+from loyalty.core.errors import Conflict, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import decode_position, keyset_page, page
 from loyalty.members.models import Member
@@ -76,9 +76,7 @@ def resolve_interaction(session: Session, *, interaction_id: str, resolution: st
                         staff: str, now: datetime | None = None) -> Interaction:
     """Close a complaint (or any interaction needing it) once; goodwill points go with it, once."""
     now = now or utcnow()
-    interaction = session.get(Interaction, interaction_id, with_for_update=True)
-    if interaction is None:
-        raise NotFound(f"No interaction `{interaction_id}`.")
+    interaction = get_or_404(session, Interaction, interaction_id, what="interaction", lock=True)
     if interaction.kind not in ("complaint", "feedback"):
         raise Conflict(f"Interaction `{interaction_id}` is a {interaction.kind}: only complaints and feedback are resolved.")
     if interaction.resolved_at is not None:
@@ -97,10 +95,7 @@ def resolve_interaction(session: Session, *, interaction_id: str, resolution: st
 
 
 def get_touch(session: Session, touch_id: str, *, lock: bool = False) -> Touch:
-    touch = session.get(Touch, touch_id, with_for_update=lock)
-    if touch is None:
-        raise NotFound(f"No touch `{touch_id}`.")
-    return touch
+    return get_or_404(session, Touch, touch_id, what="touch", lock=lock)
 
 
 def record_outcome(session: Session, *, touch_id: str, data: dict, staff: str, now: datetime | None = None) -> Touch:

@@ -290,7 +290,7 @@ def member_erase(member_id):
 def member_erase_confirm(member_id):
     # Read and locked as erase_member reads it (a merged-away id refused); the typed member number is
     # checked here too: the disabled button is only a help.
-    member = members.direct(request_session(), member_id)
+    member = members.direct(request_session(), member_id, lock=True)
     if request.form.get("confirm", "").strip() != member.member_number:
         return _erase_page(member_id, status=422,
                            errors={"confirm": [_("Type the member number exactly as shown to confirm.")]})

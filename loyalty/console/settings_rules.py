@@ -11,7 +11,7 @@ import marshmallow as ma
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from loyalty.care import rules_service, templates
+from loyalty.care import rule_settings, templates
 from loyalty.care.models import CHANNELS, KINDS
 from loyalty.care.schemas import CareRuleInSchema
 from loyalty.console.access import admin_only
@@ -248,7 +248,7 @@ def preview(kind: str, template: str) -> tuple[str | None, str | None]:
 def _care_page(errors: dict[str, FieldErrors] | None = None, forms: dict | None = None, status: int = 200,
                kind_error: str | None = None):
     session = request_session()
-    rules = rules_service.all_rules(session)
+    rules = rule_settings.all_rules(session)
     rewards = rewards_service.list_rewards(session, limit=200)["data"]
     shown = {kind: {**rules[kind], **((forms or {}).get(kind) or {})} for kind in KINDS}
     previews = {kind: preview(kind, shown[kind]["template"] or "") for kind in KINDS}
@@ -270,7 +270,7 @@ def settings_care():
     body = care_body(kind, request.form)
     shown = {**body, "custom_dates": body.get("custom_dates", [])}
     try:
-        rules_service.put_rule(request_session(), kind=kind, data=CareRuleInSchema().load(body))
+        rule_settings.put_rule(request_session(), kind=kind, data=CareRuleInSchema().load(body))
     except ma.ValidationError as error:
         return _care_page({kind: FieldErrors(error.messages, fields=CARE_FIELDS)}, {kind: shown}, 422)
     except ValidationFailed as error:

@@ -200,14 +200,15 @@ accepts_json = Blueprint.doc(
 )
 
 
-# For every POST: the Idempotency-Key header (the behaviour itself lives in core.idempotency).
+# For every POST and PATCH: the Idempotency-Key header (the behaviour itself lives in core.idempotency).
 idempotent = Blueprint.doc(parameters=[{
     "in": "header", "name": "Idempotency-Key", "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
     "description": "Same key and body within 24 h: the first response is returned again "
                    "(header Idempotent-Replayed: true). Another body: 422 idempotency_key_reused. "
                    "Still running: 409 idempotency_in_flight.",
-}], responses={"409": "Conflict"})
+}], responses={"409": "Conflict", "413": "REQUEST_ENTITY_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE",
+               "422": "UNPROCESSABLE_ENTITY"})  # a reused key is 422; any body is checked for size and type
 
 
 def check_role(actor: Actor, allowed: frozenset[str]) -> None:

@@ -13,9 +13,13 @@ from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import ARRAY, DateTime, MetaData, any_, bindparam, create_engine, event, exc
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from loyalty.core.errors import NotFound
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -195,3 +199,23 @@ def among(session: Session, column, values: list):
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
     return column.in_(list(values))
+
+
+def insert_for_dialect(dialect: str):
+    """The INSERT of this database, the one with `on_conflict_do_nothing` and `on_conflict_do_update`
+    (SQLAlchemy's core `insert` has neither): PostgreSQL's, else SQLite's, the two we run on."""
+    return postgresql_insert if dialect == "postgresql" else sqlite_insert
+
+
+def insert_for(session: Session):
+    """`insert_for_dialect` of the database this session talks to."""
+    return insert_for_dialect(session.get_bind().dialect.name)
+
+
+def get_or_404(session: Session, model, key, *, what: str, lock: bool = False):
+    """The row of `model` with this primary key (`lock`: SELECT ... FOR UPDATE), or NotFound
+    "No {what} `{key}`.", the wording of every such 404 the API answers."""
+    row = session.get(model, key, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"No {what} `{key}`.")
+    return row

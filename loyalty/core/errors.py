@@ -79,6 +79,19 @@ class InvalidIdempotencyKey(LoyaltyError):
     status, code, title = 400, "invalid_idempotency_key", "Idempotency-Key is not valid"
 
 
+# Refusals of the request itself, before any view runs (core/web.py's checks).
+class NulInRequest(LoyaltyError):
+    status, code, title = 400, "bad_request", "Bad request"
+
+
+class LengthRequired(LoyaltyError):
+    status, code, title = 411, "length_required", "Content-Length required"
+
+
+class UnsupportedMediaType(LoyaltyError):
+    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
+
+
 def problem_type(code: str) -> str:
     return f"/problems/{code}"
 

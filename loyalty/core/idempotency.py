@@ -1,4 +1,4 @@
-"""Idempotency-Key for every POST, stored in the database.
+"""Idempotency-Key for every POST and PATCH, stored in the database.
 
 The record is claimed (``in_flight``) in its own short transaction before the
 work starts, so a second process sees it at once. The response is written into
@@ -15,11 +15,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import insert_for, utcnow
 from loyalty.core.errors import (
     IdempotencyInFlight,
     IdempotencyKeyReused,
@@ -50,10 +48,6 @@ def validate_key(key: str) -> None:
         raise InvalidIdempotencyKey()
 
 
-def _insert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def claim(
     session: Session, *, key_prefix: str, key: str, method: str, path: str, fingerprint: str,
     ttl_hours: int, lock_seconds: int,
@@ -72,7 +66,7 @@ def claim(
         path=path, state="in_flight", created_at=now, locked_at=now,
     )
     inserted = session.execute(
-        _insert(session)(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(IdempotencyRecord.id)
+        insert_for(session)(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(IdempotencyRecord.id)
     ).scalar()
     if inserted is not None:
         return inserted

@@ -5,17 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from loyalty.core.db import Database, utcnow
+from loyalty.core.db import Database, insert_for_dialect, utcnow
 from loyalty.core.models import SchedulerLease
 
 
 def hold(db: Database, name: str, holder: str, *, seconds: float, now: datetime | None = None) -> bool:
     """Take the lease, or renew it if this holder has it; False while another holds it unexpired."""
     now = now or utcnow()
-    insert = pg_insert if db.dialect == "postgresql" else sqlite_insert
+    insert = insert_for_dialect(db.dialect)
     statement = insert(SchedulerLease).values(name=name, holder=holder, acquired_at=now,
                                               expires_at=now + timedelta(seconds=seconds))
     statement = statement.on_conflict_do_update(

@@ -23,7 +23,7 @@ lookup, referrals and member care.
 
 Authenticate with `Authorization: Bearer <key>` (create one with
 `loyalty keys create --role admin --name me`). Every error is
-`application/problem+json` with a stable `code`. Every POST accepts an
+`application/problem+json` with a stable `code`. Every POST and PATCH accepts an
 `Idempotency-Key` header: the same key and body within 24 h returns the first
 response (header `Idempotent-Replayed: true`); another body gets 422
 `idempotency_key_reused`; a request still running gets 409

@@ -1,6 +1,6 @@
 """The request lifecycle every endpoint shares.
 
-Order per request: request id and timer -> media type -> authentication and
+Order per request: request id and timer -> NULs, chunked bodies, media type -> authentication and
 role -> rate limit (Flask-Limiter, keyed by the verified key) -> idempotency
 claim -> view -> commit (with the idempotency record) or rollback -> headers,
 metrics and the access log.
@@ -15,13 +15,14 @@ from typing import Callable
 
 import structlog
 from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from loyalty.core import idempotency
 from loyalty.core.auth import ROLES_ATTR, Actor, KeyVerifier, check_role
 from loyalty.core.db import Database
-from loyalty.core.errors import LoyaltyError, problem
+from loyalty.core.errors import LengthRequired, LoyaltyError, NulInRequest, UnsupportedMediaType, problem
 from loyalty.core.logging import get_logger
 from loyalty.core.metrics import observe
 from loyalty.core.writes import WriteRecorder, describe
@@ -31,14 +32,6 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
-
-
-class UnsupportedMediaType(LoyaltyError):
-    status, code, title = 415, "unsupported_media_type", "Unsupported media type"
-
-
-class LengthRequired(LoyaltyError):
-    status, code, title = 411, "length_required", "Content-Length required"
 
 
 def database() -> Database:
@@ -103,17 +96,27 @@ def _start() -> None:
     structlog.contextvars.bind_contextvars(request_id=g.request_id)
 
 
-class NulInRequest(LoyaltyError):
-    status, code, title = 400, "bad_request", "Bad request"
-
-
-def _check_media_type() -> None:
+def _refuse_nul_characters() -> None:
     # A NUL in the path or query can match nothing and no database column can hold it.
     if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
         raise NulInRequest("The path or query holds a NUL character.")
+
+
+def _refuse_oversized_body() -> None:
+    # Before anything else: a view that never reads its body (a ping, a replay) would otherwise run,
+    # send what it sends, and fail only when the audit log reads the body at commit.
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+
+
+def _refuse_chunked_body() -> None:
     # A chunked body has no length to check against the size limit before reading it.
     if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
         raise LengthRequired("Send the body with a Content-Length; chunked request bodies are not accepted.")
+
+
+def _require_json_body() -> None:
     # The API takes JSON; the staff console (/console) posts HTML forms, checked by its own CSRF guard.
     if (request.method in _BODY_METHODS and request.content_length and not request.is_json
             and not request.path.startswith("/console")):
@@ -150,7 +153,7 @@ def _authenticate() -> None:
 
 def _claim_idempotency() -> Response | None:
     key = request.headers.get("Idempotency-Key")
-    if request.method != "POST" or key is None or g.get("actor") is None:
+    if request.method not in ("POST", "PATCH") or key is None or g.get("actor") is None:
         return None
     idempotency.validate_key(key)
     config = current_app.extensions["loyalty.config"]
@@ -282,7 +285,10 @@ def install_request_hooks(app: Flask, verifier: KeyVerifier, init_limiter: Calla
     app.extensions["loyalty.keys"] = verifier
     app.extensions["loyalty.write_recorder"] = record_write
     app.before_request(_start)
-    app.before_request(_check_media_type)
+    app.before_request(_refuse_oversized_body)
+    app.before_request(_refuse_nul_characters)
+    app.before_request(_refuse_chunked_body)
+    app.before_request(_require_json_body)
     # The limiter comes before authentication so that key guessing is limited too
     # (per address); a caller with a valid key is counted per key.
     init_limiter(app)

@@ -2,7 +2,7 @@
 transaction: members, their tags, an enrolment event, the opening lot with its ledger entry, and
 the tier standing of a tier brought in above the entry one.
 
-Written the way the features themselves store them (points.ledger.write_credit, tiers.grading.apply),
+Written the way the features themselves store them (points.ledger.write_credit, tiers.standings.apply),
 but for thousands of members per statement, and without the outbox: history sends no webhooks.
 """
 
@@ -86,7 +86,7 @@ def _statements(dialect: str) -> list[str]:
             FROM {went_in} JOIN ledger_entries e ON e.member_id = s.id AND e.kind = 'adjust'
               AND e.source_type = '{SOURCE_TYPE}' AND e.source_id = '{SOURCE_ID}'
             WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0"""]
-    # As tiers.grading.apply stores a tier reached by qualifying: a standing kept for the retention
+    # As tiers.standings.apply stores a tier reached by qualifying: a standing kept for the retention
     # period, and the change in the tier history. The entry tier needs neither (nothing to review).
     standings = f"""
         INSERT INTO tier_standings (member_id, earned_code, since, kept_until)

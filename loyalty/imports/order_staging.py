@@ -15,7 +15,7 @@ from loyalty.imports import order_rules as rules
 from loyalty.imports.order_models import ImportOrderLine as Staged
 from loyalty.imports.source import Row, too_wide
 from loyalty.members.models import Member
-from loyalty.orders.models import Order
+from loyalty.purchases.models import Order
 
 STAGED_COLUMNS = ("run", "staged_at", "line", "raw", "reason", "existing", "order_id", "member_id", "placed_at",
                   "sku", "category", "quantity", "unit_price", "discount", "currency", "channel", "store",

@@ -9,7 +9,6 @@ refresh) is read through the same SELECT, so the member endpoint and the summary
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Callable
 
 from sqlalchemy import Numeric, and_, case, cast, func, literal, select
 
@@ -17,15 +16,10 @@ from loyalty.core.db import UTCDateTime
 from loyalty.insights import rules
 from loyalty.insights.models import MemberInsight
 from loyalty.members.models import Member
+from loyalty.purchases.facts import order_stats_subquery
 
 COLUMNS = ["member_id", "orders_total", "orders_12m", "spend_12m", "spend_total", "first_order_at",
            "last_order_at", "usual_interval_days", "stage", "churn_risk", "refreshed_at"]
-_stats_subquery: list[Callable] = []
-
-
-def use_order_stats(subquery: Callable) -> None:
-    """The orders feature (above this one) hands in its grouped figures per member, as a subquery."""
-    _stats_subquery[:] = [subquery]
 
 
 def _days(session, start, end):
@@ -40,7 +34,7 @@ def figures(session, *, now: datetime, since: datetime, members=None):
     each, labelled as COLUMNS; merged members are left out."""
     postgres = session.get_bind().dialect.name == "postgresql"
     larger, smaller = (func.greatest, func.least) if postgres else (func.max, func.min)
-    stats = _stats_subquery[0](since=since, members=members)
+    stats = order_stats_subquery(since=since, members=members)
     moment = literal(now, UTCDateTime())
     orders = func.coalesce(stats.c.orders, 0)
     usual = case((and_(orders >= 2, stats.c.last > stats.c.first),

@@ -9,10 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import insert_for, utcnow
 from loyalty.core.jobs import JobContext, day_end
 from loyalty.core.logging import get_logger
 from loyalty.insights.figures import COLUMNS, figures
@@ -34,7 +32,7 @@ def _score(session, column, *order) -> None:
 
 def _figures(session, *, now: datetime, since: datetime) -> None:
     """Every member's figures, stage and churn risk, as one INSERT ... SELECT (upsert)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     statement = insert(MemberInsight).from_select(COLUMNS, figures(session, now=now, since=since))
     session.execute(statement.on_conflict_do_update(index_elements=["member_id"], set_={
         c: getattr(statement.excluded, c) for c in COLUMNS[1:]}))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from loyalty import registry
 from loyalty.core.db import UTCDateTime, utcnow
 from loyalty.core.dates import add_months
 from loyalty.insights.figures import _days, figures, unrefreshed
@@ -18,14 +18,7 @@ from loyalty.members.models import Member
 from loyalty.members.service import resolve
 from loyalty.points.service import liability
 from loyalty.program.service import settings
-
-_sources: dict[str, Callable] = {}
-
-
-def use_sources(**sources: Callable) -> None:
-    """Features above insights hand in what the summary reads: the spend Pareto (orders), the
-    referral funnel (referrals), care outcomes (care), campaign results (campaigns)."""
-    _sources.update(sources)
+from loyalty.purchases.facts import top_fifth_share
 
 
 def member_insights(session: Session, *, member_id: str) -> dict | MemberInsight:
@@ -68,8 +61,8 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
     now = utcnow()
     end = end or now
     start = start or add_months(end, -12)
-    program = settings(session)
-    top, total, buyers = _sources["pareto"](session, start=start, end=end)
+    program, wired = settings(session), registry.current()
+    top, total, buyers = top_fifth_share(session, start=start, end=end)
     points = liability(session, now=now)
     return {
         "start": start, "end": end, "currency": program.currency,
@@ -77,9 +70,10 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
         "top_20_percent": {"buyers": buyers, "spend": top, "total_spend": total,
                            "share": (top / total).quantize(Decimal("0.0001")) if total else Decimal(0)},
         "points_liability": {"points": points, "value": (points * program.point_value).quantize(Decimal("0.01"))},
-        "referral_funnel": _sources["referrals"](session, start=start, end=end),
-        "care_outcomes": _sources["care"](session, start=start, end=end),
-        "campaigns": _sources["campaigns"](session, start=start, end=end),
+        # Referrals, care and campaigns sit above insights: their parts come through the registry.
+        "referral_funnel": wired.referral_funnel(session, start=start, end=end),
+        "care_outcomes": wired.care_outcomes(session, start=start, end=end),
+        "campaigns": wired.campaign_results(session, start=start, end=end),
     }
 
 

@@ -1,34 +1,25 @@
 """What a member's answer carries besides the member's own columns: the two referral codes.
 
-The codes belong to `referrals`, above `members`; `loyalty.wiring` hands their source in with
-`use_referral_codes`, so members imports nothing above it. Views that answer members are decorated
-with `with_referral_codes`; services stay as they are for every other caller.
+The codes belong to `referrals`, above `members`; their source comes through the registry
+(`loyalty.registry`, filled by `loyalty.wiring`), so members imports nothing above it. Views that
+answer members are decorated with `with_referral_codes`; services stay as they are for every other
+caller.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from loyalty import registry
 from loyalty.core.web import request_session
-
-CodeSource = Callable[[Session, list], dict[str, dict[str, "str | None"]]]
-_source: CodeSource | None = None
-
-
-def use_referral_codes(source: CodeSource) -> None:
-    global _source
-    _source = source
 
 
 def add_referral_codes(session: Session, found):
     """Set `share_code` and `referred_by_code` on a member, or on each member of a page."""
-    if _source is None:
-        raise RuntimeError("no source of referral codes: loyalty.wiring.wire() has not run")
     members = found["data"] if isinstance(found, dict) else [found]
-    codes = _source(session, members)
+    codes = registry.current().referral_codes(session, members)
     for member in members:
         member.share_code = codes[member.id]["share_code"]
         member.referred_by_code = codes[member.id]["referred_by_code"]

@@ -5,6 +5,7 @@ from loyalty.core.apidoc import path_params
 from loyalty.members import api_examples
 
 from loyalty.core.auth import accepts_json, idempotent, requires
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, read_session, request_session
 from loyalty.members import rules, schemas, search, service, timeline
 from loyalty.members.answers import with_referral_codes
@@ -71,6 +72,7 @@ def get_member(member_id):
 @blp.response(200, schemas.MemberSchema)
 @blp.doc(responses={"404": "NotFound", **_CONFLICT})
 @accepts_json
+@idempotent
 @requires("storefront", "staff")
 @with_referral_codes
 def update_member(changes, member_id):
@@ -121,7 +123,7 @@ def merge_member(data, member_id):
 
 @blp.route("/<member_id>/timeline", methods=["GET"], parameters=path_params("member_id"))
 @blp.doc(operationId="members.timeline")
-@blp.arguments(schemas.ListArgsSchema, location="query")
+@blp.arguments(ListArgsSchema, location="query")
 @blp.response(200, schemas.TimelinePageSchema)
 @blp.doc(responses={"404": "NotFound"})
 @requires("storefront", "staff")

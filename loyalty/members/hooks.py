@@ -1,24 +1,31 @@
 """Points where features above `members` join in a member's life without members importing them.
 
-`loyalty.wiring` registers the callbacks; each runs inside the caller's transaction.
+The callbacks are the registry's (`loyalty.registry`, filled by `loyalty.wiring`); each runs inside
+the caller's transaction, in the registry's order.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
 from sqlalchemy.orm import Session
 
-# (session, member) after a member is enrolled, before the transaction commits.
-on_enrolled: list[Callable[[Session, object], None]] = []
-# (session, survivor, tombstone) after a merge, in registration order: what the
-# tombstone owned (holds, points, orders) follows the survivor.
-on_merged: list[Callable[[Session, object, object], None]] = []
-# (session, member_id) when a member is erased, in the erasing transaction: each feature
-# scrubs the free text it keeps about the member (messages, notes, complaints).
-on_erased: list[Callable[[Session, str], None]] = []
+from loyalty import registry
+from loyalty.members.models import Member
 
 
-def register(hooks: list, callback) -> None:
-    if callback not in hooks:
-        hooks.append(callback)
+def enrolled(session: Session, member: Member) -> None:
+    """After a member is enrolled, before the transaction commits."""
+    for hook in registry.current().on_enrolled:
+        hook(session, member)
+
+
+def merged(session: Session, survivor: Member, tombstone: Member) -> None:
+    """After a merge: what the tombstone owned (holds, points, orders) follows the survivor."""
+    for hook in registry.current().on_merged:
+        hook(session, survivor, tombstone)
+
+
+def erased(session: Session, member_id: str) -> None:
+    """When a member is erased: each feature scrubs the free text it keeps about the member
+    (messages, notes, complaints)."""
+    for hook in registry.current().on_erased:
+        hook(session, member_id)

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 import marshmallow as ma
 
 from loyalty.core.fields import ResponseSchema, StrictBoolean, Text, validate_timezone
-from loyalty.core.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.members.identity import InvalidIdentifier, normalise_email
 from loyalty.members.models import STATUSES
 
@@ -128,11 +128,6 @@ class MemberSchema(ResponseSchema):
     erased_at = ma.fields.AwareDateTime(allow_none=True)
     referral = ma.fields.Nested(SignupReferralSchema, metadata={
         "description": "Only when enrolling with a referral_code: the referral made, or why none was"})
-
-
-class ListArgsSchema(ma.Schema):
-    limit = ma.fields.Integer(load_default=DEFAULT_LIMIT, validate=ma.validate.Range(min=1, max=MAX_LIMIT), metadata={"description": "Page size, 1-500 (default 50)"})
-    cursor = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"description": "Opaque cursor from the previous page's `next_cursor`; omit for the first page"})
 
 
 class MemberQueryArgsSchema(ListArgsSchema):

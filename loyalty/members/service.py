@@ -105,8 +105,7 @@ def create_member(session: Session, *, data: dict, actor: str | None, reveal_hol
         _record(session, member.id, "member.enrolled", actor)
     member.search_name = member.name.casefold() if member.name else None
     session.info["actor"] = actor  # hooks write entries in the enrolling caller's name
-    for hook in hooks.on_enrolled:
-        hook(session, member)
+    hooks.enrolled(session, member)
     session.flush()
     # Ids only: personal data stays out of events (receivers read the member over the API).
     emit(session, "member.created", {"member_id": member.id, "member_number": member.member_number,
@@ -115,9 +114,9 @@ def create_member(session: Session, *, data: dict, actor: str | None, reveal_hol
     return member
 
 
-def direct(session: Session, member_id: str, *, lock: bool = True) -> Member:
+def direct(session: Session, member_id: str, *, lock: bool = False) -> Member:
     """The member with exactly this id for a change: a tombstone's id is refused, not followed,
-    so that a stale id can't erase or edit the survivor by surprise."""
+    so that a stale id can't erase or edit the survivor by surprise. `lock`: SELECT ... FOR UPDATE."""
     query = select(Member).where(Member.id == member_id)
     member = session.scalars(query.with_for_update() if lock else query).first()
     if member is None:
@@ -195,22 +194,22 @@ def set_tiers(session: Session, tiers: dict[str, str]) -> None:
                         .execution_options(synchronize_session=False))
 
 
-def resolve(session: Session, member_id: str, *, for_update: bool = False) -> Member:
-    """The member with this id, or the survivor it was merged into."""
+def resolve(session: Session, member_id: str, *, lock: bool = False) -> Member:
+    """The member with this id, or the survivor it was merged into. `lock`: SELECT ... FOR UPDATE."""
     query = select(Member).where(Member.id == member_id)
-    if for_update:
+    if lock:
         query = query.with_for_update()
     member = session.scalars(query).first()
     if member is None:
         raise NotFound(f"No member `{member_id}`.")
     if member.merged_into:
-        return resolve(session, member.merged_into, for_update=for_update)
+        return resolve(session, member.merged_into, lock=lock)
     return member
 
 
 def update_member(session: Session, *, member_id: str, changes: dict, actor: str | None,
                   may_change_status: bool = True) -> Member:
-    member = direct(session, member_id)
+    member = direct(session, member_id, lock=True)
     if "status" in changes and changes["status"] != member.status and not may_change_status:
         raise Forbidden("Only staff may change a member's status.")
     if member.erased_at is not None:
@@ -250,7 +249,7 @@ def erase_member(session: Session, *, member_id: str, actor: str | None) -> None
     member row, remembered Idempotency-Key responses, event payloads and the delivery log, and
     (through the hooks) touches, interactions and notes. The ledger and history stay, pointing
     to an anonymous id. Erasing twice scrubs again, so a row written meanwhile is caught too."""
-    member = direct(session, member_id)  # FOR UPDATE: writers about the member wait (see `unerased`)
+    member = direct(session, member_id, lock=True)  # writers about the member wait (see `unerased`)
     # A merged-away duplicate is the same person: its sign-up response, events, touches and
     # complaints were written under its own id, and only the survivor can be erased.
     merged = _merged_into(session, member.id)
@@ -268,8 +267,7 @@ def erase_member(session: Session, *, member_id: str, actor: str | None) -> None
     for member_key in [member.id, *merged]:
         idempotency.forget_member(session, member_key)
         forget_member(session, member_key)
-        for hook in hooks.on_erased:
-            hook(session, member_key)
+        hooks.erased(session, member_key)
     session.flush()
 
 
@@ -300,7 +298,7 @@ def unerased(session: Session, member_id: str) -> None:
 
 
 def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: str | None) -> Member:
-    survivor = direct(session, survivor_id)
+    survivor = direct(session, survivor_id, lock=True)
     source = session.scalars(select(Member).where(Member.id == source_id).with_for_update()).first()
     if source is None:
         raise ValidationFailed({"member_id": [f"No member `{source_id}`."]})
@@ -329,6 +327,5 @@ def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: 
     _record(session, source.id, "member.merged_into", actor, survivor_id=survivor.id)
     session.flush()
     session.info["actor"] = actor  # hooks record changes in the merging caller's name
-    for hook in hooks.on_merged:
-        hook(session, survivor, source)
+    hooks.merged(session, survivor, source)
     return survivor

@@ -1,18 +1,16 @@
 """The member timeline: everything that happened to a member, newest first.
 
-Features add their own sources (orders, ledger, tiers, touches, interactions)
-as they land; each source answers the newest items before a cursor position
-and the timeline merges them.
+Features above members add their own sources (orders, ledger, tiers, touches,
+interactions) through the registry (`loyalty.wiring`); each source answers the
+newest items before a cursor position and the timeline merges them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
-
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
+from loyalty import registry
 from loyalty.core.errors import InvalidCursor
 from loyalty.core.pagination import decode_position, page
 from loyalty.members.models import Member, MemberEvent
@@ -20,7 +18,7 @@ from loyalty.members.service import resolve
 
 # A source yields dicts with "at" (aware datetime), "type", "id" and "data", newest first,
 # strictly before (at, id) when a position is given.
-Source = Callable[[Session, list[str], tuple[datetime, str] | None, int], Iterable[dict]]
+Source = registry.TimelineSource
 
 
 def before_clause(at_column, key_column, before, prefix: str, *, numeric: bool):
@@ -47,7 +45,8 @@ def member_events(session: Session, member_ids: list[str], before, limit: int) -
     return [{"at": r.at, "type": r.kind, "id": f"mev_{r.id:012d}", "data": r.data} for r in rows]
 
 
-SOURCES: list[Source] = [member_events]
+def sources() -> tuple[Source, ...]:
+    return (member_events, *registry.current().timeline_sources)
 
 
 def timeline(session: Session, *, member_id: str, limit: int, cursor: str | None = None) -> dict:
@@ -56,7 +55,7 @@ def timeline(session: Session, *, member_id: str, limit: int, cursor: str | None
     before = None
     before = decode_position(cursor)
     items: list[dict] = []
-    for source in SOURCES:
+    for source in sources():
         items.extend(source(session, ids, before, limit + 1))
     items.sort(key=lambda item: (item["at"], item["id"]), reverse=True)
     return page(items[: limit + 1], limit, lambda item: [item["at"].isoformat(), item["id"]])

@@ -4,8 +4,8 @@ from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
 
 from loyalty.core.auth import accepts_json, idempotent, requires
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, request_session
-from loyalty.members.schemas import ListArgsSchema
 from loyalty.points import promotions, schemas, service
 
 blp = Blueprint("points", __name__, url_prefix="/v1", description="Points: balance, ledger, adjustments, promotions")
@@ -93,6 +93,7 @@ def create_promotion(data):
 @blp.response(200, schemas.PromotionSchema)
 @blp.doc(responses={"404": "NotFound"})
 @accepts_json
+@idempotent
 @requires()
 def update_promotion(changes, promotion_id):
     """Rename, end early or switch off a promotion (admin)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, insert, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from loyalty.core.db import UTCDateTime, utcnow
+from loyalty.core.db import UTCDateTime, insert_for, utcnow
 from loyalty.core.jobs import JobContext, day_end
 from loyalty.core.logging import get_logger
 from loyalty.points.models import ExpiryNotice, LedgerEntry, PointAccount, PointLot
@@ -44,7 +42,7 @@ def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, i
 
 
 def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
-    upsert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    upsert = insert_for(session)
     soon = (select(PointLot.member_id, PointLot.expires_at, func.sum(PointLot.remaining), literal(now, UTCDateTime()))
             .where(PointLot.remaining > 0, PointLot.expires_at > max(cutoff, now),
                    PointLot.expires_at <= cutoff + EXPIRING_WINDOW)

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from loyalty.core.db import insert_for, insert_for_dialect
 from loyalty.core.errors import Conflict
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.points.rules import NotEnoughPoints, OpenLot, allocate, spend_order
@@ -32,15 +31,11 @@ class Source:
     id: str
 
 
-def _upsert(session: Session):
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def lock_account(session: Session, member_id: str, *, now: datetime, new_order: bool = False) -> PointAccount:
     """The member's account row, created if missing and locked, in one statement
     (an upsert that updates takes the row lock, as SELECT ... FOR UPDATE would).
     `new_order` counts an order in the same statement."""
-    insert = _upsert(session)
+    insert = insert_for(session)
     statement = insert(PointAccount).values(member_id=member_id, debt=0, lifetime_earned=0,
                                             orders_count=1 if new_order else 0, updated_at=now)
     changes = {"updated_at": statement.excluded.updated_at}
@@ -146,7 +141,7 @@ def _award_lock(insert_):
     }).returning(PointAccount.debt, PointAccount.orders_count)
 
 
-_AWARD_LOCK = {"postgresql": _award_lock(pg_insert), "sqlite": _award_lock(sqlite_insert)}
+_AWARD_LOCK = {name: _award_lock(insert_for_dialect(name)) for name in ("postgresql", "sqlite")}
 
 
 def change_account(connection: Connection, member_id: str, *, debt: int = 0, earned: int = 0) -> None:
@@ -283,7 +278,7 @@ def lock_accounts(session: Session, member_ids: list[str], *, now: datetime) -> 
     if not member_ids:
         return
     ordered = sorted(set(member_ids))
-    insert = _upsert(session)
+    insert = insert_for(session)
     session.execute(insert(PointAccount).on_conflict_do_nothing(), [
         {"member_id": member_id, "debt": 0, "lifetime_earned": 0, "orders_count": 0, "updated_at": now}
         for member_id in ordered])

@@ -7,8 +7,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
-from loyalty.core.errors import NotFound, ValidationFailed
+from loyalty.core.db import get_or_404, utcnow
+from loyalty.core.errors import ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.core.cache import TTLCache, database_key
@@ -38,10 +38,7 @@ def create(session: Session, *, data: dict) -> Promotion:
 
 
 def get(session: Session, promotion_id: str) -> Promotion:
-    promotion = session.get(Promotion, promotion_id)
-    if promotion is None:
-        raise NotFound(f"No promotion `{promotion_id}`.")
-    return promotion
+    return get_or_404(session, Promotion, promotion_id, what="promotion")
 
 
 def update(session: Session, *, promotion_id: str, changes: dict) -> Promotion:

@@ -97,12 +97,14 @@ def points_for(lines: Sequence[Line], terms: EarnTerms) -> int:
     for line in lines:
         if line.category in terms.excluded_categories:
             continue
-        exact += (line.net * terms.exchange_rate * terms.points_per_unit
+        exact += (to_program_currency(line.net, terms.exchange_rate) * terms.points_per_unit
                   * terms.tier_multiplier * promotion_multiplier(line, terms))
     return max(0, int(exact.to_integral_value(rounding=ROUND_FLOOR)))
 
 
 def to_program_currency(amount: Decimal, rate: Decimal) -> Decimal:
+    """An amount in the order's currency, in the program's (`rate`: program currency per unit).
+    Not rounded: points are floored once over the basket, and stored amounts keep the columns' places."""
     return amount * rate
 
 

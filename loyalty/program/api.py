@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 
-from loyalty.core.auth import accepts_json, requires
+from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import request_session
 from loyalty.program import service
 from loyalty.program.schemas import ProgramSchema, ProgramUpdateSchema
@@ -28,6 +28,7 @@ def get_program():
 @blp.arguments(ProgramUpdateSchema)
 @blp.response(200, ProgramSchema)
 @accepts_json
+@idempotent
 @requires()
 def patch_program(changes):
     """Change program settings (admin); only the fields sent change

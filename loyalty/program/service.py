@@ -8,14 +8,12 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from loyalty.core.cache import database_key
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import insert_for, utcnow
 from loyalty.core.errors import ValidationFailed
 from loyalty.program.models import Program
 
@@ -109,7 +107,7 @@ def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", 
 
 def ensure_program(session: Session, **defaults) -> Program:
     """Create the program row with defaults if there is none (safe under races)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = insert_for(session)
     values = default_settings(**defaults)
     session.execute(
         insert(Program).values(id=PROGRAM_ID, updated_at=utcnow(), **values).on_conflict_do_nothing()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -17,6 +16,7 @@ from loyalty.members.service import people
 from loyalty.points.ledger import Source
 from loyalty.points.service import grant_bonus, lock_members
 from loyalty.program.service import settings
+from loyalty.purchases.facts import first_orders
 from loyalty.referrals import rules
 from loyalty.referrals.models import Referral
 from loyalty.referrals.service import person
@@ -24,12 +24,6 @@ from loyalty.webhooks.outbox import emit_many
 
 BATCH = 2000
 log = get_logger("loyalty.jobs.referrals")
-_facts: list[Callable[..., dict[str, dict]]] = []
-
-
-def use_order_facts(source: Callable[..., dict[str, dict]]) -> None:
-    """The orders feature (above this one) hands in how to read a referee's first orders."""
-    _facts[:] = [source]
 
 
 def qualify_referrals(context: JobContext) -> dict[str, int]:
@@ -56,7 +50,7 @@ def _verdicts(session: Session, referrals: list[Referral], *, now: datetime, cou
     program = settings(session)
     terms = program.referral
     minimum = Decimal(str(terms.get("min_order_amount") or 0))
-    facts = _facts[0](session, [r.referee_id for r in referrals], minimum=minimum) if _facts else {}
+    facts = first_orders(session, [r.referee_id for r in referrals], minimum=minimum)
     members = people(session, sorted({r.referee_id for r in referrals} | {r.referrer_id for r in referrals}))
     caps = rules.Caps(terms.get("monthly_cap"), terms.get("total_cap"))
     for referral in referrals:

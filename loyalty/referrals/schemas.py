@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from loyalty.members.schemas import ListArgsSchema
 from loyalty.core.fields import ResponseSchema
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.referrals.rules import REASONS
 
 STATUSES = ("pending", "qualified", "rejected")

@@ -60,6 +60,7 @@ def get_reward(reward_id):
 @blp.response(200, schemas.RewardSchema)
 @blp.doc(responses={"404": "NotFound"})
 @accepts_json
+@idempotent
 @requires()
 def update_reward(changes, reward_id):
     """Change a reward (admin); stock set here is what is left to redeem

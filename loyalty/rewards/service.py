@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
-from loyalty.core.errors import Conflict, NotFound, ValidationFailed
+from loyalty.core.db import get_or_404, utcnow
+from loyalty.core.errors import Conflict, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.rewards.models import Coupon, Reward
@@ -42,10 +42,7 @@ def create_reward(session: Session, *, data: dict, now: datetime | None = None) 
 
 
 def get_reward(session: Session, reward_id: str) -> Reward:
-    reward = session.get(Reward, reward_id)
-    if reward is None:
-        raise NotFound(f"No reward `{reward_id}`.")
-    return reward
+    return get_or_404(session, Reward, reward_id, what="reward")
 
 
 def update_reward(session: Session, *, reward_id: str, changes: dict, now: datetime | None = None) -> Reward:

@@ -15,7 +15,7 @@ from loyalty.members.service import direct, held_tiers, resolve
 from loyalty.points.service import lock_members
 from loyalty.program.service import settings
 from loyalty.tiers import rules
-from loyalty.tiers.grading import Change, apply, metric_value, qualifying_values, standings
+from loyalty.tiers.standings import Change, apply, metric_value, qualifying_values, standings
 from loyalty.tiers.models import TierChange, TierStanding
 from loyalty.tiers.rules import Standing
 from loyalty.tiers.service import ladder

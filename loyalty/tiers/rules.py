@@ -142,6 +142,17 @@ def effective(ladder: list[Rung], standing: Standing, *, now) -> Rung:
     return floor if floor.rank > earned.rank else earned
 
 
+def merged(ladder: list[Rung], mine: Standing, theirs: Standing, *, now) -> Standing:
+    """The standing a merge leaves the survivor (`mine`) with: a merge must not cost a tier, so the
+    higher earned tier with its review date, and the higher staff floor still running with its end
+    (none if neither runs). On a tie the survivor's own stays."""
+    rank = lambda code: rung_of(ladder, code).rank  # noqa: E731
+    earned = theirs if rank(theirs.earned) > rank(mine.earned) else mine
+    floors = [s for s in (mine, theirs) if s.floor and (s.floor_until is None or s.floor_until > now)]
+    floor = max(floors, key=lambda s: rank(s.floor)) if floors else Standing(earned.earned)
+    return Standing(earned.earned, earned.kept_until, floor.floor, floor.floor_until)
+
+
 def progress(ladder: list[Rung], current: Rung, value: Decimal) -> tuple[Rung | None, Decimal]:
     """The next rung above the tier held and what the qualifying value still lacks to reach it."""
     above = next_rung(ladder, current)

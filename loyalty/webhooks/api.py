@@ -5,8 +5,8 @@ from flask import current_app
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
 from loyalty.core.auth import accepts_json, idempotent, requires
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import request_session
-from loyalty.members.schemas import ListArgsSchema
 from loyalty.webhooks import schemas, service, subscriptions
 
 blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="Webhooks out (admin)")
@@ -64,6 +64,7 @@ def get_subscription(subscription_id):
 @blp.response(200, schemas.SubscriptionSchema)
 @blp.doc(responses={"404": "NotFound"})
 @accepts_json
+@idempotent
 @requires()
 def update_subscription(data, subscription_id):
     """Change the URL (checked again), the events, pause or resume it, or replace its secret

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from loyalty.core.fields import ResponseSchema, StrictInteger
-from loyalty.members.schemas import ListArgsSchema
+from loyalty.core.fields import ResponseSchema, StrictBoolean, StrictInteger
+from loyalty.core.schemas import ListArgsSchema
 from loyalty.webhooks.outbox import EVENTS
 from loyalty.webhooks.rules import parse_target
 
@@ -32,12 +32,12 @@ class SubscriptionUpdateSchema(ma.Schema):
                            metadata={"description": "Checked like a new one; pending deliveries go to it"})
     events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(EVENTS)),
                             validate=ma.validate.Length(min=1, max=len(EVENTS)))
-    active = ma.fields.Boolean(metadata={"description": "false pauses it: nothing more is sent, what was pending "
+    active = StrictBoolean(metadata={"description": "false pauses it: nothing more is sent, what was pending "
                                                         "is dead (replayable), new events are not queued for it; "
                                                         "true resumes it, also after a 410 disabled it"})
     secret = ma.fields.String(validate=ma.validate.Length(max=120),
                               metadata={"description": "A new whsec_ secret of your own"})
-    rotate_secret = ma.fields.Boolean(metadata={"description": "true: the service makes a new secret and "
+    rotate_secret = StrictBoolean(metadata={"description": "true: the service makes a new secret and "
                                                                "shows it once, in this answer"})
     grace_hours = StrictInteger(validate=ma.validate.Range(min=0, max=GRACE_HOURS_MAX), metadata={
         "description": "With `secret` or `rotate_secret`: for this many hours the replaced secret keeps signing "
@@ -59,8 +59,8 @@ class SubscriptionSchema(ResponseSchema):
     id = ma.fields.String()
     url = ma.fields.String()
     events = ma.fields.List(ma.fields.String())
-    secret = ma.fields.String(allow_none=True, metadata={"description": "Only in the answer that created it, "
-                                                                        "and only when the service made it"})
+    secret = ma.fields.String(allow_none=True, metadata={"description": "Only in the answer that made it (the create, "
+                                                                        "or a PATCH with rotate_secret): shown once"})
     active = ma.fields.Boolean()
     disabled_reason = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core import signing
-from loyalty.core.db import utcnow
+from loyalty.core.db import get_or_404, utcnow
 from loyalty.core.errors import Conflict, MemberErased, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
@@ -104,9 +104,7 @@ def _delivery(d: Delivery) -> dict:
 
 def replay(session: Session, *, delivery_id: str) -> dict:
     """Send a delivery again, soon, with the same webhook-id (receivers dedupe on it)."""
-    delivery = session.get(Delivery, delivery_id, with_for_update=True)
-    if delivery is None:
-        raise NotFound(f"No delivery `{delivery_id}`.")
+    delivery = get_or_404(session, Delivery, delivery_id, what="delivery", lock=True)
     event = session.get(OutboxEvent, delivery.event_id)
     if event is not None and (event.data or {}).get("erased") is True:
         raise MemberErased(f"The member delivery `{delivery_id}` was about was erased; it is not sent again.")

@@ -48,3 +48,16 @@ def test_ratelimit_headers_count_down_within_the_window(database_url, db, auth):
 def test_no_ratelimit_headers_when_limits_are_off(database_url, db, auth):
     app = create_app(make_config(database_url, rate_limit_enabled=False), database=db)
     assert "RateLimit-Limit" not in app.test_client().get("/v1/members", headers=auth("staff")).headers
+
+
+def test_the_allowance_is_per_key_across_every_route_not_per_route(database_url, db, auth):
+    app = create_app(make_config(database_url, rate_limit="3 per minute"), database=db)
+    client = app.test_client()
+    answers = [client.get(path, headers=auth("staff")) for path in ("/v1/program", "/v1/tiers", "/v1/rewards",
+                                                                     "/v1/members")]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    # Without a key: one allowance per address, across routes too (401s count, so guessing is limited).
+    guesses = [client.get(path, headers={"Authorization": "Bearer lk_nope_nope"}).status_code
+               for path in ("/v1/program", "/v1/tiers", "/v1/rewards", "/v1/members")]
+    assert guesses == [401, 401, 401, 429]

@@ -130,6 +130,9 @@ def test_a_second_rotation_in_the_grace_period_leaves_two_signing_not_three(
     ({"rotate_secret": True, "grace_hours": 7 * 24 + 1}, "grace_hours"),
     ({"rotate_secret": True, "grace_hours": "a day"}, "grace_hours"),
     ({"rotate_secret": True, "grace_hours": 1.5}, "grace_hours"),
+    ({"rotate_secret": True, "grace_hours": True}, "grace_hours"),
+    ({"rotate_secret": "yes", "grace_hours": 1}, "rotate_secret"),  # JSON true or nothing: no guessing
+    ({"active": 1}, "active"),
 ])
 def test_a_bad_grace_period_is_refused_and_nothing_changes(client, auth, subscription, receiver, db, config, body,
                                                            field):
@@ -138,3 +141,33 @@ def test_a_bad_grace_period_is_refused_and_nothing_changes(client, auth, subscri
     create_member(client, auth)
     assert deliver(db, config)["delivered"] == 1
     assert receiver.signatures() == 1 and receiver.verifies_with(subscription["secret"])
+
+
+def test_a_retried_rotation_with_its_idempotency_key_answers_the_same_secret_and_keeps_the_grace(
+        client, auth, subscription, receiver, db, config):
+    """A client whose PATCH timed out retries it: it must get the secret made the first time, and the
+    original secret must keep signing, not be pushed out by a second rotation."""
+    original = subscription["secret"]
+    headers = auth(**{"Idempotency-Key": "rotate-1"})
+    first = client.patch(f"/v1/webhooks/{subscription['id']}", json={"rotate_secret": True, "grace_hours": 1},
+                         headers=headers)
+    again = client.patch(f"/v1/webhooks/{subscription['id']}", json={"rotate_secret": True, "grace_hours": 1},
+                         headers=headers)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+    create_member(client, auth)
+    assert deliver(db, config)["delivered"] == 1
+    assert receiver.verifies_with(original) and receiver.verifies_with(first.get_json()["secret"])
+
+
+def test_an_oversized_ping_is_refused_before_it_is_sent(client, auth, subscription, receiver, config):
+    """A view that ignores its body still gets a 413 for one over the limit, and sends nothing."""
+    body = b"x" * (config.max_request_bytes + 1)
+    pinged = client.post(f"/v1/webhooks/{subscription['id']}/ping", data=body, content_type="application/json",
+                         headers=auth())
+    assert pinged.status_code == 413 and pinged.get_json()["code"] == "payload_too_large"
+    assert receiver.requests == []
+    replay = client.delete(f"/v1/webhooks/{subscription['id']}", data=body, content_type="application/json",
+                           headers=auth())
+    assert replay.status_code == 413
+    assert client.get(f"/v1/webhooks/{subscription['id']}", headers=auth()).status_code == 200

@@ -18,7 +18,7 @@ from loyalty.imports import orders as importer
 from loyalty.imports.order_models import ImportOrderLine
 from loyalty.imports.run import run as run_import
 from loyalty.imports.source import text_of
-from loyalty.orders.models import Order, Refund
+from loyalty.purchases.models import Order, Refund
 from loyalty.points.models import LedgerEntry
 from loyalty.scheduler import run_job
 from loyalty.tiers.models import TierChange

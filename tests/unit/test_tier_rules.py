@@ -134,3 +134,41 @@ def test_the_cheap_check_skips_only_members_the_review_leaves_alone(standing, he
         verdict = rules.review(DEMO, before, value, now=NOW, retention_end=LATER)
         assert verdict.standing == before and verdict.reason is None
         assert rules.effective(DEMO, verdict.standing, now=NOW).code == held
+
+
+# --- merging two members' standings -------------------------------------------------------------
+def live_floor_rank(standing):
+    alive = standing.floor and (standing.floor_until is None or standing.floor_until > NOW)
+    return rank(standing.floor) if alive else None
+
+
+@given(standings, standings)
+def test_a_merge_keeps_the_higher_earned_tier_with_its_review_date(mine, theirs):
+    joined = rules.merged(DEMO, mine, theirs, now=NOW)
+    assert rank(joined.earned) == max(rank(mine.earned), rank(theirs.earned))
+    kept_from = theirs if rank(theirs.earned) > rank(mine.earned) else mine  # a tie keeps the survivor's
+    assert (joined.earned, joined.kept_until) == (kept_from.earned, kept_from.kept_until)
+
+
+@given(standings, standings)
+def test_a_merge_keeps_the_higher_running_floor_and_drops_ended_ones(mine, theirs):
+    joined = rules.merged(DEMO, mine, theirs, now=NOW)
+    running = [r for r in (live_floor_rank(mine), live_floor_rank(theirs)) if r is not None]
+    if running:
+        assert rank(joined.floor) == max(running)
+        assert joined.floor_until is None or joined.floor_until > NOW
+    else:
+        assert joined.floor is None and joined.floor_until is None
+
+
+@given(standings, standings)
+def test_a_merge_never_costs_the_survivor_a_tier_either_member_held(mine, theirs):
+    held = rules.effective(DEMO, rules.merged(DEMO, mine, theirs, now=NOW), now=NOW).rank
+    assert held == max(rules.effective(DEMO, mine, now=NOW).rank, rules.effective(DEMO, theirs, now=NOW).rank)
+
+
+@given(standings, standings)
+def test_which_member_survives_changes_no_rank(mine, theirs):
+    one, other = rules.merged(DEMO, mine, theirs, now=NOW), rules.merged(DEMO, theirs, mine, now=NOW)
+    assert rank(one.earned) == rank(other.earned)
+    assert live_floor_rank(one) == live_floor_rank(other)

@@ -1,5 +1,6 @@
-"""Facts about members' orders that features below orders need: tier qualifying values, referees'
-first orders, first orders for follow-up calls, the rhythm of orders for win-back."""
+"""Facts about members' orders that features below `orders` read directly: tier qualifying values,
+referees' first orders, first orders for follow-up calls, the rhythm of orders for win-back, the
+spend Pareto, campaign conversions and the grouped order figures of insights."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import among
-from loyalty.orders.models import Order
+from loyalty.purchases.models import Order
 
 # Net of refunds: a refunded amount no longer qualifies (though a refund never lowers the tier
 # held; it only counts at the next review).

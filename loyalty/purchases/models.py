@@ -1,3 +1,5 @@
+"""The orders, refunds and refunded items tables: written by `orders`, read by features below it."""
+
 from __future__ import annotations
 
 from datetime import datetime
