@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install openapi bench clean
+.PHONY: run test lint install openapi bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,7 +37,7 @@ BROWSER_PACKAGES := chromium fonts-wqy-microhei
 # The TypeScript client check (tests/clients/test_typescript_client.py) needs Node.js and the locked
 # packages: Debian's nodejs and npm when npm is missing; npm ci again only when the lock changes.
 TS_CLIENT := tests/clients/typescript
-test: $(STAMP) $(TS_CLIENT)/node_modules/.package-lock.json
+test: lint $(STAMP) $(TS_CLIENT)/node_modules/.package-lock.json
 	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || apt-get install -y $(BROWSER_PACKAGES) >/dev/null 2>&1 \
 		|| (apt-get update -qq && apt-get install -y $(BROWSER_PACKAGES)) \
 		|| (sudo apt-get update -qq && sudo apt-get install -y $(BROWSER_PACKAGES))
@@ -56,6 +56,13 @@ $(TS_CLIENT)/node_modules/.package-lock.json: $(TS_CLIENT)/package-lock.json $(T
 		|| (apt-get update -qq && apt-get install -y nodejs npm) \
 		|| (sudo apt-get update -qq && sudo apt-get install -y nodejs npm)
 	cd $(TS_CLIENT) && npm ci --no-audit --no-fund
+
+# Style, types and layers (ARCHITECTURE.md): ruff, mypy (strict on core and every rules.py), import-linter.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 openapi: $(STAMP)
 	$(BIN)/loyalty openapi write

@@ -8,8 +8,15 @@ import sys
 
 from bench import campaigns, care, export, orders, pos, shared_work, tiers
 
-BENCHMARKS = {"orders": orders.run, "pos": pos.run, "tiers": tiers.run, "care": care.run, "campaigns": campaigns.run,
-              "export": export.run, "shared_work": shared_work.run}
+BENCHMARKS = {
+    "orders": orders.run,
+    "pos": pos.run,
+    "tiers": tiers.run,
+    "care": care.run,
+    "campaigns": campaigns.run,
+    "export": export.run,
+    "shared_work": shared_work.run,
+}
 BENCHMARKS["import_members"] = importlib.import_module("bench.import_members").run
 BENCHMARKS["import_orders"] = importlib.import_module("bench.import_orders").run
 BENCHMARKS["metrics_scrape"] = importlib.import_module("bench.metrics_scrape").run

@@ -20,10 +20,21 @@ MEMBERS = int(os.environ.get("BENCH_EXPORT_MEMBERS", "1000000"))
 
 @contextlib.contextmanager
 def _production_server(url: str):
-    env = {**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_BIND": f"127.0.0.1:{PORT}", "LOYALTY_WORKERS": "2",
-           "LOYALTY_RATE_LIMIT": "100000 per minute", "LOYALTY_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": url,
+        "LOYALTY_BIND": f"127.0.0.1:{PORT}",
+        "LOYALTY_WORKERS": "2",
+        "LOYALTY_RATE_LIMIT": "100000 per minute",
+        "LOYALTY_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             with contextlib.suppress(OSError):
@@ -69,7 +80,9 @@ def run() -> dict:
         with _production_server(url) as master:
             started = time.perf_counter()
             connection = http.client.HTTPConnection("127.0.0.1", PORT, timeout=120)
-            connection.request("GET", f"/v1/segments/{segment_id}/export.csv", headers={"Authorization": f"Bearer {key}"})
+            connection.request(
+                "GET", f"/v1/segments/{segment_id}/export.csv", headers={"Authorization": f"Bearer {key}"}
+            )
             response = connection.getresponse()
             first_byte = round(time.perf_counter() - started, 3)
             rows = size = 0
@@ -83,9 +96,15 @@ def run() -> dict:
             seconds = round(time.perf_counter() - started, 2)
             peak = _peak_rss_mb(master)
     result = {
-        "members": MEMBERS, "status": response.status, "rows": rows - 1, "complete": complete and rows - 1 == MEMBERS,
-        "megabytes": round(size / 1e6, 1), "seconds": seconds, "first_byte_seconds": first_byte,
-        "rows_per_second": round((rows - 1) / seconds) if seconds else None, "worker_peak_rss_mb": peak,
+        "members": MEMBERS,
+        "status": response.status,
+        "rows": rows - 1,
+        "complete": complete and rows - 1 == MEMBERS,
+        "megabytes": round(size / 1e6, 1),
+        "seconds": seconds,
+        "first_byte_seconds": first_byte,
+        "rows_per_second": round((rows - 1) / seconds) if seconds else None,
+        "worker_peak_rss_mb": peak,
         "server": "gunicorn -c gunicorn.conf.py (gthread, 2 workers, 16 threads, timeout 30 s)",
     }
     save("export", result)

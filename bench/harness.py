@@ -13,9 +13,9 @@ import sys
 import time
 import urllib.request
 import uuid
-from datetime import date, datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -34,7 +34,9 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    return f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    return (
+        f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def program_today(url: str) -> date:
@@ -43,12 +45,14 @@ def program_today(url: str) -> date:
     with psql(url) as connection:
         row = connection.execute("SELECT timezone FROM program LIMIT 1").fetchone()
     zone = row[0] if row else os.environ.get("LOYALTY_PROGRAM_TIMEZONE", "Asia/Shanghai")
-    return datetime.now(timezone.utc).astimezone(ZoneInfo(zone)).date()
+    return datetime.now(UTC).astimezone(ZoneInfo(zone)).date()
 
 
 def _admin():
     url = make_url(BASE_URL)
-    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, autocommit=True)
+    return psycopg.connect(
+        host=url.host, port=url.port or 5432, user=url.username, dbname=url.database, autocommit=True
+    )
 
 
 @contextlib.contextmanager
@@ -58,8 +62,12 @@ def fresh_database(name_hint: str):
         connection.execute(f'CREATE DATABASE "{name}"')
     url = make_url(BASE_URL).set(database=name).render_as_string(hide_password=False)
     try:
-        subprocess.run([str(BIN / "loyalty"), "db", "upgrade"], env={**os.environ, "LOYALTY_DATABASE_URL": url},
-                       check=True, capture_output=True)
+        subprocess.run(
+            [str(BIN / "loyalty"), "db", "upgrade"],
+            env={**os.environ, "LOYALTY_DATABASE_URL": url},
+            check=True,
+            capture_output=True,
+        )
         yield url
     finally:
         with _admin() as connection:
@@ -72,20 +80,48 @@ def psql(url: str):
 
 
 def create_key(url: str, role: str) -> str:
-    out = subprocess.run([str(BIN / "loyalty"), "keys", "create", "--role", role, "--name", f"bench {role}"],
-                         env={**os.environ, "LOYALTY_DATABASE_URL": url}, check=True, capture_output=True, text=True)
+    out = subprocess.run(
+        [str(BIN / "loyalty"), "keys", "create", "--role", role, "--name", f"bench {role}"],
+        env={**os.environ, "LOYALTY_DATABASE_URL": url},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return out.stdout.strip().splitlines()[-1]
 
 
 @contextlib.contextmanager
 def gunicorn(url: str, *, workers: int, app: str = "wsgi:app", extra_env: dict | None = None):
-    env = {**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_RATE_LIMIT": "100000000 per minute",
-           "LOYALTY_LOG_LEVEL": "WARNING", "LOYALTY_API_KEY_CACHE_SECONDS": "300", **(extra_env or {})}
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": url,
+        "LOYALTY_RATE_LIMIT": "100000000 per minute",
+        "LOYALTY_LOG_LEVEL": "WARNING",
+        "LOYALTY_API_KEY_CACHE_SECONDS": "300",
+        **(extra_env or {}),
+    }
     process = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{PORT}", "--worker-class", "sync",
-         "--threads", "1",  # the published figures are sync workers; gunicorn.conf.py's threads would switch to gthread
-         "--keep-alive", "5", "--log-level", "warning", app],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(BIN / "gunicorn"),
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--worker-class",
+            "sync",
+            "--threads",
+            "1",  # the published figures are sync workers; gunicorn.conf.py's threads would switch to gthread
+            "--keep-alive",
+            "5",
+            "--log-level",
+            "warning",
+            app,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             with contextlib.suppress(OSError):
@@ -100,13 +136,18 @@ def gunicorn(url: str, *, workers: int, app: str = "wsgi:app", extra_env: dict |
         process.wait(20)
 
 
-def wrk(url: str, *, script: Path, duration: int = 15, connections: int = 16, threads: int = 2,
-        env: dict | None = None) -> dict:
+def wrk(
+    url: str, *, script: Path, duration: int = 15, connections: int = 16, threads: int = 2, env: dict | None = None
+) -> dict:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency",
-                          "-s", str(script), url], capture_output=True, text=True, check=True,
-                         env={**os.environ, **(env or {})}).stdout
+    out = subprocess.run(
+        ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s", "--latency", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, **(env or {})},
+    ).stdout
     return parse_wrk(out)
 
 
@@ -130,7 +171,7 @@ def parse_wrk(out: str) -> dict:
 
 def save(name: str, result: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"benchmark": name, "machine": machine(), "at": datetime.now(timezone.utc).isoformat(), **result}
+    result = {"benchmark": name, "machine": machine(), "at": datetime.now(UTC).isoformat(), **result}
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({k: v for k, v in result.items() if k != "raw"}, indent=2, default=str))
     return path

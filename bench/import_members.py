@@ -19,8 +19,23 @@ from pathlib import Path
 from bench.harness import BIN, ROOT, fresh_database, psql, save
 
 SIZES = [int(n) for n in os.environ.get("BENCH_IMPORT_MEMBERS", "100000,1000000").split(",")]
-COLUMNS = ["external_id", "member_number", "name", "email", "phone", "birthday", "gender", "city", "tags",
-           "enrolled_at", "consent_email", "consent_sms", "consent_marketing", "points", "tier"]
+COLUMNS = [
+    "external_id",
+    "member_number",
+    "name",
+    "email",
+    "phone",
+    "birthday",
+    "gender",
+    "city",
+    "tags",
+    "enrolled_at",
+    "consent_email",
+    "consent_sms",
+    "consent_marketing",
+    "points",
+    "tier",
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英"
 LATIN = ["Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Leo", "Chloe", "Ethan"]
@@ -44,23 +59,30 @@ def write_file(path: Path, rows: int, seed: int = 14) -> Path:
         writer.writerow(COLUMNS)
         for n in range(rows):
             chinese = n % 3 != 0
-            name = (rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)) if chinese else \
-                f"{rng.choice(LATIN)} {rng.choice(LATIN)}son"
-            writer.writerow([
-                f"S-{n:08d}",
-                _luhn(f"9{n:010d}") if n % 10 == 0 else "",  # a tenth keep their printed card numbers
-                name,
-                f"member{n}@example{n % 97}.com",
-                f"{rng.choice(MOBILE)}{n:08d}",  # unique national mobile numbers
-                f"{rng.randint(1950, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if n % 4 else "",
-                rng.choice(["female", "male", "", "undisclosed"]),
-                rng.choice(CITIES),
-                rng.choice(TAGS),
-                f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                rng.choice(["yes", "no", ""]), rng.choice(["true", "false"]), rng.choice(["1", "0"]),
-                str(rng.randint(0, 20000)) if n % 5 else "",
-                rng.choice(["", "", "", "silver", "gold", "regular"]),
-            ])
+            name = (
+                (rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN))
+                if chinese
+                else f"{rng.choice(LATIN)} {rng.choice(LATIN)}son"
+            )
+            writer.writerow(
+                [
+                    f"S-{n:08d}",
+                    _luhn(f"9{n:010d}") if n % 10 == 0 else "",  # a tenth keep their printed card numbers
+                    name,
+                    f"member{n}@example{n % 97}.com",
+                    f"{rng.choice(MOBILE)}{n:08d}",  # unique national mobile numbers
+                    f"{rng.randint(1950, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}" if n % 4 else "",
+                    rng.choice(["female", "male", "", "undisclosed"]),
+                    rng.choice(CITIES),
+                    rng.choice(TAGS),
+                    f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                    rng.choice(["yes", "no", ""]),
+                    rng.choice(["true", "false"]),
+                    rng.choice(["1", "0"]),
+                    str(rng.randint(0, 20000)) if n % 5 else "",
+                    rng.choice(["", "", "", "silver", "gold", "regular"]),
+                ]
+            )
     return path
 
 
@@ -69,21 +91,32 @@ def _ladder(url: str) -> None:
         connection.execute(
             "INSERT INTO tiers (code, name, rank, threshold, discount_percent, earn_multiplier, benefits) VALUES "
             "('regular', 'Regular', 0, 0, 0, 1, ''), ('silver', 'Silver', 1, 2000, 3, 1.2, ''), "
-            "('gold', 'Gold', 2, 8000, 5, 1.5, '')")
+            "('gold', 'Gold', 2, 8000, 5, 1.5, '')"
+        )
         connection.commit()
 
 
 def _import(url: str, path: Path) -> dict:
     env = {**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING"}
     started = time.perf_counter()
-    process = subprocess.Popen([str(BIN / "loyalty"), "import", "members", str(path)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [str(BIN / "loyalty"), "import", "members", str(path)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     out = process.stdout.read()
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - started
     process.returncode = os.waitstatus_to_exitcode(status)
-    return {"exit_code": process.returncode, "summary": out.strip(), "seconds": round(seconds, 1),
-            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "exit_code": process.returncode,
+        "summary": out.strip(),
+        "seconds": round(seconds, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def _count(url: str, table: str) -> int:
@@ -105,8 +138,11 @@ def run() -> dict:
             members, lots = _count(url, "members"), _count(url, "point_lots")
         path.unlink()
         results[f"{size:,} members"] = {
-            **first, "rows_per_second": round(size / first["seconds"]) if first["seconds"] else None,
-            "file_megabytes": megabytes, "members": members, "lots": lots,
+            **first,
+            "rows_per_second": round(size / first["seconds"]) if first["seconds"] else None,
+            "file_megabytes": megabytes,
+            "members": members,
+            "lots": lots,
             "re_run": {"exit_code": again["exit_code"], "summary": again["summary"], "seconds": again["seconds"]},
         }
     result = {"sizes": results, "target": "1,000,000 members under 180 s, memory flat"}

@@ -13,7 +13,7 @@ import os
 import random
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.harness import BIN, RESULTS, fresh_database, psql, save
@@ -21,14 +21,26 @@ from bench.seed import member_number, seed_ladder, seed_members
 
 LINES = int(os.environ.get("BENCH_IMPORT_ORDER_LINES", "1000000"))
 MEMBERS = int(os.environ.get("BENCH_IMPORT_ORDER_MEMBERS", "100000"))
-HEADER = ["order_id", "member_number", "placed_at", "sku", "category", "quantity", "unit_price", "discount",
-          "channel", "store", "shipping", "refunded_amount"]
+HEADER = [
+    "order_id",
+    "member_number",
+    "placed_at",
+    "sku",
+    "category",
+    "quantity",
+    "unit_price",
+    "discount",
+    "channel",
+    "store",
+    "shipping",
+    "refunded_amount",
+]
 
 
 def write_file(path: Path, lines: int, members: int, *, seed: int = 14, prefix: str = "B") -> int:
     """The file, and how many orders it holds."""
     rng = random.Random(seed)
-    start = datetime.now(timezone.utc) - timedelta(days=3 * 365)
+    start = datetime.now(UTC) - timedelta(days=3 * 365)
     moved: list[tuple[int, list[str]]] = []  # (row to write it after, row)
     written = orders = 0
     with path.open("w", encoding="utf-8", newline="") as handle:
@@ -42,11 +54,20 @@ def write_file(path: Path, lines: int, members: int, *, seed: int = 14, prefix: 
             count = min(rng.randint(1, 5), lines - written)
             refund = f"{rng.randint(1, 5)}.00" if rng.random() < 0.05 else ""
             for index in range(count):
-                row = [f"{prefix}{orders:09d}", number, placed, f"SKU-{rng.randrange(5000):05d}",
-                       rng.choice(("tea", "teaware", "gift", "snack")), str(rng.randint(1, 4)),
-                       f"{rng.randint(10, 400)}.{rng.randrange(100):02d}", "0" if rng.random() < 0.8 else "5.00",
-                       "pos" if pos else "online", "SH-01" if pos else "",
-                       "8.00" if index == 0 and not pos else "", refund if index == 0 else ""]
+                row = [
+                    f"{prefix}{orders:09d}",
+                    number,
+                    placed,
+                    f"SKU-{rng.randrange(5000):05d}",
+                    rng.choice(("tea", "teaware", "gift", "snack")),
+                    str(rng.randint(1, 4)),
+                    f"{rng.randint(10, 400)}.{rng.randrange(100):02d}",
+                    "0" if rng.random() < 0.8 else "5.00",
+                    "pos" if pos else "online",
+                    "SH-01" if pos else "",
+                    "8.00" if index == 0 and not pos else "",
+                    refund if index == 0 else "",
+                ]
                 if index and orders % 10 == 0:
                     moved.append((written + 3000, row))  # this order's line turns up later in the file
                 else:
@@ -61,17 +82,25 @@ def write_file(path: Path, lines: int, members: int, *, seed: int = 14, prefix: 
 
 def _import(url: str, path: Path) -> dict:
     started = time.monotonic()
-    process = subprocess.Popen([str(BIN / "loyalty"), "import", "orders", str(path), "--rejects", f"{path}.rejects.csv"],
-                               env={**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING"},
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = subprocess.Popen(
+        [str(BIN / "loyalty"), "import", "orders", str(path), "--rejects", f"{path}.rejects.csv"],
+        env={**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     summary = process.stdout.read()
     _pid, status, usage = os.wait4(process.pid, 0)  # this child's own peak RSS, in KiB
     process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.monotonic() - started
     if process.returncode not in (0, 1):
         raise RuntimeError(f"import orders exited {process.returncode}: {summary[-2000:]}")
-    return {"seconds": round(seconds, 1), "summary": summary.strip(), "exit": process.returncode,
-            "peak_rss_mib": round(usage.ru_maxrss / 1024, 1)}
+    return {
+        "seconds": round(seconds, 1),
+        "summary": summary.strip(),
+        "exit": process.returncode,
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def run() -> dict:
@@ -92,12 +121,21 @@ def run() -> dict:
             ).fetchone()
             staged = connection.execute("SELECT count(*) FROM import_order_lines").fetchone()[0]
     result = {
-        "order_lines": LINES, "orders": orders, "members": MEMBERS, "seconds": whole["seconds"],
-        "rows_per_second": round(LINES / whole["seconds"]), "orders_per_second": round(orders / whole["seconds"]),
-        "summary": whole["summary"], "exit": whole["exit"],
-        "peak_rss_mib": whole["peak_rss_mib"], "peak_rss_mib_tenth_of_file": tenth["peak_rss_mib"],
-        "rerun_seconds": again["seconds"], "rerun_summary": again["summary"],
-        "orders_in_db": awarded, "earn_entries": entries, "staging_rows_left": staged,
+        "order_lines": LINES,
+        "orders": orders,
+        "members": MEMBERS,
+        "seconds": whole["seconds"],
+        "rows_per_second": round(LINES / whole["seconds"]),
+        "orders_per_second": round(orders / whole["seconds"]),
+        "summary": whole["summary"],
+        "exit": whole["exit"],
+        "peak_rss_mib": whole["peak_rss_mib"],
+        "peak_rss_mib_tenth_of_file": tenth["peak_rss_mib"],
+        "rerun_seconds": again["seconds"],
+        "rerun_summary": again["summary"],
+        "orders_in_db": awarded,
+        "earn_entries": entries,
+        "staging_rows_left": staged,
         "small_file": {"order_lines": LINES // 10, "orders": small_orders, **tenth},
     }
     assert staged == 0, "a run left staged lines behind"

@@ -20,8 +20,10 @@ def _seed(connection) -> None:
     seed_members(connection, MEMBERS)
     seed_lots(connection, MEMBERS)  # one ledger entry per member
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO webhook_subscriptions (id, url, events, secret, active, created_at) "
-                       "VALUES ('sub_1', 'https://example.com/h', '[\"*\"]', 'whsec_x', true, now())")
+        cursor.execute(
+            "INSERT INTO webhook_subscriptions (id, url, events, secret, active, created_at) "
+            "VALUES ('sub_1', 'https://example.com/h', '[\"*\"]', 'whsec_x', true, now())"
+        )
         cursor.execute(f"""INSERT INTO outbox_events (id, type, occurred_at, data, dispatched_at)
             SELECT lpad(n::text, 26, '0'), 'order.points_awarded', now() - (n || ' seconds')::interval, '{{}}',
                    CASE WHEN n > 1000 THEN now() END
@@ -60,8 +62,7 @@ def run() -> dict:
         for _ in range(8):
             started = time.perf_counter()
             with db.sessions() as session:
-                families = ops_metrics.collect(session, now=utcnow().astimezone(UTC), dialect=db.dialect,
-                                               ledger=totals)
+                families = ops_metrics.collect(session, now=utcnow().astimezone(UTC), dialect=db.dialect, ledger=totals)
             timings.append((time.perf_counter() - started) * 1000)
         parts = {}
         for name in ("_jobs", "_lease", "_webhooks", "_touches", "_holds"):
@@ -71,8 +72,16 @@ def run() -> dict:
                 function(session) if name == "_holds" else function(session, utcnow())
                 parts[name.strip("_")] = round((time.perf_counter() - started) * 1000, 1)
         db.dispose()
-    result = {"members": MEMBERS, "ledger_entries": MEMBERS, "deliveries": DELIVERIES, "touches": TOUCHES,
-              "job_runs": RUNS, "families": len(families), "scrape_ms": [round(t, 1) for t in timings],
-              "steady_scrape_ms_median": round(sorted(timings[2:])[len(timings[2:]) // 2], 1), "parts_ms": parts}
+    result = {
+        "members": MEMBERS,
+        "ledger_entries": MEMBERS,
+        "deliveries": DELIVERIES,
+        "touches": TOUCHES,
+        "job_runs": RUNS,
+        "families": len(families),
+        "scrape_ms": [round(t, 1) for t in timings],
+        "steady_scrape_ms_median": round(sorted(timings[2:])[len(timings[2:]) // 2], 1),
+        "parts_ms": parts,
+    }
     save("metrics_scrape", result)
     return result

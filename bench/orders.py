@@ -27,25 +27,38 @@ def run() -> dict:
         env = {"BENCH_KEY": key, "BENCH_MEMBERS": str(members_file)}
         here = os.path.dirname(__file__)
         with gunicorn(url, workers=WORKERS) as base:
-            orders = wrk(base, script=os.path.join(here, "orders.lua"), duration=DURATION, env=env,
-                         connections=CONNECTIONS, threads=1)
+            orders = wrk(
+                base,
+                script=os.path.join(here, "orders.lua"),
+                duration=DURATION,
+                env=env,
+                connections=CONNECTIONS,
+                threads=1,
+            )
             redeem = wrk(base, script=os.path.join(here, "redeem.lua"), duration=DURATION, connections=8, env=env)
         with psql(url) as connection:
             awarded, entries, distinct = connection.execute(
                 "SELECT (SELECT count(*) FROM orders), count(*), count(DISTINCT source_id) "
-                "FROM ledger_entries WHERE kind = 'earn'").fetchone()
+                "FROM ledger_entries WHERE kind = 'earn'"
+            ).fetchone()
             redeemed = connection.execute("SELECT count(*) FROM ledger_entries WHERE kind = 'redeem'").fetchone()[0]
             negative = connection.execute("SELECT count(*) FROM point_lots WHERE remaining < 0").fetchone()[0]
     result = {
-        "members": MEMBERS, "gunicorn_workers": WORKERS, "duration_s": DURATION,
+        "members": MEMBERS,
+        "gunicorn_workers": WORKERS,
+        "duration_s": DURATION,
         "order_posts_per_second": orders["requests_per_second"],
-        "awarded_orders": awarded, "awarded_orders_per_second": round(awarded / DURATION, 1),
-        "earn_entries": entries, "distinct_order_sources": distinct,
+        "awarded_orders": awarded,
+        "awarded_orders_per_second": round(awarded / DURATION, 1),
+        "earn_entries": entries,
+        "distinct_order_sources": distinct,
         "order_latency_ms": {k: orders.get(k) for k in ("p50_ms", "p90_ms", "p99_ms")},
         "order_non_2xx": orders["non_2xx"],
-        "redemptions_per_second": redeem["requests_per_second"], "redemptions_captured": redeemed,
+        "redemptions_per_second": redeem["requests_per_second"],
+        "redemptions_captured": redeemed,
         "redemption_latency_ms": {k: redeem.get(k) for k in ("p50_ms", "p90_ms", "p99_ms")},
-        "redemption_non_2xx": redeem["non_2xx"], "lots_below_zero": negative,
+        "redemption_non_2xx": redeem["non_2xx"],
+        "lots_below_zero": negative,
     }
     assert entries == distinct == awarded, "an order was awarded twice or lost"
     save("orders", result)

@@ -35,7 +35,7 @@ def _identifiers(size: int) -> str:
 def _buckets(base: str) -> dict[float, float]:
     text = urllib.request.urlopen(f"{base}/metrics", timeout=10).read().decode()
     found: dict[float, float] = {}
-    pattern = re.compile(r'loyalty_http_request_duration_seconds_bucket\{([^}]*)\} ([\d.e+]+)')
+    pattern = re.compile(r"loyalty_http_request_duration_seconds_bucket\{([^}]*)\} ([\d.e+]+)")
     for labels, value in pattern.findall(text):
         if 'endpoint="/v1/pos/members/<identifier>"' in labels and 'status="200"' in labels:
             le = re.search(r'le="([^"]+)"', labels).group(1)
@@ -75,7 +75,9 @@ def _one(size: int) -> dict:
             wrk(base, script=SCRIPT, duration=3, env=env, connections=CONNECTIONS, threads=1)
             bare = wrk(base, script=SCRIPT, duration=DURATION, env=env, connections=CONNECTIONS, threads=1)
     return {
-        "members": size, "lookups_per_second": served["requests_per_second"], "non_2xx": served["non_2xx"],
+        "members": size,
+        "lookups_per_second": served["requests_per_second"],
+        "non_2xx": served["non_2xx"],
         "client_latency_ms": {k: served.get(k) for k in ("p50_ms", "p90_ms", "p99_ms")},
         "server_latency": server,
         "bare_flask_per_second": bare["requests_per_second"],
@@ -86,7 +88,11 @@ def _one(size: int) -> dict:
 
 def run() -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    result = {"gunicorn_workers": WORKERS, "connections": CONNECTIONS, "duration_s": DURATION,
-              "runs": [_one(size) for size in SIZES]}
+    result = {
+        "gunicorn_workers": WORKERS,
+        "connections": CONNECTIONS,
+        "duration_s": DURATION,
+        "runs": [_one(size) for size in SIZES],
+    }
     save("pos", result)
     return result

@@ -17,16 +17,15 @@ import subprocess
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from sqlalchemy import insert
 
-from loyalty.core.signing import new_secret
-from loyalty.webhooks.models import Subscription
-
 from bench.harness import BIN, fresh_database, psql, save
 from bench.seed import member_id, seed_members
+from loyalty.core.signing import new_secret
+from loyalty.webhooks.models import Subscription
 
 TOUCHES = int(os.environ.get("BENCH_SHARED_TOUCHES", "20000"))
 SUBSCRIPTIONS = int(os.environ.get("BENCH_SHARED_SUBSCRIPTIONS", "16"))
@@ -46,11 +45,15 @@ def _prepare(url: str) -> None:
         database.dispose()
     with psql(url) as connection:
         seed_members(connection, TOUCHES)
-        connection.execute("UPDATE program SET care = %s", (json.dumps(
-            {"quiet_start": "00:00", "quiet_end": "00:00", "weekly_cap": 2, "send_at": "10:00"}),))
-        connection.execute("INSERT INTO care_rules (kind, enabled, channel, template, days_before, days_after, "
-                           "gift_points, custom_dates, updated_at) VALUES ('birthday', true, 'sms', "
-                           "'Happy birthday {{ name }}', 3, 0, 0, '[]', now())")
+        connection.execute(
+            "UPDATE program SET care = %s",
+            (json.dumps({"quiet_start": "00:00", "quiet_end": "00:00", "weekly_cap": 2, "send_at": "10:00"}),),
+        )
+        connection.execute(
+            "INSERT INTO care_rules (kind, enabled, channel, template, days_before, days_after, "
+            "gift_points, custom_dates, updated_at) VALUES ('birthday', true, 'sms', "
+            "'Happy birthday {{ name }}', 3, 0, 0, '[]', now())"
+        )
         connection.commit()
 
 
@@ -59,20 +62,47 @@ def _backlog(url: str) -> None:
         connection.execute("DELETE FROM outbox_events")
         connection.execute("DELETE FROM touches")
         with connection.cursor() as cursor:
-            with cursor.copy("COPY touches (id, member_id, kind, occasion, channel, due_at, status, attempts, "
-                             "created_at, held_out) FROM STDIN") as copy:
+            with cursor.copy(
+                "COPY touches (id, member_id, kind, occasion, channel, due_at, status, attempts, "
+                "created_at, held_out) FROM STDIN"
+            ) as copy:
                 for n in range(TOUCHES):
-                    copy.write_row((f"tch_bench{n:016d}", member_id(n), "birthday", "2020", "sms",
-                                    "2020-01-06 12:00:00+00", "planned", 0, "2020-01-06 12:00:00+00", False))
+                    copy.write_row(
+                        (
+                            f"tch_bench{n:016d}",
+                            member_id(n),
+                            "birthday",
+                            "2020",
+                            "sms",
+                            "2020-01-06 12:00:00+00",
+                            "planned",
+                            0,
+                            "2020-01-06 12:00:00+00",
+                            False,
+                        )
+                    )
         connection.execute("ANALYZE touches")
         connection.commit()
 
 
 def _together(url: str, job: str, processes: int, key: str) -> tuple[float, list[int]]:
-    env = {**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING", "LOYALTY_WEBHOOK_ALLOW_PRIVATE": "1"}
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": url,
+        "LOYALTY_LOG_LEVEL": "WARNING",
+        "LOYALTY_WEBHOOK_ALLOW_PRIVATE": "1",
+    }
     started = time.perf_counter()
-    running = [subprocess.Popen([str(BIN / "loyalty"), "jobs", "run", job], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) for _ in range(processes)]
+    running = [
+        subprocess.Popen(
+            [str(BIN / "loyalty"), "jobs", "run", job],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
     lines = [p.communicate()[0].strip().splitlines()[-1] for p in running]
     seconds = round(time.perf_counter() - started, 2)
     return seconds, [int(m.group(1)) if (m := re.search(rf"\b{key}=(\d+)", line)) else 0 for line in lines]
@@ -114,9 +144,17 @@ def _deliveries(url: str, port: int) -> None:
     try:
         with database.unit_of_work() as session:
             for n in range(SUBSCRIPTIONS):
-                session.execute(insert(Subscription), {"id": f"sub_bench{n:06d}", "url": f"http://127.0.0.1:{port}/{n}",
-                                                       "events": ["touch.due"], "secret": new_secret(),
-                                                       "active": True, "created_at": datetime(2020, 1, 1, tzinfo=timezone.utc)})
+                session.execute(
+                    insert(Subscription),
+                    {
+                        "id": f"sub_bench{n:06d}",
+                        "url": f"http://127.0.0.1:{port}/{n}",
+                        "events": ["touch.due"],
+                        "secret": new_secret(),
+                        "active": True,
+                        "created_at": datetime(2020, 1, 1, tzinfo=UTC),
+                    },
+                )
             emit_many(session, "touch.due", [{"n": n} for n in range(EVENTS)])
         with database.unit_of_work() as session:
             delivery.fan_out(session, now=utcnow())
@@ -149,12 +187,22 @@ def run() -> dict:
     finally:
         server.shutdown()
         server.server_close()
-    result = {"care_dispatch": {"touches": TOUCHES, "one_process": care_one, "two_processes": care_two,
-                                "speed_up": round(care_one["seconds"] / care_two["seconds"], 2)},
-              "webhooks_deliver": {"deliveries": SUBSCRIPTIONS * EVENTS, "receiver_ms": RECEIVER_SECONDS * 1000,
-                                   "one_process": hooks_one, "two_processes": hooks_two,
-                                   "speed_up": round(hooks_one["seconds"] / hooks_two["seconds"], 2)},
-              "cores": os.cpu_count(),
-              "note": "wall time from start to the last process done, each process's start (about 1 s) included"}
+    result = {
+        "care_dispatch": {
+            "touches": TOUCHES,
+            "one_process": care_one,
+            "two_processes": care_two,
+            "speed_up": round(care_one["seconds"] / care_two["seconds"], 2),
+        },
+        "webhooks_deliver": {
+            "deliveries": SUBSCRIPTIONS * EVENTS,
+            "receiver_ms": RECEIVER_SECONDS * 1000,
+            "one_process": hooks_one,
+            "two_processes": hooks_two,
+            "speed_up": round(hooks_one["seconds"] / hooks_two["seconds"], 2),
+        },
+        "cores": os.cpu_count(),
+        "note": "wall time from start to the last process done, each process's start (about 1 s) included",
+    }
     save("shared_work", result)
     return result

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -22,7 +25,7 @@ def _rate_limit_key() -> str:
     return f"key:{actor.prefix}" if actor else f"ip:{get_remote_address()}"
 
 
-def _limiter(config: Config):
+def _limiter(config: Config) -> Callable[[Flask], None]:
     def init(app: Flask) -> None:
         shared = ratelimit.is_shared(config.rate_limit_storage_url)
         limiter = Limiter(
@@ -36,7 +39,8 @@ def _limiter(config: Config):
             # (Flask-Limiter checks again every few requests), and a Redis that hangs is given up on fast.
             in_memory_fallback_enabled=shared,
             swallow_errors=shared,
-            storage_options=ratelimit.shared_options() if shared else {},
+            # Flask-Limiter annotates these as str | int; redis takes its socket timeouts as floats.
+            storage_options=ratelimit.shared_options() if shared else {},  # type: ignore[arg-type]
             headers_enabled=False,  # RateLimit-* added by loyalty.core.ratelimit_headers; Retry-After on 429s only
             enabled=config.rate_limit_enabled,
             strategy="fixed-window",
@@ -70,9 +74,26 @@ def _register_blueprints(app: Flask, api: LoyaltyApi) -> None:
     from loyalty.webhooks.api import blp as webhooks
 
     app.register_blueprint(ops.bp)
-    for blueprint in (program, members, points, orders, redemptions, rewards, coupons, tiers,
-                      member_tiers, pos, referrals, webhooks, care,
-                      insights, segments, campaigns, audit, jobs):
+    for blueprint in (
+        program,
+        members,
+        points,
+        orders,
+        redemptions,
+        rewards,
+        coupons,
+        tiers,
+        member_tiers,
+        pos,
+        referrals,
+        webhooks,
+        care,
+        insights,
+        segments,
+        campaigns,
+        audit,
+        jobs,
+    ):
         api.register_blueprint(blueprint)
     from loyalty.webhooks.events import document as document_webhooks
 
@@ -101,6 +122,7 @@ def create_app(config: Config | None = None, *, database: Database | None = None
     app.url_map.merge_slashes = False
     app.config.update(api_settings())
     app.config.update(MAX_CONTENT_LENGTH=config.max_request_bytes, TESTING=config.testing)
+    assert isinstance(app.json, DefaultJSONProvider)  # Flask's own provider, the one with sort_keys
     app.json.sort_keys = False
     db = database or Database.from_config(config, replica=True)
     app.extensions["loyalty.config"] = config

@@ -6,8 +6,10 @@ import contextlib
 import functools
 import os
 import sys
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 import click
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -15,13 +17,21 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from loyalty.config import PROJECT_ROOT, Config
 from loyalty.core.auth import ROLES
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from loyalty.core.db import Database
+
+_Params = ParamSpec("_Params")
+_Result = TypeVar("_Result")
+
 
 def _config() -> Config:
     return Config.from_env()
 
 
 @contextlib.contextmanager
-def _database(config: Config):
+def _database(config: Config) -> Iterator[Database]:
     from loyalty.core.db import Database
 
     database = Database.from_config(config)
@@ -32,16 +42,16 @@ def _database(config: Config):
 
 
 @contextlib.contextmanager
-def _unit_of_work():
+def _unit_of_work() -> Iterator[Session]:
     with _database(_config()) as database, database.unit_of_work() as session:
         yield session
 
 
-def _needs_schema(func):
+def _needs_schema(func: Callable[_Params, _Result]) -> Callable[_Params, _Result]:
     """Turn "no such table" into advice instead of a traceback."""
 
     @functools.wraps(func)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _Params.args, **kwargs: _Params.kwargs) -> _Result:
         try:
             return func(*args, **kwargs)
         except (OperationalError, ProgrammingError) as error:
@@ -75,8 +85,9 @@ def db_upgrade() -> None:
     config = _config()
     upgrade(config.database_url)
     with _database(config) as database, database.unit_of_work() as session:
-        ensure_program(session, currency=config.program_currency, timezone=config.program_timezone,
-                       country=config.program_country)
+        ensure_program(
+            session, currency=config.program_currency, timezone=config.program_timezone, country=config.program_country
+        )
     click.echo("database is at the newest revision")
 
 
@@ -112,8 +123,11 @@ def _expiry(days: int | None, at: datetime | None) -> datetime | None:
 @click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", required=True, help="Who or what uses the key, e.g. 'shop-frontend'.")
 @click.option("--expires-in-days", type=click.IntRange(min=1), help="The key stops working after this many days.")
-@click.option("--expires-at", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
-              help="The key stops working at this time (UTC unless an offset is given).")
+@click.option(
+    "--expires-at",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S%z"]),
+    help="The key stops working at this time (UTC unless an offset is given).",
+)
 @_needs_schema
 def keys_create(role: str, name: str, expires_in_days: int | None, expires_at: datetime | None) -> None:
     """Create a key and print it on the last line (it is shown only once)."""
@@ -125,8 +139,13 @@ def keys_create(role: str, name: str, expires_in_days: int | None, expires_at: d
             row, key = create_key(session, role=role, name=name, expires_at=_expiry(expires_in_days, expires_at))
         except ValueError as error:
             raise click.BadParameter(str(error)) from None
-        record(session, actor=None, action="keys.create", target=row.prefix,
-               fields=["role", "name"] + (["expires_at"] if row.expires_at else []))
+        record(
+            session,
+            actor=None,
+            action="keys.create",
+            target=row.prefix,
+            fields=["role", "name"] + (["expires_at"] if row.expires_at else []),
+        )
     until = f", expires {row.expires_at:%Y-%m-%d %H:%M} UTC" if row.expires_at else ""
     click.echo(f"created {row.role} key {row.prefix} ({row.name}{until}); store it now, it is not shown again:")
     click.echo(key)
@@ -134,8 +153,13 @@ def keys_create(role: str, name: str, expires_in_days: int | None, expires_at: d
 
 @keys.command("rotate")
 @click.argument("prefix")
-@click.option("--grace-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
-              help="How long the old key keeps working.")
+@click.option(
+    "--grace-hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="How long the old key keeps working.",
+)
 @_needs_schema
 def keys_rotate(prefix: str, grace_hours: float) -> None:
     """Replace a key (same role and name); the new key is printed on the last line."""
@@ -168,7 +192,9 @@ def keys_list() -> None:
     for row in rows:
         expires = f"{row.expires_at:%Y-%m-%d %H:%M}" if row.expires_at else "-"
         revoked = f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-"
-        click.echo(f"{row.prefix:10} {row.role:11} {row.created_at:%Y-%m-%d %H:%M}  {expires:17} {revoked:17} {row.name}")
+        click.echo(
+            f"{row.prefix:10} {row.role:11} {row.created_at:%Y-%m-%d %H:%M}  {expires:17} {revoked:17} {row.name}"
+        )
 
 
 @keys.command("revoke")
@@ -189,8 +215,11 @@ def keys_revoke(prefix: str) -> None:
 
 
 @main.command("demo")
-@click.option("--admin-key-file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Keep a demo admin key in this file and print it (reused while it works).")
+@click.option(
+    "--admin-key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep a demo admin key in this file and print it (reused while it works).",
+)
 @_needs_schema
 def demo(admin_key_file: Path | None) -> None:
     """Load the demo program (tiers, rules, members) into an empty database, once."""
@@ -209,10 +238,17 @@ def demo(admin_key_file: Path | None) -> None:
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--with-scheduler", is_flag=True,
-              help="Also run `loyalty scheduler` as a child process; Ctrl-C or SIGTERM stops both.")
-@click.option("--every-seconds", type=click.FloatRange(0.5, 86400), default=None,
-              help="With --with-scheduler: fire every job every N seconds instead of on its schedule (demos).")
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also run `loyalty scheduler` as a child process; Ctrl-C or SIGTERM stops both.",
+)
+@click.option(
+    "--every-seconds",
+    type=click.FloatRange(0.5, 86400),
+    default=None,
+    help="With --with-scheduler: fire every job every N seconds instead of on its schedule (demos).",
+)
 def serve(host: str, port: int, with_scheduler: bool, every_seconds: float | None) -> None:
     """Development server (production: gunicorn wsgi:app, and `loyalty scheduler` as its own process)."""
     import logging
@@ -256,10 +292,13 @@ def jobs_list() -> None:
 
 @jobs.command("run")
 @click.argument("name")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]),
-              help="Run as of this date (YYYY-MM-DD): today in the program's time zone or earlier.")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Run as of this date (YYYY-MM-DD): today in the program's time zone or earlier.",
+)
 @_needs_schema
-def jobs_run(name: str, as_of) -> None:
+def jobs_run(name: str, as_of: datetime | None) -> None:
     """Run one job now, or as of a past date; prints counts (or that there was nothing to do), shows
     progress on a terminal, exits non-zero on failure. A date after today is refused (exit 2)."""
     import time
@@ -307,8 +346,12 @@ def _import(kind: str, file: Path, rejects: Path | None) -> None:
 
 @import_.command("members")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--rejects", type=click.Path(path_type=Path), default=None,
-              help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.",
+)
 @_needs_schema
 def import_members(file: Path, rejects: Path | None) -> None:
     """Members: exit 0 all imported, 1 some rejected, 2 nothing could start."""
@@ -317,8 +360,12 @@ def import_members(file: Path, rejects: Path | None) -> None:
 
 @import_.command("orders")
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--rejects", type=click.Path(path_type=Path), default=None,
-              help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.")
+@click.option(
+    "--rejects",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.",
+)
 @_needs_schema
 def import_orders(file: Path, rejects: Path | None) -> None:
     """Orders, one row per order line: exit 0 all imported, 1 some rejected, 2 nothing could start."""
@@ -346,10 +393,19 @@ def check() -> None:
 
 
 @main.command()
-@click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
-              help="How long the lease lasts unrenewed; a standby takes over after it runs out.")
-@click.option("--every-seconds", type=click.FloatRange(0.5, 86400), default=None,
-              help="Fire every job every N seconds instead of on its schedule (demos and tests).")
+@click.option(
+    "--lease-seconds",
+    type=click.FloatRange(1, 3600),
+    default=30.0,
+    show_default=True,
+    help="How long the lease lasts unrenewed; a standby takes over after it runs out.",
+)
+@click.option(
+    "--every-seconds",
+    type=click.FloatRange(0.5, 86400),
+    default=None,
+    help="Fire every job every N seconds instead of on its schedule (demos and tests).",
+)
 @_needs_schema
 def scheduler(lease_seconds: float, every_seconds: float | None) -> None:
     """Run the scheduled jobs on their schedules (program time zone) while holding the database lease."""
@@ -370,8 +426,9 @@ def openapi() -> None:
 
 
 @openapi.command("write")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
-                default=PROJECT_ROOT / "api_spec" / "openapi.yaml")
+@click.argument(
+    "path", type=click.Path(dir_okay=False, path_type=Path), default=PROJECT_ROOT / "api_spec" / "openapi.yaml"
+)
 def openapi_write(path: Path) -> None:
     """Write the OpenAPI document the app serves to api_spec/openapi.yaml."""
     from loyalty import create_app

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_PATH = PROJECT_ROOT / "var" / "loyalty.sqlite3"
@@ -68,7 +69,7 @@ class Config:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls) -> "Config":
+    def from_env(cls) -> Config:
         return cls(
             database_url=_env("DATABASE_URL", cls.database_url),
             read_database_url=_env("READ_DATABASE_URL", ""),
@@ -111,7 +112,7 @@ class Config:
         if not 0 < self.webhook_attempt_seconds <= 10:
             raise ValueError("LOYALTY_WEBHOOK_ATTEMPT_SECONDS must be more than 0 and at most 10.")
 
-    def with_(self, **changes) -> "Config":
+    def with_(self, **changes: Any) -> Config:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:

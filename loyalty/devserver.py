@@ -64,7 +64,7 @@ def stop(child: subprocess.Popen) -> int:
     return child.wait()
 
 
-def _interrupt(*_args) -> None:
+def _interrupt(*_args: object) -> None:
     raise KeyboardInterrupt  # the development server stops on it as on Ctrl-C
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from flask import Blueprint, Response, current_app, jsonify
+from flask.blueprints import BlueprintSetupState
+from prometheus_client import Metric
 from sqlalchemy import text
 
 from loyalty.core import metrics
@@ -16,12 +20,12 @@ log = get_logger("loyalty.ops")
 
 
 @bp.get("/healthz")
-def healthz():
+def healthz() -> Response:
     return jsonify({"status": "ok"})
 
 
 @bp.get("/readyz")
-def readyz():
+def readyz() -> Response:
     engine = current_app.extensions["loyalty.db"].engine
     try:
         with engine.connect() as connection:
@@ -33,25 +37,29 @@ def readyz():
     heads = head_revisions()
     state = schema_state(current)
     if state == "ahead":  # a rolling upgrade migrated first: this instance keeps serving until replaced
-        return jsonify({"status": "ready", "revision": sorted(current), "code_revision": sorted(heads),
-                        "schema": "ahead"})
+        return jsonify(
+            {"status": "ready", "revision": sorted(current), "code_revision": sorted(heads), "schema": "ahead"}
+        )
     if state == "behind":
         return problem_response(
-            503, "unavailable", "Service unavailable",
+            503,
+            "unavailable",
+            "Service unavailable",
             "Database migrations are behind; run `loyalty db upgrade`.",
-            database_revision=sorted(current), code_revision=sorted(heads),
+            database_revision=sorted(current),
+            code_revision=sorted(heads),
         )
     return jsonify({"status": "ready", "revision": sorted(heads)})
 
 
 @bp.record_once
-def _count_pool(state) -> None:
+def _count_pool(state: BlueprintSetupState) -> None:
     """Connections in use, counted at checkout and checkin so every worker's share adds up."""
     metrics.track_pool(state.app.extensions["loyalty.db"].engine)
 
 
 @bp.get("/metrics")
-def metrics_endpoint():
+def metrics_endpoint() -> Response:
     body, content_type = metrics.render()
     return Response(body + _job_metrics() + _database_metrics(), content_type=content_type)
 
@@ -68,12 +76,12 @@ def _database_metrics() -> bytes:
     try:
         with db.sessions() as session:  # read only: closed (rolled back) without a commit
             families = ops_metrics.collect(session, now=utcnow(), dialect=db.dialect, ledger=ledger)
-    except Exception as error:  # noqa: BLE001 — the database away or too slow: request metrics still answer
+    except Exception as error:
         log.warning("database_metrics_unavailable", error=type(error).__name__)
         return b""
 
     class _Collector:
-        def collect(self):
+        def collect(self) -> Iterable[Metric]:
             return families
 
     registry = CollectorRegistry()
@@ -94,19 +102,24 @@ def _job_metrics() -> bytes:
     except Exception as error:  # the database away: request metrics still answer
         log.warning("job_metrics_unavailable", error=type(error).__name__)
         return b""
-    last = GaugeMetricFamily("loyalty_job_last_success_timestamp_seconds",
-                             "When each scheduled job last finished without error", labels=["job"])
-    mismatches = GaugeMetricFamily("loyalty_ledger_mismatches",
-                                   "Rows breaking each ledger invariant at the last ledger.check", labels=["check"])
+    last = GaugeMetricFamily(
+        "loyalty_job_last_success_timestamp_seconds",
+        "When each scheduled job last finished without error",
+        labels=["job"],
+    )
+    mismatches = GaugeMetricFamily(
+        "loyalty_ledger_mismatches", "Rows breaking each ledger invariant at the last ledger.check", labels=["check"]
+    )
     for run in runs:
-        last.add_metric([run.job], run.finished_at.timestamp())
+        if run.finished_at is not None:  # always set on a run that finished "ok"
+            last.add_metric([run.job], run.finished_at.timestamp())
         if run.job == "ledger.check":
             for key, value in (run.counts or {}).items():
                 if key.endswith("_mismatches"):
                     mismatches.add_metric([key.removesuffix("_mismatches")], value)
 
     class _Collector:
-        def collect(self):
+        def collect(self) -> Iterable[Metric]:
             return [last, mismatches]
 
     registry = CollectorRegistry()

@@ -18,13 +18,15 @@ ones PRODUCT.md promises and tests/integration/test_ledger_state_machine.py chec
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Select, func, select, union_all
-from sqlalchemy.orm import Session
+from sqlalchemy import ScalarSelect, Select, func, select, union_all
+from sqlalchemy.orm import QueryableAttribute, Session
 
+from loyalty.core.jobs import JobContext
 from loyalty.core.logging import get_logger
-from loyalty.purchases.models import Order, Refund
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
+from loyalty.purchases.models import Order, Refund
 from loyalty.redemptions.models import Allocation, Redemption
 
 EXAMPLES = 5
@@ -53,61 +55,82 @@ def _books_balance() -> tuple[Select, Select]:
         select(PointAccount.member_id, PointAccount.debt),
     ).subquery()
     per_member = select(parts.c.member_id, func.sum(parts.c.points).label("gap")).group_by(parts.c.member_id).subquery()
-    return (select(func.count()).select_from(per_member),
-            select(per_member.c.member_id).where(per_member.c.gap != 0).order_by(per_member.c.member_id))
+    return (
+        select(func.count()).select_from(per_member),
+        select(per_member.c.member_id).where(per_member.c.gap != 0).order_by(per_member.c.member_id),
+    )
 
 
 def _lots_in_bounds() -> tuple[Select, Select]:
     bad = (PointLot.remaining < 0) | (PointLot.remaining > PointLot.points)
-    return (select(func.count()).select_from(PointLot),
-            select(PointLot.member_id).where(bad).order_by(PointLot.id))
+    return (select(func.count()).select_from(PointLot), select(PointLot.member_id).where(bad).order_by(PointLot.id))
 
 
 def _debt_not_negative() -> tuple[Select, Select]:
-    return (select(func.count()).select_from(PointAccount),
-            select(PointAccount.member_id).where(PointAccount.debt < 0).order_by(PointAccount.member_id))
+    return (
+        select(func.count()).select_from(PointAccount),
+        select(PointAccount.member_id).where(PointAccount.debt < 0).order_by(PointAccount.member_id),
+    )
 
 
 def _holds_allocated() -> tuple[Select, Select]:
-    taken = select(Allocation.redemption_id, func.sum(Allocation.points).label("points")) \
-        .group_by(Allocation.redemption_id).subquery()
-    held = select(Redemption.id, Redemption.points, func.coalesce(taken.c.points, 0).label("taken")) \
-        .outerjoin(taken, taken.c.redemption_id == Redemption.id).where(Redemption.status == "held").subquery()
-    return (select(func.count()).select_from(held),
-            select(held.c.id).where(held.c.points != held.c.taken).order_by(held.c.id))
+    taken = (
+        select(Allocation.redemption_id, func.sum(Allocation.points).label("points"))
+        .group_by(Allocation.redemption_id)
+        .subquery()
+    )
+    held = (
+        select(Redemption.id, Redemption.points, func.coalesce(taken.c.points, 0).label("taken"))
+        .outerjoin(taken, taken.c.redemption_id == Redemption.id)
+        .where(Redemption.status == "held")
+        .subquery()
+    )
+    return (
+        select(func.count()).select_from(held),
+        select(held.c.id).where(held.c.points != held.c.taken).order_by(held.c.id),
+    )
 
 
 def _one_entry_per_source() -> tuple[Select, Select]:
     keys = (LedgerEntry.member_id, LedgerEntry.kind, LedgerEntry.source_type, LedgerEntry.source_id)
     grouped = select(*keys, func.count().label("n")).group_by(*keys).subquery()
-    return (select(func.count()).select_from(LedgerEntry),
-            select(grouped.c.kind + " " + grouped.c.source_type + ":" + grouped.c.source_id)
-            .where(grouped.c.n > 1).order_by(grouped.c.source_id))
+    return (
+        select(func.count()).select_from(LedgerEntry),
+        select(grouped.c.kind + " " + grouped.c.source_type + ":" + grouped.c.source_id)
+        .where(grouped.c.n > 1)
+        .order_by(grouped.c.source_id),
+    )
 
 
-def _entries_of(kind: str, source_type: str, key) -> Select:
-    return select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        LedgerEntry.kind == kind, LedgerEntry.source_type == source_type, LedgerEntry.source_id == key
-    ).scalar_subquery()
+def _entries_of(kind: str, source_type: str, key: QueryableAttribute[str]) -> ScalarSelect[Any]:
+    return (
+        select(func.coalesce(func.sum(LedgerEntry.points), 0))
+        .where(LedgerEntry.kind == kind, LedgerEntry.source_type == source_type, LedgerEntry.source_id == key)
+        .scalar_subquery()
+    )
 
 
 def _orders_match_entries() -> tuple[Select, Select]:
     earned = _entries_of("earn", "order", Order.order_id)
     bonus = _entries_of("bonus", "first_order", Order.order_id)
-    refunded = select(func.coalesce(func.sum(Refund.points_reversed), 0)).where(Refund.order_id == Order.order_id) \
+    refunded = (
+        select(func.coalesce(func.sum(Refund.points_reversed), 0))
+        .where(Refund.order_id == Order.order_id)
         .scalar_subquery()
-    bad = (earned != Order.points_earned) | (bonus != Order.bonus_points) \
+    )
+    bad = (
+        (earned != Order.points_earned)
+        | (bonus != Order.bonus_points)
         | (refunded != Order.points_reversed - Order.points_forgiven)
-    return (select(func.count()).select_from(Order),
-            select(Order.order_id).where(bad).order_by(Order.order_id))
+    )
+    return (select(func.count()).select_from(Order), select(Order.order_id).where(bad).order_by(Order.order_id))
 
 
 def _refunds_match_entries() -> tuple[Select, Select]:
     reversed_ = _entries_of("reversal", "refund", Refund.refund_id)
     returned = _entries_of("return", "refund", Refund.refund_id)
     bad = (-reversed_ != Refund.points_reversed) | (returned != Refund.points_returned)
-    return (select(func.count()).select_from(Refund),
-            select(Refund.refund_id).where(bad).order_by(Refund.refund_id))
+    return (select(func.count()).select_from(Refund), select(Refund.refund_id).where(bad).order_by(Refund.refund_id))
 
 
 CHECKS = (
@@ -116,8 +139,11 @@ CHECKS = (
     ("debt", "no account's debt is negative", _debt_not_negative),
     ("holds", "every open hold took exactly its points from lots", _holds_allocated),
     ("sources", "no source yields two entries of one kind for a member", _one_entry_per_source),
-    ("orders", "each order's earn and first-order bonus entries, and its refunds' reversals, match the order",
-     _orders_match_entries),
+    (
+        "orders",
+        "each order's earn and first-order bonus entries, and its refunds' reversals, match the order",
+        _orders_match_entries,
+    ),
     ("refunds", "each refund's reversal and return entries match the refund", _refunds_match_entries),
 )
 
@@ -133,8 +159,7 @@ def reconcile(session: Session) -> list[Check]:
     return results
 
 
-
-def check_ledger(context) -> dict[str, int]:
+def check_ledger(context: JobContext) -> dict[str, int]:
     """The nightly job: the same checks, counted per check (a mismatch is logged as an error and shows
     in /metrics as loyalty_ledger_mismatches; `loyalty check` is the command that exits non-zero)."""
     with context.db.unit_of_work() as session:

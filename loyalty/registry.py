@@ -32,9 +32,9 @@ MergedHook = Callable[[Session, MemberRow, MemberRow], None]
 ErasedHook = Callable[[Session, str], None]
 # (session, member ids, before (at, item id) or None, limit): timeline items, newest first, as dicts
 # with "at", "type", "id" and "data".
-TimelineSource = Callable[[Session, list[str], tuple[datetime, str] | None, int], Iterable[dict]]
+TimelineSource = Callable[[Session, list[str], tuple[datetime, str] | None, int], Iterable[dict[str, Any]]]
 # (session, members) -> {member id: {"share_code": ..., "referred_by_code": ...}}
-ReferralCodes = Callable[[Session, list], dict[str, dict[str, str | None]]]
+ReferralCodes = Callable[[Session, list[MemberRow]], dict[str, dict[str, str | None]]]
 
 
 class PeriodFigures(Protocol):
@@ -44,7 +44,7 @@ class PeriodFigures(Protocol):
 
 
 # (session, campaign ids) -> {campaign id: {"template", "gift_points", "reward_id", "paused"}}
-CampaignTerms = Callable[[Session, list[str]], dict[str, dict]]
+CampaignTerms = Callable[[Session, list[str]], dict[str, dict[str, Any]]]
 # (session) -> ids of paused campaigns, whose touches wait
 PausedCampaigns = Callable[[Session], list[str]]
 
@@ -95,6 +95,7 @@ def current() -> Registry:
     """The installed registry; before start-up, a loud error rather than a feature that silently
     does nothing."""
     if not _installed:
-        raise WiringMissing("no registry installed: create_app() or the `loyalty` CLI installs it at start "
-                            "(loyalty.wiring.wire())")
+        raise WiringMissing(
+            "no registry installed: create_app() or the `loyalty` CLI installs it at start (loyalty.wiring.wire())"
+        )
     return _installed[0]

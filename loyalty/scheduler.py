@@ -20,44 +20,98 @@ log = get_logger("loyalty.scheduler")
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
-        Job("points.expire", "loyalty.points.jobs:expire_points", "30 2 * * *",
+        Job(
+            "points.expire",
+            "loyalty.points.jobs:expire_points",
+            "30 2 * * *",
             "Expire lots that are due (as of the date) and note points expiring in the next 30 days",
-            "no points were due to expire by the end of the day, and no new ones expire within 30 days"),
-        Job("redemptions.release", "loyalty.redemptions.jobs:release_holds", "* * * * *",
-            "Give back the points and stock of holds past their time", "no hold was past its time"),
-        Job("tiers.evaluate", "loyalty.tiers.jobs:evaluate_tiers", "45 2 * * *",
+            "no points were due to expire by the end of the day, and no new ones expire within 30 days",
+        ),
+        Job(
+            "redemptions.release",
+            "loyalty.redemptions.jobs:release_holds",
+            "* * * * *",
+            "Give back the points and stock of holds past their time",
+            "no hold was past its time",
+        ),
+        Job(
+            "tiers.evaluate",
+            "loyalty.tiers.jobs:evaluate_tiers",
+            "45 2 * * *",
             "Review tiers as of the date: upgrades, one-step downgrades after the retention period, ended floors",
-            "there is no member to review"),
-        Job("referrals.qualify", "loyalty.referrals.jobs:qualify_referrals", "15 3 * * *",
+            "there is no member to review",
+        ),
+        Job(
+            "referrals.qualify",
+            "loyalty.referrals.jobs:qualify_referrals",
+            "15 3 * * *",
             "Qualify referrals whose first order was kept through its return window; reward them once",
-            "no pending referral was ready to decide"),
-        Job("webhooks.deliver", "loyalty.webhooks.jobs:deliver_webhooks", "* * * * *",
+            "no pending referral was ready to decide",
+        ),
+        Job(
+            "webhooks.deliver",
+            "loyalty.webhooks.jobs:deliver_webhooks",
+            "* * * * *",
             "Fan new outbox events out to subscriptions and send what is due (signed; retried for 24 h)",
-            "no new event for a subscription and no delivery due"),
-        Job("care.plan", "loyalty.care.jobs:plan_care", "5 1 * * *",
+            "no new event for a subscription and no delivery due",
+        ),
+        Job(
+            "care.plan",
+            "loyalty.care.jobs:plan_care",
+            "5 1 * * *",
             "Plan touches (birthdays, holidays, anniversaries, follow-up calls, win-back) due on the date or the next",
             "every occasion due that day or the next was planned already, or no enabled care rule has one "
-            "(rules: GET /v1/care/rules; touches: GET /v1/care/touches)"),
-        Job("care.dispatch", "loyalty.care.jobs:dispatch_care", "*/5 * * * *",
+            "(rules: GET /v1/care/rules; touches: GET /v1/care/touches)",
+        ),
+        Job(
+            "care.dispatch",
+            "loyalty.care.jobs:dispatch_care",
+            "*/5 * * * *",
             "Send due touches within consent, quiet hours and the weekly cap; phone touches become callbacks",
-            "no planned touch was due"),
-        Job("insights.refresh", "loyalty.insights.jobs:refresh_insights", "30 4 * * *",
-            "RFM scores, lifecycle stage and churn risk per member, as of the date", "there is no member to score"),
-        Job("campaigns.run", "loyalty.campaigns.jobs:run_campaigns", "* * * * *",
+            "no planned touch was due",
+        ),
+        Job(
+            "insights.refresh",
+            "loyalty.insights.jobs:refresh_insights",
+            "30 4 * * *",
+            "RFM scores, lifecycle stage and churn risk per member, as of the date",
+            "there is no member to score",
+        ),
+        Job(
+            "campaigns.run",
+            "loyalty.campaigns.jobs:run_campaigns",
+            "* * * * *",
             "Fan running campaigns out as care touches at their send rate; finish them when all is sent",
-            "no campaign is running"),
-        Job("ledger.check", "loyalty.reconcile:check_ledger", "50 4 * * *",
+            "no campaign is running",
+        ),
+        Job(
+            "ledger.check",
+            "loyalty.reconcile:check_ledger",
+            "50 4 * * *",
             "Reconcile the ledger (the checks of `loyalty check`); mismatches in /metrics as loyalty_ledger_mismatches",
-            "there is nothing in the ledger yet"),
-        Job("idempotency.purge", "loyalty.core.maintenance:purge_idempotency", "17 3 * * *",
+            "there is nothing in the ledger yet",
+        ),
+        Job(
+            "idempotency.purge",
+            "loyalty.core.maintenance:purge_idempotency",
+            "17 3 * * *",
             "Forget Idempotency-Key records older than the 24 h replay window",
-            "no Idempotency-Key record was past the replay window"),
-        Job("events.purge", "loyalty.webhooks.retention:purge_events", "27 3 * * *",
+            "no Idempotency-Key record was past the replay window",
+        ),
+        Job(
+            "events.purge",
+            "loyalty.webhooks.retention:purge_events",
+            "27 3 * * *",
             "Delete outbox events and their delivery log older than LOYALTY_EVENT_RETENTION_DAYS (none still pending)",
-            "no finished event was past the retention"),
-        Job("console.sessions.purge", "loyalty.console.jobs:purge_sessions", "7 * * * *",
+            "no finished event was past the retention",
+        ),
+        Job(
+            "console.sessions.purge",
+            "loyalty.console.jobs:purge_sessions",
+            "7 * * * *",
             "Delete staff console sessions idle longer than LOYALTY_CONSOLE_IDLE_MINUTES",
-            "no console session was idle past its time"),
+            "no console session was idle past its time",
+        ),
     )
 }
 
@@ -66,7 +120,9 @@ class UnknownJob(KeyError):
     pass
 
 
-def run_job(name: str, *, db: Database, config: Config, as_of: date, progress: Progress | None = None) -> dict[str, int]:
+def run_job(
+    name: str, *, db: Database, config: Config, as_of: date, progress: Progress | None = None
+) -> dict[str, int]:
     if name not in JOBS:
         raise UnknownJob(name)
     return JOBS[name].load()(JobContext(db=db, config=config, as_of=as_of, progress=progress))
@@ -85,8 +141,15 @@ class Scheduler:
     its own batches of the backlog; of the other jobs only the one holding the database lease acts,
     the others fire too but skip, and take the lease over when it runs out. Web workers never run jobs."""
 
-    def __init__(self, *, db: Database, config: Config, lease_seconds: float = 30.0,
-                 every_seconds: float | None = None, holder: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        config: Config,
+        lease_seconds: float = 30.0,
+        every_seconds: float | None = None,
+        holder: str | None = None,
+    ) -> None:
         import os
         import socket
         import uuid
@@ -142,19 +205,29 @@ class Scheduler:
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # its INFO lines say every firing
         zone = self.timezone()
         executor = ThreadPoolExecutor(10)
-        scheduler = BlockingScheduler(timezone=zone, executors={"default": executor},
-                                      job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300})
-        scheduler.add_job(self.keep_lease, IntervalTrigger(seconds=max(self.lease_seconds / 3, 0.5)),
-                          id="lease", next_run_time=datetime.now().astimezone())
+        scheduler = BlockingScheduler(
+            timezone=zone,
+            executors={"default": executor},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+        )
+        scheduler.add_job(
+            self.keep_lease,
+            IntervalTrigger(seconds=max(self.lease_seconds / 3, 0.5)),
+            id="lease",
+            next_run_time=datetime.now().astimezone(),
+        )
         for job in JOBS.values():
-            trigger = IntervalTrigger(seconds=self.every_seconds) if self.every_seconds else \
-                CronTrigger.from_crontab(job.schedule, timezone=zone)
+            trigger = (
+                IntervalTrigger(seconds=self.every_seconds)
+                if self.every_seconds
+                else CronTrigger.from_crontab(job.schedule, timezone=zone)
+            )
             scheduler.add_job(self.run, trigger, args=[job.name], id=job.name, name=job.name)
         self._scheduler = scheduler
 
         stopping: list[bool] = []
 
-        def stop(*_args) -> None:
+        def stop(*_args: object) -> None:
             if stopping:  # a second signal while stopping changes nothing
                 return
             stopping.append(True)
@@ -188,10 +261,10 @@ def _start_run(db: Database, name: str, holder: str, day: date) -> int:
         return run.id
 
 
-def _finish_run(db: Database, run_id: int, status: str, counts: dict | None, error: str | None) -> None:
+def _finish_run(db: Database, run_id: int, status: str, counts: dict[str, int] | None, error: str | None) -> None:
     from loyalty.core.db import utcnow
     from loyalty.core.models import JobRun
 
     with db.unit_of_work() as session:
-        run = session.get(JobRun, run_id)
+        run = session.get_one(JobRun, run_id)
         run.status, run.counts, run.error, run.finished_at = status, counts, error, utcnow()

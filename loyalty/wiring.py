@@ -35,10 +35,14 @@ def build() -> Registry:
         # orders, which now qualify the survivor.
         on_merged=(cancel_open_holds, move_points, move_orders, merge_tiers, referrals.on_merged),
         # Erasure reaches every feature's free text about the member, in the erasing transaction.
-        on_erased=(care_erasure.forget_member, points_erasure.forget_member, tiers_erasure.forget_member,
-                   redemptions_erasure.forget_member, order_staging.forget_member),
-        timeline_sources=(timeline_changes, timeline_orders, timeline_entries, timeline_touches,
-                          timeline_interactions),
+        on_erased=(
+            care_erasure.forget_member,
+            points_erasure.forget_member,
+            tiers_erasure.forget_member,
+            redemptions_erasure.forget_member,
+            order_staging.forget_member,
+        ),
+        timeline_sources=(timeline_changes, timeline_orders, timeline_entries, timeline_touches, timeline_interactions),
         referral_codes=referrals.member_codes,
         referral_funnel=referrals.funnel,
         care_outcomes=outcomes,

@@ -12,22 +12,22 @@ date is the program's only by luck (18:00 UTC is already tomorrow in Shanghai).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PROGRAM_ZONE = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 11, 18, 2, 0, tzinfo=timezone.utc)  # 10:00 on Wednesday 18 November in Shanghai
+NOW = datetime(2026, 11, 18, 2, 0, tzinfo=UTC)  # 10:00 on Wednesday 18 November in Shanghai
 TODAY: date = NOW.astimezone(PROGRAM_ZONE).date()
 
 
 def now() -> datetime:
     """The (pinned, ticking) current instant, aware, in UTC."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def today() -> date:
     """The program's date now: what `--as-of` means for a job run today."""
-    return datetime.now(timezone.utc).astimezone(PROGRAM_ZONE).date()
+    return datetime.now(UTC).astimezone(PROGRAM_ZONE).date()
 
 
 def days_ago(days: float) -> datetime:

@@ -51,8 +51,12 @@ def _admin_connection(url: str):
 
     parsed = make_url(url)
     return psycopg.connect(
-        host=parsed.host or "127.0.0.1", port=parsed.port or 5432, user=parsed.username or "postgres",
-        password=parsed.password or None, dbname=parsed.database or "postgres", autocommit=True,
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password or None,
+        dbname=parsed.database or "postgres",
+        autocommit=True,
     )
 
 
@@ -104,8 +108,14 @@ def db(shared_db):
 
 def make_config(database_url: str, **changes) -> Config:
     # Webhook tests deliver to pytest-httpserver on 127.0.0.1; tests of the SSRF guard turn this off.
-    base = Config(database_url=database_url, testing=True, log_json=True, rate_limit="100000 per minute",
-                  api_key_cache_seconds=0, webhook_allow_private=True)
+    base = Config(
+        database_url=database_url,
+        testing=True,
+        log_json=True,
+        rate_limit="100000 per minute",
+        api_key_cache_seconds=0,
+        webhook_allow_private=True,
+    )
     return base.with_(**changes)
 
 

@@ -45,8 +45,9 @@ def order_payload(member_id: str, order_id: str, amount: str = "100.00", *, days
 
 
 def post_order(client, auth, member_id: str, order_id: str, amount: str = "100.00", **overrides) -> dict:
-    response = client.post("/v1/orders", json=order_payload(member_id, order_id, amount, **overrides),
-                           headers=auth("storefront"))
+    response = client.post(
+        "/v1/orders", json=order_payload(member_id, order_id, amount, **overrides), headers=auth("storefront")
+    )
     assert response.status_code in (200, 201), response.get_json()
     return response.get_json()
 

@@ -43,5 +43,9 @@ def field_names(body: Any) -> list[str]:
 
 
 def _plausible(name: Any) -> bool:
-    return isinstance(name, str) and 0 < len(name) <= 40 and name.replace("_", "").isascii() \
+    return (
+        isinstance(name, str)
+        and 0 < len(name) <= 40
+        and name.replace("_", "").isascii()
         and name.replace("_", "").isalnum()
+    )

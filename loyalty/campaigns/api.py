@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from loyalty.campaigns import schemas, service
+from typing import Any
+
+from loyalty.campaigns import api_examples, schemas, service
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-from loyalty.campaigns import api_examples
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, request_session
@@ -21,8 +22,8 @@ campaigns_blp = Blueprint("campaigns", __name__, url_prefix="/v1/campaigns", des
 def list_campaigns(args):
     """Campaigns, newest first
 
-    Pages through all campaigns, newest first, whatever their status. Errors: 422 validation_error
-    for a bad limit or cursor.
+    Pages through all campaigns, newest first, whatever their status. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue; 422 validation_error for a bad limit.
     """
     return service.list_campaigns(request_session(), **args)
 
@@ -105,31 +106,50 @@ def preview_campaign(campaign_id):
     return service.preview(request_session(), campaign_id=campaign_id)
 
 
-def _mover(action: str):
-    def view(campaign_id):
-        session = request_session()
-        service.move(session, campaign_id=campaign_id, action=action)
-        return service.results(session, campaign_id=campaign_id)
+# Each route keeps its description on one docstring line: a line break would show in the OpenAPI text.
+@campaigns_blp.route("/<campaign_id>/launch", methods=["POST"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.launch")
+@campaigns_blp.response(200, schemas.CampaignSchema)
+@campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})
+@requires("staff")
+@idempotent
+def launch_campaign(campaign_id):
+    """Launch a draft: campaigns.run fans it out from its start time at its send rate
 
-    view.__name__ = f"{action}_campaign"
-    view.__doc__ = {
-        "launch": "Launch a draft: campaigns.run fans it out from its start time at its send rate\n\n"
-                  "Moves a draft to running; the `campaigns.run` job plans and sends touches from the start "
-                  "time at the send rate. Errors: 404 not_found; 409 conflict when the campaign is not a draft.",
-        "pause": "Pause a running campaign: nothing more is planned or sent until it resumes\n\n"
-                 "Pauses a running campaign; nothing more is planned or sent until it resumes. "
-                 "Errors: 404 not_found; 409 conflict when it is not running.",
-        "resume": "Resume a paused campaign\n\n"
-                  "Resumes a paused campaign where it stopped. "
-                  "Errors: 404 not_found; 409 conflict when it is not paused.",
-    }[action]
-    decorated = requires("staff")(idempotent(view))
-    decorated = campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})(decorated)
-    decorated = campaigns_blp.response(200, schemas.CampaignSchema)(decorated)
-    decorated = campaigns_blp.doc(operationId=f"campaigns.{action}")(decorated)
-    return campaigns_blp.route(f"/<campaign_id>/{action}", methods=["POST"],
-                               parameters=path_params("campaign_id"))(decorated)
+    Moves a draft to running; the `campaigns.run` job plans and sends touches from the start time at the send rate. Errors: 404 not_found; 409 conflict when the campaign is not a draft.
+    """  # noqa: E501
+    return _move(campaign_id, action="launch")
 
 
-for _action in ("launch", "pause", "resume"):
-    _mover(_action)
+@campaigns_blp.route("/<campaign_id>/pause", methods=["POST"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.pause")
+@campaigns_blp.response(200, schemas.CampaignSchema)
+@campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})
+@requires("staff")
+@idempotent
+def pause_campaign(campaign_id):
+    """Pause a running campaign: nothing more is planned or sent until it resumes
+
+    Pauses a running campaign; nothing more is planned or sent until it resumes. Errors: 404 not_found; 409 conflict when it is not running.
+    """  # noqa: E501
+    return _move(campaign_id, action="pause")
+
+
+@campaigns_blp.route("/<campaign_id>/resume", methods=["POST"], parameters=path_params("campaign_id"))
+@campaigns_blp.doc(operationId="campaigns.resume")
+@campaigns_blp.response(200, schemas.CampaignSchema)
+@campaigns_blp.doc(responses={"404": "NotFound", "409": "Conflict"})
+@requires("staff")
+@idempotent
+def resume_campaign(campaign_id):
+    """Resume a paused campaign
+
+    Resumes a paused campaign where it stopped. Errors: 404 not_found; 409 conflict when it is not paused.
+    """
+    return _move(campaign_id, action="resume")
+
+
+def _move(campaign_id: str, *, action: str) -> dict[str, Any]:
+    session = request_session()
+    service.move(session, campaign_id=campaign_id, action=action)
+    return service.results(session, campaign_id=campaign_id)

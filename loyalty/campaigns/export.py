@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,10 +29,22 @@ def export_rows(session: Session, *, segment_id: str, batch: int = 2000) -> Iter
     yield _drain(buffer)
     after = ""
     while True:
-        rows = session.execute(select(Member.id, Member.member_number, Member.name, Member.email, Member.phone,
-                                      Member.tier_code, Member.status, Member.city, Member.enrolled_at)
-                               .where(Member.id.in_(select(ids.c.id)), Member.id > after)
-                               .order_by(Member.id).limit(batch)).all()
+        rows = session.execute(
+            select(
+                Member.id,
+                Member.member_number,
+                Member.name,
+                Member.email,
+                Member.phone,
+                Member.tier_code,
+                Member.status,
+                Member.city,
+                Member.enrolled_at,
+            )
+            .where(Member.id.in_(select(ids.c.id)), Member.id > after)
+            .order_by(Member.id)
+            .limit(batch)
+        ).all()
         if not rows:
             return
         for row in rows:

@@ -7,9 +7,11 @@ statement, not assembled in Python.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import and_, extract, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
 
 from loyalty.insights.models import MemberInsight
 from loyalty.members.models import Member, MemberTag
@@ -17,15 +19,19 @@ from loyalty.points.service import available_points_of
 
 
 def _day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def compile_filters(filters: dict, *, now: datetime):
+def compile_filters(filters: Mapping[str, Any], *, now: datetime) -> Select[str]:
     """The members a segment holds, as one SELECT of member ids (live members only)."""
     insight = MemberInsight
-    query = (select(Member.id).select_from(Member).outerjoin(insight, insight.member_id == Member.id)
-             .where(Member.merged_into.is_(None), Member.erased_at.is_(None)))
-    conditions = []
+    query = (
+        select(Member.id)
+        .select_from(Member)
+        .outerjoin(insight, insight.member_id == Member.id)
+        .where(Member.merged_into.is_(None), Member.erased_at.is_(None))
+    )
+    conditions: list[ColumnElement[bool]] = []
     if filters.get("tiers"):
         conditions.append(Member.tier_code.in_(filters["tiers"]))
     if filters.get("statuses"):
@@ -44,7 +50,9 @@ def compile_filters(filters: dict, *, now: datetime):
         if filters.get(f"{letter}_max") is not None:
             conditions.append(column <= filters[f"{letter}_max"])
     if filters.get("last_order_before"):
-        conditions.append(or_(insight.last_order_at.is_(None), insight.last_order_at < _day_start(filters["last_order_before"])))
+        conditions.append(
+            or_(insight.last_order_at.is_(None), insight.last_order_at < _day_start(filters["last_order_before"]))
+        )
     if filters.get("last_order_after"):
         conditions.append(insight.last_order_at >= _day_start(filters["last_order_after"]))
     if filters.get("spend_12m_min") is not None:

@@ -17,8 +17,11 @@ def run_campaigns(context: JobContext) -> dict[str, int]:
     now = utcnow()
     counts = {"campaigns": 0, "touches": 0, "finished": 0}
     with context.db.unit_of_work() as session:
-        ids = list(session.scalars(select(Campaign.id).where(Campaign.status == "running",
-                                                             Campaign.starts_at <= now).order_by(Campaign.id)))
+        ids = list(
+            session.scalars(
+                select(Campaign.id).where(Campaign.status == "running", Campaign.starts_at <= now).order_by(Campaign.id)
+            )
+        )
     for campaign_id in ids:
         # One campaign, one transaction. Claimed with SKIP LOCKED: a campaign another scheduler
         # process is fanning out right now is its own, and this run goes on to the next one.

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
-from fractions import Fraction
 from decimal import Decimal
+from fractions import Fraction
 
 MAX_HOLDOUT_PERCENT = 50
 RATE = Decimal("0.0001")
@@ -39,14 +39,22 @@ def lift(*, contacted: int, converted: int, held: int, converted_held: int) -> d
     hold-out's rate. None where a group is empty (or, for the relative lift, converted nobody)."""
     contacted_rate, held_rate = rate(converted, contacted), rate(converted_held, held)
     if not contacted or not held:
-        return {"conversion_rate": contacted_rate, "conversion_rate_held_out": held_rate, "lift": None,
-                "relative_lift": None}
+        return {
+            "conversion_rate": contacted_rate,
+            "conversion_rate_held_out": held_rate,
+            "lift": None,
+            "relative_lift": None,
+        }
     # From the exact fractions, rounded once at the end (rounded rates made 3/6 vs 1/6 a 1.9994 lift).
     exact_contacted, exact_held = Fraction(converted, contacted), Fraction(converted_held, held)
     absolute = _decimal(exact_contacted - exact_held)
     relative = _decimal((exact_contacted - exact_held) / exact_held) if converted_held else None
-    return {"conversion_rate": contacted_rate, "conversion_rate_held_out": held_rate, "lift": absolute,
-            "relative_lift": relative}
+    return {
+        "conversion_rate": contacted_rate,
+        "conversion_rate_held_out": held_rate,
+        "lift": absolute,
+        "relative_lift": relative,
+    }
 
 
 def _decimal(value: Fraction) -> Decimal:

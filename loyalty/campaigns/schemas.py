@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 
 from loyalty.campaigns.rules import MAX_HOLDOUT_PERCENT
 from loyalty.core.fields import DecimalString, Instant, ResponseSchema, StrictInteger, Text
 
-_CHANNEL = dict(validate=ma.validate.OneOf(("email", "sms", "push", "phone")))
-_TEMPLATE = dict(validate=ma.validate.Length(max=5000),
-                 metadata={"description": "As care templates: member fields, `if`, a few filters"})
-_GIFT = dict(validate=ma.validate.Range(min=0, max=1_000_000))
-_RATE = dict(validate=ma.validate.Range(min=1, max=100_000), metadata={"description": "Touches planned per minute"})
-_DAYS = dict(validate=ma.validate.Range(min=1, max=365),
-             metadata={"description": "An order within this many days after the touch converts"})
-_HOLDOUT = dict(validate=ma.validate.Range(min=0, max=MAX_HOLDOUT_PERCENT), metadata={
-    "description": "Percent of the segment held out (not contacted) to compare against, chosen per member at "
-                   "random but the same on every run"})
+_CHANNEL: dict[str, Any] = dict(validate=ma.validate.OneOf(("email", "sms", "push", "phone")))
+_TEMPLATE: dict[str, Any] = dict(
+    validate=ma.validate.Length(max=5000),
+    metadata={"description": "As care templates: member fields, `if`, a few filters"},
+)
+_GIFT: dict[str, Any] = dict(validate=ma.validate.Range(min=0, max=1_000_000))
+_RATE: dict[str, Any] = dict(
+    validate=ma.validate.Range(min=1, max=100_000), metadata={"description": "Touches planned per minute"}
+)
+_DAYS: dict[str, Any] = dict(
+    validate=ma.validate.Range(min=1, max=365),
+    metadata={"description": "An order within this many days after the touch converts"},
+)
+_HOLDOUT: dict[str, Any] = dict(
+    validate=ma.validate.Range(min=0, max=MAX_HOLDOUT_PERCENT),
+    metadata={
+        "description": "Percent of the segment held out (not contacted) to compare against, chosen per member at "
+        "random but the same on every run"
+    },
+)
 
 
 class CampaignInSchema(ma.Schema):
@@ -55,20 +67,32 @@ class CampaignResultsSchema(ResponseSchema):
     suppressed_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     waiting = ma.fields.Integer()
     responded = ma.fields.Integer()
-    converted = ma.fields.Integer(metadata={"description": "Contacted members who ordered within conversion_days "
-                                                           "after their touch was sent"})
+    converted = ma.fields.Integer(
+        metadata={"description": "Contacted members who ordered within conversion_days after their touch was sent"}
+    )
     points_spent = ma.fields.Integer()
-    held_out = ma.fields.Integer(metadata={"description": "Members of the hold-out who passed the same checks "
-                                                          "(consent, cap...) and were not contacted"})
-    converted_held_out = ma.fields.Integer(metadata={
-        "description": "Held-out members who ordered within conversion_days after they would have been sent"})
+    held_out = ma.fields.Integer(
+        metadata={
+            "description": "Members of the hold-out who passed the same checks (consent, cap...) and were not contacted"
+        }
+    )
+    converted_held_out = ma.fields.Integer(
+        metadata={"description": "Held-out members who ordered within conversion_days after they would have been sent"}
+    )
     conversion_rate = DecimalString(allow_none=True, metadata={"description": "converted / sent, 0 to 1"})
-    conversion_rate_held_out = DecimalString(allow_none=True, metadata={
-        "description": "converted_held_out / held_out, 0 to 1; null without a hold-out"})
-    lift = DecimalString(allow_none=True, metadata={
-        "description": "conversion_rate − conversion_rate_held_out (0.0500: five points more); null without both"})
-    relative_lift = DecimalString(allow_none=True, metadata={
-        "description": "lift / conversion_rate_held_out; null when the hold-out converted nobody"})
+    conversion_rate_held_out = DecimalString(
+        allow_none=True, metadata={"description": "converted_held_out / held_out, 0 to 1; null without a hold-out"}
+    )
+    lift = DecimalString(
+        allow_none=True,
+        metadata={
+            "description": "conversion_rate − conversion_rate_held_out (0.0500: five points more); null without both"
+        },
+    )
+    relative_lift = DecimalString(
+        allow_none=True,
+        metadata={"description": "lift / conversion_rate_held_out; null when the hold-out converted nobody"},
+    )
 
 
 class CampaignSchema(ResponseSchema):
@@ -100,7 +124,10 @@ class PreviewSchema(ResponseSchema):
     campaign_id = ma.fields.String()
     count = ma.fields.Integer()
     sample = ma.fields.List(ma.fields.Dict())
-    suppressed = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
-                                metadata={"description": "How many would be held back now, by reason"})
+    suppressed = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={"description": "How many would be held back now, by reason"},
+    )
     held_out = ma.fields.Integer(metadata={"description": "How many of the rest the hold-out would keep out"})
     would_send = ma.fields.Integer()

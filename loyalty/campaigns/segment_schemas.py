@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 import marshmallow as ma
 
 from loyalty.core.fields import DecimalString, ResponseSchema, StrictBoolean, StrictInteger, Text
@@ -13,10 +16,13 @@ from loyalty.members.schemas import MemberSchema
 _score = dict(validate=ma.validate.Range(min=1, max=5))
 
 
-def _some(most: int):
+def _some(most: int) -> ma.validate.Length:
     # An empty list would match nobody, or everybody: neither is what anyone means. Leave it out.
-    return ma.validate.Length(min=1, max=most, error="Give at least one value (leave the filter out for any), "
-                                                      "at most {max}.")
+    return ma.validate.Length(
+        min=1, max=most, error="Give at least one value (leave the filter out for any), at most {max}."
+    )
+
+
 _short = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
 
 
@@ -33,7 +39,7 @@ class SegmentFiltersSchema(ma.Schema):
     m_min, m_max = StrictInteger(**_score), StrictInteger(**_score)
     last_order_before = ma.fields.Date(metadata={"description": "No order since this day (or none at all)"})
     last_order_after = ma.fields.Date()
-    spend_12m_min = DecimalString(minimum=0, max_places=2)
+    spend_12m_min = DecimalString(minimum=Decimal(0), max_places=2)
     birthday_months = ma.fields.List(StrictInteger(validate=ma.validate.Range(min=1, max=12)), validate=_some(12))
     age_min = StrictInteger(validate=ma.validate.Range(min=0, max=130))
     age_max = StrictInteger(validate=ma.validate.Range(min=0, max=130))
@@ -44,10 +50,16 @@ class SegmentFiltersSchema(ma.Schema):
     enrolled_before = ma.fields.Date()
 
     @ma.validates_schema
-    def _ranges(self, data, **_kwargs):
-        for low, high in (("r_min", "r_max"), ("f_min", "f_max"), ("m_min", "m_max"), ("age_min", "age_max"),
-                          ("balance_min", "balance_max"), ("last_order_after", "last_order_before"),
-                          ("enrolled_after", "enrolled_before")):
+    def _ranges(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        for low, high in (
+            ("r_min", "r_max"),
+            ("f_min", "f_max"),
+            ("m_min", "m_max"),
+            ("age_min", "age_max"),
+            ("balance_min", "balance_max"),
+            ("last_order_after", "last_order_before"),
+            ("enrolled_after", "enrolled_before"),
+        ):
             if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
                 raise ma.ValidationError(f"`{low}` is above `{high}`: nobody could match.", low)
 
@@ -70,10 +82,11 @@ class StoredFilters(ma.fields.Nested):
     request takes — an inline object here would be a second shape a client generator names
     `SegmentFilters` too (openapi-python-client then drops `Segment`)."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(SegmentFiltersSchema, **kwargs)
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    # marshmallow's Nested renames Field's `value` to `nested_obj`: no name matches both signatures.
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> dict[str, Any] | None:  # type: ignore[override]
         return None if value is None else dict(value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,8 +29,10 @@ UNFINISHED = ("draft",) + LAUNCHED
 
 class SegmentInUse(Conflict):
     code, title = "segment_in_use", "Campaigns use the segment"
-    description = ("A campaign that hasn't finished uses the segment (`campaign_ids`): it can't change while "
-                   "a campaign is running or paused, nor be deleted while any campaign would still read it.")
+    description = (
+        "A campaign that hasn't finished uses the segment (`campaign_ids`): it can't change while "
+        "a campaign is running or paused, nor be deleted while any campaign would still read it."
+    )
 
 
 def create(session: Session, *, name: str, filters: dict, actor: str) -> Segment:
@@ -61,33 +64,49 @@ def delete(session: Session, *, segment_id: str) -> None:
 
 
 def _refuse_if_used(session: Session, segment: Segment, statuses: tuple[str, ...], change: str) -> None:
-    users = list(session.scalars(select(Campaign.id).where(Campaign.segment_id == segment.id,
-                                                           Campaign.status.in_(statuses)).order_by(Campaign.id)))
+    users = list(
+        session.scalars(
+            select(Campaign.id)
+            .where(Campaign.segment_id == segment.id, Campaign.status.in_(statuses))
+            .order_by(Campaign.id)
+        )
+    )
     if users:
-        raise SegmentInUse(f"Segment `{segment.id}` can't be {change} while campaigns {', '.join(users)} "
-                           f"({' or '.join(statuses)}) use it: finish or delete them, or point them at "
-                           "another segment first.", campaign_ids=users)
+        raise SegmentInUse(
+            f"Segment `{segment.id}` can't be {change} while campaigns {', '.join(users)} "
+            f"({' or '.join(statuses)}) use it: finish or delete them, or point them at "
+            "another segment first.",
+            campaign_ids=users,
+        )
 
 
 def _check_tiers(session: Session, filters: dict) -> None:
     known = set(session.scalars(select(Tier.code)))
-    unknown = {f"filters.tiers.{i}": [f"No tier `{code}` (the ladder has {', '.join(sorted(known)) or 'none'})."]
-               for i, code in enumerate(filters.get("tiers") or []) if code not in known}
+    unknown = {
+        f"filters.tiers.{i}": [f"No tier `{code}` (the ladder has {', '.join(sorted(known)) or 'none'})."]
+        for i, code in enumerate(filters.get("tiers") or [])
+        if code not in known
+    }
     if unknown:
         raise ValidationFailed(unknown)
 
 
-def _plain(filters: dict) -> dict:
-    return {k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v)
-            for k, v in filters.items() if v is not None}
+def _plain(filters: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (v.isoformat() if isinstance(v, date) else str(v) if isinstance(v, Decimal) else v)
+        for k, v in filters.items()
+        if v is not None
+    }
 
 
-def loaded(filters: dict) -> dict:
+def loaded(filters: dict[str, Any]) -> dict[str, Any]:
     """Stored filters with their dates and amounts back."""
-    def back(key, value):
+
+    def back(key: str, value: Any) -> Any:
         if key in _DATES and isinstance(value, str):
             return date.fromisoformat(value)
         return Decimal(value) if key == "spend_12m_min" else value
+
     return {k: back(k, v) for k, v in filters.items()}
 
 
@@ -104,20 +123,33 @@ def get(session: Session, segment_id: str, *, lock: bool = False) -> Segment:
 
 def count(session: Session, filters: dict, *, now: datetime | None = None) -> int:
     members = compile_filters(loaded(filters), now=now or utcnow()).subquery()
-    return session.scalar(select(func.count()).select_from(members))
+    return session.execute(select(func.count()).select_from(members)).scalar_one()
 
 
 def with_count(session: Session, segment: Segment) -> dict:
-    return {"id": segment.id, "name": segment.name, "filters": segment.filters, "created_at": segment.created_at,
-            "created_by": segment.created_by, "members": count(session, segment.filters)}
+    return {
+        "id": segment.id,
+        "name": segment.name,
+        "filters": segment.filters,
+        "created_at": segment.created_at,
+        "created_by": segment.created_by,
+        "members": count(session, segment.filters),
+    }
 
 
 def list_segments(session: Session, *, limit: int, cursor: str | None = None) -> dict:
-    return keyset_page(session, select(Segment).where(Segment.deleted_at.is_(None)), Segment.id, limit=limit,
-                       cursor=cursor, descending=True)
+    return keyset_page(
+        session,
+        select(Segment).where(Segment.deleted_at.is_(None)),
+        Segment.id,
+        limit=limit,
+        cursor=cursor,
+        descending=True,
+    )
 
 
 def members_page(session: Session, *, segment_id: str, limit: int, cursor: str | None = None) -> dict:
     ids = compile_filters(loaded(get(session, segment_id).filters), now=utcnow()).subquery()
-    return keyset_page(session, select(Member).where(Member.id.in_(select(ids.c.id))), Member.id,
-                       limit=limit, cursor=cursor)
+    return keyset_page(
+        session, select(Member).where(Member.id.in_(select(ids.c.id))), Member.id, limit=limit, cursor=cursor
+    )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response, stream_with_context
 
-from loyalty.campaigns import export, segment_schemas as schemas, segments
+from loyalty.campaigns import api_examples, export, segments
+from loyalty.campaigns import segment_schemas as schemas
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-from loyalty.campaigns import api_examples
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, database, read_session, request_session
@@ -24,7 +24,8 @@ blp = Blueprint("segments", __name__, url_prefix="/v1/segments", description="Se
 def list_segments(args):
     """Saved segments, newest first
 
-    Pages through saved segments, newest first. Errors: 422 validation_error for a bad cursor.
+    Pages through saved segments, newest first. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue.
     """
     return segments.list_segments(request_session(), **args)
 
@@ -43,8 +44,9 @@ def create_segment(data):
     cities, balance, consent) for campaigns and exports. Errors: 422 validation_error.
     """
     session = request_session()
-    return segments.with_count(session, segments.create(session, name=data["name"], filters=data["filters"],
-                                                        actor=current_actor().label))
+    return segments.with_count(
+        session, segments.create(session, name=data["name"], filters=data["filters"], actor=current_actor().label)
+    )
 
 
 @blp.route("/<segment_id>", methods=["GET"], parameters=path_params("segment_id"))
@@ -103,8 +105,8 @@ def delete_segment(segment_id):
 def segment_members(args, segment_id):
     """The members a segment holds now, by id
 
-    Pages through the ids of the members the segment holds now. Errors: 404 not_found; 422
-    validation_error for a bad cursor.
+    Pages through the ids of the members the segment holds now. Errors: 404 not_found; 400 invalid_cursor for a cursor
+    this service didn't issue.
     """
     return segments.members_page(read_session(), segment_id=segment_id, **args)
 
@@ -128,5 +130,8 @@ def export_segment(segment_id):
         with db.reader() as session:
             yield from export.export_rows(session, segment_id=segment_id)
 
-    return Response(stream_with_context(stream()), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{segment_id}.csv"'})
+    return Response(
+        stream_with_context(stream()),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{segment_id}.csv"'},
+    )

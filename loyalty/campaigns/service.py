@@ -6,12 +6,16 @@ quiet hours, weekly cap and signed webhooks apply; this module only decides who 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from loyalty.campaigns import preview as previews, results as outcomes, rules, segments
+from loyalty.campaigns import preview as previews
+from loyalty.campaigns import results as outcomes
+from loyalty.campaigns import rules, segments
 from loyalty.campaigns.models import Campaign
 from loyalty.care.models import Touch
 from loyalty.care.planning import insert_touches, touch_row
@@ -23,15 +27,32 @@ from loyalty.core.pagination import keyset_page
 from loyalty.rewards.models import Reward
 from loyalty.webhooks.outbox import emit
 
-_FIELDS = ("name", "segment_id", "channel", "template", "gift_points", "reward_id", "starts_at", "send_rate",
-           "conversion_days", "holdout_percent")
+_FIELDS = (
+    "name",
+    "segment_id",
+    "channel",
+    "template",
+    "gift_points",
+    "reward_id",
+    "starts_at",
+    "send_rate",
+    "conversion_days",
+    "holdout_percent",
+)
 
 
 def create(session: Session, *, data: dict, actor: str, now: datetime | None = None) -> Campaign:
     _check(session, data)
-    campaign = Campaign(id=new_id("cmp"), status="draft", cursor="", fanned_out=False, created_at=now or utcnow(),
-                        created_by=actor, starts_at=data.get("starts_at"),
-                        **{k: v for k, v in data.items() if k != "starts_at"})
+    campaign = Campaign(
+        id=new_id("cmp"),
+        status="draft",
+        cursor="",
+        fanned_out=False,
+        created_at=now or utcnow(),
+        created_by=actor,
+        starts_at=data.get("starts_at"),
+        **{k: v for k, v in data.items() if k != "starts_at"},
+    )
     session.add(campaign)
     session.flush()
     return campaign
@@ -57,8 +78,10 @@ def delete(session: Session, *, campaign_id: str) -> None:
 def _draft(session: Session, campaign_id: str, change: str) -> Campaign:
     campaign = get(session, campaign_id, lock=True)
     if campaign.status != "draft":
-        raise Conflict(f"Campaign `{campaign_id}` is {campaign.status}: only a draft can be {change}.",
-                       campaign_status=campaign.status)
+        raise Conflict(
+            f"Campaign `{campaign_id}` is {campaign.status}: only a draft can be {change}.",
+            campaign_status=campaign.status,
+        )
     return campaign
 
 
@@ -71,8 +94,8 @@ def _check(session: Session, data: dict) -> None:
             segments.get(session, data["segment_id"], lock=True)
         except NotFound:
             errors["segment_id"] = [f"No segment `{data['segment_id']}` (give the id of a segment not deleted)."]
-    if "template" in data and problem(data["template"]):
-        errors["template"] = [problem(data["template"])]
+    if "template" in data and (template_problem := problem(data["template"])):
+        errors["template"] = [template_problem]
     if data.get("reward_id") and session.get(Reward, data["reward_id"]) is None:
         errors["reward_id"] = [f"No reward `{data['reward_id']}`."]
     if errors:
@@ -94,7 +117,9 @@ def move(session: Session, *, campaign_id: str, action: str, now: datetime | Non
     campaign = get(session, campaign_id, lock=True)
     allowed, target = _MOVES[action]
     if campaign.status not in allowed:
-        raise Conflict(f"Campaign `{campaign_id}` is {campaign.status}; it can't {action}.", campaign_status=campaign.status)
+        raise Conflict(
+            f"Campaign `{campaign_id}` is {campaign.status}; it can't {action}.", campaign_status=campaign.status
+        )
     if action == "launch":
         segments.get(session, campaign.segment_id, lock=True)  # in step with a segment change or delete
         campaign.launched_at = now or utcnow()
@@ -104,7 +129,7 @@ def move(session: Session, *, campaign_id: str, action: str, now: datetime | Non
     return campaign
 
 
-def preview(session: Session, *, campaign_id: str, now: datetime | None = None) -> dict:
+def preview(session: Session, *, campaign_id: str, now: datetime | None = None) -> previews.CampaignPreview:
     """Who it would reach: the count, a sample, how many would be held back and why, how many held out."""
     return previews.preview(session, get(session, campaign_id), now=now or utcnow())
 
@@ -112,22 +137,40 @@ def preview(session: Session, *, campaign_id: str, now: datetime | None = None) 
 def fan_out(session: Session, campaign: Campaign, *, now: datetime) -> int:
     """Plan the next `send_rate` touches of a running campaign (one per member, ever); members of its
     hold-out get a touch marked held out, which dispatch checks but never sends."""
-    ids = previews.segment_page(session, segments.get(session, campaign.segment_id).filters, after=campaign.cursor,
-                                limit=campaign.send_rate, now=now)
+    ids = previews.segment_page(
+        session,
+        segments.get(session, campaign.segment_id).filters,
+        after=campaign.cursor,
+        limit=campaign.send_rate,
+        now=now,
+    )
     if not ids:
         campaign.fanned_out = True
         return 0
-    made = insert_touches(session, [touch_row(m, "campaign", f"campaign:{campaign.id}", campaign.channel, now, now,
-                                              campaign_id=campaign.id,
-                                              held_out=rules.held_out(campaign.id, m, campaign.holdout_percent))
-                                    for m in ids])
+    made = insert_touches(
+        session,
+        [
+            touch_row(
+                m,
+                "campaign",
+                f"campaign:{campaign.id}",
+                campaign.channel,
+                now,
+                now,
+                campaign_id=campaign.id,
+                held_out=rules.held_out(campaign.id, m, campaign.holdout_percent),
+            )
+            for m in ids
+        ],
+    )
     campaign.cursor = ids[-1]
     return made
 
 
 def finish_if_done(session: Session, campaign: Campaign, *, now: datetime) -> bool:
-    planned = session.scalar(select(func.count()).select_from(Touch).where(Touch.campaign_id == campaign.id,
-                                                                           Touch.status == "planned"))
+    planned = session.scalar(
+        select(func.count()).select_from(Touch).where(Touch.campaign_id == campaign.id, Touch.status == "planned")
+    )
     if not campaign.fanned_out or planned:
         return False
     campaign.status, campaign.finished_at = "finished", now
@@ -141,13 +184,26 @@ def paused(session: Session) -> list[str]:
 
 def terms(session: Session, campaign_ids: list[str]) -> dict[str, dict]:
     """What care.dispatch needs to send a campaign's touches: its message, gifts and whether it's paused."""
-    rows = session.scalars(select(Campaign).where(among(session, Campaign.id, campaign_ids))) if campaign_ids else []
-    return {c.id: {"template": c.template, "gift_points": c.gift_points, "reward_id": c.reward_id,
-                   "paused": c.status == "paused"} for c in rows}
+    rows: Iterable[Campaign] = (
+        session.scalars(select(Campaign).where(among(session, Campaign.id, campaign_ids))) if campaign_ids else []
+    )
+    return {
+        c.id: {
+            "template": c.template,
+            "gift_points": c.gift_points,
+            "reward_id": c.reward_id,
+            "paused": c.status == "paused",
+        }
+        for c in rows
+    }
 
 
-def results(session: Session, *, campaign_id: str) -> dict:
+def results(session: Session, *, campaign_id: str) -> dict[str, Any]:
     campaign = get(session, campaign_id)
-    return {**{name: getattr(campaign, name) for name in (
-        "id", "status", "created_at", "launched_at", "finished_at", "created_by") + _FIELDS},
-        "results": outcomes.of(session, campaign)}
+    return {
+        **{
+            name: getattr(campaign, name)
+            for name in ("id", "status", "created_at", "launched_at", "finished_at", "created_by") + _FIELDS
+        },
+        "results": outcomes.of(session, campaign),
+    }

@@ -52,7 +52,8 @@ def list_touches(args):
     """Touches, newest first (filters: member, kind, status, channel, campaign, due window)
 
     Pages through planned and sent touches, newest first, filtered by member, kind, status, channel,
-    campaign and due window. Errors: 422 validation_error for a bad filter or cursor.
+    campaign and due window. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue; 422 validation_error for a bad filter.
     """
     return service.list_touches(request_session(), **args)
 
@@ -83,7 +84,8 @@ def list_callbacks(args):
     """The calls staff must make, soonest due first, with the member's name, phone, tier and what it is about
 
     Pages through the open callbacks staff must make, soonest due first, with the member's contact
-    details. Errors: 422 validation_error for a bad filter or cursor.
+    details. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue; 422 validation_error for a bad filter.
     """
     return callbacks.queue(request_session(), **args)
 
@@ -134,5 +136,6 @@ def resolve_interaction(data, interaction_id):
     Resolves a complaint once, optionally granting goodwill points in the same transaction. Errors:
     404 not_found; 409 conflict when already resolved or not a complaint; 422 validation_error.
     """
-    return service.resolve_interaction(request_session(), interaction_id=interaction_id, staff=current_actor().label,
-                                       **data)
+    return service.resolve_interaction(
+        request_session(), interaction_id=interaction_id, staff=current_actor().label, **data
+    )

@@ -29,8 +29,9 @@ _TOUCH_FIELDS = tuple(column.key for column in Touch.__table__.columns)
 def due(session: Session, member: Member, asked: datetime) -> datetime:
     """When a callback the service schedules for `asked` is due: then, or when the member's night ends."""
     program = settings(session)
-    return rules.callback_due(asked, member.timezone or program.timezone, program.care["quiet_start"],
-                              program.care["quiet_end"])
+    return rules.callback_due(
+        asked, member.timezone or program.timezone, program.care["quiet_start"], program.care["quiet_end"]
+    )
 
 
 def check_chosen(session: Session, member: Member, when: datetime) -> None:
@@ -41,22 +42,39 @@ def check_chosen(session: Session, member: Member, when: datetime) -> None:
     allowed = rules.callback_due(when, zone, start, end)
     if allowed != when:
         local = allowed.astimezone(ZoneInfo(zone))
-        raise ValidationFailed({"callback_at": [
-            f"{when.astimezone(local.tzinfo):%H:%M} is in the member's quiet hours ({start}-{end}, {zone}): "
-            f"calls are made {rules.working_hours(start, end)} there; the next such time is {local.isoformat()}."]})
+        raise ValidationFailed(
+            {
+                "callback_at": [
+                    f"{when.astimezone(local.tzinfo):%H:%M} is in the member's quiet hours ({start}-{end}, {zone}): "
+                    f"calls are made {rules.working_hours(start, end)} there; "
+                    f"the next such time is {local.isoformat()}."
+                ]
+            }
+        )
 
 
-def queue(session: Session, *, limit: int, cursor: str | None = None, assignee: str | None = None,
-          due_before: datetime | None = None, kind: str | None = None, member_ids: list[str] | None = None,
-          mine_or_unassigned: tuple[str, ...] | None = None) -> dict:
+def queue(
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    assignee: str | None = None,
+    due_before: datetime | None = None,
+    kind: str | None = None,
+    member_ids: list[str] | None = None,
+    mine_or_unassigned: tuple[str, ...] | None = None,
+) -> dict:
     """The calls staff must make, soonest due first, each with the member's name, phone, tier and
     what the call is about — one query (the member, tier and complaint joined). `mine_or_unassigned`
     (the console's Today) keeps the calls assigned to any of those names, or to nobody."""
     complaint_id = func.substr(Touch.source, len(_COMPLAINT) + 1)
-    query = (select(Touch, Member, Tier.name, Interaction.content).join(Member, Member.id == Touch.member_id)
-             .outerjoin(Tier, Tier.code == Member.tier_code)
-             .outerjoin(Interaction, and_(Touch.kind == "complaint_callback", Interaction.id == complaint_id))
-             .where(Touch.channel == "phone", Touch.status == "callback"))
+    query = (
+        select(Touch, Member, Tier.name, Interaction.content)
+        .join(Member, Member.id == Touch.member_id)
+        .outerjoin(Tier, Tier.code == Member.tier_code)
+        .outerjoin(Interaction, and_(Touch.kind == "complaint_callback", Interaction.id == complaint_id))
+        .where(Touch.channel == "phone", Touch.status == "callback")
+    )
     if assignee:
         query = query.where(Touch.assignee == assignee)
     if due_before:
@@ -79,9 +97,16 @@ def queue(session: Session, *, limit: int, cursor: str | None = None, assignee: 
 def _item(touch: Touch, member: Member, tier_name: str | None, complaint: str | None, zone: str) -> dict:
     item = {name: getattr(touch, name) for name in _TOUCH_FIELDS}
     erased = member.erased_at is not None
-    item["member"] = {"id": member.id, "member_number": member.member_number, "name": member.name,
-                      "phone": member.phone, "tier": member.tier_code, "tier_name": tier_name,
-                      "timezone": member.timezone or zone, "erased": erased}
+    item["member"] = {
+        "id": member.id,
+        "member_number": member.member_number,
+        "name": member.name,
+        "phone": member.phone,
+        "tier": member.tier_code,
+        "tier_name": tier_name,
+        "timezone": member.timezone or zone,
+        "erased": erased,
+    }
     item["about"] = about(touch.kind, touch.occasion, touch.source, complaint)
     if erased:  # nothing personal: the message and notes may name them, the complaint describe them
         item.update(about=None, message=None, notes=None)

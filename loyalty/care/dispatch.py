@@ -19,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from loyalty import registry
 from loyalty.care import rules, templates
-from loyalty.care.messages import context as message_context, give_gifts
+from loyalty.care.messages import context as message_context
+from loyalty.care.messages import give_gifts
 from loyalty.care.models import PROMOTIONAL, Touch
 from loyalty.care.planning import latest_orders
 from loyalty.care.rule_settings import all_rules
 from loyalty.core.claims import MEMBERS_IN_DISPATCH, lock_keys, skip_locked
 from loyalty.core.db import among
+from loyalty.members.models import Member
 from loyalty.members.service import people
 from loyalty.points.service import available_points
-from loyalty.program.service import settings
+from loyalty.program.service import ProgramSettings, settings
 from loyalty.tiers.service import ladder
 from loyalty.webhooks.outbox import emit_many
 
@@ -43,15 +45,15 @@ class _Batch:
 
     now: datetime
     actor: str
-    program: Any  # the program's settings
-    rules: dict
-    members: dict
-    sent_this_week: dict
-    points: dict
-    tier_names: dict
-    campaigns: dict
-    returned: set  # win-back touches whose member ordered since they were planned
-    events: list = field(default_factory=list)
+    program: ProgramSettings
+    rules: dict[str, dict[str, Any]]
+    members: dict[str, Member]
+    sent_this_week: dict[str, int]
+    points: dict[str, int]
+    tier_names: dict[str, str]
+    campaigns: dict[str, dict[str, Any]]
+    returned: set[str]  # win-back touches whose member ordered since they were planned
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.dispatch") -> dict[str, int]:
@@ -88,13 +90,18 @@ def dispatch_batch(session: Session, *, now: datetime, actor: str = "job:care.di
 def _load(session: Session, touches: list[Touch], *, now: datetime, actor: str) -> _Batch:
     member_ids = sorted({t.member_id for t in touches})
     campaign_ids = sorted({t.campaign_id for t in touches if t.campaign_id})
-    return _Batch(now=now, actor=actor, program=settings(session), rules=all_rules(session),
-                  members=people(session, member_ids),
-                  sent_this_week=_promotional_sent_since(session, member_ids, now - WEEK),
-                  points=available_points(session, member_ids, now=now),
-                  tier_names={rung.code: rung.code.title() for rung in ladder(session)},
-                  campaigns=registry.current().campaign_terms(session, campaign_ids) if campaign_ids else {},
-                  returned=_came_back(session, touches))
+    return _Batch(
+        now=now,
+        actor=actor,
+        program=settings(session),
+        rules=all_rules(session),
+        members=people(session, member_ids),
+        sent_this_week=_promotional_sent_since(session, member_ids, now - WEEK),
+        points=available_points(session, member_ids, now=now),
+        tier_names={rung.code: rung.code.title() for rung in ladder(session)},
+        campaigns=registry.current().campaign_terms(session, campaign_ids) if campaign_ids else {},
+        returned=_came_back(session, touches),
+    )
 
 
 def _came_back(session: Session, touches: list[Touch]) -> set[str]:
@@ -102,8 +109,7 @@ def _came_back(session: Session, touches: list[Touch]) -> set[str]:
     grouped query for the batch)."""
     win_backs = [t for t in touches if t.kind == "win_back"]
     latest = latest_orders(session, sorted({t.member_id for t in win_backs})) if win_backs else {}
-    return {t.id for t in win_backs
-            if rules.came_back(rules.lapse_seen(t.source, t.occasion), latest.get(t.member_id))}
+    return {t.id for t in win_backs if rules.came_back(rules.lapse_seen(t.source, t.occasion), latest.get(t.member_id))}
 
 
 @dataclass(frozen=True)
@@ -129,13 +135,25 @@ def decide(batch: _Batch, touch: Touch) -> Verdict:
     quiet_until = rules.in_quiet_hours(batch.now, zone, care["quiet_start"], care["quiet_end"])
     if quiet_until is not None and touch.channel != "phone":  # a call is due when the night ends (_send)
         return Verdict("deferred", rule, zone, until=quiet_until)
-    addresses = frozenset({"push"} | ({"email"} if member.email else set())
-                          | ({"sms", "phone"} if member.phone else set()))
-    recipient = rules.Recipient(member.status, bool(member.erased_at or member.merged_into), member.consent or {},
-                                batch.sent_this_week.get(member.id, 0), addresses)
-    reason = rules.suppression(recipient, channel=touch.channel, promotional=touch.kind in PROMOTIONAL,
-                               enabled=rule["enabled"], weekly_cap=int(care["weekly_cap"]),
-                               service_call=touch.kind == "complaint_callback", returned=touch.id in batch.returned)
+    addresses = frozenset(
+        {"push"} | ({"email"} if member.email else set()) | ({"sms", "phone"} if member.phone else set())
+    )
+    recipient = rules.Recipient(
+        member.status,
+        bool(member.erased_at or member.merged_into),
+        member.consent or {},
+        batch.sent_this_week.get(member.id, 0),
+        addresses,
+    )
+    reason = rules.suppression(
+        recipient,
+        channel=touch.channel,
+        promotional=touch.kind in PROMOTIONAL,
+        enabled=rule["enabled"],
+        weekly_cap=int(care["weekly_cap"]),
+        service_call=touch.kind == "complaint_callback",
+        returned=touch.id in batch.returned,
+    )
     if touch.held_out and reason is None:  # a campaign's comparison group: checked alike, never sent
         return Verdict("held_out", rule, zone)
     gift = reason not in _NO_GIFT and not touch.held_out
@@ -145,6 +163,7 @@ def decide(batch: _Batch, touch: Touch) -> Verdict:
 def _apply(session: Session, batch: _Batch, touch: Touch, verdict: Verdict) -> str:
     """Carry out the verdict on the touch. Returns what happened, for the counts."""
     if verdict.outcome == "deferred":
+        assert verdict.until is not None  # `decide` defers only to a moment
         touch.due_at, touch.reason = verdict.until, rules.QUIET_HOURS
         return "deferred"
     if verdict.outcome == "held_out":
@@ -154,12 +173,15 @@ def _apply(session: Session, batch: _Batch, touch: Touch, verdict: Verdict) -> s
     if verdict.gift:
         coupon, gift_missed = give_gifts(session, touch, verdict.rule, batch.program, batch.now, batch.actor)
     if verdict.outcome == "suppressed":
+        assert verdict.reason is not None  # `decide` suppresses only for a reason
         touch.status, touch.reason = "suppressed", verdict.reason
         return verdict.reason
     return _send(batch, touch, batch.members[touch.member_id], verdict.rule, coupon, gift_missed, verdict.zone)
 
 
-def _send(batch: _Batch, touch: Touch, member, rule: dict, coupon: str | None, gift_missed: bool, zone: str) -> str:
+def _send(
+    batch: _Batch, touch: Touch, member: Member, rule: dict, coupon: str | None, gift_missed: bool, zone: str
+) -> str:
     context = message_context(touch, member, batch.program, batch.points, batch.tier_names, rule, coupon)
     try:
         touch.message = templates.render(rule["template"] or "", context)
@@ -175,15 +197,30 @@ def _send(batch: _Batch, touch: Touch, member, rule: dict, coupon: str | None, g
         touch.due_at = rules.callback_due(touch.due_at, zone, care["quiet_start"], care["quiet_end"])
         return "callbacks"
     touch.status = "sent"
-    batch.events.append({"touch_id": touch.id, "member_id": member.id, "kind": touch.kind, "occasion": touch.occasion,
-                         "channel": touch.channel, "message": touch.message,
-                         "to": {"email": member.email, "sms": member.phone, "push": member.id}.get(touch.channel),
-                         "locale": member.locale, "campaign_id": touch.campaign_id, "coupon_code": coupon})
+    batch.events.append(
+        {
+            "touch_id": touch.id,
+            "member_id": member.id,
+            "kind": touch.kind,
+            "occasion": touch.occasion,
+            "channel": touch.channel,
+            "message": touch.message,
+            "to": {"email": member.email, "sms": member.phone, "push": member.id}.get(touch.channel),
+            "locale": member.locale,
+            "campaign_id": touch.campaign_id,
+            "coupon_code": coupon,
+        }
+    )
     return "sent"
 
 
 def _promotional_sent_since(session: Session, member_ids: list[str], since: datetime) -> dict[str, int]:
-    return dict(session.execute(
-        select(Touch.member_id, func.count()).where(among(session, Touch.member_id, member_ids),
-                                                    Touch.kind.in_(sorted(PROMOTIONAL)), Touch.sent_at >= since)
-        .group_by(Touch.member_id)).all())
+    return dict(
+        session.execute(
+            select(Touch.member_id, func.count())
+            .where(
+                among(session, Touch.member_id, member_ids), Touch.kind.in_(sorted(PROMOTIONAL)), Touch.sent_at >= since
+            )
+            .group_by(Touch.member_id)
+        ).all()
+    )

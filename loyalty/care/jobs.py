@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any, TypedDict
+
 from loyalty.care import planning
 from loyalty.care.dispatch import dispatch_batch
 from loyalty.care.rule_settings import all_rules
@@ -13,6 +16,15 @@ from loyalty.program.service import settings
 log = get_logger("loyalty.jobs.care")
 
 
+class _PlanningTerms(TypedDict):
+    """What every kind's planning step is given alike."""
+
+    day: date
+    care: dict[str, Any]
+    program_zone: str
+    now: datetime
+
+
 def plan_care(context: JobContext) -> dict[str, int]:
     """Plan every enabled kind's touches due on the date (or the next day); each kind in its own
     transaction, so one failing kind doesn't hold the others back."""
@@ -20,7 +32,7 @@ def plan_care(context: JobContext) -> dict[str, int]:
     now = utcnow()
     with context.db.unit_of_work() as session:
         program, every_rule = settings(session), all_rules(session)
-    common = dict(day=context.as_of, care=program.care, program_zone=program.timezone, now=now)
+    common = _PlanningTerms(day=context.as_of, care=program.care, program_zone=program.timezone, now=now)
     steps = {
         "birthday": lambda s, r: planning.birthdays(s, rule=r, **common),
         "anniversary": lambda s, r: planning.anniversaries(s, rule=r, **common),

@@ -7,8 +7,8 @@ twice: the unique key turns a second insert into nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
-from typing import Iterable
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -38,11 +38,31 @@ def insert_touches(session: Session, rows: list[dict]) -> int:
     return len(session.execute(statement.returning(Touch.id), rows).all())
 
 
-def touch_row(member_id: str, kind: str, occasion: str, channel: str, due_at: datetime, now: datetime,
-              source: str | None = None, campaign_id: str | None = None, held_out: bool = False) -> dict:
-    return {"id": new_id("tch"), "member_id": member_id, "kind": kind, "occasion": occasion, "channel": channel,
-            "due_at": due_at, "status": "planned", "attempts": 0, "created_at": now, "source": source,
-            "campaign_id": campaign_id, "held_out": held_out}
+def touch_row(
+    member_id: str,
+    kind: str,
+    occasion: str,
+    channel: str,
+    due_at: datetime,
+    now: datetime,
+    source: str | None = None,
+    campaign_id: str | None = None,
+    held_out: bool = False,
+) -> dict:
+    return {
+        "id": new_id("tch"),
+        "member_id": member_id,
+        "kind": kind,
+        "occasion": occasion,
+        "channel": channel,
+        "due_at": due_at,
+        "status": "planned",
+        "attempts": 0,
+        "created_at": now,
+        "source": source,
+        "campaign_id": campaign_id,
+        "held_out": held_out,
+    }
 
 
 def birthdays(session: Session, *, day: date, rule: dict, care: dict, program_zone: str, now: datetime) -> int:
@@ -57,9 +77,17 @@ def birthdays(session: Session, *, day: date, rule: dict, care: dict, program_zo
         for year in {day.year, day.year + 1}:
             due_day = rules.birthday_in(year, birthday) - lead
             if due_day in (day, day + timedelta(days=1)):
-                planned.append(touch_row(member_id, "birthday", str(year), rule["channel"],
-                                         rules.local_moment(due_day, care["send_at"], zone), now,
-                                         source=rules.birthday_in(year, birthday).isoformat()))
+                planned.append(
+                    touch_row(
+                        member_id,
+                        "birthday",
+                        str(year),
+                        rule["channel"],
+                        rules.local_moment(due_day, care["send_at"], zone),
+                        now,
+                        source=rules.birthday_in(year, birthday).isoformat(),
+                    )
+                )
     return insert_touches(session, planned)
 
 
@@ -76,9 +104,17 @@ def anniversaries(session: Session, *, day: date, rule: dict, care: dict, progra
         for year in {day.year, day.year + 1}:
             due_day = rules.birthday_in(year, enrolled) - lead
             if year > enrolled.year and due_day in (day, day + timedelta(days=1)):
-                planned.append(touch_row(member_id, "anniversary", str(year - enrolled.year), rule["channel"],
-                                         rules.local_moment(due_day, care["send_at"], program_zone), now,
-                                         source=rules.birthday_in(year, enrolled).isoformat()))
+                planned.append(
+                    touch_row(
+                        member_id,
+                        "anniversary",
+                        str(year - enrolled.year),
+                        rule["channel"],
+                        rules.local_moment(due_day, care["send_at"], program_zone),
+                        now,
+                        source=rules.birthday_in(year, enrolled).isoformat(),
+                    )
+                )
     return insert_touches(session, planned)
 
 
@@ -87,6 +123,7 @@ def holidays_ahead(day: date, *, country: str, custom: Iterable[dict], lead: int
     next. Several days of one holiday (National Day week) are one occasion, on its first day."""
     found: dict[str, date] = {}
     years = [day.year, day.year + 1]
+    calendar: Mapping[date, str]
     try:
         calendar = holiday_calendars.country_holidays(country, years=years)
     except NotImplementedError:
@@ -103,16 +140,15 @@ def holidays_ahead(day: date, *, country: str, custom: Iterable[dict], lead: int
                 when = date(year, 2, 28)
             found.setdefault(f"{when.year}:{entry.get('name') or text}", when)
     due = {day, day + timedelta(days=1)}
-    return sorted((when, key.split(":", 1)[1]) for key, when in found.items()
-                  if when - timedelta(days=lead) in due)
+    return sorted((when, key.split(":", 1)[1]) for key, when in found.items() if when - timedelta(days=lead) in due)
 
 
-def holidays(session: Session, *, day: date, rule: dict, care: dict, country: str, program_zone: str,
-             now: datetime) -> int:
+def holidays(
+    session: Session, *, day: date, rule: dict, care: dict, country: str, program_zone: str, now: datetime
+) -> int:
     """A touch for every live member per holiday, in keyset batches of members."""
     planned = 0
-    for when, name in holidays_ahead(day, country=country, custom=rule["custom_dates"] or [],
-                                     lead=rule["days_before"]):
+    for when, name in holidays_ahead(day, country=country, custom=rule["custom_dates"] or [], lead=rule["days_before"]):
         due_at = rules.local_moment(when - timedelta(days=rule["days_before"]), care["send_at"], program_zone)
         occasion = f"{when.isoformat()}:{name}"[:120]
         after = ""
@@ -120,8 +156,9 @@ def holidays(session: Session, *, day: date, rule: dict, care: dict, country: st
             ids = queries.live_page(session, after=after, limit=BATCH)
             if not ids:
                 break
-            planned += insert_touches(session, [touch_row(m, "holiday", occasion, rule["channel"], due_at, now)
-                                                for m in ids])
+            planned += insert_touches(
+                session, [touch_row(m, "holiday", occasion, rule["channel"], due_at, now) for m in ids]
+            )
             after = ids[-1]
     return planned
 
@@ -134,10 +171,20 @@ def follow_ups(session: Session, *, day: date, rule: dict, care: dict, program_z
     end = datetime.combine(placed_day + timedelta(days=1), datetime.min.time(), tzinfo=zone)
     rows = first_orders_between(session, start=start, end=end)
     # One follow-up per member ("first_order"): two orders at the same first instant make one call.
-    planned = [touch_row(member_id, "follow_up", "first_order", rule["channel"],
-                         rules.local_moment(placed_at.astimezone(zone).date() + timedelta(days=rule["days_after"]),
-                                            care["send_at"], program_zone), now, source=f"order:{order_id}")
-               for member_id, order_id, placed_at in rows]
+    planned = [
+        touch_row(
+            member_id,
+            "follow_up",
+            "first_order",
+            rule["channel"],
+            rules.local_moment(
+                placed_at.astimezone(zone).date() + timedelta(days=rule["days_after"]), care["send_at"], program_zone
+            ),
+            now,
+            source=f"order:{order_id}",
+        )
+        for member_id, order_id, placed_at in rows
+    ]
     live = queries.live_among(session, [row["member_id"] for row in planned])
     return insert_touches(session, [row for row in planned if row["member_id"] in live])
 
@@ -150,13 +197,28 @@ def win_backs(session: Session, *, day: date, rule: dict, care: dict, program_zo
         rows = order_rhythm(session, after=after, limit=BATCH)
         if not rows:
             break
-        lapsed = [(member_id, last) for member_id, first, last, count in rows
-                  if rules.lapsed(first=first, last=last, orders=count, now=as_of, inactive_days=rule["inactive_days"])]
+        lapsed = [
+            (member_id, last)
+            for member_id, first, last, count in rows
+            if rules.lapsed(first=first, last=last, orders=count, now=as_of, inactive_days=rule["inactive_days"])
+        ]
         live = queries.live_among(session, [m for m, _ in lapsed])
         # The source keeps the last order seen, so dispatch can tell a member who ordered since.
-        planned += insert_touches(session, [touch_row(m, "win_back", f"lapsed:{last.date().isoformat()}",
-                                                      rule["channel"], as_of, now,
-                                                      source=f"{rules.LAST_ORDER}{last.isoformat()}")
-                                            for m, last in lapsed if m in live])
+        planned += insert_touches(
+            session,
+            [
+                touch_row(
+                    m,
+                    "win_back",
+                    f"lapsed:{last.date().isoformat()}",
+                    rule["channel"],
+                    as_of,
+                    now,
+                    source=f"{rules.LAST_ORDER}{last.isoformat()}",
+                )
+                for m, last in lapsed
+                if m in live
+            ],
+        )
         after = rows[-1][0]
     return planned

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import select
@@ -15,29 +16,67 @@ from loyalty.core.errors import ValidationFailed
 from loyalty.rewards.models import Reward
 
 DEFAULTS = {
-    "birthday": dict(enabled=False, channel="sms", days_before=3,
-                     template="{{ name }}, happy birthday from {{ program }}! {{ gift_points }} points are waiting for you."),
-    "holiday": dict(enabled=False, channel="email", days_before=1,
-                    template="{{ name }}, {{ program }} wishes you a happy {{ occasion_name }}."),
-    "anniversary": dict(enabled=False, channel="email", days_before=0,
-                        template="{{ name }}, it's {{ years }} year(s) with {{ program }} today. Thank you!"),
-    "follow_up": dict(enabled=False, channel="phone", days_after=7,
-                      template="Call {{ name }}: how is their first purchase?"),
-    "complaint_callback": dict(enabled=True, channel="phone",
-                               template="Call {{ name }} back about their complaint within 24 hours."),
-    "win_back": dict(enabled=False, channel="sms", inactive_days=None,
-                     template="{{ name }}, we miss you at {{ program }}. Come back for something new."),
+    "birthday": dict(
+        enabled=False,
+        channel="sms",
+        days_before=3,
+        template="{{ name }}, happy birthday from {{ program }}! {{ gift_points }} points are waiting for you.",
+    ),
+    "holiday": dict(
+        enabled=False,
+        channel="email",
+        days_before=1,
+        template="{{ name }}, {{ program }} wishes you a happy {{ occasion_name }}.",
+    ),
+    "anniversary": dict(
+        enabled=False,
+        channel="email",
+        days_before=0,
+        template="{{ name }}, it's {{ years }} year(s) with {{ program }} today. Thank you!",
+    ),
+    "follow_up": dict(
+        enabled=False, channel="phone", days_after=7, template="Call {{ name }}: how is their first purchase?"
+    ),
+    "complaint_callback": dict(
+        enabled=True, channel="phone", template="Call {{ name }} back about their complaint within 24 hours."
+    ),
+    "win_back": dict(
+        enabled=False,
+        channel="sms",
+        inactive_days=None,
+        template="{{ name }}, we miss you at {{ program }}. Come back for something new.",
+    ),
     # On: a campaign is switched on by launching it; this rule only says how its touches look.
     "campaign": dict(enabled=True, channel="sms", template="{{ name }}, news from {{ program }}."),
 }
-_FIELDS = ("enabled", "channel", "template", "days_before", "days_after", "gift_points", "reward_id", "custom_dates",
-           "inactive_days")
+_FIELDS = (
+    "enabled",
+    "channel",
+    "template",
+    "days_before",
+    "days_after",
+    "gift_points",
+    "reward_id",
+    "custom_dates",
+    "inactive_days",
+)
 _rules: TTLCache[dict] = TTLCache(ttl=5.0)
 
 
 def _as_dict(kind: str, row: CareRule | None) -> dict:
-    base = {"kind": kind, "enabled": False, "channel": "sms", "template": "", "days_before": 0, "days_after": 0,
-            "gift_points": 0, "reward_id": None, "custom_dates": [], "inactive_days": None, **DEFAULTS[kind]}
+    base = {
+        "kind": kind,
+        "enabled": False,
+        "channel": "sms",
+        "template": "",
+        "days_before": 0,
+        "days_after": 0,
+        "gift_points": 0,
+        "reward_id": None,
+        "custom_dates": [],
+        "inactive_days": None,
+        **DEFAULTS[kind],
+    }
     if row is not None:
         base.update({name: getattr(row, name) for name in _FIELDS})
     return base
@@ -45,9 +84,11 @@ def _as_dict(kind: str, row: CareRule | None) -> dict:
 
 def all_rules(session: Session) -> dict[str, dict]:
     """Every kind's rule, cached per worker for a few seconds."""
+
     def load() -> dict[str, dict]:
         rows = {row.kind: row for row in session.scalars(select(CareRule))}
         return {kind: _as_dict(kind, rows.get(kind)) for kind in KINDS}
+
     return _rules.get(database_key(session), load)
 
 
@@ -71,15 +112,19 @@ def put_rule(session: Session, *, kind: str, data: dict) -> dict:
     return _as_dict(kind, row)
 
 
-def _errors(kind: str, data: dict, reward_exists) -> dict[str, list[str]]:
+def _errors(kind: str, data: dict, reward_exists: Callable[[str], bool]) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     template = data.get("template")
-    if template is not None and templates.problem(template):
-        errors["template"] = [templates.problem(template)]
+    if template is not None and (problem := templates.problem(template)):
+        errors["template"] = [problem]
     if kind == "complaint_callback" and data.get("channel", "phone") != "phone":
         errors["channel"] = ["A complaint is called back: the channel is phone."]
-    for field, kinds in (("days_before", {"birthday", "holiday", "anniversary"}), ("days_after", {"follow_up"}),
-                         ("custom_dates", {"holiday"}), ("inactive_days", {"win_back"})):
+    for field, kinds in (
+        ("days_before", {"birthday", "holiday", "anniversary"}),
+        ("days_after", {"follow_up"}),
+        ("custom_dates", {"holiday"}),
+        ("inactive_days", {"win_back"}),
+    ):
         if data.get(field) not in (None, 0, []) and kind not in kinds:
             errors[field] = [f"Only for {', '.join(sorted(kinds))}."]
     for index, entry in enumerate(data.get("custom_dates") or []):

@@ -6,8 +6,9 @@ member's night, and no more promotional touches a week than the program allows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 # Why a touch did not go out (stable codes, in the API).
@@ -21,8 +22,16 @@ WEEKLY_CAP = "weekly_cap"
 QUIET_HOURS = "quiet_hours"  # not a suppression: the touch waits for the morning
 TEMPLATE_ERROR = "template_error"  # failed, not suppressed: the message couldn't be made
 NO_LONGER_LAPSED = "no_longer_lapsed"  # a win-back for a member who ordered after it was planned
-SUPPRESSIONS = (MEMBER_BLOCKED, MEMBER_GONE, RULE_DISABLED, NO_LONGER_LAPSED, NO_CONSENT, NO_MARKETING_CONSENT,
-                NO_ADDRESS, WEEKLY_CAP)
+SUPPRESSIONS = (
+    MEMBER_BLOCKED,
+    MEMBER_GONE,
+    RULE_DISABLED,
+    NO_LONGER_LAPSED,
+    NO_CONSENT,
+    NO_MARKETING_CONSENT,
+    NO_ADDRESS,
+    WEEKLY_CAP,
+)
 LAST_ORDER = "last_order:"  # a win-back touch's source: the last order it saw, as an instant
 
 
@@ -41,7 +50,7 @@ def clock(text: str) -> time:
 
 def local_moment(day: date, at: str, zone: str) -> datetime:
     """`day` at the clock time `at` in `zone`, as a UTC instant."""
-    return datetime.combine(day, clock(at), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    return datetime.combine(day, clock(at), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 def _inside(current: time, begin: time, finish: time) -> bool:
@@ -60,17 +69,18 @@ def in_quiet_hours(now: datetime, zone: str, start: str, end: str) -> datetime |
     end_day = local.date() + timedelta(days=1) if begin > finish and current >= begin else local.date()
     # Where the clock goes back the end happens twice (fold 0 and 1): the first one after now
     # counts; where it jumps forward fold 0 lands after the gap.
-    ends = sorted(datetime.combine(end_day, finish.replace(fold=fold), tzinfo=tz).astimezone(timezone.utc)
-                  for fold in (0, 1))
-    return next((moment for moment in ends if moment > now and
-                 not _inside(moment.astimezone(tz).time(), begin, finish)), ends[-1])
+    ends = sorted(datetime.combine(end_day, finish.replace(fold=fold), tzinfo=tz).astimezone(UTC) for fold in (0, 1))
+    return next(
+        (moment for moment in ends if moment > now and not _inside(moment.astimezone(tz).time(), begin, finish)),
+        ends[-1],
+    )
 
 
 def callback_due(asked: datetime, zone: str, start: str, end: str) -> datetime:
     """When a staff call asked for at `asked` falls due: then, if that is in working hours in the
     member's zone (quiet end to quiet start), else when the quiet hours end. A no-answer at 01:59
     retried 4 hours later (05:59, the member's night) is due at the end of the night instead."""
-    moment = asked.astimezone(timezone.utc)
+    moment = asked.astimezone(UTC)
     for _ in range(3):  # a daylight-saving jump can put an end of quiet hours inside them again
         until = in_quiet_hours(moment, zone, start, end)
         if until is None:
@@ -88,9 +98,9 @@ def lapse_seen(source: str | None, occasion: str) -> datetime:
     """The last order a win-back touch was planned on: its source, or (touches planned before the
     source was kept) the end of the day named in its occasion `lapsed:YYYY-MM-DD`."""
     if source and source.startswith(LAST_ORDER):
-        return datetime.fromisoformat(source[len(LAST_ORDER):]).astimezone(timezone.utc)
+        return datetime.fromisoformat(source[len(LAST_ORDER) :]).astimezone(UTC)
     day = date.fromisoformat(occasion.split(":", 1)[1])
-    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=timezone.utc)
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def came_back(lapse: datetime, latest_order: datetime | None) -> bool:
@@ -102,13 +112,21 @@ def came_back(lapse: datetime, latest_order: datetime | None) -> bool:
 class Recipient:
     status: str
     gone: bool
-    consent: dict
+    consent: Mapping[str, bool]  # channel (and "marketing") -> given
     sent_this_week: int
-    addresses: frozenset = frozenset({"email", "sms", "phone", "push"})  # channels it can be reached on
+    addresses: frozenset[str] = frozenset({"email", "sms", "phone", "push"})  # channels it can be reached on
 
 
-def suppression(recipient: Recipient, *, channel: str, promotional: bool, enabled: bool, weekly_cap: int,
-                service_call: bool = False, returned: bool = False) -> str | None:
+def suppression(
+    recipient: Recipient,
+    *,
+    channel: str,
+    promotional: bool,
+    enabled: bool,
+    weekly_cap: int,
+    service_call: bool = False,
+    returned: bool = False,
+) -> str | None:
     """Why this touch must not go out, or None. A complaint callback is the member's own request:
     it needs no consent and no marketing consent. `returned`: a win-back whose member ordered since."""
     if recipient.gone:

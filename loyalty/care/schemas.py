@@ -20,10 +20,14 @@ class CustomDateSchema(ma.Schema):
 class CareRuleInSchema(ma.Schema):
     enabled = StrictBoolean()
     channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS))
-    template = ma.fields.String(validate=ma.validate.Length(max=5000), metadata={
-        "description": "Jinja (sandboxed): name, member_number, tier, tier_name, city, points, points_value, "
-                       "currency, program, kind, occasion, occasion_name, date, gift_points, years, coupon; "
-                       "`if` and the filters upper, lower, title, capitalize, trim, default, string"})
+    template = ma.fields.String(
+        validate=ma.validate.Length(max=5000),
+        metadata={
+            "description": "Jinja (sandboxed): name, member_number, tier, tier_name, city, points, points_value, "
+            "currency, program, kind, occasion, occasion_name, date, gift_points, years, coupon; "
+            "`if` and the filters upper, lower, title, capitalize, trim, default, string"
+        },
+    )
     days_before = StrictInteger(validate=ma.validate.Range(min=0, max=60))
     days_after = StrictInteger(validate=ma.validate.Range(min=0, max=365))
     gift_points = StrictInteger(validate=ma.validate.Range(min=0, max=1_000_000))
@@ -57,9 +61,13 @@ class TouchSchema(ResponseSchema):
     channel = ma.fields.String()
     due_at = ma.fields.AwareDateTime()
     status = ma.fields.String(metadata={"enum": list(TOUCH_STATUSES)})
-    reason = ma.fields.String(allow_none=True, metadata={
-        # member_erased: care/erasure.py closes an erased member's open touches with it.
-        "enum": list(SUPPRESSIONS) + [QUIET_HOURS, TEMPLATE_ERROR, "gift_unavailable", "resolved", "member_erased"]})
+    reason = ma.fields.String(
+        allow_none=True,
+        metadata={
+            # member_erased: care/erasure.py closes an erased member's open touches with it.
+            "enum": list(SUPPRESSIONS) + [QUIET_HOURS, TEMPLATE_ERROR, "gift_unavailable", "resolved", "member_erased"]
+        },
+    )
     outcome = ma.fields.String(allow_none=True, metadata={"enum": list(OUTCOMES)})
     message = ma.fields.String(allow_none=True)
     score = ma.fields.Integer(allow_none=True)
@@ -94,8 +102,12 @@ class CallbackMemberSchema(ResponseSchema):
 
 class CallbackSchema(TouchSchema):
     member = ma.fields.Nested(CallbackMemberSchema)
-    about = ma.fields.String(allow_none=True, metadata={
-        "description": "What the call is about: the complaint's text, or the occasion (null for an erased member)"})
+    about = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "What the call is about: the complaint's text, or the occasion (null for an erased member)"
+        },
+    )
 
 
 class CallbackPageSchema(ResponseSchema):
@@ -104,26 +116,40 @@ class CallbackPageSchema(ResponseSchema):
 
 
 class TouchQueryArgsSchema(ListArgsSchema):
-    member_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only this member's touches"})
+    member_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only this member's touches"}
+    )
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), metadata={"description": "Only touches of this kind"})
-    status = ma.fields.String(validate=ma.validate.OneOf(TOUCH_STATUSES), metadata={"description": "Only touches in this status"})
-    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS), metadata={"description": "Only touches on this channel"})
-    campaign_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only touches planned by this campaign"})
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(TOUCH_STATUSES), metadata={"description": "Only touches in this status"}
+    )
+    channel = ma.fields.String(
+        validate=ma.validate.OneOf(CHANNELS), metadata={"description": "Only touches on this channel"}
+    )
+    campaign_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only touches planned by this campaign"}
+    )
     due_before = Instant(metadata={"description": "Only those due before this instant (RFC 3339)"})
     due_after = Instant(metadata={"description": "Only those due at or after this instant (RFC 3339)"})
 
 
 class CallbackQueryArgsSchema(ListArgsSchema):
-    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Only callbacks assigned to this person"})
+    assignee = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100), metadata={"description": "Only callbacks assigned to this person"}
+    )
     due_before = Instant(metadata={"description": "Only those due before this instant (RFC 3339)"})
     kind = ma.fields.String(validate=ma.validate.OneOf(KINDS), metadata={"description": "Only touches of this kind"})
 
 
 class OutcomeInSchema(ma.Schema):
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(OUTCOMES))
-    callback_at = Instant(metadata={"description": "For call_back_later (required) or no_answer (instead of +4 h, "
-                                                   "which moves to the end of the member's night if it falls in it); "
-                                                   "must be in the member's working hours (quiet_end to quiet_start)"})
+    callback_at = Instant(
+        metadata={
+            "description": "For call_back_later (required) or no_answer (instead of +4 h, "
+            "which moves to the end of the member's night if it falls in it); "
+            "must be in the member's working hours (quiet_end to quiet_start)"
+        }
+    )
     score = StrictInteger(validate=ma.validate.Range(min=1, max=5), metadata={"description": "Feedback score 1-5"})
     notes = ma.fields.String(validate=ma.validate.Length(max=5000))
     assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
@@ -134,8 +160,9 @@ class InteractionInSchema(ma.Schema):
     channel = ma.fields.String(validate=ma.validate.OneOf(CHANNELS + ("in_store", "chat")))
     content = Text(max_length=5000, required=True)
     score = StrictInteger(validate=ma.validate.Range(min=1, max=5))
-    assignee = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={
-        "description": "For a complaint: who should call back"})
+    assignee = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100), metadata={"description": "For a complaint: who should call back"}
+    )
 
 
 class InteractionSchema(ResponseSchema):

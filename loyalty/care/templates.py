@@ -16,14 +16,39 @@ MAX_LENGTH = 5000
 
 # What a template may use; every touch renders with all of them.
 SAMPLE = {
-    "name": "林美", "member_number": "645884664832", "tier": "gold", "tier_name": "Gold", "city": "上海",
-    "points": 1280, "points_value": "12.80", "currency": "CNY", "program": "Demo Tea House",
-    "kind": "birthday", "occasion": "2026", "occasion_name": "birthday", "date": "2026-12-01",
-    "gift_points": 300, "years": 2, "coupon": "",
+    "name": "林美",
+    "member_number": "645884664832",
+    "tier": "gold",
+    "tier_name": "Gold",
+    "city": "上海",
+    "points": 1280,
+    "points_value": "12.80",
+    "currency": "CNY",
+    "program": "Demo Tea House",
+    "kind": "birthday",
+    "occasion": "2026",
+    "occasion_name": "birthday",
+    "date": "2026-12-01",
+    "gift_points": 300,
+    "years": 2,
+    "coupon": "",
 }
 FILTERS = frozenset({"upper", "lower", "title", "capitalize", "trim", "default", "d", "string"})
-_NODES = (nodes.Template, nodes.Output, nodes.TemplateData, nodes.Name, nodes.Const, nodes.If, nodes.Compare,
-          nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.Filter, nodes.CondExpr)
+_NODES = (
+    nodes.Template,
+    nodes.Output,
+    nodes.TemplateData,
+    nodes.Name,
+    nodes.Const,
+    nodes.If,
+    nodes.Compare,
+    nodes.Operand,
+    nodes.And,
+    nodes.Or,
+    nodes.Not,
+    nodes.Filter,
+    nodes.CondExpr,
+)
 
 
 class TemplateFailed(Exception):
@@ -45,13 +70,18 @@ def problem(template: str) -> str | None:
         return "The template nests too deeply: use fewer parentheses or `not`s."
     for node in found:
         if not isinstance(node, _NODES):
-            return (f"`{type(node).__name__}` is not allowed: use the member fields "
-                    f"({', '.join(sorted(SAMPLE))}), `if` and the filters {', '.join(sorted(FILTERS))}.")
+            return (
+                f"`{type(node).__name__}` is not allowed: use the member fields "
+                f"({', '.join(sorted(SAMPLE))}), `if` and the filters {', '.join(sorted(FILTERS))}."
+            )
         if isinstance(node, nodes.Name) and node.name not in SAMPLE:
             return f"Unknown field `{node.name}` (known: {', '.join(sorted(SAMPLE))})."
-        if isinstance(node, nodes.Filter) and (node.name not in FILTERS or
-                                               any(not isinstance(arg, nodes.Const) for arg in node.args)):
-            return f"Filter `{node.name}` is not allowed here (allowed: {', '.join(sorted(FILTERS))}, with plain values)."
+        if isinstance(node, nodes.Filter) and (
+            node.name not in FILTERS or any(not isinstance(arg, nodes.Const) for arg in node.args)
+        ):
+            return (
+                f"Filter `{node.name}` is not allowed here (allowed: {', '.join(sorted(FILTERS))}, with plain values)."
+            )
     try:
         render(template, {})
     except TemplateFailed as error:
@@ -61,6 +91,6 @@ def problem(template: str) -> str | None:
 
 def render(template: str, context: dict) -> str:
     try:
-        return _env.from_string(template).render(**{**SAMPLE, **context})[:MAX_LENGTH * 4]
-    except Exception as error:  # noqa: BLE001 — whatever a template does wrong, it is the template's fault
+        return _env.from_string(template).render(**{**SAMPLE, **context})[: MAX_LENGTH * 4]
+    except Exception as error:
         raise TemplateFailed(f"{type(error).__name__}: {error}") from None

@@ -19,8 +19,18 @@ SIGN_IN_LIMIT = "30 per minute"
 def _pages() -> None:
     # Each module adds its routes to the one blueprint when imported.
     from loyalty.console import (  # noqa: F401
-        access, campaigns, insights, member_actions, member_page, members, segments, settings, settings_rules, signin,
-        today, web,
+        access,
+        campaigns,
+        insights,
+        member_actions,
+        member_page,
+        members,
+        segments,
+        settings,
+        settings_rules,
+        signin,
+        today,
+        web,
     )
 
 
@@ -29,7 +39,9 @@ def install(app: Flask, config: Config) -> None:
     from loyalty.console.blueprint import bp
 
     app.config.update(
-        SESSION_COOKIE_NAME=COOKIE_NAME, SESSION_COOKIE_PATH="/console", SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_NAME=COOKIE_NAME,
+        SESSION_COOKIE_PATH="/console",
+        SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         # Only console forms are checked (in the console's own guard); the JSON API uses bearer keys.
         WTF_CSRF_CHECK_DEFAULT=False,

@@ -18,8 +18,10 @@ csrf = CSRFProtect()
 
 # No inline script or style at all (htmx is told not to inject its indicator style); pages and
 # their charts use classes and SVG attributes only.
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-          "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 
 
 def admin_only(view):
@@ -48,8 +50,11 @@ def _guard():
         csrf.protect()  # 400 without the session's token, before anything is read or written
     config = current_app.extensions["loyalty.config"]
     session_id = session.get("sid")
-    actor = sessions.current(request_session(), session_id=session_id,
-                             idle=timedelta(minutes=config.console_idle_minutes)) if session_id else None
+    actor = (
+        sessions.current(request_session(), session_id=session_id, idle=timedelta(minutes=config.console_idle_minutes))
+        if session_id
+        else None
+    )
     if actor is None and session_id:
         session.pop("sid", None)
     g.console_actor = actor
@@ -86,4 +91,3 @@ def _headers(response):
 def is_admin() -> bool:
     actor = g.get("console_actor")
     return actor is not None and actor.role == "admin"
-

@@ -9,6 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as L
 from marshmallow import ValidationError
@@ -33,7 +34,7 @@ CHOICES = 100  # segments and rewards offered in the form's lists (the newest)
 
 
 @bp.get("/campaigns")
-def campaigns():
+def campaigns() -> ResponseReturnValue:
     found = service.list_campaigns(request_session(), limit=limit_arg(), cursor=request.args.get("cursor"))
     return page("console/campaigns/list.html", found=found)
 
@@ -54,8 +55,9 @@ def _form_data(form: MultiDict) -> dict:
     if starts:
         try:
             moment = datetime.fromisoformat(starts)
-            data["starts_at"] = (moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(g.console_timezone))
-                                 ).isoformat()
+            data["starts_at"] = (
+                moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(g.console_timezone))
+            ).isoformat()
         except ValueError:
             data["starts_at"] = starts
     return data
@@ -63,17 +65,35 @@ def _form_data(form: MultiDict) -> dict:
 
 def _form_page(form: MultiDict, errors: dict | None = None, status: int = 200):
     session = request_session()
-    return page("console/campaigns/new.html", status, form=form, errors=errors or {},
-                segments=segments.list_segments(session, limit=CHOICES)["data"],
-                rewards=list_rewards(session, limit=CHOICES, active=True)["data"], channels=CHANNELS,
-                fields=sorted(SAMPLE), max_holdout=MAX_HOLDOUT_PERCENT, message=_message(form))
+    return page(
+        "console/campaigns/new.html",
+        status,
+        form=form,
+        errors=errors or {},
+        segments=segments.list_segments(session, limit=CHOICES)["data"],
+        rewards=list_rewards(session, limit=CHOICES, active=True)["data"],
+        channels=CHANNELS,
+        fields=sorted(SAMPLE),
+        max_holdout=MAX_HOLDOUT_PERCENT,
+        message=_message(form),
+    )
 
 
 @bp.get("/campaigns/new")
-def campaign_new():
-    return _form_page(MultiDict({"segment_id": request.args.get("segment_id", ""), "channel": "sms",
-                                 "gift_points": "0", "send_rate": "1000", "conversion_days": "14",
-                                 "holdout_percent": "0", "template": _("Hello {{ name }}!")}))
+def campaign_new() -> ResponseReturnValue:
+    return _form_page(
+        MultiDict(
+            {
+                "segment_id": request.args.get("segment_id", ""),
+                "channel": "sms",
+                "gift_points": "0",
+                "send_rate": "1000",
+                "conversion_days": "14",
+                "holdout_percent": "0",
+                "template": _("Hello {{ name }}!"),
+            }
+        )
+    )
 
 
 def _message(form: MultiDict) -> dict:
@@ -93,30 +113,30 @@ def _message(form: MultiDict) -> dict:
         filters = None
     try:
         if filters is None:
-            return {"member": None, "text": render(template, {"gift_points": gift}),
-                    "no_segment": True}
-        member, text = previews.sample_message(session, filters=filters, template=template, gift_points=gift,
-                                               now=utcnow())
+            return {"member": None, "text": render(template, {"gift_points": gift}), "no_segment": True}
+        member, text = previews.sample_message(
+            session, filters=filters, template=template, gift_points=gift, now=utcnow()
+        )
     except TemplateFailed as error:
         return {"error": str(error)}
     return {"member": member, "text": text}
 
 
 @bp.get("/campaigns/message")
-def campaign_message():
+def campaign_message() -> ResponseReturnValue:
     """The live preview of the message (a fragment): 422 with the template's error."""
     message = _message(request.args)
     return page("console/campaigns/_message.html", 422 if message.get("error") else 200, message=message)
 
 
 @bp.post("/campaigns")
-def campaign_create():
+def campaign_create() -> ResponseReturnValue:
     session = request_session()
     try:
         data = schemas.CampaignInSchema().load(_form_data(request.form))
         campaign = service.create(session, data=data, actor=current_actor().label)
     except ValidationError as error:
-        return _form_page(request.form, field_errors(error.messages), 422)
+        return _form_page(request.form, field_errors(error.messages_dict), 422)
     except ValidationFailed as error:
         return _form_page(request.form, field_errors(error.extra.get("errors", {})), 422)
     flash(_("Draft campaign saved. Check who it would reach, then launch it."))
@@ -124,7 +144,7 @@ def campaign_create():
 
 
 @bp.get("/campaigns/<campaign_id>")
-def campaign(campaign_id):
+def campaign(campaign_id: str) -> ResponseReturnValue:
     session = request_session()
     found = service.results(session, campaign_id=campaign_id)
     try:
@@ -134,10 +154,16 @@ def campaign(campaign_id):
     # Who it would reach is read over the whole segment: asked where a decision waits (launch, resume).
     preview = service.preview(session, campaign_id=campaign_id) if found["status"] in ("draft", "paused") else None
     holdout = _has_holdout(found)
-    return page("console/campaigns/campaign.html", campaign=found, segment=segment, preview=preview,
-                results=campaign_results.figures(found["results"]), holdout=holdout,
-                chart=campaign_results.chart(found["results"], holdout=holdout),
-                comparison=campaign_results.comparison(found["results"]) if holdout else None)
+    return page(
+        "console/campaigns/campaign.html",
+        campaign=found,
+        segment=segment,
+        preview=preview,
+        results=campaign_results.figures(found["results"]),
+        holdout=holdout,
+        chart=campaign_results.chart(found["results"], holdout=holdout),
+        comparison=campaign_results.comparison(found["results"]) if holdout else None,
+    )
 
 
 def _has_holdout(campaign: dict) -> bool:

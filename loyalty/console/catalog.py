@@ -29,9 +29,12 @@ def used_strings() -> dict[str, list[str]]:
     """Every translatable string of the console, with where it is used."""
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(CONSOLE), method_map=_METHODS, keywords=_KEYWORDS,
-            options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}):
-        for text in (message if isinstance(message, tuple) else (message,)):
+        str(CONSOLE),
+        method_map=_METHODS,
+        keywords=_KEYWORDS,
+        options_map={"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}},
+    ):
+        for text in message if isinstance(message, tuple) else (message,):
             if text:
                 found.setdefault(text, []).append(f"{filename}:{lineno}")
     return found
@@ -51,8 +54,8 @@ def translated() -> dict[str, str]:
     for path in po_files():
         for message in read(path):
             if message.id and message.string and not message.fuzzy:
-                keys = message.id if isinstance(message.id, tuple) else (message.id,)  # singular, plural
-                value = message.string[0] if isinstance(message.string, tuple) else message.string
+                keys = message.id if isinstance(message.id, (tuple, list)) else (message.id,)  # singular, plural
+                value = message.string[0] if isinstance(message.string, (tuple, list)) else message.string
                 if value:
                     for key in keys:
                         merged.setdefault(key, value)

@@ -57,9 +57,11 @@ def _shown(item: Bar) -> str:
 
 
 def _frame(title: str, width: float, height: float, body: list[str]) -> Markup:
-    head = (f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{_n(width)}" '
-            f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" xmlns="http://www.w3.org/2000/svg">'
-            f"<title>{escape(title)}</title>")
+    head = (
+        f'<svg class="chart" role="img" aria-label="{escape(title)}" width="{_n(width)}" '
+        f'height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
+    )
     return Markup(head + "".join(body) + "</svg>")
 
 
@@ -81,10 +83,12 @@ def bars(items: Sequence[Bar], *, title: str, width: int = 520) -> Markup:
     for row, (item, size) in enumerate(zip(items, _scale(items, length))):
         y = row * _ROW + 4
         middle = y + _BAR / 2 + 4
-        body.append(f'<text x="{_n(label_width - 6)}" y="{_n(middle)}" text-anchor="end">{escape(item.label)}</text>'
-                    f'<rect class="{_class(item)}" x="{left}" y="{_n(y)}" width="{_n(size)}" '
-                    f'height="{_BAR}"/>'
-                    f'<text x="{_n(label_width + size + 6)}" y="{_n(middle)}">{escape(_shown(item))}</text>')
+        body.append(
+            f'<text x="{_n(label_width - 6)}" y="{_n(middle)}" text-anchor="end">{escape(item.label)}</text>'
+            f'<rect class="{_class(item)}" x="{left}" y="{_n(y)}" width="{_n(size)}" '
+            f'height="{_BAR}"/>'
+            f'<text x="{_n(label_width + size + 6)}" y="{_n(middle)}">{escape(_shown(item))}</text>'
+        )
     return _frame(title, width, height, body)
 
 
@@ -97,9 +101,11 @@ def columns(items: Sequence[Bar], *, title: str, height: int = 220, column: int 
     for index, (item, size) in enumerate(zip(items, _scale(items, plot))):
         x = index * column + 8
         centre = x + (column - 8) / 2
-        body.append(f'<rect class="{_class(item)}" x="{_n(x)}" y="{_n(base - size)}" width="{_n(column - 16)}" '
-                    f'height="{_n(size)}"/>'
-                    f'<text x="{_n(centre - 4)}" y="{_n(base - size - 5)}" text-anchor="middle">'
-                    f"{escape(_shown(item))}</text>"
-                    f'<text x="{_n(centre - 4)}" y="{_n(base + 16)}" text-anchor="middle">{escape(item.label)}</text>')
+        body.append(
+            f'<rect class="{_class(item)}" x="{_n(x)}" y="{_n(base - size)}" width="{_n(column - 16)}" '
+            f'height="{_n(size)}"/>'
+            f'<text x="{_n(centre - 4)}" y="{_n(base - size - 5)}" text-anchor="middle">'
+            f"{escape(_shown(item))}</text>"
+            f'<text x="{_n(centre - 4)}" y="{_n(base + 16)}" text-anchor="middle">{escape(item.label)}</text>'
+        )
     return _frame(title, width, height, body)

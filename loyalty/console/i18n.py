@@ -21,8 +21,17 @@ from flask_babel import Babel, get_locale
 
 LANGUAGES = {"en": "English", "zh_Hans": "中文"}
 # Accept-Language tags that mean Simplified Chinese; zh-TW/zh-Hant readers are closer to it than to English.
-_ACCEPT = {"en": "en", "zh": "zh_Hans", "zh-CN": "zh_Hans", "zh-Hans": "zh_Hans", "zh-SG": "zh_Hans",
-           "zh-Hans-CN": "zh_Hans", "zh-TW": "zh_Hans", "zh-HK": "zh_Hans", "zh-Hant": "zh_Hans"}
+_ACCEPT = {
+    "en": "en",
+    "zh": "zh_Hans",
+    "zh-CN": "zh_Hans",
+    "zh-Hans": "zh_Hans",
+    "zh-SG": "zh_Hans",
+    "zh-Hans-CN": "zh_Hans",
+    "zh-TW": "zh_Hans",
+    "zh-HK": "zh_Hans",
+    "zh-Hant": "zh_Hans",
+}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 

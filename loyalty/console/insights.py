@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import request
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from loyalty.console.blueprint import bp
@@ -23,7 +24,7 @@ _STAGE_TONES = {"at_risk": "warn", "lapsed": "bad", "prospect": "alt"}
 
 
 @bp.get("/insights")
-def insights():
+def insights() -> ResponseReturnValue:
     errors: dict[str, list[str]] = {}
     start, end = _day(request.args.get("from"), "from", errors), _day(request.args.get("to"), "to", errors, 1)
     if start and end and start >= end:
@@ -33,9 +34,15 @@ def insights():
     session = request_session()
     summary = service.summary(session, start=start, end=end)
     tiers = {tier.code: tier.name for tier in get_ladder(session)["tiers"]}
-    return page("console/insights/index.html", status=422 if errors else 200, errors=errors, summary=summary,
-                period={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
-                last_day=summary["end"] - timedelta(microseconds=1), **_figures(summary, tiers))
+    return page(
+        "console/insights/index.html",
+        status=422 if errors else 200,
+        errors=errors,
+        summary=summary,
+        period={"from": request.args.get("from", ""), "to": request.args.get("to", "")},
+        last_day=summary["end"] - timedelta(microseconds=1),
+        **_figures(summary, tiers),
+    )
 
 
 def _day(text: str | None, name: str, errors: dict, plus_days: int = 0) -> datetime | None:
@@ -52,32 +59,65 @@ def _day(text: str | None, name: str, errors: dict, plus_days: int = 0) -> datet
 
 def _figures(summary: dict, tiers: dict[str, str]) -> dict:
     rows = summary["members_by_tier_and_stage"]
-    tier_order = list(tiers) + sorted({r["tier"] for r in rows if r["tier"] not in tiers}, key=lambda t: t or "")
+    tier_order: list[str | None] = list(tiers) + sorted(
+        {r["tier"] for r in rows if r["tier"] not in tiers}, key=lambda t: t or ""
+    )
     by_tier = {code: sum(r["members"] for r in rows if r["tier"] == code) for code in tier_order}
     by_stage = {stage: sum(r["members"] for r in rows if r["stage"] == stage) for stage in STAGES}
     cells = {(r["tier"], r["stage"]): r["members"] for r in rows}
-    tier_names = {code: tiers.get(code, code) if code else _("No tier") for code in tier_order}
+    tier_names: dict[str | None, str] = {code: tiers.get(code, code) if code else _("No tier") for code in tier_order}
     pareto = summary["top_20_percent"]
     funnel = summary["referral_funnel"]
     care = summary["care_outcomes"]
     return {
-        "tier_order": tier_order, "tier_names": tier_names, "by_tier": by_tier, "by_stage": by_stage,
-        "cells": cells, "stages": STAGES, "funnel": funnel, "care": care,
+        "tier_order": tier_order,
+        "tier_names": tier_names,
+        "by_tier": by_tier,
+        "by_stage": by_stage,
+        "cells": cells,
+        "stages": STAGES,
+        "funnel": funnel,
+        "care": care,
         "share_percent": (Decimal(pareto["share"]) * 100).quantize(Decimal("0.1")),
-        "tier_chart": bars([Bar(tier_names[code], count, number(count)) for code, count in by_tier.items()],
-                           title=_("Members by tier")),
-        "stage_chart": bars([Bar(word(stage), count, number(count), _STAGE_TONES.get(stage, ""))
-                             for stage, count in by_stage.items()], title=_("Members by stage")),
-        "spend_chart": bars([Bar(_("Top 20% of buyers"), pareto["spend"], money(pareto["spend"])),
-                             Bar(_("Everyone else"), pareto["total_spend"] - pareto["spend"],
-                                 money(pareto["total_spend"] - pareto["spend"]), "alt")],
-                            title=_("Spend of the top 20% and of everyone else")),
-        "funnel_chart": columns([Bar(_("Invited"), funnel["invited"], number(funnel["invited"])),
-                                 Bar(_("Pending"), funnel["pending"], number(funnel["pending"]), "alt"),
-                                 Bar(_("Qualified"), funnel["qualified"], number(funnel["qualified"])),
-                                 Bar(_("Rejected"), funnel["rejected"], number(funnel["rejected"]), "bad")],
-                                title=_("Referral funnel"), column=84),
-        "care_chart": bars([Bar(_("%(kind)s by %(channel)s", kind=word(row["kind"]), channel=word(row["channel"])),
-                                row["touches"], number(row["touches"])) for row in care],
-                           title=_("Care touches by kind and channel"), width=600),
+        "tier_chart": bars(
+            [Bar(tier_names[code], count, number(count)) for code, count in by_tier.items()], title=_("Members by tier")
+        ),
+        "stage_chart": bars(
+            [Bar(word(stage), count, number(count), _STAGE_TONES.get(stage, "")) for stage, count in by_stage.items()],
+            title=_("Members by stage"),
+        ),
+        "spend_chart": bars(
+            [
+                Bar(_("Top 20% of buyers"), pareto["spend"], money(pareto["spend"])),
+                Bar(
+                    _("Everyone else"),
+                    pareto["total_spend"] - pareto["spend"],
+                    money(pareto["total_spend"] - pareto["spend"]),
+                    "alt",
+                ),
+            ],
+            title=_("Spend of the top 20% and of everyone else"),
+        ),
+        "funnel_chart": columns(
+            [
+                Bar(_("Invited"), funnel["invited"], number(funnel["invited"])),
+                Bar(_("Pending"), funnel["pending"], number(funnel["pending"]), "alt"),
+                Bar(_("Qualified"), funnel["qualified"], number(funnel["qualified"])),
+                Bar(_("Rejected"), funnel["rejected"], number(funnel["rejected"]), "bad"),
+            ],
+            title=_("Referral funnel"),
+            column=84,
+        ),
+        "care_chart": bars(
+            [
+                Bar(
+                    _("%(kind)s by %(channel)s", kind=word(row["kind"]), channel=word(row["channel"])),
+                    row["touches"],
+                    number(row["touches"]),
+                )
+                for row in care
+            ],
+            title=_("Care touches by kind and channel"),
+            width=600,
+        ),
     }

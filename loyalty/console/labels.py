@@ -50,66 +50,125 @@ _ERRORS = {
 
 WORDS = {
     # member status
-    "active": L("active"), "suspended": L("suspended"), "blocked": L("blocked"),
+    "active": L("active"),
+    "suspended": L("suspended"),
+    "blocked": L("blocked"),
     # roles
-    "staff": L("staff"), "admin": L("admin"), "pos": L("POS"), "storefront": L("storefront"),
+    "staff": L("staff"),
+    "admin": L("admin"),
+    "pos": L("POS"),
+    "storefront": L("storefront"),
     # channels
-    "email": L("email"), "sms": L("SMS"), "phone": L("phone"), "push": L("push"), "marketing": L("marketing"),
+    "email": L("email"),
+    "sms": L("SMS"),
+    "phone": L("phone"),
+    "push": L("push"),
+    "marketing": L("marketing"),
     # lifecycle stages
-    "new": L("new"), "at_risk": L("at risk"),
-    "lapsed": L("lapsed"), "prospect": L("prospect"),
+    "new": L("new"),
+    "at_risk": L("at risk"),
+    "lapsed": L("lapsed"),
+    "prospect": L("prospect"),
     # gender (members/schemas.py GENDERS)
-    "female": L("female"), "male": L("male"), "other": L("other"), "undisclosed": L("undisclosed"),
+    "female": L("female"),
+    "male": L("male"),
+    "other": L("other"),
+    "undisclosed": L("undisclosed"),
 }
 
 # Insights (touch kinds, statuses and outcomes; referral statuses and reasons; campaign statuses).
 # Added only where no other area named the code first, so the areas' additions can't collide.
 for _code, _label in {
-    "birthday": L("birthday"), "holiday": L("holiday"), "anniversary": L("anniversary"),
-    "follow_up": L("follow-up"), "complaint_callback": L("complaint callback"), "win_back": L("win-back"),
-    "campaign": L("campaign"), "planned": L("planned"), "sent": L("sent"), "suppressed": L("suppressed"),
-    "callback": L("callback"), "done": L("done"), "failed": L("failed"), "held_out": L("held out"),
-    "reached": L("reached"), "no_answer": L("no answer"), "call_back_later": L("call back later"),
-    "responded": L("responded"), "not_interested": L("not interested"),
-    "pending": L("pending"), "qualified": L("qualified"), "rejected": L("rejected"),
-    "unknown_code": L("unknown code"), "self_referral": L("self-referral"),
-    "referee_already_member": L("already a member"), "referee_had_ordered": L("had ordered before"),
-    "referrer_blocked": L("referrer blocked"), "referrer_suspended": L("referrer suspended"),
-    "monthly_cap_reached": L("monthly cap reached"), "total_cap_reached": L("total cap reached"),
-    "order_refunded": L("order refunded"), "referee_blocked": L("new member blocked"),
+    "birthday": L("birthday"),
+    "holiday": L("holiday"),
+    "anniversary": L("anniversary"),
+    "follow_up": L("follow-up"),
+    "complaint_callback": L("complaint callback"),
+    "win_back": L("win-back"),
+    "campaign": L("campaign"),
+    "planned": L("planned"),
+    "sent": L("sent"),
+    "suppressed": L("suppressed"),
+    "callback": L("callback"),
+    "done": L("done"),
+    "failed": L("failed"),
+    "held_out": L("held out"),
+    "reached": L("reached"),
+    "no_answer": L("no answer"),
+    "call_back_later": L("call back later"),
+    "responded": L("responded"),
+    "not_interested": L("not interested"),
+    "pending": L("pending"),
+    "qualified": L("qualified"),
+    "rejected": L("rejected"),
+    "unknown_code": L("unknown code"),
+    "self_referral": L("self-referral"),
+    "referee_already_member": L("already a member"),
+    "referee_had_ordered": L("had ordered before"),
+    "referrer_blocked": L("referrer blocked"),
+    "referrer_suspended": L("referrer suspended"),
+    "monthly_cap_reached": L("monthly cap reached"),
+    "total_cap_reached": L("total cap reached"),
+    "order_refunded": L("order refunded"),
+    "referee_blocked": L("new member blocked"),
     "referrer_gone": L("referrer erased"),
     "cli": L("command line"),
-    "draft": L("draft"), "running": L("running"), "paused": L("paused"), "finished": L("finished"),
+    "draft": L("draft"),
+    "running": L("running"),
+    "paused": L("paused"),
+    "finished": L("finished"),
 }.items():
     WORDS.setdefault(_code, _label)
 del _code, _label
 
 # Member actions (interaction kinds and channels, callback outcomes); added only where no other area named them.
 for _code, _label in {
-    "call": L("call"), "message": L("message"), "visit": L("visit"), "complaint": L("complaint"),
-    "feedback": L("feedback"), "note": L("note"), "in_store": L("in store"), "chat": L("chat"),
-    "reached": L("reached"), "no_answer": L("no answer"), "call_back_later": L("call back later"),
-    "responded": L("responded"), "not_interested": L("not interested"),
+    "call": L("call"),
+    "message": L("message"),
+    "visit": L("visit"),
+    "complaint": L("complaint"),
+    "feedback": L("feedback"),
+    "note": L("note"),
+    "in_store": L("in store"),
+    "chat": L("chat"),
+    "reached": L("reached"),
+    "no_answer": L("no answer"),
+    "call_back_later": L("call back later"),
+    "responded": L("responded"),
+    "not_interested": L("not interested"),
 }.items():
     WORDS.setdefault(_code, _label)
 del _code, _label
 
 # Campaigns (campaign statuses; why a touch is held back, care.rules); added only where no other area named them.
 for _code, _label in {
-    "draft": L("draft"), "running": L("running"), "paused": L("paused"), "finished": L("finished"),
-    "member_blocked": L("member blocked"), "member_gone": L("member erased or merged"),
-    "rule_disabled": L("rule switched off"), "no_consent": L("no consent for the channel"),
-    "no_marketing_consent": L("no marketing consent"), "no_address": L("no address for the channel"),
-    "weekly_cap": L("weekly limit reached"), "no_longer_lapsed": L("ordered again since"),
+    "draft": L("draft"),
+    "running": L("running"),
+    "paused": L("paused"),
+    "finished": L("finished"),
+    "member_blocked": L("member blocked"),
+    "member_gone": L("member erased or merged"),
+    "rule_disabled": L("rule switched off"),
+    "no_consent": L("no consent for the channel"),
+    "no_marketing_consent": L("no marketing consent"),
+    "no_address": L("no address for the channel"),
+    "weekly_cap": L("weekly limit reached"),
+    "no_longer_lapsed": L("ordered again since"),
 }.items():
     WORDS.setdefault(_code, _label)
 del _code, _label
 
 # Today and the member page (tier change reasons, interaction channels), added the same way.
 for _code, _label in {
-    "retention_ended": L("kept period ended"), "floor_set": L("floor set by staff"),
-    "floor_ended": L("floor ended"), "floor_removed": L("floor lifted"), "merged": L("merged"),
-    "renewed": L("kept another period"), "ladder": L("ladder changed"), "in_store": L("in store"), "chat": L("chat"),
+    "retention_ended": L("kept period ended"),
+    "floor_set": L("floor set by staff"),
+    "floor_ended": L("floor ended"),
+    "floor_removed": L("floor lifted"),
+    "merged": L("merged"),
+    "renewed": L("kept another period"),
+    "ladder": L("ladder changed"),
+    "in_store": L("in store"),
+    "chat": L("chat"),
 }.items():
     WORDS.setdefault(_code, _label)
 del _code, _label
@@ -155,8 +214,10 @@ _PATTERNS = [
     (re.compile(r"^Length must be between (?P<a>\d+) and (?P<b>\d+)\.$"), L("Between %(a)s and %(b)s characters.")),
     (re.compile(r"^Shorter than minimum length (?P<a>\d+)\.$"), L("At least %(a)s characters.")),
     (re.compile(r"^Longer than maximum length (?P<a>\d+)\.$"), L("At most %(a)s characters.")),
-    (re.compile(r"^Must be greater than or equal to (?P<a>\S+) and less than or equal to (?P<b>\S+)\.$"),
-     L("From %(a)s to %(b)s.")),
+    (
+        re.compile(r"^Must be greater than or equal to (?P<a>\S+) and less than or equal to (?P<b>\S+)\.$"),
+        L("From %(a)s to %(b)s."),
+    ),
     (re.compile(r"^Must be greater than or equal to (?P<a>\S+)\.$"), L("At least %(a)s.")),
     (re.compile(r"^Must be less than or equal to (?P<a>\S+)\.$"), L("At most %(a)s.")),
     (re.compile(r"^Must be greater than (?P<a>\S+)\.$"), L("More than %(a)s.")),

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as L
 
@@ -38,8 +39,12 @@ from loyalty.tiers.service import get_ladder
 
 FORM_PAGE = "console/member/actions/form.html"
 _INTEGER = re.compile(r"[+-]?[0-9]{1,15}")
-CHOICES = SimpleNamespace(kinds=care_schemas.INTERACTION_KINDS, outcomes=OUTCOMES, statuses=STATUSES,
-                          channels=("phone", "sms", "email", "push", "in_store", "chat"))
+CHOICES = SimpleNamespace(
+    kinds=care_schemas.INTERACTION_KINDS,
+    outcomes=OUTCOMES,
+    statuses=STATUSES,
+    channels=("phone", "sms", "email", "push", "in_store", "chat"),
+)
 
 
 def _form(*names: str, ints: tuple[str, ...] = ()) -> dict:
@@ -58,8 +63,7 @@ def _snapshot(member_id: str) -> SimpleNamespace:
     URL's id on untouched, so the service reads (and locks) the row first and refuses a merged-away
     id as the API does."""
     member = members.resolve(request_session(), member_id)
-    return SimpleNamespace(id=member.id, name=member.name, member_number=member.member_number,
-                           status=member.status)
+    return SimpleNamespace(id=member.id, name=member.name, member_number=member.member_number, status=member.status)
 
 
 def _same_member(member_id: str, other_id: str) -> bool:
@@ -89,8 +93,15 @@ def _act(member_id: str, form: str, work, **context):
     except ValidationFailed as error:
         return _again(member_id, form, values, errors=error.extra.get("errors") or {}, status=422, **context)
     except LoyaltyError as error:
-        return _again(member_id, form, values, errors={}, status=error.status,
-                      problem=(error_title(error.code), error.detail), **context)
+        return _again(
+            member_id,
+            form,
+            values,
+            errors={},
+            status=error.status,
+            problem=(error_title(error.code), error.detail),
+            **context,
+        )
     flash(message)
     return redirect(url_for("console.member", member_id=member_id), 303)
 
@@ -112,8 +123,18 @@ def _again(member_id, form, values, *, errors, status, problem=None, **context):
     if form == "floor":
         context["ladder"] = [(tier.code, tier.name) for tier in get_ladder(request_session())["tiers"]]
     other_errors = {name: found for name, found in errors.items() if name not in fields}
-    return page(FORM_PAGE, status=status, member=_snapshot(member_id), form=form, heading=str(heading),
-                values=values, errors=errors, other_errors=other_errors, problem=problem, **context)
+    return page(
+        FORM_PAGE,
+        status=status,
+        member=_snapshot(member_id),
+        form=form,
+        heading=str(heading),
+        values=values,
+        errors=errors,
+        other_errors=other_errors,
+        problem=problem,
+        **context,
+    )
 
 
 def open_work(member_id: str) -> dict:
@@ -125,8 +146,12 @@ def open_work(member_id: str) -> dict:
     if floor:  # it ends at the midnight after its last day: show that day
         names = {tier.code: tier.name for tier in steps}
         floor = {**floor, "last_day": floor["until"] - timedelta(seconds=1), "tier_name": names.get(floor["tier"])}
-    return {"callbacks": callbacks, "complaints": care.open_complaints(session, member_id=member_id),
-            "ladder": [(tier.code, tier.name) for tier in steps], "floor": floor}
+    return {
+        "callbacks": callbacks,
+        "complaints": care.open_complaints(session, member_id=member_id),
+        "ladder": [(tier.code, tier.name) for tier in steps],
+        "floor": floor,
+    }
 
 
 @bp.context_processor
@@ -135,18 +160,20 @@ def _panel_helpers():
 
 
 @bp.get("/members/<member_id>/actions")
-def member_actions(member_id):
+def member_actions(member_id: str) -> ResponseReturnValue:
     """The panel on its own (the member page includes the same template): for an htmx refresh."""
     return page("console/member/actions/panel.html", member=members.resolve(request_session(), member_id))
 
 
 @bp.post("/members/<member_id>/interactions")
-def member_log_interaction(member_id):
+def member_log_interaction(member_id: str) -> ResponseReturnValue:
     def work():
         data = care_schemas.InteractionInSchema().load(
-            _form("kind", "channel", "content", "score", "assignee", ints=("score",)))
+            _form("kind", "channel", "content", "score", "assignee", ints=("score",))
+        )
         care.log_interaction(request_session(), member_id=member_id, data=data, staff=g.actor.label)
         return _("Interaction logged.")
+
     return _act(member_id, "interaction", work)
 
 
@@ -159,7 +186,7 @@ def _callback_at(text: str, zone: str) -> str:
 
 
 @bp.post("/members/<member_id>/callbacks/<touch_id>/outcome")
-def member_callback_outcome(member_id, touch_id):
+def member_callback_outcome(member_id: str, touch_id: str) -> ResponseReturnValue:
     session = request_session()
     touch = care.get_touch(session, touch_id, lock=True)  # locked as record_outcome locks it
     if not _same_member(touch.member_id, member_id):
@@ -173,11 +200,12 @@ def member_callback_outcome(member_id, touch_id):
         data = care_schemas.OutcomeInSchema().load(raw)
         care.record_outcome(session, touch_id=touch_id, data=data, staff=g.actor.label)
         return _("Outcome recorded.")
+
     return _act(member_id, "outcome", work, touch=SimpleNamespace(id=touch_id))
 
 
 @bp.post("/members/<member_id>/complaints/<interaction_id>/resolve")
-def member_resolve_complaint(member_id, interaction_id):
+def member_resolve_complaint(member_id: str, interaction_id: str) -> ResponseReturnValue:
     session = request_session()
     owner = care.interaction_member(session, interaction_id)
     if owner is None or not _same_member(owner, member_id):
@@ -188,20 +216,22 @@ def member_resolve_complaint(member_id, interaction_id):
         # The API's resolve grants the goodwill points itself, in this same transaction.
         care.resolve_interaction(session, interaction_id=interaction_id, staff=g.actor.label, **data)
         return _("Complaint resolved.")
+
     return _act(member_id, "resolve", work, complaint=SimpleNamespace(id=interaction_id))
 
 
 @bp.post("/members/<member_id>/adjustments")
-def member_adjust_points(member_id):
+def member_adjust_points(member_id: str) -> ResponseReturnValue:
     def work():
         data = points_schemas.AdjustmentCreateSchema().load(_form("points", "reason", "note", ints=("points",)))
         points.adjust(request_session(), member_id=member_id, actor=g.actor.label, **data)
         return _("Points adjusted.")
+
     return _act(member_id, "adjust", work)
 
 
 @bp.post("/members/<member_id>/tier-floor")
-def member_tier_floor(member_id):
+def member_tier_floor(member_id: str) -> ResponseReturnValue:
     def work():
         raw = _form("until", "reason")
         raw["tier"] = request.form.get("tier", "").strip() or None  # none chosen: lift the floor
@@ -210,22 +240,30 @@ def member_tier_floor(member_id):
         data = tier_schemas.FloorInSchema().load(raw)
         member_tier.set_floor(request_session(), member_id=member_id, actor=g.actor.label, **data)
         return _("Tier floor set.") if data["tier"] else _("Tier floor lifted.")
+
     return _act(member_id, "floor", work)
 
 
 @bp.post("/members/<member_id>/status")
-def member_change_status(member_id):
+def member_change_status(member_id: str) -> ResponseReturnValue:
     def work():
         changes = member_schemas.MemberUpdateSchema(only=("status",)).load(_form("status"))
         if "status" not in changes:
             raise ma.ValidationError({"status": [_("Choose a status.")]})
-        members.update_member(request_session(), member_id=member_id, changes=changes, actor=g.actor.label,
-                              may_change_status=g.actor.role in ("staff", "admin"))
+        members.update_member(
+            request_session(),
+            member_id=member_id,
+            changes=changes,
+            actor=g.actor.label,
+            may_change_status=g.actor.role in ("staff", "admin"),
+        )
         return _("Status changed.")
+
     return _act(member_id, "status", work)
 
 
 # Merge and erase: a page first (both records side by side; what goes and a typed confirmation).
+
 
 def _find_source(text: str):
     """The duplicate named by its member number (spaces and dashes allowed) or its id."""
@@ -244,32 +282,46 @@ def _merge_page(member_id: str, source_text: str, *, status: int = 200, problem=
     if source_text and source is None and problem is None:
         problem = (_("No member has this member number or id."), None)
     elif source is not None and problem is None and (source.merged_into or source.id == survivor.id):
-        problem = (_("This is the same member.") if source.id == survivor.id else
-                   _("That member was already merged into another."), None)
+        problem = (
+            _("This is the same member.")
+            if source.id == survivor.id
+            else _("That member was already merged into another."),
+            None,
+        )
         source = None
     balances = {m.id: points.balance(session, member_id=m.id)["available"] for m in (survivor, source) if m}
-    return page("console/member/actions/merge.html", status=status, member=survivor, source=source,
-                source_text=source_text, balances=balances, problem=problem, errors=errors or {})
+    return page(
+        "console/member/actions/merge.html",
+        status=status,
+        member=survivor,
+        source=source,
+        source_text=source_text,
+        balances=balances,
+        problem=problem,
+        errors=errors or {},
+    )
 
 
 @bp.get("/members/<member_id>/merge")
-def member_merge(member_id):
+def member_merge(member_id: str) -> ResponseReturnValue:
     return _merge_page(member_id, request.args.get("source", "").strip()[:100])
 
 
 @bp.post("/members/<member_id>/merge")
-def member_merge_confirm(member_id):
+def member_merge_confirm(member_id: str) -> ResponseReturnValue:
     source_id = request.form.get("member_id", "").strip()
     try:
         data = member_schemas.MergeSchema().load(_form("member_id"))
-        merged = members.merge_members(request_session(), survivor_id=member_id, source_id=data["member_id"],
-                                       actor=g.actor.label)
+        merged = members.merge_members(
+            request_session(), survivor_id=member_id, source_id=data["member_id"], actor=g.actor.label
+        )
     except ma.ValidationError as error:
         return _merge_page(member_id, source_id, status=422, errors=_flat(error.messages))
     except LoyaltyError as error:
         errors = error.extra.get("errors") if isinstance(error, ValidationFailed) else None
-        return _merge_page(member_id, source_id, status=error.status, errors=errors,
-                           problem=(error_title(error.code), error.detail))
+        return _merge_page(
+            member_id, source_id, status=error.status, errors=errors, problem=(error_title(error.code), error.detail)
+        )
     flash(_("The duplicate was merged into this member."))
     return redirect(url_for("console.member", member_id=merged.id), 303)
 
@@ -277,23 +329,30 @@ def member_merge_confirm(member_id):
 def _erase_page(member_id: str, *, status: int = 200, errors=None, problem=None):
     session = request_session()
     member = members.resolve(session, member_id)
-    return page("console/member/actions/erase.html", status=status, member=member, errors=errors or {},
-                problem=problem, duplicates=members.merged_away(session, member.id))
+    return page(
+        "console/member/actions/erase.html",
+        status=status,
+        member=member,
+        errors=errors or {},
+        problem=problem,
+        duplicates=members.merged_away(session, member.id),
+    )
 
 
 @bp.get("/members/<member_id>/erase")
-def member_erase(member_id):
+def member_erase(member_id: str) -> ResponseReturnValue:
     return _erase_page(member_id)
 
 
 @bp.post("/members/<member_id>/erase")
-def member_erase_confirm(member_id):
+def member_erase_confirm(member_id: str) -> ResponseReturnValue:
     # Read and locked as erase_member reads it (a merged-away id refused); the typed member number is
     # checked here too: the disabled button is only a help.
     member = members.direct(request_session(), member_id, lock=True)
     if request.form.get("confirm", "").strip() != member.member_number:
-        return _erase_page(member_id, status=422,
-                           errors={"confirm": [_("Type the member number exactly as shown to confirm.")]})
+        return _erase_page(
+            member_id, status=422, errors={"confirm": [_("Type the member number exactly as shown to confirm.")]}
+        )
     try:
         members.erase_member(request_session(), member_id=member_id, actor=g.actor.label)
     except LoyaltyError as error:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as L
 from sqlalchemy import select
@@ -36,23 +37,42 @@ OPEN_WORK = 20
 
 # What each timeline item is, in the reader's language (the service's `type` codes).
 EVENTS = {
-    "member.enrolled": L("Joined the program"), "member.updated": L("Profile changed"),
-    "member.status_changed": L("Status changed"), "member.merged": L("A duplicate was merged in"),
-    "member.merged_into": L("Merged into another member"), "member.erased": L("Personal data erased"),
-    "order.placed": L("Order"), "tier.changed": L("Tier changed"),
-    "points.earn": L("Points earned"), "points.bonus": L("Bonus points"), "points.redeem": L("Points redeemed"),
-    "points.reversal": L("Points reversed"), "points.return": L("Points returned"),
-    "points.expire": L("Points expired"), "points.adjust": L("Points adjusted"),
+    "member.enrolled": L("Joined the program"),
+    "member.updated": L("Profile changed"),
+    "member.status_changed": L("Status changed"),
+    "member.merged": L("A duplicate was merged in"),
+    "member.merged_into": L("Merged into another member"),
+    "member.erased": L("Personal data erased"),
+    "order.placed": L("Order"),
+    "tier.changed": L("Tier changed"),
+    "points.earn": L("Points earned"),
+    "points.bonus": L("Bonus points"),
+    "points.redeem": L("Points redeemed"),
+    "points.reversal": L("Points reversed"),
+    "points.return": L("Points returned"),
+    "points.expire": L("Points expired"),
+    "points.adjust": L("Points adjusted"),
     "points.merge": L("Points moved from a duplicate"),
-    "touch.planned": L("Message planned"), "touch.sent": L("Message sent"),
-    "touch.suppressed": L("Message held back"), "touch.callback": L("Callback to make"),
-    "touch.done": L("Touch closed"), "touch.failed": L("Message failed"), "touch.held_out": L("Held out"),
-    "interaction.call": L("Call"), "interaction.message": L("Message"), "interaction.visit": L("Visit"),
-    "interaction.complaint": L("Complaint"), "interaction.feedback": L("Feedback"), "interaction.note": L("Note"),
+    "touch.planned": L("Message planned"),
+    "touch.sent": L("Message sent"),
+    "touch.suppressed": L("Message held back"),
+    "touch.callback": L("Callback to make"),
+    "touch.done": L("Touch closed"),
+    "touch.failed": L("Message failed"),
+    "touch.held_out": L("Held out"),
+    "interaction.call": L("Call"),
+    "interaction.message": L("Message"),
+    "interaction.visit": L("Visit"),
+    "interaction.complaint": L("Complaint"),
+    "interaction.feedback": L("Feedback"),
+    "interaction.note": L("Note"),
 }
 
-METRICS = {"spend_12m": L("Spend in 12 months"), "points_12m": L("Points in 12 months"),
-           "orders_12m": L("Orders in 12 months")}
+METRICS = {
+    "spend_12m": L("Spend in 12 months"),
+    "points_12m": L("Points in 12 months"),
+    "orders_12m": L("Orders in 12 months"),
+}
 
 
 def event_label(kind: str) -> str:
@@ -111,7 +131,7 @@ def _member_or_redirect(member_id: str):
 
 
 @bp.get("/members/<member_id>")
-def member(member_id: str):
+def member(member_id: str) -> ResponseReturnValue:
     found, response = _member_or_redirect(member_id)
     if response is not None:
         return response
@@ -123,18 +143,23 @@ def member(member_id: str):
         tier = member_tier(session, member_id=found.id)
         context.update(
             consent={key: bool((found.consent or {}).get(key)) for key in CONSENT_KEYS},
-            tier=tier, progress=tier_progress(tier), balance=balance(session, member_id=found.id),
-            referral=member_referral(session, member_id=found.id), friends=friends(session, found.id),
+            tier=tier,
+            progress=tier_progress(tier),
+            balance=balance(session, member_id=found.id),
+            referral=member_referral(session, member_id=found.id),
+            friends=friends(session, found.id),
             insight=member_insights(session, member_id=found.id),
             open_callbacks=callbacks.queue(session, limit=OPEN_WORK, member_ids=ids)["data"],
             open_complaints=unresolved_complaints(session, limit=OPEN_WORK, member_ids=ids)["data"],
-            tier_names=tier_names(session), metric_names=METRICS, qualifying=_number(tier.get("qualifying_value")),
+            tier_names=tier_names(session),
+            metric_names=METRICS,
+            qualifying=_number(tier.get("qualifying_value")),
         )
     return page("console/member/member.html", **context)
 
 
 @bp.get("/members/<member_id>/timeline")
-def member_timeline(member_id: str):
+def member_timeline(member_id: str) -> ResponseReturnValue:
     """The next page of the timeline: a fragment for htmx's "load more", else the whole page."""
     found, response = _member_or_redirect(member_id)
     if response is not None:
@@ -142,8 +167,11 @@ def member_timeline(member_id: str):
     if found.erased_at is not None:
         return redirect(url_for("console.member", member_id=found.id), 303)
     events = _timeline(request_session(), found, request.args.get("cursor"))
-    template = "console/member/_timeline.html" if request.headers.get("HX-Request") and \
-        not request.headers.get("HX-Boosted") else "console/member/timeline.html"
-    return page(template, member=found, zone=found.timezone or None, events=events,
-                tier_names=tier_names(request_session()))
-
+    template = (
+        "console/member/_timeline.html"
+        if request.headers.get("HX-Request") and not request.headers.get("HX-Boosted")
+        else "console/member/timeline.html"
+    )
+    return page(
+        template, member=found, zone=found.timezone or None, events=events, tier_names=tier_names(request_session())
+    )

@@ -16,7 +16,8 @@ class ConsoleSession(Base):
     # sha256 of the random id in the cookie: a stolen copy of this table signs nobody in.
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     api_key_id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("api_keys.id", ondelete="CASCADE"), index=True)
+        BigInteger().with_variant(Integer(), "sqlite"), ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from babel.dates import get_month_names
 from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as L
@@ -31,14 +32,29 @@ WORD_LISTS = ("tags", "cities")  # typed, comma separated
 NUMBERS = ("r_min", "r_max", "f_min", "f_max", "m_min", "m_max", "age_min", "age_max", "balance_min", "balance_max")
 TEXTS = ("last_order_after", "last_order_before", "spend_12m_min", "enrolled_after", "enrolled_before")
 LABELS = {
-    "name": L("Name"), "tiers": L("Tiers"), "statuses": L("Statuses"), "stages": L("Lifecycle stages"),
-    "tags": L("Tags"), "cities": L("Cities"), "r_min": L("Recency score from"), "r_max": L("Recency score to"),
-    "f_min": L("Frequency score from"), "f_max": L("Frequency score to"), "m_min": L("Monetary score from"),
-    "m_max": L("Monetary score to"), "last_order_after": L("Last order on or after"),
-    "last_order_before": L("No order since"), "spend_12m_min": L("Spent in the last 12 months, at least"),
-    "birthday_months": L("Birthday months"), "age_min": L("Age from"), "age_max": L("Age to"),
-    "balance_min": L("Points balance from"), "balance_max": L("Points balance to"), "consent": L("Consent"),
-    "enrolled_after": L("Enrolled on or after"), "enrolled_before": L("Enrolled before"),
+    "name": L("Name"),
+    "tiers": L("Tiers"),
+    "statuses": L("Statuses"),
+    "stages": L("Lifecycle stages"),
+    "tags": L("Tags"),
+    "cities": L("Cities"),
+    "r_min": L("Recency score from"),
+    "r_max": L("Recency score to"),
+    "f_min": L("Frequency score from"),
+    "f_max": L("Frequency score to"),
+    "m_min": L("Monetary score from"),
+    "m_max": L("Monetary score to"),
+    "last_order_after": L("Last order on or after"),
+    "last_order_before": L("No order since"),
+    "spend_12m_min": L("Spent in the last 12 months, at least"),
+    "birthday_months": L("Birthday months"),
+    "age_min": L("Age from"),
+    "age_max": L("Age to"),
+    "balance_min": L("Points balance from"),
+    "balance_max": L("Points balance to"),
+    "consent": L("Consent"),
+    "enrolled_after": L("Enrolled on or after"),
+    "enrolled_before": L("Enrolled before"),
 }
 
 
@@ -60,14 +76,15 @@ def filters_from_form(form: MultiDict) -> dict:
     for name in TEXTS:
         if form.get(name, "").strip():
             found[name] = form[name].strip()
-    consent = {key: form[f"consent_{key}"] == "yes" for key in CONSENT_KEYS
-               if form.get(f"consent_{key}") in ("yes", "no")}
+    consent = {
+        key: form[f"consent_{key}"] == "yes" for key in CONSENT_KEYS if form.get(f"consent_{key}") in ("yes", "no")
+    }
     if consent:
         found["consent"] = consent
     return found
 
 
-def number_or_text(text: str):
+def number_or_text(text: str) -> int | str:
     try:
         return int(text)
     except ValueError:
@@ -100,9 +117,18 @@ def field_errors(messages: dict) -> dict[str, list[str]]:
 
 def form_context(form: MultiDict, errors: dict | None = None) -> dict:
     months = get_month_names("wide", locale=get_locale())
-    return {"form": form, "errors": errors or {}, "labels": LABELS, "tiers": [r.code for r in ladder(request_session())],
-            "statuses": STATUSES, "stages": STAGES, "consent_keys": CONSENT_KEYS, "months": range(1, 13),
-            "show_word": word, "month_name": months.__getitem__}
+    return {
+        "form": form,
+        "errors": errors or {},
+        "labels": LABELS,
+        "tiers": [r.code for r in ladder(request_session())],
+        "statuses": STATUSES,
+        "stages": STAGES,
+        "consent_keys": CONSENT_KEYS,
+        "months": range(1, 13),
+        "show_word": word,
+        "month_name": months.__getitem__,
+    }
 
 
 def _live(filters: dict) -> dict:
@@ -113,39 +139,50 @@ def _live(filters: dict) -> dict:
 
 
 @bp.get("/segments")
-def segments_list():
+def segments_list() -> ResponseReturnValue:
     found = segments.list_segments(request_session(), limit=limit_arg(), cursor=request.args.get("cursor"))
     return page("console/campaigns/segments.html", found=found, labels=LABELS)
 
 
 @bp.get("/segments/new")
-def segment_new():
+def segment_new() -> ResponseReturnValue:
     return page("console/campaigns/segment_new.html", **form_context(MultiDict()), live=_live({}))
 
 
 @bp.get("/segments/count")
-def segment_count():
+def segment_count() -> ResponseReturnValue:
     """The live count and sample for the filters as they stand in the form (a fragment)."""
     try:
         filters = SegmentFiltersSchema().load(filters_from_form(request.args))
     except ValidationError as error:
-        return page("console/campaigns/_segment_live.html", 422, errors=field_errors(error.messages), labels=LABELS)
+        return page(
+            "console/campaigns/_segment_live.html", 422, errors=field_errors(error.messages_dict), labels=LABELS
+        )
     return page("console/campaigns/_segment_live.html", live=_live(filters), errors={}, labels=LABELS)
 
 
 @bp.post("/segments")
-def segment_create():
+def segment_create() -> ResponseReturnValue:
     session = request_session()
     try:
-        data = SegmentInSchema().load({"name": request.form.get("name", ""),
-                                       "filters": filters_from_form(request.form)})
+        data = SegmentInSchema().load(
+            {"name": request.form.get("name", ""), "filters": filters_from_form(request.form)}
+        )
         segment = segments.create(session, name=data["name"], filters=data["filters"], actor=current_actor().label)
     except ValidationError as error:
-        return page("console/campaigns/segment_new.html", 422, **form_context(request.form, field_errors(
-            error.messages)), live=None)
+        return page(
+            "console/campaigns/segment_new.html",
+            422,
+            **form_context(request.form, field_errors(error.messages_dict)),
+            live=None,
+        )
     except ValidationFailed as error:
-        return page("console/campaigns/segment_new.html", 422, **form_context(request.form, field_errors(
-            error.extra.get("errors", {}))), live=None)
+        return page(
+            "console/campaigns/segment_new.html",
+            422,
+            **form_context(request.form, field_errors(error.extra.get("errors", {}))),
+            live=None,
+        )
     return _saved(segment.id)
 
 
@@ -155,9 +192,10 @@ def _saved(segment_id: str):
 
 
 @bp.get("/segments/<segment_id>")
-def segment(segment_id):
+def segment(segment_id: str) -> ResponseReturnValue:
     session = request_session()
     found = segments.with_count(session, segments.get(session, segment_id))
-    members = segments.members_page(session, segment_id=segment_id, limit=limit_arg(),
-                                    cursor=request.args.get("cursor"))
+    members = segments.members_page(
+        session, segment_id=segment_id, limit=limit_arg(), cursor=request.args.get("cursor")
+    )
     return page("console/campaigns/segment.html", segment=found, members=members, labels=LABELS)

@@ -12,16 +12,17 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from loyalty.console.models import ConsoleSecret, ConsoleSession
 from loyalty.core.auth import Actor, KeyVerifier
 from loyalty.core.db import utcnow
 from loyalty.core.errors import LoyaltyError
 from loyalty.core.models import ApiKey
-from loyalty.console.models import ConsoleSecret, ConsoleSession
 
 CONSOLE_ROLES = frozenset({"staff", "admin"})
 # A session seen within this long is not written again: a page view costs no write.
@@ -50,14 +51,18 @@ def sign_in(session: Session, *, api_key: str, verifier: KeyVerifier) -> SignedI
     try:
         actor = verifier.verify(f"Bearer {api_key.strip()}", session=session)
     except LoyaltyError as error:
-        raise SignInRefused("revoked" if "revoked" in (error.detail or "") else
-                            "expired" if "expired" in (error.detail or "") else "invalid") from None
+        raise SignInRefused(
+            "revoked"
+            if "revoked" in (error.detail or "")
+            else "expired"
+            if "expired" in (error.detail or "")
+            else "invalid"
+        ) from None
     if actor.role not in CONSOLE_ROLES:
         raise SignInRefused("role")
     session_id = secrets.token_urlsafe(32)
     now = utcnow()
-    session.add(ConsoleSession(id_hash=_hash(session_id), api_key_id=actor.key_id, created_at=now,
-                               last_seen_at=now))
+    session.add(ConsoleSession(id_hash=_hash(session_id), api_key_id=actor.key_id, created_at=now, last_seen_at=now))
     return SignedIn(session_id=session_id, actor=actor)
 
 
@@ -66,14 +71,19 @@ def current(session: Session, *, session_id: str, idle: timedelta) -> Actor | No
     longer valid (revoked, expired, or its role no longer one of the console's)."""
     now = utcnow()
     row = session.execute(
-        select(ConsoleSession, ApiKey).join(ApiKey, ApiKey.id == ConsoleSession.api_key_id)
+        select(ConsoleSession, ApiKey)
+        .join(ApiKey, ApiKey.id == ConsoleSession.api_key_id)
         .where(ConsoleSession.id_hash == _hash(session_id))
     ).first()
     if row is None:
         return None
     console_session, key = row
-    if (console_session.last_seen_at + idle <= now or key.revoked_at is not None
-            or (key.expires_at is not None and key.expires_at <= now) or key.role not in CONSOLE_ROLES):
+    if (
+        console_session.last_seen_at + idle <= now
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= now)
+        or key.role not in CONSOLE_ROLES
+    ):
         session.delete(console_session)
         return None
     if now - console_session.last_seen_at >= _TOUCH_EVERY:
@@ -87,7 +97,9 @@ def sign_out(session: Session, *, session_id: str) -> None:
 
 def forget_idle(session: Session, *, idle: timedelta, now: datetime | None = None) -> int:
     cutoff = (now or utcnow()) - idle
-    return session.execute(delete(ConsoleSession).where(ConsoleSession.last_seen_at <= cutoff)).rowcount or 0
+    stale = delete(ConsoleSession).where(ConsoleSession.last_seen_at <= cutoff)
+    result = cast(CursorResult[Any], session.execute(stale))
+    return result.rowcount or 0
 
 
 def cookie_secret(session: Session) -> str:
@@ -103,4 +115,4 @@ def cookie_secret(session: Session) -> str:
             session.add(ConsoleSecret(id=1, value=secrets.token_urlsafe(48)))
     except IntegrityError:  # another process made it first
         pass
-    return session.scalar(select(ConsoleSecret.value).where(ConsoleSecret.id == 1))
+    return session.execute(select(ConsoleSecret.value).where(ConsoleSecret.id == 1)).scalar_one()

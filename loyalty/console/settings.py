@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from flask import flash, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from loyalty.audit.schemas import AuditQueryArgsSchema
@@ -36,7 +37,7 @@ AUDIT_FILTERS = ("actor", "action", "target", "from", "to")
 
 @bp.get("/settings")
 @admin_only
-def settings():
+def settings() -> ResponseReturnValue:
     return page("console/settings/index.html")
 
 
@@ -51,22 +52,29 @@ def _start_of(day: str, *, plus_days: int = 0) -> datetime:
 
 # ---- API keys ----------------------------------------------------------------------------------------
 
+
 def _keys_page(status: int = 200, **context):
     context.setdefault("form", {})
     context.setdefault("errors", {})
-    return page("console/settings/keys.html", status=status, keys=list_keys(request_session()), now=utcnow(),
-                roles=ROLES, **context)
+    return page(
+        "console/settings/keys.html",
+        status=status,
+        keys=list_keys(request_session()),
+        now=utcnow(),
+        roles=ROLES,
+        **context,
+    )
 
 
 @bp.get("/settings/keys")
 @admin_only
-def settings_keys():
+def settings_keys() -> ResponseReturnValue:
     return _keys_page()
 
 
 @bp.post("/settings/keys")
 @admin_only
-def settings_keys_create():
+def settings_keys_create() -> ResponseReturnValue:
     form = {name: request.form.get(name, "").strip() for name in ("role", "name", "expires_on")}
     errors: dict[str, list[str]] = {}
     if form["role"] not in ROLES:
@@ -100,13 +108,13 @@ def _active(prefix: str):
 
 @bp.get("/settings/keys/<prefix>/revoke")
 @admin_only
-def settings_key_revoke_confirm(prefix: str):
+def settings_key_revoke_confirm(prefix: str) -> ResponseReturnValue:
     return page("console/settings/keys_revoke.html", row=_active(prefix), own=prefix == g.actor.prefix)
 
 
 @bp.post("/settings/keys/<prefix>/revoke")
 @admin_only
-def settings_key_revoke(prefix: str):
+def settings_key_revoke(prefix: str) -> ResponseReturnValue:
     own = prefix == g.actor.prefix
     if own and request.form.get("confirm") != prefix:  # only from the page that warned them
         return page("console/settings/keys_revoke.html", status=409, row=_active(prefix), own=True)
@@ -127,13 +135,13 @@ def settings_key_revoke(prefix: str):
 
 @bp.get("/settings/keys/<prefix>/rotate")
 @admin_only
-def settings_key_rotate_confirm(prefix: str):
+def settings_key_rotate_confirm(prefix: str) -> ResponseReturnValue:
     return page("console/settings/keys_rotate.html", row=_active(prefix), grace=DEFAULT_GRACE_HOURS, errors={})
 
 
 @bp.post("/settings/keys/<prefix>/rotate")
 @admin_only
-def settings_key_rotate(prefix: str):
+def settings_key_rotate(prefix: str) -> ResponseReturnValue:
     row = _active(prefix)
     text = request.form.get("grace_hours", "").strip()
     try:
@@ -144,16 +152,20 @@ def settings_key_rotate(prefix: str):
         errors = {"grace_hours": [_("Enter a number of hours from 0 to %(most)s.", most=MAX_GRACE_HOURS)]}
         return page("console/settings/keys_rotate.html", status=422, row=row, grace=text[:20], errors=errors)
     db = request_session()
-    old, new, key = rotate_key(db, prefix, grace=timedelta(hours=grace))
+    rotated = rotate_key(db, prefix, grace=timedelta(hours=grace))
+    if rotated is None:  # revoked or expired since `_active` read it
+        raise NotFound(_("There is no active key with this prefix."))
+    old, new, key = rotated
     record(db, actor=g.actor, action="keys.create", target=new.prefix, fields=["role", "name"])
     return page("console/settings/keys_new.html", status=200, row=new, key=key, rotated=old)
 
 
 # ---- Audit log ---------------------------------------------------------------------------------------
 
+
 @bp.get("/settings/audit")
 @admin_only
-def settings_audit():
+def settings_audit() -> ResponseReturnValue:
     typed = {name: request.args.get(name, "").strip() for name in AUDIT_FILTERS}
     args = {name: typed[name] for name in ("actor", "action", "target") if typed[name]}
     errors: dict[str, list[str]] = {}
@@ -170,8 +182,10 @@ def settings_audit():
     except ma.ValidationError as invalid:
         errors.update({name: [_("This filter is too long.")] for name in invalid.messages})
     if errors:
-        return page("console/settings/audit.html", status=422, filters=typed, errors=errors, entries=[],
-                    next_cursor=None)
+        return page(
+            "console/settings/audit.html", status=422, filters=typed, errors=errors, entries=[], next_cursor=None
+        )
     found = list_entries(request_session(), **loaded)
-    return page("console/settings/audit.html", filters=typed, errors={}, entries=found["data"],
-                next_cursor=found["next_cursor"])
+    return page(
+        "console/settings/audit.html", filters=typed, errors={}, entries=found["data"], next_cursor=found["next_cursor"]
+    )

@@ -18,21 +18,35 @@ _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 # Codes of the program's rules shown to admins, in their language.
 LABELS = {
     # care rule kinds
-    "birthday": L("Birthday"), "holiday": L("Holiday"), "anniversary": L("Membership anniversary"),
-    "follow_up": L("Follow-up after a first purchase"), "complaint_callback": L("Complaint callback"),
-    "win_back": L("Win-back"), "campaign": L("Campaign messages"),
+    "birthday": L("Birthday"),
+    "holiday": L("Holiday"),
+    "anniversary": L("Membership anniversary"),
+    "follow_up": L("Follow-up after a first purchase"),
+    "complaint_callback": L("Complaint callback"),
+    "win_back": L("Win-back"),
+    "campaign": L("Campaign messages"),
     # tier metrics
-    "spend_12m": L("Spend in the last 12 months"), "points_12m": L("Points earned in the last 12 months"),
+    "spend_12m": L("Spend in the last 12 months"),
+    "points_12m": L("Points earned in the last 12 months"),
     "orders_12m": L("Orders in the last 12 months"),
     # reward kinds
-    "amount_off": L("Amount off"), "percent_off": L("Percent off"), "free_item": L("Free item"), "gift": L("Gift"),
+    "amount_off": L("Amount off"),
+    "percent_off": L("Percent off"),
+    "free_item": L("Free item"),
+    "gift": L("Gift"),
     # deliveries
-    "pending": L("waiting to be sent"), "delivered": L("delivered"), "dead": L("failed"),
+    "pending": L("waiting to be sent"),
+    "delivered": L("delivered"),
+    "dead": L("failed"),
     # webhook events
-    "member.created": L("A member joined"), "order.points_awarded": L("Points awarded for an order"),
-    "points.expiring": L("Points about to expire"), "tier.changed": L("Tier changed"),
-    "redemption.captured": L("Redemption completed"), "referral.qualified": L("Referral qualified"),
-    "touch.due": L("Care touch due"), "campaign.finished": L("Campaign finished"),
+    "member.created": L("A member joined"),
+    "order.points_awarded": L("Points awarded for an order"),
+    "points.expiring": L("Points about to expire"),
+    "tier.changed": L("Tier changed"),
+    "redemption.captured": L("Redemption completed"),
+    "referral.qualified": L("Referral qualified"),
+    "touch.due": L("Care touch due"),
+    "campaign.finished": L("Campaign finished"),
 }
 
 
@@ -59,7 +73,7 @@ def integer(value: str | None, *, blank=""):
     return int(value) if _INTEGER.match(value) else value
 
 
-def optional(value: str | None):
+def optional(value: str | None) -> str | None:
     """Text, or None when the field is empty (the API's null)."""
     return text(value) or None
 
@@ -124,11 +138,18 @@ class FieldErrors:
 
     def at(self, name: str) -> list[str]:
         """Messages for a field and anything under it (`exchange_rates` holds `exchange_rates.USD.value`)."""
-        return [message for key, messages in self.by_name.items() if key == name or key.startswith(name + ".")
-                for message in messages]
+        return [
+            message
+            for key, messages in self.by_name.items()
+            if key == name or key.startswith(name + ".")
+            for message in messages
+        ]
 
     def rest(self) -> list[str]:
         """Messages of no field on the form."""
-        return [message for key, messages in self.by_name.items()
-                if not any(key == field or key.startswith(field + ".") for field in self.fields)
-                for message in messages]
+        return [
+            message
+            for key, messages in self.by_name.items()
+            if not any(key == field or key.startswith(field + ".") for field in self.fields)
+            for message in messages
+        ]

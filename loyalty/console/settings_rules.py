@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from loyalty.care import rule_settings, templates
@@ -36,14 +37,35 @@ from loyalty.tiers.schemas import LadderInSchema
 
 # ---- Program ---------------------------------------------------------------------------------------
 
-_PROGRAM_TEXT = ("name", "currency", "timezone", "holiday_country", "points_per_unit", "point_value",
-                 "max_redeem_share", "tier_metric")
-_PROGRAM_INTEGERS = ("pending_days", "expiry_months", "signup_bonus", "first_order_bonus", "birthday_bonus",
-                     "hold_minutes")
+_PROGRAM_TEXT = (
+    "name",
+    "currency",
+    "timezone",
+    "holiday_country",
+    "points_per_unit",
+    "point_value",
+    "max_redeem_share",
+    "tier_metric",
+)
+_PROGRAM_INTEGERS = (
+    "pending_days",
+    "expiry_months",
+    "signup_bonus",
+    "first_order_bonus",
+    "birthday_bonus",
+    "hold_minutes",
+)
 _REFERRAL_INTEGERS = ("referrer_points", "referee_points")
 _CARE_CLOCKS = ("quiet_start", "quiet_end", "send_at")
-PROGRAM_FIELDS = (*_PROGRAM_TEXT, *_PROGRAM_INTEGERS, "pos_pending_days", "exchange_rates", "excluded_categories",
-                  "referral", "care")
+PROGRAM_FIELDS = (
+    *_PROGRAM_TEXT,
+    *_PROGRAM_INTEGERS,
+    "pos_pending_days",
+    "exchange_rates",
+    "excluded_categories",
+    "referral",
+    "care",
+)
 
 
 def _rates(value: str) -> dict | str:
@@ -89,11 +111,14 @@ def program_changes(form) -> dict:
 
 def program_values(program) -> dict[str, str]:
     """The program as the form's fields."""
+
     def shown(value) -> str:
         return "" if value is None else str(value)
 
     values = {name: shown(getattr(program, name)) for name in (*_PROGRAM_TEXT, *_PROGRAM_INTEGERS, "pos_pending_days")}
-    values["exchange_rates"] = "\n".join(f"{code} {rate}" for code, rate in sorted((program.exchange_rates or {}).items()))
+    values["exchange_rates"] = "\n".join(
+        f"{code} {rate}" for code, rate in sorted((program.exchange_rates or {}).items())
+    )
     values["excluded_categories"] = ", ".join(program.excluded_categories or ())
     values.update({f"referral.{name}": shown(value) for name, value in (program.referral or {}).items()})
     care = {**program_service.CARE_DEFAULTS, **(program.care or {})}
@@ -104,13 +129,18 @@ def program_values(program) -> dict[str, str]:
 def _program_page(errors: FieldErrors, form=None, status: int = 200):
     program = program_service.get_program(request_session())
     values = dict(form) if form is not None else program_values(program)
-    return page("console/settings_rules/program.html", status=status, values=values, errors=errors,
-                metrics=[(code, label(code)) for code in TIER_METRICS])
+    return page(
+        "console/settings_rules/program.html",
+        status=status,
+        values=values,
+        errors=errors,
+        metrics=[(code, label(code)) for code in TIER_METRICS],
+    )
 
 
 @bp.route("/settings/program", methods=["GET", "POST"])
 @admin_only
-def settings_program():
+def settings_program() -> ResponseReturnValue:
     if request.method == "GET":
         return _program_page(FieldErrors())
     try:
@@ -134,8 +164,13 @@ def ladder_rows(form) -> list[dict]:
     """Every row of the form as typed text (kept for showing the form again), with its `remove` box."""
     count = integer(form.get("rows"), blank=0)
     count = max(0, min(count, 40)) if isinstance(count, int) else 0
-    return [{**{column: form.get(f"tiers-{i}-{column}", "") for column in TIER_COLUMNS},
-             "remove": checkbox(form, f"tiers-{i}-remove")} for i in range(count)]
+    return [
+        {
+            **{column: form.get(f"tiers-{i}-{column}", "") for column in TIER_COLUMNS},
+            "remove": checkbox(form, f"tiers-{i}-remove"),
+        }
+        for i in range(count)
+    ]
 
 
 def ladder_body(rows: list[dict], metric: str) -> tuple[dict, list[int]]:
@@ -156,18 +191,31 @@ def ladder_body(rows: list[dict], metric: str) -> tuple[dict, list[int]]:
 
 
 def _tiers_page(rows: list[dict], metric: str, errors: FieldErrors, status: int = 200):
-    return page("console/settings_rules/tiers.html", status=status, rows=rows, metric=metric, errors=errors,
-                metrics=TIER_METRICS, columns=TIER_COLUMNS, label=label)
+    return page(
+        "console/settings_rules/tiers.html",
+        status=status,
+        rows=rows,
+        metric=metric,
+        errors=errors,
+        metrics=TIER_METRICS,
+        columns=TIER_COLUMNS,
+        label=label,
+    )
 
 
 @bp.route("/settings/tiers", methods=["GET", "POST"])
 @admin_only
-def settings_tiers():
+def settings_tiers() -> ResponseReturnValue:
     session = request_session()
     if request.method == "GET":
         ladder = tiers_service.get_ladder(session)
-        rows = [{**{column: ("" if getattr(t, column) is None else str(getattr(t, column))) for column in TIER_COLUMNS},
-                 "remove": False} for t in ladder["tiers"]]
+        rows = [
+            {
+                **{column: ("" if getattr(t, column) is None else str(getattr(t, column))) for column in TIER_COLUMNS},
+                "remove": False,
+            }
+            for t in ladder["tiers"]
+        ]
         rows += [{**{column: "" for column in TIER_COLUMNS}, "remove": False} for _ in range(EXTRA_ROWS)]
         return _tiers_page(rows, ladder["tier_metric"], FieldErrors())
     rows, metric = ladder_rows(request.form), text(request.form.get("tier_metric"))
@@ -182,19 +230,33 @@ def settings_tiers():
     try:
         tiers_service.put_ladder(session, **LadderInSchema().load(body))
     except ma.ValidationError as error:
-        return _tiers_page(rows, metric, FieldErrors(error.messages, fields=("tiers", "tier_metric"),
-                                                     rename=row_name), 422)
+        return _tiers_page(
+            rows, metric, FieldErrors(error.messages, fields=("tiers", "tier_metric"), rename=row_name), 422
+        )
     except ValidationFailed as error:
-        return _tiers_page(rows, metric, FieldErrors(error.extra.get("errors") or {}, fields=("tiers", "tier_metric"),
-                                                     rename=row_name), 422)
+        return _tiers_page(
+            rows,
+            metric,
+            FieldErrors(error.extra.get("errors") or {}, fields=("tiers", "tier_metric"), rename=row_name),
+            422,
+        )
     flash(_("The tier ladder was saved. Members move to their new tiers at the nightly evaluation."))
     return redirect(url_for("console.settings_tiers"), 303)
 
 
 # ---- Care rules and their templates --------------------------------------------------------------
 
-CARE_FIELDS = ("enabled", "channel", "template", "days_before", "days_after", "gift_points", "reward_id",
-               "custom_dates", "inactive_days")
+CARE_FIELDS = (
+    "enabled",
+    "channel",
+    "template",
+    "days_before",
+    "days_after",
+    "gift_points",
+    "reward_id",
+    "custom_dates",
+    "inactive_days",
+)
 # Which settings each kind has (the service refuses the others).
 KIND_FIELDS = {
     "birthday": ("days_before", "gift_points", "reward_id"),
@@ -245,23 +307,37 @@ def preview(kind: str, template: str) -> tuple[str | None, str | None]:
     return templates.render(template, sample), None
 
 
-def _care_page(errors: dict[str, FieldErrors] | None = None, forms: dict | None = None, status: int = 200,
-               kind_error: str | None = None):
+def _care_page(
+    errors: dict[str, FieldErrors] | None = None,
+    forms: dict | None = None,
+    status: int = 200,
+    kind_error: str | None = None,
+):
     session = request_session()
     rules = rule_settings.all_rules(session)
     rewards = rewards_service.list_rewards(session, limit=200)["data"]
     shown = {kind: {**rules[kind], **((forms or {}).get(kind) or {})} for kind in KINDS}
     previews = {kind: preview(kind, shown[kind]["template"] or "") for kind in KINDS}
-    return page("console/settings_rules/care.html", status=status, kinds=KINDS, rules=shown, previews=previews,
-                errors=errors or {}, none_errors=FieldErrors(), kind_error=kind_error, kind_fields=KIND_FIELDS,
-                channels_shown=[(channel, word(channel)) for channel in CHANNELS],
-                reward_options=[(reward.id, reward.name) for reward in rewards], label=label,
-                fields=templates.SAMPLE)
+    return page(
+        "console/settings_rules/care.html",
+        status=status,
+        kinds=KINDS,
+        rules=shown,
+        previews=previews,
+        errors=errors or {},
+        none_errors=FieldErrors(),
+        kind_error=kind_error,
+        kind_fields=KIND_FIELDS,
+        channels_shown=[(channel, word(channel)) for channel in CHANNELS],
+        reward_options=[(reward.id, reward.name) for reward in rewards],
+        label=label,
+        fields=templates.SAMPLE,
+    )
 
 
 @bp.route("/settings/care", methods=["GET", "POST"])
 @admin_only
-def settings_care():
+def settings_care() -> ResponseReturnValue:
     if request.method == "GET":
         return _care_page()
     kind = request.form.get("kind", "")
@@ -281,13 +357,13 @@ def settings_care():
 
 @bp.get("/settings/care/preview")
 @admin_only
-def settings_care_preview():
+def settings_care_preview() -> ResponseReturnValue:
     """The live preview next to a template field (htmx, as the admin types)."""
     kind = request.args.get("kind", "")
     if kind not in KINDS:
         kind = "campaign"
-    rendered, problem = preview(kind, request.args.get("template", "")[:templates.MAX_LENGTH + 1])
+    rendered, problem = preview(kind, request.args.get("template", "")[: templates.MAX_LENGTH + 1])
     return page("console/settings_rules/_preview.html", kind=kind, rendered=rendered, problem=problem)
 
 
-from loyalty.console import settings_rewards_webhooks  # noqa: F401 - rewards and webhooks add their routes
+from loyalty.console import settings_rewards_webhooks  # noqa: E402, F401 - rewards and webhooks add their routes

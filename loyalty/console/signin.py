@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, g, redirect, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from loyalty.console import sessions
@@ -16,7 +17,9 @@ _REFUSALS = {
     "invalid": lambda: _("This key is not valid. Check that it was copied whole."),
     "revoked": lambda: _("This key was revoked. Ask an admin for a new one."),
     "expired": lambda: _("This key has expired. Ask an admin for a new one."),
-    "role": lambda: _("Only staff and admin keys can sign in to the console; POS and storefront keys are for the till and the shop."),
+    "role": lambda: _(
+        "Only staff and admin keys can sign in to the console; POS and storefront keys are for the till and the shop."
+    ),
 }
 
 
@@ -27,7 +30,7 @@ def _safe_next(target: str | None) -> str:
 
 @bp.get("/sign-in")
 @public
-def sign_in():
+def sign_in() -> ResponseReturnValue:
     if g.get("console_actor") is not None:
         return redirect(_safe_next(request.args.get("next")), 303)
     return sign_in_page(next_path=request.args.get("next", ""))
@@ -39,10 +42,13 @@ def sign_in_page(*, next_path: str, error: str | None = None, status: int = 200)
 
 @bp.post("/sign-in")
 @public
-def sign_in_post():
+def sign_in_post() -> ResponseReturnValue:
     try:
-        signed_in = sessions.sign_in(request_session(), api_key=request.form.get("api_key", "")[:200],
-                                     verifier=current_app.extensions["loyalty.keys"])
+        signed_in = sessions.sign_in(
+            request_session(),
+            api_key=request.form.get("api_key", "")[:200],
+            verifier=current_app.extensions["loyalty.keys"],
+        )
     except sessions.SignInRefused as refused:
         return sign_in_page(next_path=request.form.get("next", ""), error=_REFUSALS[refused.reason](), status=401)
     language = session.get("lang")
@@ -56,7 +62,7 @@ def sign_in_post():
 
 @bp.post("/sign-out")
 @public
-def sign_out():
+def sign_out() -> ResponseReturnValue:
     if session.get("sid"):
         sessions.sign_out(request_session(), session_id=session["sid"])
     language = session.get("lang")
@@ -68,7 +74,7 @@ def sign_out():
 
 @bp.post("/language")
 @public
-def choose_language():
+def choose_language() -> ResponseReturnValue:
     chosen = request.form.get("lang")
     if chosen in LANGUAGES:
         session["lang"] = chosen

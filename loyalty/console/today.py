@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as L
@@ -31,14 +32,19 @@ from loyalty.tiers.service import get_ladder
 ON_TODAY = 8  # rows of each list on Today itself; the rest is a "more" link away
 LISTS = ("callbacks", "complaints", "birthdays", "stages")
 WEEK = 7
-HEADINGS = {"callbacks": L("Calls due"), "complaints": L("Open complaints"), "birthdays": L("Birthdays this week"),
-            "stages": L("Drifting away since yesterday")}
+HEADINGS = {
+    "callbacks": L("Calls due"),
+    "complaints": L("Open complaints"),
+    "birthdays": L("Birthdays this week"),
+    "stages": L("Drifting away since yesterday"),
+}
 NOTES = {
     "callbacks": L("Due now or overdue, yours and unassigned; claim one before you dial."),
     "complaints": L("Oldest first; each was promised an answer within 24 hours."),
     "birthdays": L("From today to six days ahead."),
-    "stages": L("Turned at risk or lapsed in the last 24 hours, by their own rhythm of orders since the last "
-                "insights refresh."),
+    "stages": L(
+        "Turned at risk or lapsed in the last 24 hours, by their own rhythm of orders since the last insights refresh."
+    ),
 }
 
 
@@ -63,7 +69,7 @@ def due_callbacks(session, *, limit: int, cursor: str | None, now: datetime) -> 
         # `about` is the queue's English line; the page says the kind in the reader's language and
         # quotes only the complaint itself.
         about = item["about"] or ""
-        item["complaint"] = about[len("complaint: "):] if about.startswith("complaint: ") else None
+        item["complaint"] = about[len("complaint: ") :] if about.startswith("complaint: ") else None
     return found
 
 
@@ -92,23 +98,37 @@ def week_days(today: date) -> list[set[str]]:
 def birthdays(session, *, limit: int, cursor: str | None, today: date) -> dict:
     after = decode_cursor(cursor, 2, (int, str))
     rows = birthdays_within(session, week_days(today), limit=limit + 1, after=tuple(after) if after else None)
-    items = [{"day": today + timedelta(days=index), "member_id": member_id, "name": name, "tier_code": tier,
-              "turns": (today + timedelta(days=index)).year - born.year, "today": index == 0, "index": index}
-             for index, member_id, name, born, _zone, tier in rows]
+    items = [
+        {
+            "day": today + timedelta(days=index),
+            "member_id": member_id,
+            "name": name,
+            "tier_code": tier,
+            "turns": (today + timedelta(days=index)).year - born.year,
+            "today": index == 0,
+            "index": index,
+        }
+        for index, member_id, name, born, _zone, tier in rows
+    ]
     more = len(items) > limit
     items = items[:limit]
-    return {"data": items, "next_cursor": encode_cursor([items[-1]["index"], items[-1]["member_id"]])
-            if more and items else None}
+    return {
+        "data": items,
+        "next_cursor": encode_cursor([items[-1]["index"], items[-1]["member_id"]]) if more and items else None,
+    }
 
 
 def stages(session, *, limit: int, cursor: str | None, now: datetime) -> dict:
     after = decode_cursor(cursor, 2, (str, str))
-    rows = turned(session, since=now - timedelta(days=1), until=now, limit=limit + 1,
-                  after=tuple(after) if after else None)
+    rows = turned(
+        session, since=now - timedelta(days=1), until=now, limit=limit + 1, after=tuple(after) if after else None
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    return {"data": rows, "next_cursor": encode_cursor([rows[-1]["stage"], rows[-1]["member_id"]])
-            if more and rows else None}
+    return {
+        "data": rows,
+        "next_cursor": encode_cursor([rows[-1]["stage"], rows[-1]["member_id"]]) if more and rows else None,
+    }
 
 
 def _load(name: str, *, limit: int, cursor: str | None) -> dict:
@@ -130,13 +150,13 @@ def _context() -> dict:
 
 
 @bp.get("")
-def today():
+def today() -> ResponseReturnValue:
     lists = {name: _load(name, limit=ON_TODAY, cursor=None) for name in LISTS}
     return page("console/today/today.html", lists=lists, **_context())
 
 
 @bp.get("/today/<name>")
-def today_list(name: str):
+def today_list(name: str) -> ResponseReturnValue:
     if name not in LISTS:
         abort(404)
     found = _load(name, limit=limit_arg(), cursor=request.args.get("cursor"))
@@ -152,7 +172,7 @@ def _back() -> str:
 
 
 @bp.post("/callbacks/<touch_id>/claim")
-def claim_callback(touch_id: str):
+def claim_callback(touch_id: str) -> ResponseReturnValue:
     claim(request_session(), touch_id=touch_id, assignee=g.console_actor.label)
     flash(_("The callback is yours now."))
     return redirect(_back(), 303)

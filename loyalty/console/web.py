@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import g, render_template, request
@@ -18,7 +19,7 @@ from loyalty.core.web import request_session
 PAGE_SIZE = 25
 
 
-def page(template: str, status: int = 200, **context):
+def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """A whole page (or, for an htmx request that names a target, the same template: templates
     extend console/base.html, which renders only the main block for htmx)."""
     context.setdefault("actor", g.get("console_actor"))
@@ -40,8 +41,15 @@ def limit_arg(default: int = PAGE_SIZE) -> int:
 
 
 def _error_page(status: int, code: str, detail: str | None, errors: dict | None = None):
-    return page("console/error.html", status=status, status_code=status, title=error_title(code),
-                code=code, detail=detail, errors=errors or {})
+    return page(
+        "console/error.html",
+        status=status,
+        status_code=status,
+        title=error_title(code),
+        code=code,
+        detail=detail,
+        errors=errors or {},
+    )
 
 
 @bp.errorhandler(LoyaltyError)

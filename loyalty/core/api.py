@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import flask_smorest
+from flask import Request
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
 
 MAX_DEPTH = 32
 
 
-def _depth_ok(value, depth: int = 0) -> bool:
+def _depth_ok(value: object, depth: int = 0) -> bool:
     if depth > MAX_DEPTH:
         return False
     if isinstance(value, dict):
@@ -21,7 +23,7 @@ def _depth_ok(value, depth: int = 0) -> bool:
     return True
 
 
-def _has_nul(value) -> bool:
+def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -35,7 +37,7 @@ class JsonParser(FlaskParser):
     """Bodies that json.loads accepts but nothing downstream can store are malformed too:
     lone surrogates (no UTF-8 form), NUL characters, numbers of thousands of digits, absurd nesting."""
 
-    def _raw_load_json(self, req):
+    def _raw_load_json(self, req: Request) -> Any:
         if not is_json_request(req):
             return core.missing
         raw = req.get_data(cache=True)
@@ -52,5 +54,6 @@ class JsonParser(FlaskParser):
         return value
 
 
-class Blueprint(flask_smorest.Blueprint):
+# flask-smorest ships no type information (ignore_missing_imports), so its Blueprint is Any to mypy.
+class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = JsonParser()

@@ -3,6 +3,8 @@ documents them the same way everywhere (``@blp.route(..., parameters=path_params
 
 from __future__ import annotations
 
+from typing import Any
+
 PATH_PARAMS = {
     "member_id": "The member's id (`mbr_...`); a merged member's id resolves to the survivor",
     "order_id": "The order id the storefront or POS gave when posting the order",
@@ -21,6 +23,6 @@ PATH_PARAMS = {
 }
 
 
-def path_params(*names: str) -> list[dict]:
+def path_params(*names: str) -> list[dict[str, Any]]:
     """Path parameter docs for a route; flask-smorest merges them with the ones it reads from the rule."""
     return [{"in": "path", "name": name, "required": True, "description": PATH_PARAMS[name]} for name in names]

@@ -10,20 +10,21 @@ expiry; a rotation sets one on the old key (its grace period).
 from __future__ import annotations
 
 import hashlib
-import re
 import hmac
+import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Any, NamedTuple, TypeVar
 
 from flask_smorest import Blueprint
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import utcnow
+from loyalty.core.db import affected_rows, utcnow
 from loyalty.core.errors import LoyaltyError
 from loyalty.core.fields import TEXT_PATTERN
 from loyalty.core.models import ApiKey
@@ -35,7 +36,7 @@ _ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 class Unauthorized(LoyaltyError):
     status, code, title = 401, "unauthorized", "Authentication required"
 
-    def __init__(self, detail: str | None = None, **extra) -> None:
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail, **extra)
         self.headers["WWW-Authenticate"] = 'Bearer realm="loyalty"'
 
@@ -60,8 +61,7 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, *, role: str, name: str,
-               expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+def create_key(session: Session, *, role: str, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     name = name.strip()
@@ -74,8 +74,7 @@ def create_key(session: Session, *, role: str, name: str,
         raise ValueError("the expiry must lie in the future")
     prefix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
     key = f"lk_{prefix}_{secrets.token_urlsafe(32)}"
-    row = ApiKey(prefix=prefix, key_hash=_hash(key), name=name, role=role, created_at=utcnow(),
-                 expires_at=expires_at)
+    row = ApiKey(prefix=prefix, key_hash=_hash(key), name=name, role=role, created_at=utcnow(), expires_at=expires_at)
     session.add(row)
     session.flush()
     return row, key
@@ -89,7 +88,7 @@ def revoke_key(session: Session, prefix: str) -> bool:
     result = session.execute(
         update(ApiKey).where(ApiKey.prefix == prefix, ApiKey.revoked_at.is_(None)).values(revoked_at=utcnow())
     )
-    return result.rowcount == 1
+    return affected_rows(result) == 1
 
 
 def rotate_key(session: Session, prefix: str, *, grace: timedelta) -> tuple[ApiKey, ApiKey, str] | None:
@@ -106,12 +105,22 @@ def rotate_key(session: Session, prefix: str, *, grace: timedelta) -> tuple[ApiK
     return old, new, key
 
 
-def _key_row(session: Session, prefix: str) -> tuple | None:
+class _KeyRow(NamedTuple):
+    id: int
+    key_hash: str
+    name: str
+    role: str
+    revoked_at: datetime | None
+    expires_at: datetime | None
+
+
+def _key_row(session: Session, prefix: str) -> _KeyRow | None:
     row = session.execute(
-        select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at, ApiKey.expires_at)
-        .where(ApiKey.prefix == prefix)
+        select(ApiKey.id, ApiKey.key_hash, ApiKey.name, ApiKey.role, ApiKey.revoked_at, ApiKey.expires_at).where(
+            ApiKey.prefix == prefix
+        )
     ).first()
-    return tuple(row) if row else None
+    return _KeyRow(*row) if row else None
 
 
 class KeyVerifier:
@@ -124,10 +133,10 @@ class KeyVerifier:
     def __init__(self, open_session: Callable[[], Session], ttl: float) -> None:
         self._open_session = open_session
         self._ttl = ttl
-        self._cache: dict[str, tuple[float, tuple | None]] = {}
+        self._cache: dict[str, tuple[float, _KeyRow | None]] = {}
         self._lock = threading.Lock()
 
-    def _row(self, prefix: str) -> tuple | None:
+    def _row(self, prefix: str) -> _KeyRow | None:
         now = time.monotonic()
         cached = self._cache.get(prefix)
         if cached and now - cached[0] < self._ttl:
@@ -154,14 +163,14 @@ class KeyVerifier:
         if len(parts) < 3 or parts[0] != "lk" or len(parts[1]) != 8:
             raise Unauthorized("The API key is not valid.")
         row = self._row(parts[1]) if session is None else _key_row(session, parts[1])
-        if row is None or not hmac.compare_digest(row[1], _hash(key)):
+        if row is None or not hmac.compare_digest(row.key_hash, _hash(key)):
             raise Unauthorized("The API key is not valid.")
-        if row[4] is not None:
+        if row.revoked_at is not None:
             raise Unauthorized("The API key was revoked.")
         # Compared on every call, cached row or not: an expiry is exact, not late by the cache time.
-        if row[5] is not None and row[5] <= utcnow():
+        if row.expires_at is not None and row.expires_at <= utcnow():
             raise Unauthorized("The API key has expired.")
-        return Actor(key_id=row[0], prefix=parts[1], name=row[2], role=row[3])
+        return Actor(key_id=row.id, prefix=parts[1], name=row.name, role=row.role)
 
     def clear(self) -> None:
         with self._lock:
@@ -171,7 +180,10 @@ class KeyVerifier:
 ROLES_ATTR = "_loyalty_roles"
 
 
-def requires(*roles: str):
+_View = TypeVar("_View", bound=Callable[..., Any])
+
+
+def requires(*roles: str) -> Callable[[_View], _View]:
     """Declare which roles may call a view (admin always may).
 
     The check itself runs before argument parsing (in the request hook), so an
@@ -183,13 +195,19 @@ def requires(*roles: str):
     allowed = frozenset(roles) | {"admin"}
     document = Blueprint.doc(
         security=[{"bearerAuth": []}],
-        responses={"400": "BAD_REQUEST", "401": "Unauthorized", "403": "Forbidden", "405": "METHOD_NOT_ALLOWED",
-                   "429": "TooManyRequests"},
+        responses={
+            "400": "BAD_REQUEST",
+            "401": "Unauthorized",
+            "403": "Forbidden",
+            "405": "METHOD_NOT_ALLOWED",
+            "429": "TooManyRequests",
+        },
     )
 
-    def decorator(func):
+    def decorator(func: _View) -> _View:
         setattr(func, ROLES_ATTR, allowed)
-        return document(func)
+        documented: _View = document(func)
+        return documented
 
     return decorator
 
@@ -201,14 +219,25 @@ accepts_json = Blueprint.doc(
 
 
 # For every POST and PATCH: the Idempotency-Key header (the behaviour itself lives in core.idempotency).
-idempotent = Blueprint.doc(parameters=[{
-    "in": "header", "name": "Idempotency-Key", "required": False,
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
-    "description": "Same key and body within 24 h: the first response is returned again "
-                   "(header Idempotent-Replayed: true). Another body: 422 idempotency_key_reused. "
-                   "Still running: 409 idempotency_in_flight.",
-}], responses={"409": "Conflict", "413": "REQUEST_ENTITY_TOO_LARGE", "415": "UNSUPPORTED_MEDIA_TYPE",
-               "422": "UNPROCESSABLE_ENTITY"})  # a reused key is 422; any body is checked for size and type
+idempotent = Blueprint.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+            "description": "Same key and body within 24 h: the first response is returned again "
+            "(header Idempotent-Replayed: true). Another body: 422 idempotency_key_reused. "
+            "Still running: 409 idempotency_in_flight.",
+        }
+    ],
+    responses={
+        "409": "Conflict",
+        "413": "REQUEST_ENTITY_TOO_LARGE",
+        "415": "UNSUPPORTED_MEDIA_TYPE",
+        "422": "UNPROCESSABLE_ENTITY",
+    },
+)  # a reused key is 422; any body is checked for size and type
 
 
 def check_role(actor: Actor, allowed: frozenset[str]) -> None:

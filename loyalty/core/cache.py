@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
-_all: list["TTLCache"] = []
+_all: list[TTLCache[Any]] = []
 
 
 class TTLCache(Generic[T]):
@@ -40,7 +44,7 @@ def clear_all() -> None:
         cache.clear()
 
 
-def database_key(bind) -> str:
+def database_key(bind: Session | Connection) -> str:
     """Which database a session or a connection talks to: caches are kept per database."""
     engine = bind.get_bind().engine if hasattr(bind, "get_bind") else bind.engine
     return str(engine.url)

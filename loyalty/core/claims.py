@@ -10,13 +10,22 @@ commits, and the next one sees what the first one did.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeVarTuple
+
 from sqlalchemy import Select, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.types import String
 
+if TYPE_CHECKING:
+    from sqlalchemy.sql.selectable import _ForUpdateOfArgument
 
-def skip_locked(statement: Select, *, limit: int, of=None) -> Select:
+_Columns = TypeVarTuple("_Columns")
+
+
+def skip_locked(
+    statement: Select[*_Columns], *, limit: int, of: _ForUpdateOfArgument | None = None
+) -> Select[*_Columns]:
     """`statement` as a claim of at most `limit` rows no other transaction holds."""
     return statement.limit(limit).with_for_update(skip_locked=True, of=of)
 
@@ -25,8 +34,9 @@ def skip_locked(statement: Select, *, limit: int, of=None) -> Select:
 MEMBERS_IN_DISPATCH = 14_001
 WEBHOOK_FAN_OUT = 14_002
 
-_TRY_LOCKS = text("SELECT k FROM unnest(:keys) AS k WHERE pg_try_advisory_xact_lock(:space, hashtext(k))") \
-    .bindparams(bindparam("keys", type_=ARRAY(String)))
+_TRY_LOCKS = text("SELECT k FROM unnest(:keys) AS k WHERE pg_try_advisory_xact_lock(:space, hashtext(k))").bindparams(
+    bindparam("keys", type_=ARRAY(String))
+)
 
 
 def lock_keys(session: Session, space: int, keys: list[str]) -> set[str]:

@@ -8,18 +8,30 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import ARRAY, DateTime, MetaData, any_, bindparam, create_engine, event, exc
+from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result, make_url
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from loyalty.core.errors import NotFound
+
+if TYPE_CHECKING:  # config imports core (signing): only the type, never at run time
+    from loyalty.config import Config
+
+_Row = TypeVar("_Row")
+# Either dialect's INSERT: both offer on_conflict_do_nothing / on_conflict_do_update / excluded.
+DialectInsert = Callable[[Any], PostgresqlInsert | SqliteInsert]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -34,7 +46,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """Timestamps stored in UTC and always returned timezone-aware.
 
     SQLite has no time zone type; without this, values read back are naive and
@@ -44,26 +56,26 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # WAL lets readers work beside the one writer; the busy timeout makes a
     # second writer wait instead of failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -74,28 +86,31 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
+def _sqlite_begin_immediate(conn: Connection) -> None:
     # pysqlite's own BEGIN is deferred: two transactions that read then write
     # would deadlock into "database is locked". Taking the write lock at BEGIN
     # serialises writers, which is what SQLite can do anyway.
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlite_query_only(dbapi_connection, _record) -> None:
+def _sqlite_query_only(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA query_only=ON")
     cursor.close()
 
 
-def make_engine(url: str, *, read_only: bool = False, pool_size: int = 10, max_overflow: int = 20, **kwargs) -> Engine:
+def make_engine(
+    url: str, *, read_only: bool = False, pool_size: int = 10, max_overflow: int = 20, **kwargs: Any
+) -> Engine:
     """`read_only`: the engine of a read replica. Its connections refuse writes (as a hot standby
     does), so a write sent there by mistake fails loudly even when the "replica" is the primary."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True,
-                               **kwargs)
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "isolation_level": None}, hide_parameters=True, **kwargs
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         if read_only:  # readers need no write lock: no BEGIN IMMEDIATE
             event.listen(engine, "connect", _sqlite_query_only)
@@ -119,11 +134,11 @@ def make_engine(url: str, *, read_only: bool = False, pool_size: int = 10, max_o
 IDLE_PING_SECONDS = 10.0
 
 
-def _note_idle(_dbapi_connection, record) -> None:
+def _note_idle(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
     record.info["idle_since"] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection, record, _proxy) -> None:
+def _ping_if_idle(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
     """Pessimistic disconnect handling, but only for a connection that sat idle: a ping on every
     checkout (pool_pre_ping) is a round trip per request, a fifth of the POS lookup's time. A
     connection in steady use answered a moment ago; one idle for a while (a database restart, a
@@ -151,16 +166,21 @@ class Database:
     primary's own URL, and `reader()` reads the primary."""
 
     @classmethod
-    def from_config(cls, config, *, replica: bool = False) -> "Database":
+    def from_config(cls, config: Config, *, replica: bool = False) -> Database:
         """The database a process of ours opens: the pool as configured; the replica for app instances."""
-        return cls(config.database_url, read_url=config.read_database_url if replica else "",
-                   pool_size=config.db_pool_size, max_overflow=config.db_max_overflow)
+        return cls(
+            config.database_url,
+            read_url=config.read_database_url if replica else "",
+            pool_size=config.db_pool_size,
+            max_overflow=config.db_max_overflow,
+        )
 
-    def __init__(self, url: str, *, read_url: str = "", **engine_kwargs) -> None:
+    def __init__(self, url: str, *, read_url: str = "", **engine_kwargs: Any) -> None:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_engine = make_engine(read_url, read_only=True, **engine_kwargs) \
-            if read_url and read_url != url else self.engine
+        self.read_engine = (
+            make_engine(read_url, read_only=True, **engine_kwargs) if read_url and read_url != url else self.engine
+        )
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
@@ -193,7 +213,9 @@ class Database:
             self.read_engine.dispose()
 
 
-def among(session: Session, column, values: list):
+def among(
+    session: Session, column: QueryableAttribute[Any] | ColumnElement[Any], values: Iterable[Any]
+) -> ColumnElement[bool]:
     """`column IN (values)`, sent to PostgreSQL as one array parameter: a batch job's thousands of
     bind parameters cost more to compile and send than the query costs to run."""
     if session.get_bind().dialect.name == "postgresql":
@@ -201,18 +223,26 @@ def among(session: Session, column, values: list):
     return column.in_(list(values))
 
 
-def insert_for_dialect(dialect: str):
+def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
+    """The rows an UPDATE or DELETE run through `Session.execute` matched. SQLAlchemy annotates that
+    method as returning a plain Result; for DML it is a CursorResult, the one that counts rows."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"not the result of an UPDATE or DELETE: {type(result).__name__}")
+    return result.rowcount
+
+
+def insert_for_dialect(dialect: str) -> DialectInsert:
     """The INSERT of this database, the one with `on_conflict_do_nothing` and `on_conflict_do_update`
     (SQLAlchemy's core `insert` has neither): PostgreSQL's, else SQLite's, the two we run on."""
     return postgresql_insert if dialect == "postgresql" else sqlite_insert
 
 
-def insert_for(session: Session):
+def insert_for(session: Session) -> DialectInsert:
     """`insert_for_dialect` of the database this session talks to."""
     return insert_for_dialect(session.get_bind().dialect.name)
 
 
-def get_or_404(session: Session, model, key, *, what: str, lock: bool = False):
+def get_or_404(session: Session, model: type[_Row], key: object, *, what: str, lock: bool = False) -> _Row:
     """The row of `model` with this primary key (`lock`: SELECT ... FOR UPDATE), or NotFound
     "No {what} `{key}`.", the wording of every such 404 the API answers."""
     row = session.get(model, key, with_for_update=lock)

@@ -153,9 +153,9 @@ CATALOG: dict[str, str] = {
     "out_of_stock": "The reward has no stock left.",
     "reward_unavailable": "The reward is inactive, outside its validity, or above the member's tier.",
     "coupon_unusable": "The coupon was already used, has expired, or was voided when its redemption was reversed "
-                       "(`reason`: used, expired, void).",
+    "(`reason`: used, expired, void).",
     "redemption_not_reversible": "Only a captured redemption is reversed, and a reward's only while its coupon is "
-                                 "unused (`reason`: not_captured, coupon_used).",
+    "unused (`reason`: not_captured, coupon_used).",
     "redemption_not_held": "The redemption is no longer held (captured, cancelled or expired).",
     "invalid_cursor": "The pagination cursor is not one this service issued.",
     "idempotency_key_reused": "The Idempotency-Key was first used with a different request body.",
@@ -197,5 +197,7 @@ def registry() -> dict[str, ProblemType]:
     for cls in _error_classes():
         found.setdefault(cls.code, (cls.status, cls.title))
     described = {cls.code: cls.__dict__["description"] for cls in _error_classes() if "description" in cls.__dict__}
-    return {code: ProblemType(code, status, title, described.get(code) or CATALOG.get(code) or title)
-            for code, (status, title) in sorted(found.items())}
+    return {
+        code: ProblemType(code, status, title, described.get(code) or CATALOG.get(code) or title)
+        for code, (status, title) in sorted(found.items())
+    }

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import ClassVar
+from typing import Any, ClassVar, overload
 
 import marshmallow as ma
 
 from loyalty.core.money import CURRENCIES, money
-
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
 
@@ -23,8 +24,15 @@ class DecimalString(ma.fields.Decimal):
     publish as a numeric minimum on a string schema.
     """
 
-    def __init__(self, *, minimum: Decimal | None = None, maximum: Decimal | None = None,
-                 min_inclusive: bool = True, max_places: int = 12, **kwargs) -> None:
+    def __init__(
+        self,
+        *,
+        minimum: Decimal | None = None,
+        maximum: Decimal | None = None,
+        min_inclusive: bool = True,
+        max_places: int = 12,
+        **kwargs: Any,
+    ) -> None:
         self.minimum, self.maximum, self.min_inclusive = minimum, maximum, min_inclusive
         self.max_places = max_places
         self.pattern = re.compile(DECIMAL_PATTERN.replace("{1,12}", f"{{1,{max_places}}}"))
@@ -32,23 +40,27 @@ class DecimalString(ma.fields.Decimal):
         metadata.setdefault("example", "1.00")
         metadata.setdefault("pattern", self.pattern.pattern)
         metadata["type"] = "string"
-        bounds = []
+        bounds: list[str] = []
         if minimum is not None:
             bounds.append(f"{'≥' if min_inclusive else '>'} {minimum}")
         if maximum is not None:
             bounds.append(f"≤ {maximum}")
         if bounds:
-            metadata["description"] = (metadata.get("description", "") + f" (decimal string, {', '.join(bounds)})").strip()
+            metadata["description"] = (
+                metadata.get("description", "") + f" (decimal string, {', '.join(bounds)})"
+            ).strip()
         super().__init__(as_string=True, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> Decimal:
         # JSON numbers are read by their shortest text (0.1 stays 0.1); then one syntax for all.
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.make_error("invalid")
         text = repr(value) if isinstance(value, float) else str(value)
         if not self.pattern.match(text):
-            raise ma.ValidationError(f"Not a decimal: digits with an optional point and at most {self.max_places} "
-                                     "decimals, as a string (\"128.50\").")
+            raise ma.ValidationError(
+                f"Not a decimal: digits with an optional point and at most {self.max_places} "
+                'decimals, as a string ("128.50").'
+            )
         result = super()._deserialize(text, attr, data, **kwargs)
         if result is not None and not result.is_finite():
             raise self.make_error("special")
@@ -58,7 +70,7 @@ class DecimalString(ma.fields.Decimal):
             raise ma.ValidationError(f"Must be at most {self.maximum}.")
         return result
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
         return format(Decimal(value).normalize(), "f") if Decimal(value) != 0 else "0"
@@ -67,7 +79,7 @@ class DecimalString(ma.fields.Decimal):
 class StrictInteger(ma.fields.Integer):
     """An integer that refuses booleans and numbers with a fraction."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(strict=True, **kwargs)
 
 
@@ -111,7 +123,7 @@ TEXT_PATTERN = rf"^[^{_INVISIBLE}]*[^\s{_INVISIBLE}][^{_INVISIBLE}]*$"
 class Text(ma.fields.String):
     """Trimmed, printable text."""
 
-    def __init__(self, *, max_length: int = 200, **kwargs) -> None:
+    def __init__(self, *, max_length: int = 200, **kwargs: Any) -> None:
         validators = list(kwargs.pop("validate", []) or [])
         validators[:0] = [
             ma.validate.Length(min=1, max=max_length),
@@ -119,10 +131,23 @@ class Text(ma.fields.String):
         ]
         super().__init__(validate=validators, **kwargs)
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> str:
         return super()._deserialize(value, attr, data, **kwargs)
 
-    def deserialize(self, value, attr=None, data=None, **kwargs):
+    # The two shapes of Field.deserialize: None may come back only for None.
+    @overload
+    def deserialize(
+        self, value: None, attr: str | None = None, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> str | None: ...
+
+    @overload
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> str: ...
+
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> str | None:
         result = super().deserialize(value, attr, data, **kwargs)
         return result.strip() if isinstance(result, str) else result
 
@@ -130,7 +155,7 @@ class Text(ma.fields.String):
 class StrictBoolean(ma.fields.Boolean):
     """Only JSON true/false: "yes" or 1 for consent would be a guess."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
             raise self.make_error("invalid")
         return value
@@ -150,7 +175,7 @@ class ResponseSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         unknown = self.optional_fields - set(self.declared_fields)
         if unknown:
@@ -170,26 +195,25 @@ class MoneyString(DecimalString):
     """Money in a response: always answered by `loyalty.core.money.money` (two decimals, "128.50").
     tests/api/test_money.py walks every response schema and checks money fields are these."""
 
-    def __init__(self, **kwargs) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         metadata = kwargs.setdefault("metadata", {})
         metadata.setdefault("example", "128.50")
         metadata.setdefault("pattern", MONEY_PATTERN)
         metadata["description"] = (metadata.get("description", "") + " (money: two decimals)").strip()
         super().__init__(**kwargs)
 
-    def _serialize(self, value, attr, obj, **kwargs):
+    def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return None if value is None else money(value)
 
 
 class Instant(ma.fields.AwareDateTime):
     """A moment with its offset, between 1970 and 2999 (stored in UTC)."""
 
-    def _deserialize(self, value, attr, data, **kwargs):
-        from datetime import timezone
+    def _deserialize(self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any) -> datetime:
 
         result = super()._deserialize(value, attr, data, **kwargs)
         try:
-            utc = result.astimezone(timezone.utc)
+            utc = result.astimezone(UTC)
         except (OverflowError, ValueError):
             raise ma.ValidationError("Must be between 1970 and 2999.") from None
         if not 1970 <= utc.year <= 2999:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from loyalty.core.db import insert_for, utcnow
+from loyalty.core.db import affected_rows, insert_for, utcnow
 from loyalty.core.errors import (
     IdempotencyInFlight,
     IdempotencyKeyReused,
@@ -49,8 +49,15 @@ def validate_key(key: str) -> None:
 
 
 def claim(
-    session: Session, *, key_prefix: str, key: str, method: str, path: str, fingerprint: str,
-    ttl_hours: int, lock_seconds: int,
+    session: Session,
+    *,
+    key_prefix: str,
+    key: str,
+    method: str,
+    path: str,
+    fingerprint: str,
+    ttl_hours: int,
+    lock_seconds: int,
 ) -> int | Replay:
     """Claim the key for this request: its record id, or the first response to replay."""
     now = utcnow()
@@ -62,10 +69,16 @@ def claim(
         )
     )
     values = dict(
-        key_prefix=key_prefix, idempotency_key=key, request_hash=fingerprint, method=method,
-        path=path, state="in_flight", created_at=now, locked_at=now,
+        key_prefix=key_prefix,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        method=method,
+        path=path,
+        state="in_flight",
+        created_at=now,
+        locked_at=now,
     )
-    inserted = session.execute(
+    inserted: int | None = session.execute(
         insert_for(session)(IdempotencyRecord).values(**values).on_conflict_do_nothing().returning(IdempotencyRecord.id)
     ).scalar()
     if inserted is not None:
@@ -76,18 +89,25 @@ def claim(
         )
     ).one()
     if record.request_hash != fingerprint:
-        raise IdempotencyKeyReused(f"Idempotency-Key `{key}` was first used for {record.method} {record.path} with another body.")
-    if record.state == "done":
-        return Replay(record.response_status, record.response_body or "", record.response_content_type or "application/json")
-    taken = session.execute(
-        update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.id == record.id,
-            IdempotencyRecord.state == "in_flight",
-            IdempotencyRecord.locked_at < now - timedelta(seconds=lock_seconds),
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key `{key}` was first used for {record.method} {record.path} with another body."
         )
-        .values(locked_at=now)
-    ).rowcount
+    if record.state == "done":
+        assert record.response_status is not None  # complete() sets it with state "done"
+        return Replay(
+            record.response_status, record.response_body or "", record.response_content_type or "application/json"
+        )
+    taken = affected_rows(
+        session.execute(
+            update(IdempotencyRecord)
+            .where(
+                IdempotencyRecord.id == record.id,
+                IdempotencyRecord.state == "in_flight",
+                IdempotencyRecord.locked_at < now - timedelta(seconds=lock_seconds),
+            )
+            .values(locked_at=now)
+        )
+    )
     if taken != 1:
         error = IdempotencyInFlight()
         error.headers["Retry-After"] = "1"
@@ -104,7 +124,8 @@ def about_member(body: str) -> str | None:
         return None
     if not isinstance(data, dict):
         return None
-    nested = data.get("member") if isinstance(data.get("member"), dict) else {}
+    member = data.get("member")
+    nested = member if isinstance(member, dict) else {}
     for candidate in (data.get("member_id"), data.get("id"), nested.get("id")):
         if isinstance(candidate, str) and candidate.startswith("mbr_") and len(candidate) <= 32:
             return candidate
@@ -115,8 +136,13 @@ def complete(session: Session, record_id: int, *, status: int, body: str, conten
     session.execute(
         update(IdempotencyRecord)
         .where(IdempotencyRecord.id == record_id)
-        .values(state="done", response_status=status, response_body=body, response_content_type=content_type,
-                member_id=about_member(body))
+        .values(
+            state="done",
+            response_status=status,
+            response_body=body,
+            response_content_type=content_type,
+            member_id=about_member(body),
+        )
     )
 
 
@@ -124,11 +150,14 @@ def forget_member(session: Session, member_id: str) -> int:
     """Erasure: a remembered response about the member answers a replay with 409 member_erased
     instead of what was erased. The record stays, so the same key can't enrol them again."""
     body = json.dumps(MemberErased("The member this request was about was erased.").to_problem())
-    return session.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.member_id == member_id)
-        .values(response_status=409, response_body=body, response_content_type="application/problem+json")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return affected_rows(
+        session.execute(
+            update(IdempotencyRecord)
+            .where(IdempotencyRecord.member_id == member_id)
+            .values(response_status=409, response_body=body, response_content_type="application/problem+json")
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def release(session: Session, record_id: int) -> None:
@@ -136,9 +165,9 @@ def release(session: Session, record_id: int) -> None:
     session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
 
 
-def purge_expired(session: Session, *, ttl_hours: int, now=None) -> int:
+def purge_expired(session: Session, *, ttl_hours: int, now: datetime | None = None) -> int:
     now = now or utcnow()
     result = session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - timedelta(hours=ttl_hours))
     )
-    return result.rowcount
+    return affected_rows(result)

@@ -6,13 +6,14 @@ returns what it did as a dict of counts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import import_module
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from loyalty.config import Config
 from loyalty.core.db import Database
@@ -43,13 +44,14 @@ class Job:
 
     def load(self) -> Callable[[JobContext], dict[str, int]]:
         module, _, function = self.target.partition(":")
-        return getattr(import_module(module), function)
+        run: Callable[[JobContext], dict[str, int]] = getattr(import_module(module), function)
+        return run
 
 
 def day_end(as_of: date, zone: str, now: datetime) -> datetime:
     """The end of `as_of` in the program's time zone, but never later than now: what a job run
     "as of" a date treats as the present."""
-    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    end = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
     return min(end, now)
 
 
@@ -59,8 +61,10 @@ def future_refusal(as_of: date, *, today: date, zone: str) -> str | None:
     ordered today), so every job refuses it alike. "Today" is the program's, not the host's."""
     if as_of <= today:
         return None
-    return (f"{as_of} is after today ({today} in {zone}, the program's time zone): the future hasn't happened. "
-            "Run a job as of today or an earlier date.")
+    return (
+        f"{as_of} is after today ({today} in {zone}, the program's time zone): the future hasn't happened. "
+        "Run a job as of today or an earlier date."
+    )
 
 
 def summary_line(job: Job, as_of: date, counts: dict[str, int], seconds: float) -> str:
@@ -71,7 +75,9 @@ def summary_line(job: Job, as_of: date, counts: dict[str, int], seconds: float) 
     return f"{job.name} as of {as_of}: nothing to do, {job.idle}" + (f" ({figures})" if figures else "")
 
 
-def latest_successes(session) -> list:
+def latest_successes(session: Session) -> list[JobRun]:
     """The last successful run of each job (one row per job), for /metrics."""
-    last = select(JobRun.job, func.max(JobRun.id).label("id")).where(JobRun.status == "ok").group_by(JobRun.job).subquery()
+    last = (
+        select(JobRun.job, func.max(JobRun.id).label("id")).where(JobRun.status == "ok").group_by(JobRun.job).subquery()
+    )
     return list(session.scalars(select(JobRun).join(last, last.c.id == JobRun.id).order_by(JobRun.job)))

@@ -10,10 +10,12 @@ import logging
 import re
 import sys
 import traceback
+from typing import TextIO
 
 import structlog
+from structlog.typing import EventDict, FilteringBoundLogger, Processor, WrappedLogger
 
-_SHARED = [
+_SHARED: list[Processor] = [
     structlog.contextvars.merge_contextvars,
     structlog.processors.add_log_level,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -46,7 +48,7 @@ def _frames(error: BaseException) -> list[str]:
     return [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(error.__traceback__)]
 
 
-def safe_exc_info(logger, method_name, event_dict):
+def safe_exc_info(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """In place of structlog's format_exc_info: the exception as `describe_error` says it, and
     where it was raised (files, lines, functions), never its message."""
     exc_info = event_dict.pop("exc_info", None)
@@ -70,11 +72,11 @@ class _StdlibMessageGuard(logging.Filter):
         return True
 
 
-class _JsonLinesHandler(logging.StreamHandler):
+class _JsonLinesHandler(logging.StreamHandler[TextIO]):
     """The root handler this module installs (found again and replaced when logging is reconfigured)."""
 
 
-def _route_stdlib(renderer, level: int) -> None:
+def _route_stdlib(renderer: Processor, level: int) -> None:
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name, structlog.stdlib.ExtraAdder()],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, safe_exc_info, renderer],
@@ -91,7 +93,9 @@ def _route_stdlib(renderer, level: int) -> None:
 
 def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     numeric = getattr(logging, level, logging.INFO)
-    renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Processor = (
+        structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    )
     _route_stdlib(renderer, numeric)
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     structlog.configure(
@@ -102,5 +106,6 @@ def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
     )
 
 
-def get_logger(name: str = "loyalty"):
-    return structlog.get_logger(name)
+def get_logger(name: str = "loyalty") -> FilteringBoundLogger:
+    logger: FilteringBoundLogger = structlog.get_logger(name)
+    return logger

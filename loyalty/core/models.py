@@ -74,5 +74,5 @@ class JobRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     status: Mapped[str] = mapped_column(String(10))  # running, ok, failed
-    counts: Mapped[dict | None] = mapped_column(JSON)
+    counts: Mapped[dict[str, int] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(String(500))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import http
 from pathlib import Path
+from typing import Any
 
 import marshmallow as ma
 import yaml
-from apispec import BasePlugin
+from apispec import APISpec, BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
@@ -44,28 +45,34 @@ class ProblemSchema(ResponseSchema):
     code = ma.fields.String(metadata={"description": "Stable machine code, e.g. `validation_error`"})
     request_id = ma.fields.String(allow_none=True, metadata={"description": "As in the X-Request-Id header"})
     errors = ma.fields.Dict(
-        keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()),
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
         metadata={"description": "Per-field messages (validation_error only)"},
     )
 
 
-def _integer(description: str) -> dict:
+def _integer(description: str) -> dict[str, Any]:
     return {"description": description, "schema": {"type": "integer", "minimum": 0}}
 
 
 # Response headers the service sends (core.web, core.auth, core.idempotency, core.ratelimit_headers).
 HEADERS = {
-    "X-Request-Id": {"description": "This request's id (the caller's own X-Request-Id when it sent a valid one); "
-                                    "also in logs and in a problem's `request_id`",
-                     "schema": {"type": "string"}},
+    "X-Request-Id": {
+        "description": "This request's id (the caller's own X-Request-Id when it sent a valid one); "
+        "also in logs and in a problem's `request_id`",
+        "schema": {"type": "string"},
+    },
     "Retry-After": _integer("Seconds to wait before trying again"),
-    "Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier request with the "
-                                           "same Idempotency-Key and body (nothing was done again)",
-                            "schema": {"type": "string", "enum": ["true"]}},
+    "Idempotent-Replayed": {
+        "description": "`true` when this is the stored answer to an earlier request with the "
+        "same Idempotency-Key and body (nothing was done again)",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
     "Allow": {"description": "The methods this path accepts", "schema": {"type": "string"}},
-    "WWW-Authenticate": {"description": "The scheme to use: `Bearer realm=\"loyalty\"`", "schema": {"type": "string"}},
-    "RateLimit-Limit": _integer("Requests this API key may make in the current window "
-                                "(IETF draft-ietf-httpapi-ratelimit-headers)"),
+    "WWW-Authenticate": {"description": 'The scheme to use: `Bearer realm="loyalty"`', "schema": {"type": "string"}},
+    "RateLimit-Limit": _integer(
+        "Requests this API key may make in the current window (IETF draft-ietf-httpapi-ratelimit-headers)"
+    ),
     "RateLimit-Remaining": _integer("Requests left in the current window"),
     "RateLimit-Reset": _integer("Seconds until the current window resets"),
 }
@@ -79,7 +86,7 @@ ERROR_HEADERS = {
 }
 
 
-def _refs(*names: str) -> dict:
+def _refs(*names: str) -> dict[str, dict[str, str]]:
     return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
 
 
@@ -88,11 +95,14 @@ class ResponseHeaders(BasePlugin):
     trio on a keyed (rate-limited) operation's; Idempotent-Replayed on the success of one that takes
     an Idempotency-Key. Error responses are shared components and carry theirs (ERROR_HEADERS)."""
 
-    def operation_helper(self, path=None, operations=None, **kwargs) -> None:
+    def operation_helper(
+        self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
+    ) -> None:
         for operation in (operations or {}).values():
             limited = bool(operation.get("security"))
-            replayable = any(isinstance(p, dict) and p.get("name") == "Idempotency-Key"
-                             for p in operation.get("parameters", []))
+            replayable = any(
+                isinstance(p, dict) and p.get("name") == "Idempotency-Key" for p in operation.get("parameters", [])
+            )
             for status, response in operation.get("responses", {}).items():
                 if not isinstance(response, dict) or "$ref" in response:
                     continue
@@ -108,7 +118,7 @@ class NullableEnums(MarshmallowPlugin):
     (`Gender | None`) instead of several identical ones."""
 
     class Converter(OpenAPIConverter):
-        def field2property(self, field: ma.fields.Field) -> dict:
+        def field2property(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
             prop = super().field2property(field)
             kinds, values = prop.get("type"), prop.get("enum")
             if isinstance(kinds, list) and "null" in kinds and values is not None:
@@ -131,36 +141,45 @@ class SchemaNames:
     def __init__(self) -> None:
         self._claimed: dict[str, type] = {}
 
-    def __call__(self, schema) -> str:
+    def __call__(self, schema: type[ma.Schema] | ma.Schema | str) -> str:
         resolved = resolve_schema_cls(schema)
         cls = resolved[0] if isinstance(resolved, list) else resolved
         name = cls.__dict__.get("openapi_name") or cls.__name__.removesuffix("Schema")
         owner = self._claimed.setdefault(name, cls)
         if owner is not cls:
-            raise ValueError(f"Schemas {owner.__module__}.{owner.__qualname__} and {cls.__module__}.{cls.__qualname__} "
-                             f"both resolve to the OpenAPI name {name!r}; set `openapi_name` on one of them")
+            raise ValueError(
+                f"Schemas {owner.__module__}.{owner.__qualname__} and {cls.__module__}.{cls.__qualname__} "
+                f"both resolve to the OpenAPI name {name!r}; set `openapi_name` on one of them"
+            )
         return name
 
 
-class LoyaltyApi(Api):
+# flask-smorest ships no type information (ignore_missing_imports), so its Api is Any to mypy.
+class LoyaltyApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = "DEFAULT_ERROR"
 
-    def __init__(self, app: Flask | None = None, *, spec_kwargs: dict | None = None, **kwargs) -> None:
+    def __init__(self, app: Flask | None = None, *, spec_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
         # One resolver per document: the names claimed belong to this app's spec.
-        spec_kwargs = {"marshmallow_plugin": NullableEnums(schema_name_resolver=SchemaNames()),
-                       "extra_plugins": [ResponseHeaders()], **(spec_kwargs or {})}
+        spec_kwargs = {
+            "marshmallow_plugin": NullableEnums(schema_name_resolver=SchemaNames()),
+            "extra_plugins": [ResponseHeaders()],
+            **(spec_kwargs or {}),
+        }
         super().__init__(app, spec_kwargs=spec_kwargs, **kwargs)
 
-    def _register_responses(self):
+    def _register_responses(self) -> None:
         for name, header in HEADERS.items():
             self.spec.components.header(name, header)
         problem = {PROBLEM: {"schema": self.ERROR_SCHEMA}}
 
-        def error(name: str, description: str) -> dict:
+        def error(name: str, description: str) -> dict[str, Any]:
             # Errors are documented as application/problem+json, which is what they are.
-            return {"description": description, "content": problem,
-                    "headers": _refs("X-Request-Id", *ERROR_HEADERS.get(name, ()))}
+            return {
+                "description": description,
+                "content": problem,
+                "headers": _refs("X-Request-Id", *ERROR_HEADERS.get(name, ())),
+            }
 
         for status in http.HTTPStatus:
             if status >= 400:
@@ -176,7 +195,7 @@ class LoyaltyApi(Api):
             self.spec.components.response(name, error(name, description))
 
 
-def api_settings() -> dict:
+def api_settings() -> dict[str, Any]:
     return {
         "API_TITLE": "Loyalty",
         "API_VERSION": "v1",
@@ -197,15 +216,16 @@ def api_settings() -> dict:
     }
 
 
-def spec_dict(app: Flask) -> dict:
+def spec_dict(app: Flask) -> dict[str, Any]:
     with app.app_context():
-        return app.extensions["loyalty.api"].spec.to_dict()
+        spec: APISpec = app.extensions["loyalty.api"].spec
+        return spec.to_dict()
 
 
 class _PlainDumper(yaml.SafeDumper):
     # A list shared by two schemas is written out twice, not as a YAML anchor and alias (&id001):
     # some OpenAPI tools read YAML without aliases.
-    def ignore_aliases(self, data) -> bool:
+    def ignore_aliases(self, data: Any) -> bool:
         return True
 
 

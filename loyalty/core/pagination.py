@@ -10,8 +10,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+from sqlalchemy import Select
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from loyalty.core.errors import InvalidCursor
 
@@ -41,8 +45,9 @@ def decode_cursor(cursor: str | None, arity: int, types: tuple[type, ...] | None
     # What a database can't hold: NUL (PostgreSQL refuses it), lone surrogates (not UTF-8), huge text.
     if any(isinstance(part, str) and (len(part) > 200 or "\x00" in part or not _encodable(part)) for part in key):
         raise InvalidCursor()
-    if types is not None and not all(isinstance(part, kind) and not isinstance(part, bool)
-                                     for part, kind in zip(key, types)):
+    if types is not None and not all(
+        isinstance(part, kind) and not isinstance(part, bool) for part, kind in zip(key, types)
+    ):
         raise InvalidCursor()
     return key
 
@@ -71,7 +76,7 @@ def decode_position(cursor: str | None) -> tuple[datetime, str] | None:
     return at, position[1]
 
 
-def page(rows: list[Any], limit: int, key_of) -> dict[str, Any]:
+def page(rows: list[Any], limit: int, key_of: Callable[[Any], list[Any]]) -> dict[str, Any]:
     """Rows were fetched with ``limit + 1``; the extra one says a next page exists."""
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -79,8 +84,16 @@ def page(rows: list[Any], limit: int, key_of) -> dict[str, Any]:
     return {"data": rows, "next_cursor": next_cursor}
 
 
-def keyset_page(session, query, column, *, limit: int, cursor: str | None = None, descending: bool = False,
-                kind: type = str) -> dict[str, Any]:
+def keyset_page(
+    session: Session,
+    query: Select[Any],
+    column: QueryableAttribute[Any],
+    *,
+    limit: int,
+    cursor: str | None = None,
+    descending: bool = False,
+    kind: type = str,
+) -> dict[str, Any]:
     """One page of `query` ordered by a unique `column`, resuming after the cursor's value."""
     after = decode_cursor(cursor, 1, (kind,))
     if after:

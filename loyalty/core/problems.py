@@ -7,8 +7,10 @@ and unexpected exceptions (logged with the request id, never shown).
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
-from flask import Flask, current_app, g, jsonify
+from flask import Flask, Response, current_app, g, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from loyalty.core.errors import HTTP_CODES, OTHER_CODES, LoyaltyError, registry
@@ -18,14 +20,17 @@ from loyalty.core.web import problem_response
 log = get_logger("loyalty.errors")
 
 
-def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
+def _flatten(messages: object, prefix: str = "") -> dict[str, list[str]]:
     """webargs' nested {location: {field: [...] | {...}}} -> {"field.sub": [...]}."""
     flat: dict[str, list[str]] = {}
     if isinstance(messages, dict):
         for key, value in messages.items():
             # marshmallow files object-level errors under "_schema": they belong to the object itself.
-            name = prefix if key == "_schema" and prefix else ("_body" if key == "_schema" else
-                                                              (f"{prefix}.{key}" if prefix else str(key)))
+            name = (
+                prefix
+                if key == "_schema" and prefix
+                else ("_body" if key == "_schema" else (f"{prefix}.{key}" if prefix else str(key)))
+            )
             flat.update(_flatten(value, name))
     elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
         flat[prefix or "_body"] = list(messages)
@@ -37,35 +42,43 @@ def _flatten(messages, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
-def _validation_errors(data) -> dict[str, list[str]]:
+def _validation_errors(data: Mapping[str, Any] | None) -> dict[str, list[str]]:
     messages = (data or {}).get("messages") or (data or {}).get("errors") or {}
     # Drop the webargs location level ("json", "query", ...): field names are what callers know.
-    merged: dict = {}
+    merged: dict[str, Any] = {}
     if isinstance(messages, dict):
         for location, fields in messages.items():
-            if location in ("json", "query", "path", "headers", "form", "files", "view_args") and isinstance(fields, dict):
+            if location in ("json", "query", "path", "headers", "form", "files", "view_args") and isinstance(
+                fields, dict
+            ):
                 merged.update(fields)
             else:
                 merged[location] = fields
     return _flatten(merged)
 
 
-def handle_loyalty_error(error: LoyaltyError):
+def handle_loyalty_error(error: LoyaltyError) -> Response:
     if error.keep_changes:
         g.keep_changes = True
     body = error.to_problem()
-    return problem_response(error.status, body.pop("code"), body.pop("title"), body.pop("detail"),
-                            headers=error.headers, **{k: v for k, v in body.items() if k not in ("type", "status")})
+    return problem_response(
+        error.status,
+        body.pop("code"),
+        body.pop("title"),
+        body.pop("detail"),
+        headers=error.headers,
+        **{k: v for k, v in body.items() if k not in ("type", "status")},
+    )
 
 
-def handle_http_exception(error: HTTPException):
+def handle_http_exception(error: HTTPException) -> Response:
     status = error.code or 500
     if status >= 500:
         return handle_unexpected(error)
     code, title = HTTP_CODES.get(status, ("http_error", error.name))  # http_error: see OTHER_CODES
     headers = {k: v for k, v in error.get_headers() if k.lower() not in ("content-type", "content-length")}
     data = getattr(error, "data", None)
-    extra = {}
+    extra: dict[str, Any] = {}
     detail = error.description if isinstance(error.description, str) else title
     if status in (400, 422) and data:
         errors = _validation_errors(data)
@@ -91,17 +104,19 @@ def _retry_after() -> int:
     return max(1, int(current.reset_at - time.time()) + 1) if current else 1
 
 
-def handle_unexpected(error: Exception):
+def handle_unexpected(error: Exception) -> Response:
     original = getattr(error, "original_exception", None) or error
     if not isinstance(original, InternalServerError) or original is not error:
         log.error("unhandled_exception", exc_info=original)
     return problem_response(
-        500, "internal_error", "Internal server error",
+        500,
+        "internal_error",
+        "Internal server error",
         f"An unexpected error occurred. Quote request id {g.get('request_id')} when reporting it.",
     )
 
 
-def problem_catalog(code: str):
+def problem_catalog(code: str) -> Response:
     """What one error code means (the `type` every problem+json body links to)."""
     known = registry().get(code)
     if known is None:
@@ -109,7 +124,7 @@ def problem_catalog(code: str):
     return jsonify(known._asdict())
 
 
-def problem_index():
+def problem_index() -> Response:
     """Every error code the service answers."""
     return jsonify({"data": [known._asdict() for known in registry().values()]})
 

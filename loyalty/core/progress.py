@@ -18,8 +18,14 @@ def progress_text(label: str, batches: int, rows: int, seconds: float) -> str:
 
 
 class Progress:
-    def __init__(self, label: str, *, stream: TextIO | None = None, every_seconds: float = 0.5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        stream: TextIO | None = None,
+        every_seconds: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.label, self.stream, self.every, self.clock = label, stream or sys.stderr, every_seconds, clock
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.batches = self.rows = 0
@@ -38,6 +44,7 @@ class Progress:
     def close(self) -> None:
         """End the rewritten line, so what follows starts on its own."""
         if self.live and self._shown_at is not None:
-            self.stream.write("\r" + progress_text(self.label, self.batches, self.rows, self.clock() - self.started)
-                              + "\x1b[K\n")
+            self.stream.write(
+                "\r" + progress_text(self.label, self.batches, self.rows, self.clock() - self.started) + "\x1b[K\n"
+            )
             self.stream.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from limits.storage import MemoryStorage
 
@@ -20,8 +21,11 @@ SCHEME = "loyalty-memory"
 class SweepingMemoryStorage(MemoryStorage):
     STORAGE_SCHEME = [SCHEME]
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # limits' constructor starts a one-shot timer that sweeps 10 ms later without our lock: a
+        # sweep racing the first hits ("dictionary changed size during iteration"). Ours sweeps instead.
+        self.timer.cancel()
         self._last_sweep = 0.0
         self._sweeping = threading.Lock()
         # One lock for the fixed-window counters: limits' own `get` drops an expired (or not yet
@@ -62,7 +66,7 @@ class SweepingMemoryStorage(MemoryStorage):
         # The fixed-window strategy keeps counters in `storage` with their `expirations`.
         with self._counting:
             now = time.time()
-            for key in [key for key, at in self.expirations.items() if at <= now]:
+            for key in [key for key, at in list(self.expirations.items()) if at <= now]:
                 self.storage.pop(key, None)
                 self.expirations.pop(key, None)
 
@@ -76,7 +80,7 @@ def is_shared(configured: str) -> bool:
     return not configured.startswith("memory://")
 
 
-def shared_options() -> dict:
+def shared_options() -> dict[str, float]:
     # Bounds on every Redis round trip: a limiter that waits on a hung Redis stalls every request.
     return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
@@ -92,7 +96,10 @@ def warn_if_per_worker(*, workers: int, configured: str | None = None) -> bool:
         return False
     configure_logging(config.log_level, config.log_json)
     get_logger("loyalty.ratelimit").warning(
-        "rate_limit_per_worker", workers=workers, storage=configured,
+        "rate_limit_per_worker",
+        workers=workers,
+        storage=configured,
         detail=f"LOYALTY_RATE_LIMIT is counted in each of {workers} workers separately, so a caller gets up to "
-               f"{workers}x the limit; set LOYALTY_RATE_LIMIT_STORAGE_URL=redis://... to share the count.")
+        f"{workers}x the limit; set LOYALTY_RATE_LIMIT_STORAGE_URL=redis://... to share the count.",
+    )
     return True

@@ -13,13 +13,14 @@ import math
 import time
 
 from flask import Flask, Response
+from flask_limiter import Limiter
 
 from loyalty.core.logging import get_logger
 
 log = get_logger("loyalty.ratelimit")
 
 
-def install(app: Flask, limiter) -> None:
+def install(app: Flask, limiter: Limiter) -> None:
     @app.after_request
     def add_rate_limit_headers(response: Response) -> Response:
         current = limiter.current_limit if limiter.enabled else None
@@ -28,7 +29,7 @@ def install(app: Flask, limiter) -> None:
         try:
             # Fixed window: (when the window's counter expires, what is left of it after this request).
             reset_at, remaining = current.window
-        except Exception as error:  # noqa: BLE001 — the shared storage away: the answer goes out without the headers
+        except Exception as error:
             log.warning("rate_limit_headers_unavailable", error=type(error).__name__)
             return response
         retry_after = response.headers.get("Retry-After") if response.status_code == 429 else None

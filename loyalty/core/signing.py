@@ -29,7 +29,7 @@ def secret_key(secret: str) -> bytes:
     if not secret.startswith(PREFIX):
         raise ValueError("A secret starts with whsec_.")
     try:
-        key = base64.b64decode(secret[len(PREFIX):], validate=True)
+        key = base64.b64decode(secret[len(PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise ValueError("After whsec_ comes base64.") from None
     if not MIN_BYTES <= len(key) <= MAX_BYTES:
@@ -52,8 +52,7 @@ def sign_all(secrets_in_force: Sequence[str], message_id: str, timestamp: int, b
     return " ".join(sign(secret, message_id, timestamp, body) for secret in unique)
 
 
-def in_force(current: str, previous: str | None, previous_until: datetime | None, *,
-             now: datetime) -> tuple[str, ...]:
+def in_force(current: str, previous: str | None, previous_until: datetime | None, *, now: datetime) -> tuple[str, ...]:
     """The secrets that sign at `now`: the current one, and the one it replaced until its grace
     period ends (the end itself is outside it)."""
     if previous and previous_until is not None and now < previous_until and previous != current:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Callable
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 import structlog
 from flask import Flask, Response, current_app, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from loyalty.core import idempotency
 from loyalty.core.auth import ROLES_ATTR, Actor, KeyVerifier, check_role
@@ -35,12 +36,13 @@ _KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 
 def database() -> Database:
-    return current_app.extensions["loyalty.db"]
+    db: Database = current_app.extensions["loyalty.db"]
+    return db
 
 
 def request_session() -> Session:
     """The session of this request's one unit of work, opened on first use."""
-    session = g.get("_loyalty_session")
+    session: Session | None = g.get("_loyalty_session")
     if session is None:
         session = database().sessions()
         g._loyalty_session = session
@@ -54,7 +56,7 @@ def read_session() -> Session:
     write: that reads the primary, in the writing transaction."""
     if not database().has_replica:
         return request_session()
-    session = g.get("_loyalty_read_session")
+    session: Session | None = g.get("_loyalty_read_session")
     if session is None:
         session = database().read_sessions()
         g._loyalty_read_session = session
@@ -67,7 +69,7 @@ def read_connection() -> Connection:
     no ORM bookkeeping (a third of the POS lookup's time went to BEGIN, COMMIT and the session)."""
     if database().dialect != "postgresql":
         return read_session().connection()
-    connection = g.get("_loyalty_read_connection")
+    connection: Connection | None = g.get("_loyalty_read_connection")
     if connection is None:
         connection = database().read_engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         g._loyalty_read_connection = connection
@@ -85,7 +87,8 @@ def _close_read_connection() -> None:
 
 
 def current_actor() -> Actor:
-    return g.actor
+    actor: Actor = g.actor
+    return actor
 
 
 def _start() -> None:
@@ -118,9 +121,15 @@ def _refuse_chunked_body() -> None:
 
 def _require_json_body() -> None:
     # The API takes JSON; the staff console (/console) posts HTML forms, checked by its own CSRF guard.
-    if (request.method in _BODY_METHODS and request.content_length and not request.is_json
-            and not request.path.startswith("/console")):
-        raise UnsupportedMediaType(f"Send the body as JSON with `Content-Type: application/json`, not `{request.mimetype or 'none'}`.")
+    if (
+        request.method in _BODY_METHODS
+        and request.content_length
+        and not request.is_json
+        and not request.path.startswith("/console")
+    ):
+        raise UnsupportedMediaType(
+            f"Send the body as JSON with `Content-Type: application/json`, not `{request.mimetype or 'none'}`."
+        )
 
 
 def _view_roles() -> frozenset[str] | None:
@@ -160,8 +169,13 @@ def _claim_idempotency() -> Response | None:
     fingerprint = idempotency.request_fingerprint(request.method, request.path, request.get_data(cache=True))
     with database().unit_of_work() as session:
         claimed = idempotency.claim(
-            session, key_prefix=g.actor.prefix, key=key, method=request.method, path=request.path,
-            fingerprint=fingerprint, ttl_hours=config.idempotency_ttl_hours,
+            session,
+            key_prefix=g.actor.prefix,
+            key=key,
+            method=request.method,
+            path=request.path,
+            fingerprint=fingerprint,
+            ttl_hours=config.idempotency_ttl_hours,
             lock_seconds=config.idempotency_lock_seconds,
         )
     if isinstance(claimed, idempotency.Replay):
@@ -180,17 +194,25 @@ def _finish_transaction(response: Response) -> Response:
     ok = response.status_code < 400 or (response.status_code < 500 and g.pop("keep_changes", False))
     recorder: WriteRecorder | None = current_app.extensions.get("loyalty.write_recorder")
     # A replayed Idempotency-Key answer changed nothing: its first request was recorded.
-    write = (request.method in _WRITE_METHODS and ok and g.get("actor") is not None and recorder is not None
-             and not g.get("idempotency_replayed"))
+    write = (
+        request.method in _WRITE_METHODS
+        and ok
+        and g.get("actor") is not None
+        and recorder is not None
+        and not g.get("idempotency_replayed")
+    )
     try:
         if ok and (session is not None or record is not None or write):
             session = session or database().sessions()
-            if write:  # the audit entry commits with the change it describes, or not at all
+            if write and recorder is not None:  # the audit entry commits with the change it describes, or not at all
                 recorder(session, describe(g.actor, response, g.get("request_id")))
             if record is not None:
                 idempotency.complete(
-                    session, record, status=response.status_code,
-                    body=response.get_data(as_text=True), content_type=response.content_type,
+                    session,
+                    record,
+                    status=response.status_code,
+                    body=response.get_data(as_text=True),
+                    content_type=response.content_type,
                 )
             session.commit()
         elif session is not None:
@@ -201,8 +223,9 @@ def _finish_transaction(response: Response) -> Response:
             session.rollback()
         if record is not None:
             _release(record)
-        return problem_response(500, "internal_error", "Internal server error",
-                                f"The change was not saved. Request id {g.request_id}.")
+        return problem_response(
+            500, "internal_error", "Internal server error", f"The change was not saved. Request id {g.request_id}."
+        )
     finally:
         if session is not None:
             session.close()
@@ -224,8 +247,11 @@ def _remember_or_release(record: int, response: Response) -> None:
             idempotency.release(session, record)
         else:
             idempotency.complete(
-                session, record, status=response.status_code,
-                body=response.get_data(as_text=True), content_type=response.content_type,
+                session,
+                record,
+                status=response.status_code,
+                body=response.get_data(as_text=True),
+                content_type=response.content_type,
             )
 
 
@@ -241,14 +267,15 @@ def _finish(response: Response) -> Response:
     method = request.method if request.method in _KNOWN_METHODS else "other"  # labels must not be caller-made
     elapsed = time.perf_counter() - g.get("started", time.perf_counter())
     observe(method, endpoint, response.status_code, elapsed)
-    log.info("request", method=method, endpoint=endpoint, status=response.status_code,
-             ms=round(elapsed * 1000, 2))
+    log.info("request", method=method, endpoint=endpoint, status=response.status_code, ms=round(elapsed * 1000, 2))
     return response
 
 
 # Swagger UI sets style attributes and draws icons from data: URIs; every script is one of our files.
-_HTML_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-                "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+_HTML_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def _security_headers(response: Response) -> None:
@@ -261,7 +288,7 @@ def _security_headers(response: Response) -> None:
         response.headers.setdefault("Content-Security-Policy", _HTML_POLICY)
 
 
-def _teardown(_exc) -> None:
+def _teardown(_exc: BaseException | None) -> None:
     _close_read_connection()
     session = g.pop("_loyalty_session", None)
     if session is not None:
@@ -269,10 +296,14 @@ def _teardown(_exc) -> None:
         session.close()
 
 
-def problem_response(status: int, code: str, title: str, detail: str, headers=None, **extra) -> Response:
+def problem_response(
+    status: int, code: str, title: str, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
+) -> Response:
     body = problem(status, code, title, detail, **extra)
     body["request_id"] = g.get("request_id")
-    response = current_app.json.response(body)
+    # Flask's JSONProvider.response is annotated with werkzeug's sansio Response; it makes the app's
+    # response_class, flask.wrappers.Response.
+    response = cast(Response, current_app.json.response(body))
     response.status_code = status
     response.content_type = "application/problem+json"
     for name, value in (headers or {}).items():
@@ -280,8 +311,9 @@ def problem_response(status: int, code: str, title: str, detail: str, headers=No
     return response
 
 
-def install_request_hooks(app: Flask, verifier: KeyVerifier, init_limiter: Callable[[Flask], None],
-                          record_write: WriteRecorder | None = None) -> None:
+def install_request_hooks(
+    app: Flask, verifier: KeyVerifier, init_limiter: Callable[[Flask], None], record_write: WriteRecorder | None = None
+) -> None:
     app.extensions["loyalty.keys"] = verifier
     app.extensions["loyalty.write_recorder"] = record_write
     app.before_request(_start)

@@ -34,8 +34,9 @@ class Write:
             return str(list(view_args.values())[-1])
         if self._response.status_code == 201 and self._response.is_json:
             created = self._response.get_json(silent=True)
-            if isinstance(created, dict) and isinstance(created.get("id"), str):
-                return created["id"]
+            created_id = created.get("id") if isinstance(created, dict) else None
+            if isinstance(created_id, str):
+                return created_id
         return request.blueprint
 
     @cached_property

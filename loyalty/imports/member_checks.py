@@ -37,10 +37,28 @@ def check(rows: list[tuple[int, dict[str, str]]], program: Program) -> list[tupl
 
 def staged(line: int, member: Member, program: Program) -> tuple:
     earned = member.tier is not None and member.tier != program.entry_tier
-    return (line, new_id("mbr"), member.member_number or new_member_number(), member.member_number is not None,
-            member.external_id, member.name, member.name.casefold() if member.name else None, member.email,
-            member.phone, member.birthday, member.gender, member.city, member.timezone, member.locale,
-            member.consent, member.tags, member.enrolled_at, member.points, member.tier, earned)
+    return (
+        line,
+        new_id("mbr"),
+        member.member_number or new_member_number(),
+        member.member_number is not None,
+        member.external_id,
+        member.name,
+        member.name.casefold() if member.name else None,
+        member.email,
+        member.phone,
+        member.birthday,
+        member.gender,
+        member.city,
+        member.timezone,
+        member.locale,
+        member.consent,
+        member.tags,
+        member.enrolled_at,
+        member.points,
+        member.tier,
+        earned,
+    )
 
 
 def workers_for(size_in_bytes: int) -> int:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -23,8 +24,23 @@ from loyalty.members.schemas import _EXTERNAL_ID, _LOCALE, _MAX_TAGS, GENDERS
 
 IDENTIFIERS = ("external_id", "member_number", "email", "phone")
 CONSENT_COLUMNS = tuple(f"consent_{key}" for key in CONSENT_KEYS)
-COLUMNS = ("external_id", "member_number", "name", "email", "phone", "birthday", "gender", "city", "tags",
-           "enrolled_at", "timezone", "locale", *CONSENT_COLUMNS, "points", "tier")
+COLUMNS = (
+    "external_id",
+    "member_number",
+    "name",
+    "email",
+    "phone",
+    "birthday",
+    "gender",
+    "city",
+    "tags",
+    "enrolled_at",
+    "timezone",
+    "locale",
+    *CONSENT_COLUMNS,
+    "points",
+    "tier",
+)
 MAX_POINTS = 1_000_000_000  # what one staff adjustment may credit (AdjustmentCreateSchema)
 _TEXT = re.compile(TEXT_PATTERN)
 _YES, _NO = frozenset({"true", "yes", "1"}), frozenset({"false", "no", "0", ""})
@@ -62,7 +78,7 @@ class Member:
     tier: str | None
 
 
-class Problems(dict):
+class Problems(dict[str, str]):
     """reason code -> short detail; the reject file's reason column."""
 
     def add(self, code: str, detail: str) -> None:
@@ -78,8 +94,13 @@ def parse(values: dict[str, str], program: Program) -> Member | Problems:
     get = values.get
     if not any(get(column) for column in IDENTIFIERS):
         problems.add("no_identifier", "needs at least one of external_id, member_number, email, phone")
-    external_id = _checked(get("external_id"), lambda v: _EXTERNAL_ID.match(v), problems, "invalid_external_id",
-                           "1-100 printable ASCII characters without spaces")
+    external_id = _checked(
+        get("external_id"),
+        lambda v: _EXTERNAL_ID.match(v),
+        problems,
+        "invalid_external_id",
+        "1-100 printable ASCII characters without spaces",
+    )
     number = _member_number(get("member_number") or "", problems)
     email = _identifier(get("email"), email_address, problems, "invalid_email", 320)
     phone = _identifier(get("phone"), lambda v: normalise_phone(v, program.region), problems, "invalid_phone", 40)
@@ -91,19 +112,38 @@ def parse(values: dict[str, str], program: Program) -> Member | Problems:
         problems.add("invalid_gender", f"one of {', '.join(GENDERS)}")
         gender = None
     zone = _checked(get("timezone"), _known_zone, problems, "invalid_timezone", "an IANA zone such as Asia/Shanghai")
-    locale = _checked(get("locale"), lambda v: _LOCALE.match(v), problems, "invalid_locale", "a tag such as zh-CN or en")
+    locale = _checked(
+        get("locale"), lambda v: _LOCALE.match(v), problems, "invalid_locale", "a tag such as zh-CN or en"
+    )
     consent = _consent(values, problems)
     tags = _tags(get("tags") or "", problems)
     enrolled_at = _enrolled_at(get("enrolled_at") or "", program, problems)
     points = _points(get("points") or "", problems)
     tier = get("tier") or None
     if tier is not None and tier not in program.tiers:
-        detail = f"not on the ladder ({', '.join(sorted(program.tiers))})" if program.tiers else "no tier ladder is defined"
+        detail = (
+            f"not on the ladder ({', '.join(sorted(program.tiers))})" if program.tiers else "no tier ladder is defined"
+        )
         problems.add("unknown_tier", detail)
     if problems:
         return problems
-    return Member(external_id, number, name, email, phone, birthday, gender, city, zone, locale, consent, tags,
-                  enrolled_at, points, tier or program.entry_tier)
+    return Member(
+        external_id,
+        number,
+        name,
+        email,
+        phone,
+        birthday,
+        gender,
+        city,
+        zone,
+        locale,
+        consent,
+        tags,
+        enrolled_at,
+        points,
+        tier or program.entry_tier,
+    )
 
 
 # A plain ASCII mailbox name: a dot-atom of letters, digits and _%+- (a subset of what
@@ -131,7 +171,9 @@ def email_address(raw: str) -> str:
     return normalise_email(raw)  # anything unusual gets the API's own check and message
 
 
-def _checked(value: str | None, test, problems: Problems, code: str, detail: str) -> str | None:
+def _checked(
+    value: str | None, test: Callable[[str], object], problems: Problems, code: str, detail: str
+) -> str | None:
     if not value:
         return None
     if not test(value):
@@ -149,7 +191,9 @@ def _known_zone(value: str) -> bool:
     return value in _zones()
 
 
-def _identifier(value: str | None, normalise, problems: Problems, code: str, longest: int) -> str | None:
+def _identifier(
+    value: str | None, normalise: Callable[[str], str], problems: Problems, code: str, longest: int
+) -> str | None:
     if not value:
         return None
     if len(value) > longest:
@@ -229,14 +273,17 @@ def _enrolled_at(value: str, program: Program, problems: Problems) -> datetime:
         return program.now
     day = _iso_date(value)
     try:
-        instant = (datetime.combine(day, time(0), tzinfo=program.zone) if day else
-                   datetime.fromisoformat(value.replace("Z", "+00:00")))
+        instant = (
+            datetime.combine(day, time(0), tzinfo=program.zone)
+            if day
+            else datetime.fromisoformat(value.replace("Z", "+00:00"))
+        )
     except ValueError:
         problems.add("invalid_enrolled_at", "a date YYYY-MM-DD or an instant such as 2024-03-01T09:30:00+08:00")
         return program.now
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=program.zone)
-    instant = instant.astimezone(timezone.utc)
+    instant = instant.astimezone(UTC)
     if instant > program.now:
         problems.add("enrolled_in_future", "enrolled_at is later than now")
     elif instant.year < 1900:

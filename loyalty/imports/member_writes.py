@@ -52,14 +52,17 @@ def _statements(dialect: str) -> list[str]:
         INSERT INTO members (id, member_number, external_id, name, search_name, email, phone, birthday, gender, city,
                              timezone, locale, consent, status, tier_code, enrolled_at, updated_at)
         SELECT s.id, s.member_number, s.external_id, s.name, s.search_name, s.email, s.phone, s.birthday, s.gender,
-               s.city, s.timezone, s.locale, {_json(dialect, 's.consent')}, 'active', s.tier_code, s.enrolled_at, :now
+               s.city, s.timezone, s.locale, {_json(dialect, "s.consent")}, 'active', s.tier_code, s.enrolled_at, :now
         FROM {_S} s WHERE {_CHUNK} AND s.status IS NULL
         ON CONFLICT DO NOTHING"""
     # Ids are new to this run, so a staged row whose id is in members went in just now; one that
     # isn't met a member enrolled through the API since the rows were compared (counted existing).
     went_in = f"{_S} s JOIN members m ON m.id = s.id"
-    tags_of = ("CROSS JOIN LATERAL json_array_elements_text(CAST(s.tags AS JSON)) AS t(value)"
-               if dialect == "postgresql" else "CROSS JOIN json_each(s.tags) AS t")
+    tags_of = (
+        "CROSS JOIN LATERAL json_array_elements_text(CAST(s.tags AS JSON)) AS t(value)"
+        if dialect == "postgresql"
+        else "CROSS JOIN json_each(s.tags) AS t"
+    )
     tags = f"""
         INSERT INTO member_tags (member_id, tag)
         SELECT s.id, t.value FROM {went_in} {tags_of}
@@ -75,17 +78,22 @@ def _statements(dialect: str) -> list[str]:
         FROM {went_in} WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0"""
     lot_columns = "member_id, entry_id, points, remaining, available_at, expires_at, created_at"
     if dialect == "postgresql":  # the entry and its lot in one statement, as points.ledger.write_credit does
-        credits = [f"""
+        credits = [
+            f"""
             WITH e AS ({entries} RETURNING id, member_id, points, available_at, expires_at, created_at)
             INSERT INTO point_lots ({lot_columns})
-            SELECT member_id, id, points, points, available_at, expires_at, created_at FROM e"""]
+            SELECT member_id, id, points, points, available_at, expires_at, created_at FROM e"""
+        ]
     else:
-        credits = [entries, f"""
+        credits = [
+            entries,
+            f"""
             INSERT INTO point_lots ({lot_columns})
             SELECT e.member_id, e.id, e.points, e.points, e.available_at, e.expires_at, e.created_at
             FROM {went_in} JOIN ledger_entries e ON e.member_id = s.id AND e.kind = 'adjust'
               AND e.source_type = '{SOURCE_TYPE}' AND e.source_id = '{SOURCE_ID}'
-            WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0"""]
+            WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0""",
+        ]
     # As tiers.standings.apply stores a tier reached by qualifying: a standing kept for the retention
     # period, and the change in the tier history. The entry tier needs neither (nothing to review).
     standings = f"""
@@ -116,8 +124,15 @@ def _compiled(dialect: str) -> list[tuple]:
 
 def write_chunk(connection: Connection, terms: Terms, *, first: int, last: int, rows: int) -> Written:
     """The `rows` staged rows still to go in among lines first..last; the caller commits."""
-    values = {"first": first, "last": last, "now": terms.now, "expires_at": terms.expires_at,
-              "kept_until": terms.kept_until}
-    results = [connection.execute(statement, {name: values[name] for name in names})
-               for statement, names in _compiled(connection.dialect.name)]
+    values = {
+        "first": first,
+        "last": last,
+        "now": terms.now,
+        "expires_at": terms.expires_at,
+        "kept_until": terms.kept_until,
+    }
+    results = [
+        connection.execute(statement, {name: values[name] for name in names})
+        for statement, names in _compiled(connection.dialect.name)
+    ]
     return Written(imported=results[0].rowcount, existing=rows - results[0].rowcount)

@@ -21,6 +21,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from loyalty.config import Config
+from loyalty.core.dates import add_months
 from loyalty.core.db import Database, utcnow
 from loyalty.imports import member_checks, member_rules, staging
 from loyalty.imports.member_rules import Program
@@ -30,7 +32,7 @@ from loyalty.imports.report import ImportProgress, Outcome
 from loyalty.imports.source import CsvSource
 from loyalty.points.service import expiry_for
 from loyalty.program.service import settings
-from loyalty.tiers.rules import RETENTION_MONTHS, add_months
+from loyalty.tiers.rules import RETENTION_MONTHS
 from loyalty.tiers.service import ladder
 
 COLUMNS = member_rules.COLUMNS
@@ -38,7 +40,9 @@ READ_BATCH = 5_000
 WRITE_CHUNK = 20_000
 
 
-def run_import(*, db: Database, config, source: CsvSource, rejects: RejectFile, progress: ImportProgress) -> Outcome:
+def run_import(
+    *, db: Database, config: Config, source: CsvSource, rejects: RejectFile, progress: ImportProgress
+) -> Outcome:
     program, terms = _program(db)
     with db.engine.connect() as connection:
         try:
@@ -68,14 +72,20 @@ def _program(db: Database) -> tuple[Program, Terms]:
         program = settings(session)
         steps = ladder(session, fresh=True)
         expires_at = expiry_for(session, now)
-    rules = Program(region=program.holiday_country, zone=ZoneInfo(program.timezone),
-                    tiers=frozenset(rung.code for rung in steps), entry_tier=steps[0].code if steps else None, now=now)
+    rules = Program(
+        region=program.holiday_country,
+        zone=ZoneInfo(program.timezone),
+        tiers=frozenset(rung.code for rung in steps),
+        entry_tier=steps[0].code if steps else None,
+        now=now,
+    )
     # The opening lot is earned at the import: available at once, expiring as a lot earned now does.
     return rules, Terms(now=now, expires_at=expires_at, kept_until=add_months(now, RETENTION_MONTHS))
 
 
-def _stage(connection: Connection, source: CsvSource, program: Program, rejects: RejectFile,
-           progress: ImportProgress) -> int:
+def _stage(
+    connection: Connection, source: CsvSource, program: Program, rejects: RejectFile, progress: ImportProgress
+) -> int:
     staged = 0
     workers = member_checks.workers_for(source.path.stat().st_size)
     for batch, results in member_checks.checked(source.batches(READ_BATCH), program, workers=workers):

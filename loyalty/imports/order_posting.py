@@ -10,8 +10,10 @@ through the refund service at the order's own time, reversing points in the refu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -32,7 +34,7 @@ class Posted:
     refused: list[tuple[list, str]] = field(default_factory=list)  # (the order's lines, reject code)
 
 
-def orders_of(lines: list) -> list[list]:
+def orders_of(lines: Sequence[Any]) -> list[list[Any]]:
     """Staged lines (sorted by member, time, order id, line) -> the lines of each order."""
     return [list(group) for _key, group in groupby(lines, key=lambda line: line.order_id)]
 
@@ -83,6 +85,11 @@ def _post(session: Session, lines: list) -> bool:
     at = data["placed_at"]
     _order, created = post_order(session, data=data, actor=ACTOR, now=at, first_order_bonus=False)
     if created and refunded:
-        refund(session, order_id=data["order_id"], actor=ACTOR, now=at,
-               data={"refund_id": rules.refund_id(data["order_id"]), "amount": refunded})
+        refund(
+            session,
+            order_id=data["order_id"],
+            actor=ACTOR,
+            now=at,
+            data={"refund_id": rules.refund_id(data["order_id"]), "amount": refunded},
+        )
     return created

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Protocol, overload
 from zoneinfo import ZoneInfo
 
 from loyalty.core.ids import luhn_valid
@@ -20,8 +22,17 @@ from loyalty.members.identity import InvalidIdentifier, normalise_email, normali
 # The member may be named by any one of these; when a row fills several, the first here wins.
 IDENTIFIERS = ("external_id", "member_number", "email", "phone")
 ORDER_FIELDS = ("currency", "channel", "store", "shipping", "tax", "refunded_amount")
-COLUMNS = ("order_id", *IDENTIFIERS, "placed_at", "sku", "category", "quantity", "unit_price", "discount",
-           *ORDER_FIELDS)
+COLUMNS = (
+    "order_id",
+    *IDENTIFIERS,
+    "placed_at",
+    "sku",
+    "category",
+    "quantity",
+    "unit_price",
+    "discount",
+    *ORDER_FIELDS,
+)
 
 CHANNELS = ("online", "pos")  # orders/schemas.CHANNELS (a unit test keeps them equal)
 MAX_LINES = 500  # an order of the API carries at most 500 items
@@ -54,21 +65,24 @@ DETAILS = {
     "missing_placed_at": "every line needs its order's placed_at",
     "invalid_placed_at": "an ISO 8601 date or instant between 1970 and 2999",
     "future_placed_at": "placed_at is in the future",
-    "missing_sku": "every line needs a sku", "invalid_sku": "at most 100 characters, no control characters",
+    "missing_sku": "every line needs a sku",
+    "invalid_sku": "at most 100 characters, no control characters",
     "invalid_category": "at most 50 characters, no control characters",
-    "missing_quantity": "every line needs a quantity", "invalid_quantity": "a whole number from 1 to 1000000",
+    "missing_quantity": "every line needs a quantity",
+    "invalid_quantity": "a whole number from 1 to 1000000",
     "missing_unit_price": "every line needs a unit_price",
     "invalid_unit_price": "a decimal amount like 12.50 (at most 4 places, up to 10^12)",
     "invalid_discount": "a decimal amount like 12.50 (at most 4 places, up to 10^12)",
     "discount_exceeds_line": "the discount is larger than quantity x unit_price",
     "invalid_currency": "an ISO 4217 code such as CNY",
-    "invalid_channel": "online or pos", "invalid_store": "at most 100 characters, no control characters",
+    "invalid_channel": "online or pos",
+    "invalid_store": "at most 100 characters, no control characters",
     "invalid_shipping": "a decimal amount like 12.50 (at most 4 places, up to 10^12)",
     "invalid_tax": "a decimal amount like 12.50 (at most 4 places, up to 10^12)",
     "invalid_refunded_amount": "a decimal amount like 12.50 (at most 4 places, up to 10^12)",
     "too_many_cells": "more cells than the header has columns",
     "order_lines_disagree": "the order's lines differ in member, placed_at, currency, channel, store, shipping, "
-                            "tax or refunded_amount",
+    "tax or refunded_amount",
     "order_has_rejected_line": "another line of this order was rejected; the order goes in whole or not at all",
     "too_many_lines": f"an order has at most {MAX_LINES} lines",
     "refund_exceeds_order": "refunded_amount is more than the order's items after discounts",
@@ -113,12 +127,19 @@ def parse_line(values: dict[str, str], *, region: str, zone: str, now: datetime)
     if discount > quantity * unit_price:
         raise Rejected("discount_exceeds_line")
     return OrderLine(
-        order_id=order_id, identifier=identifier(values, region=region),
+        order_id=order_id,
+        identifier=identifier(values, region=region),
         placed_at=placed_at(values.get("placed_at", ""), zone=zone, now=now),
-        sku=_text(values, "sku", 100, required=True), category=_text(values, "category", 50) or "general",
-        quantity=quantity, unit_price=unit_price, discount=discount,
-        currency=_currency(values.get("currency", "")), channel=_channel(values.get("channel", "")),
-        store=_text(values, "store", 100), shipping=_money(values, "shipping"), tax=_money(values, "tax"),
+        sku=_text(values, "sku", 100, required=True),
+        category=_text(values, "category", 50) or "general",
+        quantity=quantity,
+        unit_price=unit_price,
+        discount=discount,
+        currency=_currency(values.get("currency", "")),
+        channel=_channel(values.get("channel", "")),
+        store=_text(values, "store", 100),
+        shipping=_money(values, "shipping"),
+        tax=_money(values, "tax"),
         refunded_amount=_money(values, "refunded_amount"),
     )
 
@@ -144,7 +165,7 @@ def identifier(values: dict[str, str], *, region: str) -> tuple[str, str]:
     raise Rejected("missing_member")
 
 
-def _normalised(normalise, raw: str, code: str) -> str:
+def _normalised(normalise: Callable[[str], str], raw: str, code: str) -> str:
     try:
         return normalise(raw)
     except InvalidIdentifier:
@@ -157,14 +178,17 @@ def placed_at(raw: str, *, zone: str, now: datetime) -> datetime:
     if not raw:
         raise Rejected("missing_placed_at")
     try:
-        moment = datetime.fromisoformat(raw) if "T" in raw or " " in raw else \
-            datetime.combine(date.fromisoformat(raw), time())
+        moment = (
+            datetime.fromisoformat(raw)
+            if "T" in raw or " " in raw
+            else datetime.combine(date.fromisoformat(raw), time())
+        )
     except ValueError:
         raise Rejected("invalid_placed_at") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=ZoneInfo(zone))
     try:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     except (OverflowError, ValueError):
         raise Rejected("invalid_placed_at") from None
     if not 1970 <= moment.year <= 2999:
@@ -182,6 +206,14 @@ def _quantity(raw: str) -> int:
     return int(raw)
 
 
+@overload
+def _money(values: dict[str, str], column: str, *, required: Literal[True]) -> Decimal: ...
+
+
+@overload
+def _money(values: dict[str, str], column: str, *, required: bool = False) -> Decimal | None: ...
+
+
 def _money(values: dict[str, str], column: str, *, required: bool = False) -> Decimal | None:
     raw = values.get(column, "")
     if not raw:
@@ -197,6 +229,14 @@ def _money(values: dict[str, str], column: str, *, required: bool = False) -> De
     if amount > _MAX_MONEY:
         raise Rejected(f"invalid_{column}")
     return amount
+
+
+@overload
+def _text(values: dict[str, str], column: str, longest: int, *, required: Literal[True]) -> str: ...
+
+
+@overload
+def _text(values: dict[str, str], column: str, longest: int, *, required: bool = False) -> str | None: ...
 
 
 def _text(values: dict[str, str], column: str, longest: int, *, required: bool = False) -> str | None:
@@ -241,22 +281,49 @@ def refund_fits(net_amount: Decimal, refunded: Decimal | None) -> bool:
 def _amount(value: Decimal) -> Decimal:
     """12.5000 as staged -> 12.50, as a shop would have sent it to the API."""
     value = value.normalize()
-    return value.quantize(Decimal("0.01")) if value.as_tuple().exponent > -2 else value
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N", "F": NaN or infinity, which staging never holds
+        raise ValueError(f"not a finite amount: {value}")
+    return value.quantize(Decimal("0.01")) if exponent > -2 else value
 
 
-def order_data(lines: list) -> dict:
+class StagedLine(Protocol):
+    """What order_data reads of a staged line (imports/order_staging's rows)."""
+
+    order_id: str
+    member_id: str
+    placed_at: datetime
+    sku: str
+    category: str
+    quantity: int
+    unit_price: Decimal
+    discount: Decimal
+
+
+def order_data(lines: Sequence[StagedLine]) -> dict[str, Any]:
     """The staged lines of one order (which agree on everything order-level) -> the order as the
     API's OrderCreateSchema would have loaded it: defaults filled, optional fields only when given."""
     first = lines[0]
 
-    def given(name: str):
+    def given(name: str) -> Any:  # an order-level column: shipping, tax, channel, currency, store
         return next((getattr(line, name) for line in lines if getattr(line, name) is not None), None)
 
-    data = {
-        "order_id": first.order_id, "member_id": first.member_id, "placed_at": first.placed_at,
-        "items": [{"sku": line.sku, "category": line.category, "quantity": line.quantity,
-                   "unit_price": _amount(line.unit_price), "discount": _amount(line.discount)} for line in lines],
-        "shipping": _amount(given("shipping") or Decimal(0)), "tax": _amount(given("tax") or Decimal(0)),
+    data: dict[str, Any] = {
+        "order_id": first.order_id,
+        "member_id": first.member_id,
+        "placed_at": first.placed_at,
+        "items": [
+            {
+                "sku": line.sku,
+                "category": line.category,
+                "quantity": line.quantity,
+                "unit_price": _amount(line.unit_price),
+                "discount": _amount(line.discount),
+            }
+            for line in lines
+        ],
+        "shipping": _amount(given("shipping") or Decimal(0)),
+        "tax": _amount(given("tax") or Decimal(0)),
         "channel": given("channel") or "online",
     }
     if given("currency"):
@@ -266,12 +333,12 @@ def order_data(lines: list) -> dict:
     return data
 
 
-def goods_amount(data: dict) -> Decimal:
+def goods_amount(data: dict[str, Any]) -> Decimal:
     """Items after their discounts: what a refund can give back at most."""
     return sum((item["quantity"] * item["unit_price"] - item["discount"] for item in data["items"]), Decimal(0))
 
 
-def refused_code(code: str, fields: dict | None) -> str:
+def refused_code(code: str, fields: dict[str, Any] | None) -> str:
     """The reject code of an order the order service refused (its LoyaltyError code and fields)."""
     if code in ("member_blocked", "member_erased", "order_conflict"):
         return code

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
 
 from loyalty.config import Config
 from loyalty.core.db import Database, utcnow
 from loyalty.core.ids import new_id
 from loyalty.imports import order_rules as rules
 from loyalty.imports import order_staging as staging
-from loyalty.imports.order_posting import orders_of, post_batch
+from loyalty.imports.order_posting import Posted, orders_of, post_batch
 from loyalty.imports.rejects import RejectFile
 from loyalty.imports.report import ImportProgress, Outcome
 from loyalty.imports.source import CsvSource, Row
@@ -40,16 +43,18 @@ POST_BATCH = 1000  # order lines posted per transaction (whole members: a member
 POST_WORKERS = 1
 
 
-def run_import(*, db: Database, config: Config, source: CsvSource, rejects: RejectFile,
-               progress: ImportProgress) -> Outcome:
+def run_import(
+    *, db: Database, config: Config, source: CsvSource, rejects: RejectFile, progress: ImportProgress
+) -> Outcome:
     run, started = new_id("imp")[:32], utcnow()
     with db.unit_of_work() as session:
         program = settings(session)
         staging.clear_abandoned(session, now=started)
     outcome = Outcome()
     try:
-        _stage(db, source, run=run, now=started, region=program.holiday_country, zone=program.timezone,
-               progress=progress)
+        _stage(
+            db, source, run=run, now=started, region=program.holiday_country, zone=program.timezone, progress=progress
+        )
         with db.unit_of_work() as session:
             staging.judge(session, run)
             outcome.existing = staging.existing_lines(session, run)
@@ -64,8 +69,9 @@ def run_import(*, db: Database, config: Config, source: CsvSource, rejects: Reje
     return outcome
 
 
-def _stage(db: Database, source: CsvSource, *, run: str, now, region: str, zone: str,
-           progress: ImportProgress) -> None:
+def _stage(
+    db: Database, source: CsvSource, *, run: str, now: datetime, region: str, zone: str, progress: ImportProgress
+) -> None:
     read = Outcome()  # the progress line while reading: rows read, rejected on their own so far
     for rows in source.batches(STAGE_BATCH):
         with db.unit_of_work() as session:
@@ -105,7 +111,7 @@ def _post(db: Database, run: str, rejects: RejectFile, outcome: Outcome, progres
         pool.shutdown(cancel_futures=True)  # stopped: batches not started stay out, a re-run posts them
 
 
-def _batches(db: Database, run: str):
+def _batches(db: Database, run: str) -> Iterator[Sequence[Any]]:
     after = ""
     while True:
         with db.unit_of_work() as session:
@@ -117,7 +123,7 @@ def _batches(db: Database, run: str):
         after = members[-1]
 
 
-def _account(done, rejects: RejectFile, outcome: Outcome, progress: ImportProgress) -> None:
+def _account(done: Posted, rejects: RejectFile, outcome: Outcome, progress: ImportProgress) -> None:
     outcome.imported += done.imported
     outcome.existing += done.existing
     for order_lines, code in done.refused:

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from loyalty.imports.source import Row
+
+if TYPE_CHECKING:
+    from _csv import Writer
 
 LINE, REASON = "line", "reason"
 
@@ -19,8 +23,8 @@ class RejectFile:
         self.path = Path(path)
         self.header = header
         self.count = 0
-        self._handle = None
-        self._writer = None
+        self._handle: TextIO | None = None
+        self._writer: Writer | None = None
 
     def add(self, row: Row, reason: str) -> None:
         if self._writer is None:

@@ -29,8 +29,14 @@ class Outcome:
 class ImportProgress:
     """rows/s and rejects so far on one rewritten stderr line; silent when stderr is no terminal."""
 
-    def __init__(self, label: str, *, stream: TextIO | None = None, every_seconds: float = 0.5,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        label: str,
+        *,
+        stream: TextIO | None = None,
+        every_seconds: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.label, self.stream, self.every, self.clock = label, stream or sys.stderr, every_seconds, clock
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.started = clock()
@@ -42,8 +48,9 @@ class ImportProgress:
     def text(self, outcome: Outcome, phase: str = "") -> str:
         seconds = self.elapsed()
         rate = f", {outcome.rows / seconds:,.0f} rows/s" if seconds > 0 and outcome.rows else ""
-        return (f"{self.label}{f' ({phase})' if phase else ''}: {outcome.rows:,} rows{rate}, "
-                f"{outcome.rejected:,} rejected")
+        return (
+            f"{self.label}{f' ({phase})' if phase else ''}: {outcome.rows:,} rows{rate}, {outcome.rejected:,} rejected"
+        )
 
     def show(self, outcome: Outcome, phase: str = "", *, force: bool = False) -> None:
         now = self.clock()
@@ -61,8 +68,10 @@ class ImportProgress:
 def summary(label: str, outcome: Outcome, seconds: float, rejects_path: str | None, *, unit: str = "") -> str:
     """`unit` names what is counted when it isn't obvious ("order lines")."""
     counted = f"{unit} " if unit else ""
-    line = (f"{label}: {outcome.imported:,} {counted}imported, {outcome.existing:,} existing, "
-            f"{outcome.rejected:,} rejected in {seconds:.1f} s")
+    line = (
+        f"{label}: {outcome.imported:,} {counted}imported, {outcome.existing:,} existing, "
+        f"{outcome.rejected:,} rejected in {seconds:.1f} s"
+    )
     if outcome.rejected and rejects_path:
         line += f"; rejected rows with their reasons: {rejects_path}"
     return line

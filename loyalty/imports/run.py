@@ -21,8 +21,9 @@ from loyalty.imports.source import CannotStart, CsvSource
 KINDS = ("members", "orders")
 
 
-def run(kind: str, path: str | Path, *, rejects_path: str | Path | None, config: Config, out: TextIO,
-        err: TextIO) -> int:
+def run(
+    kind: str, path: str | Path, *, rejects_path: str | Path | None, config: Config, out: TextIO, err: TextIO
+) -> int:
     importer = importlib.import_module(f"loyalty.imports.{kind}")
     try:
         source = CsvSource(path, allowed=frozenset(importer.COLUMNS))
@@ -43,6 +44,8 @@ def run(kind: str, path: str | Path, *, rejects_path: str | Path | None, config:
         rejects.close()
         database.dispose()
     progress.close()
-    out.write(summary(f"import {kind}", outcome, progress.elapsed(), str(rejects.path),
-                      unit=getattr(importer, "COUNTED", "")) + "\n")
+    out.write(
+        summary(f"import {kind}", outcome, progress.elapsed(), str(rejects.path), unit=getattr(importer, "COUNTED", ""))
+        + "\n"
+    )
     return outcome.exit_code

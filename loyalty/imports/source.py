@@ -43,10 +43,10 @@ class CsvSource:
             self._handle.close()
             raise
 
-    def __enter__(self) -> "CsvSource":
+    def __enter__(self) -> CsvSource:
         return self
 
-    def __exit__(self, *_exc) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.close()
 
     def _read_header(self) -> list[str]:
@@ -59,8 +59,10 @@ class CsvSource:
         names = [name.strip() for name in header]
         unknown = [name for name in names if name not in self.allowed and name not in REJECT_COLUMNS]
         if unknown:
-            raise CannotStart(f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(map(repr, unknown))} "
-                              f"(known: {', '.join(sorted(self.allowed))})")
+            raise CannotStart(
+                f"unknown column{'s' if len(unknown) > 1 else ''}: {', '.join(map(repr, unknown))} "
+                f"(known: {', '.join(sorted(self.allowed))})"
+            )
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
             raise CannotStart(f"column{'s' if len(repeated) > 1 else ''} named twice: {', '.join(repeated)}")
@@ -83,12 +85,18 @@ class CsvSource:
                 raise CannotStart(f"{self.path} is not UTF-8 near line {self._reader.line_num + 1}: {error}") from None
             if not raw or all(not cell.strip() for cell in raw):
                 continue  # a blank line is no row
-            values = {name: (raw[index].strip() if index < len(raw) else "") for index, name in enumerate(self.header)
-                      if name not in REJECT_COLUMNS}
+            values = {
+                name: (raw[index].strip() if index < len(raw) else "")
+                for index, name in enumerate(self.header)
+                if name not in REJECT_COLUMNS
+            }
             if len(raw) > width and any(cell.strip() for cell in raw[width:]):
                 values["\x00extra"] = "1"  # more cells than columns: the importer rejects it
-            yield Row(line=self._reader.line_num, values=values, raw=[cell for index, cell in enumerate(raw)
-                                                                      if index >= width or index not in self._skip])
+            yield Row(
+                line=self._reader.line_num,
+                values=values,
+                raw=[cell for index, cell in enumerate(raw) if index >= width or index not in self._skip],
+            )
 
     def batches(self, size: int) -> Iterator[list[Row]]:
         batch: list[Row] = []

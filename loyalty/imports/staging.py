@@ -34,7 +34,8 @@ DUPLICATE_IN_FILE, NUMBER_TAKEN = "duplicate_in_file", "member_number_taken"
 
 _metadata = MetaData()
 STAGING = Table(
-    "import_members_staging", _metadata,
+    "import_members_staging",
+    _metadata,
     Column("line", Integer, primary_key=True),
     Column("id", String(32)),
     Column("member_number", String(12)),
@@ -72,7 +73,9 @@ def create(connection: Connection) -> None:
 def load(connection: Connection, rows: list[tuple]) -> None:
     """Append rows (tuples in FIELDS order)."""
     if connection.dialect.name == "postgresql":
-        cursor = connection.connection.dbapi_connection.cursor()
+        driver = connection.connection.dbapi_connection
+        assert driver is not None  # None only once the connection is closed, and this one is in use
+        cursor = driver.cursor()
         with cursor.copy(f"COPY {STAGING.name} ({', '.join(FIELDS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -97,8 +100,10 @@ def renumber_collisions(connection: Connection, *, attempts: int = 10) -> int:
         lines = list(connection.execute(_COLLIDING).scalars())
         if not lines:
             return renumbered
-        connection.execute(text(f"UPDATE {STAGING.name} SET member_number = :number WHERE line = :line"),
-                           [{"line": line, "number": new_member_number()} for line in lines])
+        connection.execute(
+            text(f"UPDATE {STAGING.name} SET member_number = :number WHERE line = :line"),
+            [{"line": line, "number": new_member_number()} for line in lines],
+        )
         renumbered += len(lines)
     raise RuntimeError("member numbers kept colliding; the number space is nearly full")
 
@@ -118,11 +123,13 @@ def mark_duplicates(connection: Connection) -> None:
     count (a generated one was made unique above)."""
     for name in ("member_number", *_IDENTIFIERS):
         kept = (" AND number_given", " AND o.number_given") if name == "member_number" else ("", "")
-        connection.execute(text(f"""
+        connection.execute(
+            text(f"""
             UPDATE {STAGING.name} SET status = '{DUPLICATE_IN_FILE}:{name}'
             WHERE status IS NULL AND {name} IS NOT NULL{kept[0]}
               AND EXISTS (SELECT 1 FROM {STAGING.name} o
-                          WHERE o.{name} = {STAGING.name}.{name} AND o.line < {STAGING.name}.line{kept[1]})"""))
+                          WHERE o.{name} = {STAGING.name}.{name} AND o.line < {STAGING.name}.line{kept[1]})""")
+        )
 
 
 def mark_existing(connection: Connection) -> None:
@@ -130,25 +137,36 @@ def mark_existing(connection: Connection) -> None:
     alone matching is that member's card (existing); with other identifiers that matched nobody it
     is someone else's number, and taking it would point a card at two people."""
     for name in _IDENTIFIERS:
-        connection.execute(text(f"""
+        connection.execute(
+            text(f"""
             UPDATE {STAGING.name} SET status = '{EXISTING}'
             WHERE status IS NULL AND {name} IS NOT NULL
-              AND EXISTS (SELECT 1 FROM members m WHERE m.{name} = {STAGING.name}.{name})"""))
-    connection.execute(text(f"""
+              AND EXISTS (SELECT 1 FROM members m WHERE m.{name} = {STAGING.name}.{name})""")
+        )
+    connection.execute(
+        text(f"""
         UPDATE {STAGING.name}
         SET status = CASE WHEN external_id IS NULL AND email IS NULL AND phone IS NULL
                           THEN '{EXISTING}' ELSE '{NUMBER_TAKEN}' END
         WHERE status IS NULL AND number_given
-          AND EXISTS (SELECT 1 FROM members m WHERE m.member_number = {STAGING.name}.member_number)"""))
+          AND EXISTS (SELECT 1 FROM members m WHERE m.member_number = {STAGING.name}.member_number)""")
+    )
 
 
 def chunks(connection: Connection, size: int) -> Iterator[tuple[int, int, int]]:
     """(first line, last line, rows) of the next `size` rows still to go in, in file order."""
     after = 0
     while True:
-        lines = connection.execute(text(
-            f"SELECT line FROM {STAGING.name} WHERE status IS NULL AND line > :after ORDER BY line LIMIT :size"),
-            {"after": after, "size": size}).scalars().all()
+        lines = (
+            connection.execute(
+                text(
+                    f"SELECT line FROM {STAGING.name} WHERE status IS NULL AND line > :after ORDER BY line LIMIT :size"
+                ),
+                {"after": after, "size": size},
+            )
+            .scalars()
+            .all()
+        )
         if not lines:
             return
         yield lines[0], lines[-1], len(lines)
@@ -161,9 +179,13 @@ def counts(connection: Connection) -> dict[str | None, int]:
 
 def rejected(connection: Connection) -> Iterator[tuple[int, str]]:
     """(line, reason) of the rows refused over the whole file, in line order, streamed."""
-    result = connection.execute(text(
-        f"SELECT line, status FROM {STAGING.name} WHERE status LIKE '{DUPLICATE_IN_FILE}%' OR status = '{NUMBER_TAKEN}' "
-        "ORDER BY line"), execution_options={"stream_results": True, "yield_per": 10_000})
+    result = connection.execute(
+        text(
+            f"SELECT line, status FROM {STAGING.name} "
+            f"WHERE status LIKE '{DUPLICATE_IN_FILE}%' OR status = '{NUMBER_TAKEN}' ORDER BY line"
+        ),
+        execution_options={"stream_results": True, "yield_per": 10_000},
+    )
     yield from ((line, status) for line, status in result)
 
 

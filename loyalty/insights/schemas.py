@@ -20,7 +20,9 @@ class MemberInsightSchema(ResponseSchema):
     first_order_at = ma.fields.AwareDateTime(allow_none=True)
     last_order_at = ma.fields.AwareDateTime(allow_none=True)
     usual_interval_days = DecimalString(allow_none=True)
-    refreshed_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "null: insights.refresh hasn't run since"})
+    refreshed_at = ma.fields.AwareDateTime(
+        allow_none=True, metadata={"description": "null: insights.refresh hasn't run since"}
+    )
 
 
 class SummaryArgsSchema(ma.Schema):
@@ -55,4 +57,6 @@ class SummarySchema(ResponseSchema):
     points_liability = ma.fields.Nested(LiabilitySchema)
     referral_funnel = ma.fields.Dict()
     care_outcomes = ma.fields.List(ma.fields.Dict())
-    campaigns = ma.fields.List(ma.fields.Dict(), metadata={"description": "Campaigns launched in the window, with results"})
+    campaigns = ma.fields.List(
+        ma.fields.Dict(), metadata={"description": "Campaigns launched in the window, with results"}
+    )

@@ -9,8 +9,8 @@ from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from loyalty import registry
-from loyalty.core.db import UTCDateTime, utcnow
 from loyalty.core.dates import add_months
+from loyalty.core.db import UTCDateTime, utcnow
 from loyalty.insights.figures import _days, figures, unrefreshed
 from loyalty.insights.models import MemberInsight
 from loyalty.members import queries
@@ -30,14 +30,22 @@ def member_insights(session: Session, *, member_id: str) -> dict | MemberInsight
         return row
     now = utcnow()
     fresh = session.execute(figures(session, now=now, since=add_months(now, -12), members=[member.id])).one()
-    return {**fresh._asdict(), "r_score": None, "f_score": None, "m_score": None, "refreshed_at": None,
-            "churn_risk": _decimal(fresh.churn_risk, "0.001"),
-            "usual_interval_days": None if fresh.usual_interval_days is None else
-            _decimal(fresh.usual_interval_days, "0.01"),
-            "spend_12m": _decimal(fresh.spend_12m, "0.01"), "spend_total": _decimal(fresh.spend_total, "0.01")}
+    return {
+        **fresh._asdict(),
+        "r_score": None,
+        "f_score": None,
+        "m_score": None,
+        "refreshed_at": None,
+        "churn_risk": _decimal(fresh.churn_risk, "0.001"),
+        "usual_interval_days": None
+        if fresh.usual_interval_days is None
+        else _decimal(fresh.usual_interval_days, "0.01"),
+        "spend_12m": _decimal(fresh.spend_12m, "0.01"),
+        "spend_total": _decimal(fresh.spend_total, "0.01"),
+    }
 
 
-def _decimal(value, places: str) -> Decimal:
+def _decimal(value: object, places: str) -> Decimal:
     return Decimal(str(value)).quantize(Decimal(places))
 
 
@@ -49,12 +57,16 @@ def stages_by_tier(session: Session, *, now: datetime) -> list[dict]:
         if stage is not None:  # no row yet: counted below
             counts[(tier, stage)] = counts.get((tier, stage), 0) + count
     fresh = figures(session, now=now, since=add_months(now, -12), members=unrefreshed()).subquery()
-    for tier, stage, count in session.execute(select(Member.tier_code, fresh.c.stage, func.count())
-                                              .join(fresh, fresh.c.member_id == Member.id)
-                                              .group_by(Member.tier_code, fresh.c.stage)):
+    for tier, stage, count in session.execute(
+        select(Member.tier_code, fresh.c.stage, func.count())
+        .join(fresh, fresh.c.member_id == Member.id)
+        .group_by(Member.tier_code, fresh.c.stage)
+    ):
         counts[(tier, stage)] = counts.get((tier, stage), 0) + count
-    return [{"tier": tier, "stage": stage, "members": count}
-            for (tier, stage), count in sorted(counts.items(), key=lambda item: (item[0][0] or "", item[0][1]))]
+    return [
+        {"tier": tier, "stage": stage, "members": count}
+        for (tier, stage), count in sorted(counts.items(), key=lambda item: (item[0][0] or "", item[0][1]))
+    ]
 
 
 def summary(session: Session, *, start: datetime | None = None, end: datetime | None = None) -> dict:
@@ -65,10 +77,16 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
     top, total, buyers = top_fifth_share(session, start=start, end=end)
     points = liability(session, now=now)
     return {
-        "start": start, "end": end, "currency": program.currency,
+        "start": start,
+        "end": end,
+        "currency": program.currency,
         "members_by_tier_and_stage": stages_by_tier(session, now=now),
-        "top_20_percent": {"buyers": buyers, "spend": top, "total_spend": total,
-                           "share": (top / total).quantize(Decimal("0.0001")) if total else Decimal(0)},
+        "top_20_percent": {
+            "buyers": buyers,
+            "spend": top,
+            "total_spend": total,
+            "share": (top / total).quantize(Decimal("0.0001")) if total else Decimal(0),
+        },
         "points_liability": {"points": points, "value": (points * program.point_value).quantize(Decimal("0.01"))},
         # Referrals, care and campaigns sit above insights: their parts come through the registry.
         "referral_funnel": wired.referral_funnel(session, start=start, end=end),
@@ -77,8 +95,9 @@ def summary(session: Session, *, start: datetime | None = None, end: datetime | 
     }
 
 
-def turned(session: Session, *, since: datetime, until: datetime, limit: int,
-           after: tuple[str, str] | None = None) -> list[dict]:
+def turned(
+    session: Session, *, since: datetime, until: datetime, limit: int, after: tuple[str, str] | None = None
+) -> list[dict]:
     """Members whose own purchase rhythm carried them into `at_risk` or `lapsed` between `since` and
     `until`, by stage then id, resuming after (stage, id). No stage history is stored: the stage is
     a function of the last order, the usual interval and the time (insights/rules.py), so the moment
@@ -89,15 +108,33 @@ def turned(session: Session, *, since: datetime, until: datetime, limit: int,
     start = _days(session, MemberInsight.last_order_at, literal(since, UTCDateTime()))
     end = _days(session, MemberInsight.last_order_at, literal(until, UTCDateTime()))
     stage = case((end > 2 * usual, "lapsed"), else_="at_risk")
-    crossed = or_(and_(end > 2 * usual, start <= 2 * usual),
-                  and_(end > 1.5 * usual, end <= 2 * usual, start <= 1.5 * usual))
-    query = (select(stage.label("stage"), Member.id, Member.name, Member.tier_code, Member.timezone,
-                    MemberInsight.last_order_at)
-             .join(Member, Member.id == MemberInsight.member_id)
-             .where(MemberInsight.orders_total > 0, usual.is_not(None), crossed,
-                    Member.merged_into.is_(None), Member.erased_at.is_(None)))
+    crossed = or_(
+        and_(end > 2 * usual, start <= 2 * usual), and_(end > 1.5 * usual, end <= 2 * usual, start <= 1.5 * usual)
+    )
+    query = (
+        select(
+            stage.label("stage"), Member.id, Member.name, Member.tier_code, Member.timezone, MemberInsight.last_order_at
+        )
+        .join(Member, Member.id == MemberInsight.member_id)
+        .where(
+            MemberInsight.orders_total > 0,
+            usual.is_not(None),
+            crossed,
+            Member.merged_into.is_(None),
+            Member.erased_at.is_(None),
+        )
+    )
     if after:
         query = query.where(or_(stage > after[0], and_(stage == after[0], Member.id > after[1])))
     rows = session.execute(query.order_by(stage, Member.id).limit(limit))
-    return [{"stage": r.stage, "member_id": r.id, "name": r.name, "tier_code": r.tier_code, "timezone": r.timezone,
-             "last_order_at": r.last_order_at} for r in rows]
+    return [
+        {
+            "stage": r.stage,
+            "member_id": r.id,
+            "name": r.name,
+            "tier_code": r.tier_code,
+            "timezone": r.timezone,
+            "last_order_at": r.last_order_at,
+        }
+        for r in rows
+    ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from loyalty.core.api import Blueprint
 from loyalty.core.auth import requires
 from loyalty.core.web import request_session
@@ -13,7 +15,7 @@ blp = Blueprint("jobs", __name__, url_prefix="/v1/jobs", description="Scheduled 
 @blp.arguments(schemas.JobRunQueryArgsSchema, location="query")
 @blp.response(200, schemas.JobRunPageSchema)
 @requires()
-def list_job_runs(args):
+def list_job_runs(args: dict[str, Any]) -> dict[str, Any]:
     """Recent scheduled job runs, newest first
 
     Every run the `loyalty scheduler` processes started: the job, when it started and finished, its

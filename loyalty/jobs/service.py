@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -9,8 +10,9 @@ from loyalty.core.models import JobRun
 from loyalty.core.pagination import keyset_page
 
 
-def list_runs(session: Session, *, limit: int, cursor: str | None = None, job: str | None = None,
-              status: str | None = None) -> dict:
+def list_runs(
+    session: Session, *, limit: int, cursor: str | None = None, job: str | None = None, status: str | None = None
+) -> dict[str, Any]:
     """Newest first; the id grows with each run started, so it is the keyset."""
     query = select(JobRun)
     if job:
@@ -22,9 +24,17 @@ def list_runs(session: Session, *, limit: int, cursor: str | None = None, job: s
     return result
 
 
-def _shown(run: JobRun) -> dict:
+def _shown(run: JobRun) -> dict[str, Any]:
     finished = run.finished_at
-    return {"id": run.id, "job": run.job, "as_of": date.fromisoformat(run.as_of), "started_at": run.started_at,
-            "finished_at": finished,
-            "duration_seconds": (finished - run.started_at).total_seconds() if finished else None,
-            "status": run.status, "counts": run.counts, "holder": run.holder, "error": run.error}
+    return {
+        "id": run.id,
+        "job": run.job,
+        "as_of": date.fromisoformat(run.as_of),
+        "started_at": run.started_at,
+        "finished_at": finished,
+        "duration_seconds": (finished - run.started_at).total_seconds() if finished else None,
+        "status": run.status,
+        "counts": run.counts,
+        "holder": run.holder,
+        "error": run.error,
+    }

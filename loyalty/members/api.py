@@ -2,12 +2,10 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-from loyalty.members import api_examples
-
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, read_session, request_session
-from loyalty.members import rules, schemas, search, service, timeline
+from loyalty.members import api_examples, rules, schemas, search, service, timeline
 from loyalty.members.answers import with_referral_codes
 
 blp = Blueprint("members", __name__, url_prefix="/v1/members", description="Members")
@@ -30,7 +28,7 @@ def create_member(data):
     enrol a card handed out at the till. Errors: 409 duplicate_member when the email, phone or
     external id already belongs to a member (with `existing_member_id`, except to pos keys); 422
     validation_error.
-    """
+    """  # noqa: E501 - the first line is the operation's summary
     actor = current_actor()
     return service.create_member(request_session(), data=data, actor=actor.label, reveal_holder=actor.role != "pos")
 
@@ -45,8 +43,8 @@ def list_members(args):
     """Find members by an exact identifier; staff and admin also browse by name fragment (q), tag, tier or status
 
     Finds members by an exact identifier (external id, email, phone, member number); staff and admin
-    keys may also browse by name fragment, tag, tier or status. Errors: 422 validation_error for a
-    bad filter or cursor, or a storefront key giving no identifier.
+    keys may also browse by name fragment, tag, tier or status. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue; 422 validation_error for a bad filter, or a storefront key giving no identifier.
     """
     session = read_session() if rules.may_read_replica(args) else request_session()
     return search.search_members(session, role=current_actor().role, **args)
@@ -83,8 +81,13 @@ def update_member(changes, member_id):
     else; 422 validation_error.
     """
     actor = current_actor()
-    return service.update_member(request_session(), member_id=member_id, changes=changes, actor=actor.label,
-                                 may_change_status=actor.role in ("staff", "admin"))
+    return service.update_member(
+        request_session(),
+        member_id=member_id,
+        changes=changes,
+        actor=actor.label,
+        may_change_status=actor.role in ("staff", "admin"),
+    )
 
 
 @blp.route("/<member_id>", methods=["DELETE"], parameters=path_params("member_id"))
@@ -117,8 +120,9 @@ def merge_member(data, member_id):
     other becomes a tombstone whose id resolves here. Errors: 404 not_found; 409 conflict when
     merging a member into itself or an already merged member; 422 validation_error.
     """
-    return service.merge_members(request_session(), survivor_id=member_id, source_id=data["member_id"],
-                                 actor=current_actor().label)
+    return service.merge_members(
+        request_session(), survivor_id=member_id, source_id=data["member_id"], actor=current_actor().label
+    )
 
 
 @blp.route("/<member_id>/timeline", methods=["GET"], parameters=path_params("member_id"))

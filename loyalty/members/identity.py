@@ -17,8 +17,10 @@ def normalise_phone(raw: str, region: str) -> str:
     except phonenumbers.NumberParseException:
         raise InvalidIdentifier("Not a phone number.") from None
     if not phonenumbers.is_valid_number(number):
-        raise InvalidIdentifier(f"Not a valid phone number (national numbers are read as {region}; "
-                                "otherwise start with + and the country code).")
+        raise InvalidIdentifier(
+            f"Not a valid phone number (national numbers are read as {region}; "
+            "otherwise start with + and the country code)."
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

@@ -44,7 +44,7 @@ class Member(Base):
     merged_into: Mapped[str | None] = mapped_column(ForeignKey("members.id"), index=True)
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    tag_rows: Mapped[list["MemberTag"]] = relationship(
+    tag_rows: Mapped[list[MemberTag]] = relationship(
         cascade="all, delete-orphan", order_by="MemberTag.tag", lazy="select"
     )
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import marshmallow as ma
 
@@ -18,7 +18,7 @@ _MAX_TAGS = 50
 
 def _birthday(value: date) -> None:
     # "Today" wherever the member lives: the earliest zone is UTC+14, and the host's own zone is no one's.
-    latest = (datetime.now(timezone.utc) + timedelta(hours=14)).date()
+    latest = (datetime.now(UTC) + timedelta(hours=14)).date()
     if value < date(1900, 1, 1) or value > latest:
         raise ma.ValidationError("Must be a date between 1900-01-01 and today.")
 
@@ -54,23 +54,30 @@ class Tags(ma.fields.List):
 
 
 class _MemberFields(ma.Schema):
-    external_id = ma.fields.String(validate=_external_id, allow_none=True,
-                                   metadata={"description": "The storefront's customer id (unique)"})
+    external_id = ma.fields.String(
+        validate=_external_id, allow_none=True, metadata={"description": "The storefront's customer id (unique)"}
+    )
     name = Text(max_length=200, allow_none=True)
     email = Email(allow_none=True, metadata={"description": "Unique; stored lower-cased", "format": "email"})
-    phone = ma.fields.String(validate=ma.validate.Length(min=1, max=40), allow_none=True,
-                             metadata={"description": "Unique; any common format, stored as E.164 "
-                                                      "(national numbers use the program's country)"})
+    phone = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=40),
+        allow_none=True,
+        metadata={
+            "description": "Unique; any common format, stored as E.164 (national numbers use the program's country)"
+        },
+    )
     birthday = ma.fields.Date(validate=_birthday, allow_none=True)
     gender = ma.fields.String(validate=ma.validate.OneOf(GENDERS), allow_none=True)
     city = Text(max_length=100, allow_none=True)
     occupation = Text(max_length=100, allow_none=True)
-    timezone = ma.fields.String(validate=validate_timezone, allow_none=True,
-                                metadata={"description": "IANA zone; the program's when absent"})
+    timezone = ma.fields.String(
+        validate=validate_timezone, allow_none=True, metadata={"description": "IANA zone; the program's when absent"}
+    )
     locale = ma.fields.String(validate=_locale, allow_none=True)
     tags = Tags()
-    consent = ma.fields.Nested(ConsentSchema, metadata={"description": "Per channel and for marketing; "
-                                                                       "absent keys are false (opt-in)"})
+    consent = ma.fields.Nested(
+        ConsentSchema, metadata={"description": "Per channel and for marketing; absent keys are false (opt-in)"}
+    )
 
 
 class MemberCreateSchema(_MemberFields):
@@ -78,9 +85,13 @@ class MemberCreateSchema(_MemberFields):
 
     openapi_name = "MemberIn"
 
-    referral_code = Text(max_length=32, metadata={
-        "description": "The referral code the member signs up with, as typed (case and separators ignored); "
-                       "answered as `referred_by_code`"})
+    referral_code = Text(
+        max_length=32,
+        metadata={
+            "description": "The referral code the member signs up with, as typed (case and separators ignored); "
+            "answered as `referred_by_code`"
+        },
+    )
 
 
 class MemberUpdateSchema(_MemberFields):
@@ -111,36 +122,68 @@ class MemberSchema(ResponseSchema):
     locale = ma.fields.String(allow_none=True)
     tags = ma.fields.List(ma.fields.String())
     consent = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Boolean())
-    share_code = ma.fields.String(allow_none=True, metadata={
-        "description": "The member's own referral code, to share with friends (as at /v1/members/{id}/referral); "
-                       "null once erased"})
-    referred_by_code = ma.fields.String(allow_none=True, metadata={
-        "description": "The referral code the member signed up with, upper-cased without separators "
-                       "(null if none; whether it was accepted: `GET /v1/referrals?referee_id=`)"})
-    referral_code = ma.fields.Function(lambda member: member.referred_by_code, allow_none=True, metadata={
-        "type": "string", "deprecated": True,
-        "description": "Deprecated, kept for older clients: the same as `referred_by_code`. "
-                       "Not the member's own code, which is `share_code`"})
+    share_code = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The member's own referral code, to share with friends (as at /v1/members/{id}/referral); "
+            "null once erased"
+        },
+    )
+    referred_by_code = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "The referral code the member signed up with, upper-cased without separators "
+            "(null if none; whether it was accepted: `GET /v1/referrals?referee_id=`)"
+        },
+    )
+    referral_code = ma.fields.Function(
+        lambda member: member.referred_by_code,
+        allow_none=True,
+        metadata={
+            "type": "string",
+            "deprecated": True,
+            "description": "Deprecated, kept for older clients: the same as `referred_by_code`. "
+            "Not the member's own code, which is `share_code`",
+        },
+    )
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     tier = ma.fields.String(allow_none=True)
     enrolled_at = ma.fields.AwareDateTime()
     updated_at = ma.fields.AwareDateTime()
     erased_at = ma.fields.AwareDateTime(allow_none=True)
-    referral = ma.fields.Nested(SignupReferralSchema, metadata={
-        "description": "Only when enrolling with a referral_code: the referral made, or why none was"})
+    referral = ma.fields.Nested(
+        SignupReferralSchema,
+        metadata={"description": "Only when enrolling with a referral_code: the referral made, or why none was"},
+    )
 
 
 class MemberQueryArgsSchema(ListArgsSchema):
     """An empty filter is refused, not ignored: `?email=` must not list everyone."""
 
     q = Text(max_length=100, metadata={"description": "Fragment of the name, case-insensitive"})
-    external_id = ma.fields.String(validate=ma.validate.Length(min=1, max=100), metadata={"description": "Exact external id given by the storefront"})
-    email = ma.fields.String(validate=ma.validate.Length(min=1, max=320), metadata={"description": "Exact email address (case-insensitive)"})
-    phone = ma.fields.String(validate=ma.validate.Length(min=1, max=40), metadata={"description": "Phone number in any common format; compared as E.164"})
-    member_number = ma.fields.String(validate=ma.validate.Length(min=1, max=20), metadata={"description": "Exact member number (12 digits, Luhn check digit)"})
+    external_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=100),
+        metadata={"description": "Exact external id given by the storefront"},
+    )
+    email = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=320), metadata={"description": "Exact email address (case-insensitive)"}
+    )
+    phone = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=40),
+        metadata={"description": "Phone number in any common format; compared as E.164"},
+    )
+    member_number = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={"description": "Exact member number (12 digits, Luhn check digit)"},
+    )
     tag = Text(max_length=50, metadata={"description": "Members carrying this tag (staff and admin)"})
-    tier = ma.fields.String(validate=ma.validate.Length(min=1, max=20), metadata={"description": "Members in this tier, by tier code (staff and admin)"})
-    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES), metadata={"description": "Members with this status (staff and admin)"})
+    tier = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=20),
+        metadata={"description": "Members in this tier, by tier code (staff and admin)"},
+    )
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(STATUSES), metadata={"description": "Members with this status (staff and admin)"}
+    )
 
 
 class MemberPageSchema(ResponseSchema):
@@ -151,8 +194,11 @@ class MemberPageSchema(ResponseSchema):
 class MergeSchema(ma.Schema):
     openapi_name = "MergeIn"
 
-    member_id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=32),
-                                 metadata={"description": "The member merged into this one; it becomes a tombstone"})
+    member_id = ma.fields.String(
+        required=True,
+        validate=ma.validate.Length(min=1, max=32),
+        metadata={"description": "The member merged into this one; it becomes a tombstone"},
+    )
 
 
 class TimelineItemSchema(ResponseSchema):

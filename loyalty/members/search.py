@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 from sqlalchemy.orm import Session, selectinload
 
 from loyalty.core.auth import Forbidden
@@ -37,7 +37,7 @@ def search_members(session: Session, *, role: str, limit: int, cursor: str | Non
     if filters.get("member_number") is not None:
         number = filters["member_number"].replace(" ", "").replace("-", "")
         # A wrong check digit can match nobody; answer without asking the database to agree.
-        query = query.where(Member.member_number == number) if luhn_valid(number) else query.where(False)
+        query = query.where(Member.member_number == number) if luhn_valid(number) else query.where(false())
     if filters.get("external_id"):
         query = query.where(Member.external_id == filters["external_id"])
     if filters.get("q"):

@@ -29,8 +29,7 @@ from loyalty.program.service import settings
 from loyalty.webhooks.outbox import emit, forget_member
 
 _UNIQUE = ("external_id", "email", "phone")
-_PERSONAL = ("external_id", "name", "email", "phone", "birthday", "gender", "city", "occupation",
-             "timezone", "locale")
+_PERSONAL = ("external_id", "name", "email", "phone", "birthday", "gender", "city", "occupation", "timezone", "locale")
 _STRICTNESS = {"active": 0, "suspended": 1, "blocked": 2}
 
 
@@ -59,8 +58,9 @@ def _check_duplicates(session: Session, data: dict, *, exclude: str | None = Non
     existing = session.scalars(query.limit(1)).first()
     if existing is not None:
         field = next(k for k in _UNIQUE if data.get(k) and getattr(existing, k) == data[k])
-        raise DuplicateMember(f"A member with this {field} exists: {existing.id}.",
-                              existing_member_id=existing.id, field=field)
+        raise DuplicateMember(
+            f"A member with this {field} exists: {existing.id}.", existing_member_id=existing.id, field=field
+        )
 
 
 def _record(session: Session, member_id: str, kind: str, actor: str | None, **data) -> None:
@@ -88,16 +88,25 @@ def create_member(session: Session, *, data: dict, actor: str | None, reveal_hol
             return create_member(session, data=data, actor=actor)
         except DuplicateMember as duplicate:
             field = duplicate.extra.get("field")
-            raise DuplicateMember(f"A member with this {field or 'identifier'} exists; find them at the till by "
-                                  "member number or phone (GET /v1/pos/members/...).", field=field) from None
+            raise DuplicateMember(
+                f"A member with this {field or 'identifier'} exists; find them at the till by "
+                "member number or phone (GET /v1/pos/members/...).",
+                field=field,
+            ) from None
     data = _normalise(session, dict(data))
     _check_duplicates(session, data)
     now = utcnow()
     consent = {key: False for key in CONSENT_KEYS} | (data.pop("consent", None) or {})
     tags = sorted(set(data.pop("tags", None) or []))
     member = Member(
-        id=new_id("mbr"), member_number=new_member_number(), status="active", consent=consent,
-        referral_code_used=data.pop("referral_code", None), enrolled_at=now, updated_at=now, **data,
+        id=new_id("mbr"),
+        member_number=new_member_number(),
+        status="active",
+        consent=consent,
+        referral_code_used=data.pop("referral_code", None),
+        enrolled_at=now,
+        updated_at=now,
+        **data,
     )
     member.tag_rows = [MemberTag(tag=tag) for tag in tags]
     with _unique_guard(session, data):
@@ -108,9 +117,18 @@ def create_member(session: Session, *, data: dict, actor: str | None, reveal_hol
     hooks.enrolled(session, member)
     session.flush()
     # Ids only: personal data stays out of events (receivers read the member over the API).
-    emit(session, "member.created", {"member_id": member.id, "member_number": member.member_number,
-                                     "external_id": member.external_id, "tier": member.tier_code,
-                                     "referral": getattr(member, "referral", None)}, at=now)
+    emit(
+        session,
+        "member.created",
+        {
+            "member_id": member.id,
+            "member_number": member.member_number,
+            "external_id": member.external_id,
+            "tier": member.tier_code,
+            "referral": getattr(member, "referral", None),
+        },
+        at=now,
+    )
     return member
 
 
@@ -122,13 +140,15 @@ def direct(session: Session, member_id: str, *, lock: bool = False) -> Member:
     if member is None:
         raise NotFound(f"No member `{member_id}`.")
     if member.merged_into:
-        raise MemberMerged(f"Member `{member_id}` was merged into `{member.merged_into}`.",
-                           survivor_id=member.merged_into)
+        raise MemberMerged(
+            f"Member `{member_id}` was merged into `{member.merged_into}`.", survivor_id=member.merged_into
+        )
     return member
 
 
 _BRIEF = select(Member.id, Member.status, Member.tier_code, Member.merged_into, Member.erased_at).where(
-    Member.id == bindparam("member_id"))
+    Member.id == bindparam("member_id")
+)
 
 
 class Brief(NamedTuple):
@@ -152,16 +172,25 @@ def brief(session: Session, member_id: str) -> Brief:
 
 def tier_holders(session: Session, *, outside: set[str]) -> dict[str, int]:
     """How many live members hold each tier code not in `outside`."""
-    return dict(session.execute(select(Member.tier_code, func.count()).where(
-        Member.tier_code.is_not(None), Member.tier_code.not_in(outside), Member.merged_into.is_(None))
-        .group_by(Member.tier_code)).all())
+    rows = session.execute(
+        select(Member.tier_code, func.count())
+        .where(Member.tier_code.is_not(None), Member.tier_code.not_in(outside), Member.merged_into.is_(None))
+        .group_by(Member.tier_code)
+    )
+    return {code: holders for code, holders in rows if code is not None}
 
 
 def grading_page(session: Session, *, after: str, limit: int) -> list[tuple[str, str | None, datetime]]:
     """(id, tier code, enrolled at) of live members after `after` by id: the keyset batches of tier reviews."""
-    return [tuple(row) for row in session.execute(
-        select(Member.id, Member.tier_code, Member.enrolled_at).where(Member.id > after, Member.merged_into.is_(None))
-        .order_by(Member.id).limit(limit))]
+    return [
+        (member_id, tier_code, enrolled_at)
+        for member_id, tier_code, enrolled_at in session.execute(
+            select(Member.id, Member.tier_code, Member.enrolled_at)
+            .where(Member.id > after, Member.merged_into.is_(None))
+            .order_by(Member.id)
+            .limit(limit)
+        )
+    ]
 
 
 def people(session: Session, member_ids: list[str]) -> dict[str, Member]:
@@ -174,8 +203,9 @@ def people(session: Session, member_ids: list[str]) -> dict[str, Member]:
 def held_tiers(session: Session, member_ids: list[str], *, lock: bool = False) -> dict[str, str | None]:
     """The tier code each live member holds now; `lock` takes their rows in id order, the lock
     tier changes serialise on."""
-    query = select(Member.id, Member.tier_code).where(among(session, Member.id, member_ids),
-                                                      Member.merged_into.is_(None))
+    query = select(Member.id, Member.tier_code).where(
+        among(session, Member.id, member_ids), Member.merged_into.is_(None)
+    )
     if lock:
         # NO KEY: an order inserted for the member holds a KEY SHARE lock on the row (its foreign
         # key); a plain FOR UPDATE would wait on that order and deadlock with it.
@@ -190,8 +220,12 @@ def set_tiers(session: Session, tiers: dict[str, str]) -> None:
         by_code.setdefault(code, []).append(member_id)
     now = utcnow()
     for code, member_ids in sorted(by_code.items()):
-        session.execute(update(Member).where(among(session, Member.id, member_ids)).values(tier_code=code, updated_at=now)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Member)
+            .where(among(session, Member.id, member_ids))
+            .values(tier_code=code, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def resolve(session: Session, member_id: str, *, lock: bool = False) -> Member:
@@ -207,8 +241,9 @@ def resolve(session: Session, member_id: str, *, lock: bool = False) -> Member:
     return member
 
 
-def update_member(session: Session, *, member_id: str, changes: dict, actor: str | None,
-                  may_change_status: bool = True) -> Member:
+def update_member(
+    session: Session, *, member_id: str, changes: dict, actor: str | None, may_change_status: bool = True
+) -> Member:
     member = direct(session, member_id, lock=True)
     if "status" in changes and changes["status"] != member.status and not may_change_status:
         raise Forbidden("Only staff may change a member's status.")
@@ -291,8 +326,9 @@ def unerased(session: Session, member_id: str) -> None:
     row FOR KEY SHARE: an erasure (FOR UPDATE) in flight makes them wait and then refuses them, so
     nothing written alongside an erasure survives it. FOR KEY SHARE doesn't block tier or status
     changes (FOR NO KEY UPDATE), so checkouts don't queue behind it."""
-    erased = session.execute(select(Member.erased_at).where(Member.id == member_id)
-                             .with_for_update(read=True, key_share=True)).scalar()
+    erased = session.execute(
+        select(Member.erased_at).where(Member.id == member_id).with_for_update(read=True, key_share=True)
+    ).scalar()
     if erased is not None:
         raise MemberErased(f"Member `{member_id}` was erased; nothing more is recorded about them.")
 
@@ -306,8 +342,11 @@ def merge_members(session: Session, *, survivor_id: str, source_id: str, actor: 
         raise Conflict(f"Member `{source_id}` is already {'merged' if source.merged_into else 'this member'}.")
     if survivor.erased_at or source.erased_at:
         raise MemberErased("An erased member can't be merged.")
-    moved = {name: getattr(source, name) for name in _PERSONAL if getattr(survivor, name) is None
-             and getattr(source, name) is not None}
+    moved = {
+        name: getattr(source, name)
+        for name in _PERSONAL
+        if getattr(survivor, name) is None and getattr(source, name) is not None
+    }
     tags = set(survivor.tags) | set(source.tags)
     for name in _PERSONAL + ("search_name",):  # free the unique identifiers before the survivor takes them
         setattr(source, name, None)

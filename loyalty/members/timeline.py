@@ -26,7 +26,7 @@ def before_clause(at_column, key_column, before, prefix: str, *, numeric: bool):
     are the source's prefix + its key (zero-padded when numeric), so ties on `at` order by id text."""
     at, item_id = before
     if item_id.startswith(prefix):
-        key = item_id[len(prefix):]
+        key = item_id[len(prefix) :]
         if numeric:
             # ASCII digits only (`²` is a digit to isdigit() but not to int()), within a bigint.
             if not (key.isascii() and key.isdigit() and len(key) <= 18):
@@ -59,4 +59,3 @@ def timeline(session: Session, *, member_id: str, limit: int, cursor: str | None
         items.extend(source(session, ids, before, limit + 1))
     items.sort(key=lambda item: (item["at"], item["id"]), reverse=True)
     return page(items[: limit + 1], limit, lambda item: [item["at"].isoformat(), item["id"]])
-

@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-from loyalty.orders import api_examples
-
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
-from loyalty.orders import refunds, schemas, service
+from loyalty.orders import api_examples, refunds, schemas, service
 
 blp = Blueprint("orders", __name__, url_prefix="/v1", description="Orders, refunds and quotes")
 
@@ -14,8 +12,9 @@ blp = Blueprint("orders", __name__, url_prefix="/v1", description="Orders, refun
 @blp.route("/orders", methods=["POST"])
 @blp.doc(operationId="orders.create")
 @blp.arguments(schemas.OrderCreateSchema, example=api_examples.CREATE_REQUEST)
-@blp.response(201, schemas.OrderSchema, description="The order was new: points awarded",
-              example=api_examples.CREATE_RESPONSE)
+@blp.response(
+    201, schemas.OrderSchema, description="The order was new: points awarded", example=api_examples.CREATE_RESPONSE
+)
 @blp.alt_response(200, schema=schemas.OrderSchema, description="The order id was seen before: nothing awarded again")
 @blp.doc(responses={"403": "Forbidden", "404": "NotFound", "409": "Conflict"})
 @accepts_json
@@ -49,8 +48,9 @@ def get_order(order_id):
 @blp.route("/orders/<order_id>/refunds", methods=["POST"], parameters=path_params("order_id"))
 @blp.doc(operationId="orders.refund")
 @blp.arguments(schemas.RefundCreateSchema, example=api_examples.REFUND_REQUEST)
-@blp.response(201, schemas.RefundSchema, description="The refund was new: points reversed",
-              example=api_examples.REFUND_RESPONSE)
+@blp.response(
+    201, schemas.RefundSchema, description="The refund was new: points reversed", example=api_examples.REFUND_RESPONSE
+)
 @blp.alt_response(200, schema=schemas.RefundSchema, description="The refund id was seen before: nothing reversed again")
 @blp.doc(responses={"404": "NotFound", "409": "Conflict"})
 @accepts_json

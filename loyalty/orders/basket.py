@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from loyalty.core.ids import luhn_valid
 from loyalty.members.models import Member
 from loyalty.points.promotions import active_promotions
 from loyalty.points.rules import BasketError, EarnTerms, Line, PromotionRule, check_lines, net_amount
-from loyalty.program.models import Program
+from loyalty.program.service import ProgramSettings
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -31,8 +31,16 @@ def find_member_id(session: Session, data: dict) -> str:
 
 
 def lines_of(data: dict) -> list[Line]:
-    lines = [Line(sku=i["sku"], category=i["category"], quantity=i["quantity"], unit_price=i["unit_price"],
-                  discount=i["discount"]) for i in data["items"]]
+    lines = [
+        Line(
+            sku=i["sku"],
+            category=i["category"],
+            quantity=i["quantity"],
+            unit_price=i["unit_price"],
+            discount=i["discount"],
+        )
+        for i in data["items"]
+    ]
     try:
         check_lines(lines)
     except BasketError as error:
@@ -43,22 +51,36 @@ def lines_of(data: dict) -> list[Line]:
 def check_total(data: dict, lines: list[Line]) -> None:
     if "total" in data and data["total"] != net_amount(lines) + data["shipping"] + data["tax"]:
         expected = net_amount(lines) + data["shipping"] + data["tax"]
-        raise ValidationFailed({"total": [f"Items after discounts + shipping + tax come to {expected}, not {data['total']}."]})
+        raise ValidationFailed(
+            {"total": [f"Items after discounts + shipping + tax come to {expected}, not {data['total']}."]}
+        )
 
 
 def check_placed_at(placed_at: datetime, now: datetime) -> None:
     if placed_at > now + CLOCK_SKEW:
-        raise ValidationFailed({"placed_at": [f"Is in the future: at most {int(CLOCK_SKEW.total_seconds() // 60)} "
-                                              "minutes after now (the clocks may differ that much)."]})
+        raise ValidationFailed(
+            {
+                "placed_at": [
+                    f"Is in the future: at most {int(CLOCK_SKEW.total_seconds() // 60)} "
+                    "minutes after now (the clocks may differ that much)."
+                ]
+            }
+        )
 
 
-def exchange_rate(program: Program, currency: str) -> Decimal:
+def exchange_rate(program: ProgramSettings, currency: str) -> Decimal:
     if currency == program.currency:
         return Decimal(1)
     rate = (program.exchange_rates or {}).get(currency)
     if rate is None:
-        raise ValidationFailed({"currency": [f"No exchange rate from {currency} to {program.currency}; "
-                                             "an admin sets it in the program's exchange_rates."]})
+        raise ValidationFailed(
+            {
+                "currency": [
+                    f"No exchange rate from {currency} to {program.currency}; "
+                    "an admin sets it in the program's exchange_rates."
+                ]
+            }
+        )
     return Decimal(rate)
 
 
@@ -66,19 +88,25 @@ def promotions_at(session: Session, at: datetime) -> list[PromotionRule]:
     return [rule for rule in active_promotions(session) if rule.starts_at <= at < rule.ends_at]
 
 
-def earn_terms(session: Session, program: Program, *, rate: Decimal, multiplier: Decimal, channel: str,
-               placed_at: datetime) -> EarnTerms:
-    return EarnTerms(points_per_unit=Decimal(program.points_per_unit), exchange_rate=rate, tier_multiplier=multiplier,
-                     promotions=promotions_at(session, placed_at),
-                     excluded_categories=frozenset(program.excluded_categories or ()), channel=channel,
-                     placed_at=placed_at)
+def earn_terms(
+    session: Session, program: ProgramSettings, *, rate: Decimal, multiplier: Decimal, channel: str, placed_at: datetime
+) -> EarnTerms:
+    return EarnTerms(
+        points_per_unit=Decimal(program.points_per_unit),
+        exchange_rate=rate,
+        tier_multiplier=multiplier,
+        promotions=promotions_at(session, placed_at),
+        excluded_categories=frozenset(program.excluded_categories or ()),
+        channel=channel,
+        placed_at=placed_at,
+    )
 
 
 def _canonical(value):
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value else "0"
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, dict):
         return {k: _canonical(v) for k, v in value.items()}
     if isinstance(value, list):

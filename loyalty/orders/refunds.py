@@ -15,11 +15,11 @@ from loyalty.core.money import money
 from loyalty.orders import rules as checkout
 from loyalty.orders.basket import fingerprint
 from loyalty.orders.rules import RefundLine, Split
-from loyalty.purchases.models import Order, Refund, RefundedItem
 from loyalty.orders.service import get_order
 from loyalty.points import ledger
 from loyalty.points.ledger import Source
 from loyalty.points.rules import reversal_points
+from loyalty.purchases.models import Order, Refund, RefundedItem
 from loyalty.redemptions.returns import return_for_refund
 from loyalty.redemptions.rules import RefundProgress
 
@@ -29,9 +29,16 @@ class RefundConflict(Conflict):
 
 
 def _refund_lines(order: Order) -> list[RefundLine]:
-    return [RefundLine(sku=item["sku"], quantity=item["quantity"], unit_price=Decimal(item["unit_price"]),
-                       discount=Decimal(item["discount"]), eligible=item.get("eligible", True))
-            for item in order.items]
+    return [
+        RefundLine(
+            sku=item["sku"],
+            quantity=item["quantity"],
+            unit_price=Decimal(item["unit_price"]),
+            discount=Decimal(item["discount"]),
+            eligible=item.get("eligible", True),
+        )
+        for item in order.items
+    ]
 
 
 def _over_refund(order: Order, wanted: list[dict], short: dict[int, int]) -> ValidationFailed:
@@ -41,8 +48,10 @@ def _over_refund(order: Order, wanted: list[dict], short: dict[int, int]) -> Val
         ask = wanted[index]
         errors[f"items.{index}.quantity" if ask["sku"] in skus else f"items.{index}.sku"] = [
             f"At most {ask['quantity'] - left} of `{ask['sku']}` is left to refund (bought, less what was "
-            f"refunded before); asked for {ask['quantity']}." if ask["sku"] in skus else
-            f"The order has no item with sku `{ask['sku']}`; its skus: {', '.join(skus)}."]
+            f"refunded before); asked for {ask['quantity']}."
+            if ask["sku"] in skus
+            else f"The order has no item with sku `{ask['sku']}`; its skus: {', '.join(skus)}."
+        ]
     return ValidationFailed(errors, detail="Over-refund: more items than the order has left to refund.")
 
 
@@ -53,14 +62,20 @@ def _split(session: Session, order: Order, data: dict) -> Split:
     eligible_left = order.eligible_amount - order.refunded_eligible
     if "amount" in data:
         if data["amount"] > goods_left:
-            raise ValidationFailed({"amount": [f"Over-refund: at most {money(goods_left)} of the "
-                                               "order's goods is left to refund."]})
+            raise ValidationFailed(
+                {"amount": [f"Over-refund: at most {money(goods_left)} of the order's goods is left to refund."]}
+            )
         return checkout.split_amount(data["amount"], goods_left=goods_left, eligible_left=eligible_left)
-    rows = {row.line: row for row in session.scalars(select(RefundedItem)
-                                                     .where(RefundedItem.order_id == order.order_id))}
-    decided = checkout.split_items(_refund_lines(order), {line: row.quantity for line, row in rows.items()},
-                                   [(ask["sku"], ask["quantity"]) for ask in data["items"]],
-                                   goods_left=goods_left, eligible_left=eligible_left)
+    rows = {
+        row.line: row for row in session.scalars(select(RefundedItem).where(RefundedItem.order_id == order.order_id))
+    }
+    decided = checkout.split_items(
+        _refund_lines(order),
+        {line: row.quantity for line, row in rows.items()},
+        [(ask["sku"], ask["quantity"]) for ask in data["items"]],
+        goods_left=goods_left,
+        eligible_left=eligible_left,
+    )
     if decided.short:
         raise _over_refund(order, data["items"], decided.short)
     for line, units in decided.units.items():
@@ -71,13 +86,15 @@ def _split(session: Session, order: Order, data: dict) -> Split:
     return decided.split
 
 
-def refund(session: Session, *, order_id: str, data: dict, actor: str | None,
-           now: datetime | None = None) -> tuple[Refund, bool]:
+def refund(
+    session: Session, *, order_id: str, data: dict, actor: str | None, now: datetime | None = None
+) -> tuple[Refund, bool]:
     now = now or utcnow()
     order = get_order(session, order_id)
     account = ledger.lock_account(session, order.member_id, now=now)
-    order = session.scalars(select(Order).where(Order.order_id == order_id).with_for_update()
-                            .execution_options(populate_existing=True)).one()
+    order = session.scalars(
+        select(Order).where(Order.order_id == order_id).with_for_update().execution_options(populate_existing=True)
+    ).one()
     refund_fingerprint = fingerprint({**data, "order_id": order_id})
     seen = session.get(Refund, data["refund_id"], populate_existing=True)
     if seen is not None:
@@ -86,26 +103,53 @@ def refund(session: Session, *, order_id: str, data: dict, actor: str | None,
         return seen, False
     split = _split(session, order, data)
     amount, eligible = split.amount, split.eligible
-    points = reversal_points(earned=order.points_earned + order.bonus_points, eligible_total=order.eligible_amount,
-                             eligible_refunded_before=order.refunded_eligible, eligible_refunded_now=eligible,
-                             reversed_before=order.points_reversed)
+    points = reversal_points(
+        earned=order.points_earned + order.bonus_points,
+        eligible_total=order.eligible_amount,
+        eligible_refunded_before=order.refunded_eligible,
+        eligible_refunded_now=eligible,
+        reversed_before=order.points_reversed,
+    )
     forgiven = 0
     if points > 0:
-        _entry, forgiven = ledger.reverse(session, account, points=points, source=Source("refund", data["refund_id"]),
-                                          now=now, order_id=order_id, forgiven_before=order.points_forgiven,
-                                          note=f"refund of order {order_id}", actor=actor)
-    progress = RefundProgress(eligible_total=order.eligible_amount, eligible_before=order.refunded_eligible,
-                              eligible_now=eligible, goods_total=order.net_amount, goods_before=order.refunded_amount,
-                              goods_now=amount)
-    returned = return_for_refund(session, account, order_id=order_id, refund_id=data["refund_id"], progress=progress,
-                                 now=now, actor=actor)
+        _entry, forgiven = ledger.reverse(
+            session,
+            account,
+            points=points,
+            source=Source("refund", data["refund_id"]),
+            now=now,
+            order_id=order_id,
+            forgiven_before=order.points_forgiven,
+            note=f"refund of order {order_id}",
+            actor=actor,
+        )
+    progress = RefundProgress(
+        eligible_total=order.eligible_amount,
+        eligible_before=order.refunded_eligible,
+        eligible_now=eligible,
+        goods_total=order.net_amount,
+        goods_before=order.refunded_amount,
+        goods_now=amount,
+    )
+    returned = return_for_refund(
+        session, account, order_id=order_id, refund_id=data["refund_id"], progress=progress, now=now, actor=actor
+    )
     order.refunded_amount += amount
     order.refunded_eligible += eligible
     order.points_reversed += points  # the proportional target, expired points included
     order.points_forgiven += forgiven
-    row = Refund(refund_id=data["refund_id"], order_id=order_id, amount=amount, eligible_amount=eligible,
-                 items=data.get("items"), points_reversed=points - forgiven, points_returned=returned,
-                 fingerprint=refund_fingerprint, created_at=now, actor=actor)
+    row = Refund(
+        refund_id=data["refund_id"],
+        order_id=order_id,
+        amount=amount,
+        eligible_amount=eligible,
+        items=data.get("items"),
+        points_reversed=points - forgiven,
+        points_returned=returned,
+        fingerprint=refund_fingerprint,
+        created_at=now,
+        actor=actor,
+    )
     session.add(row)
     session.flush()
     return row, True

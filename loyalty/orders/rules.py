@@ -16,13 +16,21 @@ No Flask, SQLAlchemy or marshmallow here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Mapping, Sequence
 
 from loyalty.points.rules import (
-    EarnTerms, Line, available_from, eligible_amount, max_redeemable, net_amount, points_for, points_value, to_program_currency,
+    EarnTerms,
+    Line,
+    available_from,
+    eligible_amount,
+    max_redeemable,
+    net_amount,
+    points_for,
+    points_value,
+    to_program_currency,
 )
 
 
@@ -51,8 +59,11 @@ def earning(lines: Sequence[Line], terms: EarnTerms, *, orders_before: int, bonu
     """Everything posting these lines would credit, as the order's response will report it."""
     points = earned_points(lines, terms)
     without_promotions = earned_points(lines, replace(terms, promotions=()))
-    return Earning(points=points, promotion_points=points - without_promotions,
-                   bonus_points=first_order_bonus(orders_before=orders_before, bonus=bonus))
+    return Earning(
+        points=points,
+        promotion_points=points - without_promotions,
+        bonus_points=first_order_bonus(orders_before=orders_before, bonus=bonus),
+    )
 
 
 def tier_discount(lines: Sequence[Line], *, excluded: frozenset[str], percent: Decimal, minor: Decimal) -> Decimal:
@@ -73,9 +84,12 @@ class OrderFigures:
 
 def order_figures(lines: Sequence[Line], terms: EarnTerms) -> OrderFigures:
     net = net_amount(lines)
-    return OrderFigures(net_amount=net, eligible_amount=eligible_amount(lines, terms.excluded_categories),
-                        program_amount=to_program_currency(net, terms.exchange_rate),
-                        points=earned_points(lines, terms))
+    return OrderFigures(
+        net_amount=net,
+        eligible_amount=eligible_amount(lines, terms.excluded_categories),
+        program_amount=to_program_currency(net, terms.exchange_rate),
+        points=earned_points(lines, terms),
+    )
 
 
 @dataclass(frozen=True)
@@ -114,25 +128,39 @@ class Quote:
     max_redeemable_value: Decimal
 
 
-def quote(figures: OrderFigures, lines: Sequence[Line], terms: EarnTerms, *, orders_before: int, bonus: int,
-          discount_percent: Decimal, minor: Decimal, available: int, max_share: Decimal,
-          point_value: Decimal) -> Quote:
+def quote(
+    figures: OrderFigures,
+    lines: Sequence[Line],
+    terms: EarnTerms,
+    *,
+    orders_before: int,
+    bonus: int,
+    discount_percent: Decimal,
+    minor: Decimal,
+    available: int,
+    max_share: Decimal,
+    point_value: Decimal,
+) -> Quote:
     """What posting these lines would give (`figures`: the order's own arithmetic, checked for size
     first), the tier discount a till may give, and the most points that may pay for what is left
     after it."""
     discount = tier_discount(lines, excluded=terms.excluded_categories, percent=discount_percent, minor=minor)
     payable = to_program_currency(figures.net_amount - discount, terms.exchange_rate)
     most = max_redeemable(available=available, amount=payable, share=max_share, point_value=point_value)
-    return Quote(figures=figures, earning=earning(lines, terms, orders_before=orders_before, bonus=bonus),
-                 discount_amount=discount, max_redeemable_points=most,
-                 max_redeemable_value=points_value(most, point_value))
+    return Quote(
+        figures=figures,
+        earning=earning(lines, terms, orders_before=orders_before, bonus=bonus),
+        discount_amount=discount,
+        max_redeemable_points=most,
+        max_redeemable_value=points_value(most, point_value),
+    )
 
 
 def matures_at(placed_at: datetime, *, channel: str, pending_days: int, pos_pending_days: int | None) -> datetime:
     """When an order's points may be spent, in UTC: after the return window, which a program may
     set shorter or longer for the till (`pos_pending_days`, unset: the same)."""
     days = pos_pending_days if channel == "pos" and pos_pending_days is not None else pending_days
-    return available_from(placed_at, days).astimezone(timezone.utc)
+    return available_from(placed_at, days).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -173,8 +201,14 @@ class ItemsRefund:
     split: Split
 
 
-def split_items(lines: Sequence[RefundLine], refunded: Mapping[int, int], wanted: Sequence[tuple[str, int]], *,
-                goods_left: Decimal, eligible_left: Decimal) -> ItemsRefund:
+def split_items(
+    lines: Sequence[RefundLine],
+    refunded: Mapping[int, int],
+    wanted: Sequence[tuple[str, int]],
+    *,
+    goods_left: Decimal,
+    eligible_left: Decimal,
+) -> ItemsRefund:
     """A refund given as items: each asked (sku, quantity) takes the units not yet refunded from the
     lines with that sku, in order, each unit at its line's net price (the line's discount spread
     over its units). The refund that takes the order's last units takes exactly what is left of it,

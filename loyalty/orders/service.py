@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -15,12 +15,12 @@ from loyalty.core.money import minor_unit, money
 from loyalty.members.service import Brief
 from loyalty.orders import basket
 from loyalty.orders import rules as checkout
-from loyalty.purchases.models import Order
 from loyalty.points import ledger
 from loyalty.points.ledger import Source
 from loyalty.points.rules import EarnTerms, Line
 from loyalty.points.service import awarded_orders, balance, expiry_for, member_for_points
 from loyalty.program.service import ProgramSettings, settings
+from loyalty.purchases.models import Order
 from loyalty.tiers.grading import grade_after_order
 from loyalty.tiers.service import tier_terms
 from loyalty.webhooks.outbox import emit
@@ -35,11 +35,13 @@ def get_order(session: Session, order_id: str) -> Order:
 
 
 def _seen(session: Session, order_id: str, fingerprint: str) -> Order | None:
-    order = session.scalars(select(Order).where(Order.order_id == order_id)
-                            .execution_options(populate_existing=True)).first()
+    order = session.scalars(
+        select(Order).where(Order.order_id == order_id).execution_options(populate_existing=True)
+    ).first()
     if order is not None and order.fingerprint != fingerprint:
-        raise OrderConflict(f"Order `{order_id}` was already posted with other contents; it awards only once.",
-                            order_id=order_id)
+        raise OrderConflict(
+            f"Order `{order_id}` was already posted with other contents; it awards only once.", order_id=order_id
+        )
     return order
 
 
@@ -66,13 +68,15 @@ def _load_basket(session: Session, data: dict, *, placed_at: datetime, posted_at
         basket.check_placed_at(placed_at, posted_at)
     rate = basket.exchange_rate(program, currency)
     discount, multiplier = tier_terms(session, member.tier_code)
-    terms = basket.earn_terms(session, program, rate=rate, multiplier=multiplier, channel=data["channel"],
-                              placed_at=placed_at)
+    terms = basket.earn_terms(
+        session, program, rate=rate, multiplier=multiplier, channel=data["channel"], placed_at=placed_at
+    )
     return _Basket(program=program, member=member, currency=currency, lines=lines, terms=terms, discount=discount)
 
 
-def post_order(session: Session, *, data: dict, actor: str | None, now: datetime | None = None,
-               first_order_bonus: bool = True) -> tuple[Order, bool]:
+def post_order(
+    session: Session, *, data: dict, actor: str | None, now: datetime | None = None, first_order_bonus: bool = True
+) -> tuple[Order, bool]:
     """The order and whether this call created it (False: seen before, nothing awarded again).
     `first_order_bonus=False`: an imported past order (loyalty.imports.orders) is no welcome."""
     now = now or utcnow()
@@ -87,40 +91,83 @@ def post_order(session: Session, *, data: dict, actor: str | None, now: datetime
     if connection.execute(_ORDER_GATE[connection.dialect.name], _row(order)).scalar() is None:
         return _seen(session, order.order_id, order.fingerprint) or _raise_conflict(order.order_id), False
     debt, orders = ledger.lock_for_award(connection, order.member_id, now=now, earned=figures.points)
-    decided = checkout.award(points=figures.points, debt=debt, orders_before=orders - 1,
-                             bonus=loaded.program.first_order_bonus, welcome=first_order_bonus)
+    decided = checkout.award(
+        points=figures.points,
+        debt=debt,
+        orders_before=orders - 1,
+        bonus=loaded.program.first_order_bonus,
+        welcome=first_order_bonus,
+    )
     _write_award(connection, order, decided, expires=expiry_for(session, data["placed_at"]), now=now, actor=actor)
     # Upgrade at once, in this transaction; the new tier's multiplier applies from the next order.
-    tier = grade_after_order(session, member_id=order.member_id, held=loaded.member.tier_code, now=now,
-                             order_id=order.order_id, actor=actor)
+    tier = grade_after_order(
+        session, member_id=order.member_id, held=loaded.member.tier_code, now=now, order_id=order.order_id, actor=actor
+    )
     if decided.bonus or tier != order.tier_after:
-        connection.execute(update(Order).where(Order.order_id == order.order_id).values(
-            bonus_points=decided.bonus, tier_after=tier))
+        connection.execute(
+            update(Order).where(Order.order_id == order.order_id).values(bonus_points=decided.bonus, tier_after=tier)
+        )
         order.bonus_points, order.tier_after = decided.bonus, tier
-    emit(session, "order.points_awarded", {
-        "order_id": order.order_id, "member_id": order.member_id, "points_earned": order.points_earned,
-        "bonus_points": order.bonus_points, "available_at": order.available_at, "tier": tier}, at=now)
+    emit(
+        session,
+        "order.points_awarded",
+        {
+            "order_id": order.order_id,
+            "member_id": order.member_id,
+            "points_earned": order.points_earned,
+            "bonus_points": order.bonus_points,
+            "available_at": order.available_at,
+            "tier": tier,
+        },
+        at=now,
+    )
     return order, True
 
 
-def _new_order(data: dict, loaded: _Basket, figures: checkout.OrderFigures, *, now: datetime,
-               actor: str | None) -> Order:
+def _new_order(
+    data: dict, loaded: _Basket, figures: checkout.OrderFigures, *, now: datetime, actor: str | None
+) -> Order:
     """The order as posted, before the award: no bonus yet, the tier it was placed in."""
     program, excluded = loaded.program, loaded.terms.excluded_categories
     return Order(
-        order_id=data["order_id"], member_id=loaded.member.id, placed_at=data["placed_at"].astimezone(timezone.utc),
-        currency=loaded.currency, exchange_rate=loaded.terms.exchange_rate, channel=data["channel"],
+        order_id=data["order_id"],
+        member_id=loaded.member.id,
+        placed_at=data["placed_at"].astimezone(UTC),
+        currency=loaded.currency,
+        exchange_rate=loaded.terms.exchange_rate,
+        channel=data["channel"],
         store_id=data.get("store_id"),
-        items=[{**i, "unit_price": str(i["unit_price"]), "discount": str(i["discount"]),
-                "eligible": i["category"] not in excluded} for i in data["items"]],
-        shipping=data["shipping"], tax=data["tax"], net_amount=figures.net_amount,
-        eligible_amount=figures.eligible_amount, program_amount=figures.program_amount,
-        points_earned=figures.points, bonus_points=0,
-        available_at=checkout.matures_at(data["placed_at"], channel=data["channel"], pending_days=program.pending_days,
-                                         pos_pending_days=program.pos_pending_days),
-        tier_after=loaded.member.tier_code, fingerprint=basket.order_fingerprint(data, loaded.member.id),
-        created_at=now, actor=actor, refunded_amount=Decimal(0), refunded_eligible=Decimal(0), points_reversed=0,
-        points_forgiven=0)
+        items=[
+            {
+                **i,
+                "unit_price": str(i["unit_price"]),
+                "discount": str(i["discount"]),
+                "eligible": i["category"] not in excluded,
+            }
+            for i in data["items"]
+        ],
+        shipping=data["shipping"],
+        tax=data["tax"],
+        net_amount=figures.net_amount,
+        eligible_amount=figures.eligible_amount,
+        program_amount=figures.program_amount,
+        points_earned=figures.points,
+        bonus_points=0,
+        available_at=checkout.matures_at(
+            data["placed_at"],
+            channel=data["channel"],
+            pending_days=program.pending_days,
+            pos_pending_days=program.pos_pending_days,
+        ),
+        tier_after=loaded.member.tier_code,
+        fingerprint=basket.order_fingerprint(data, loaded.member.id),
+        created_at=now,
+        actor=actor,
+        refunded_amount=Decimal(0),
+        refunded_eligible=Decimal(0),
+        points_reversed=0,
+        points_forgiven=0,
+    )
 
 
 def _row(order: Order) -> dict:
@@ -130,21 +177,35 @@ def _row(order: Order) -> dict:
 _AWARD_SOURCES = {"earn": ("order", None), "bonus": ("first_order", "first order bonus")}
 
 
-def _write_award(connection, order: Order, decided: checkout.Award, *, expires: datetime | None, now: datetime,
-                 actor: str | None) -> None:
+def _write_award(
+    connection, order: Order, decided: checkout.Award, *, expires: datetime | None, now: datetime, actor: str | None
+) -> None:
     for credit in decided.credits:
         source_type, note = _AWARD_SOURCES[credit.kind]
-        ledger.write_credit(connection, member_id=order.member_id, kind=credit.kind, points=credit.points,
-                            paid=credit.paid, source=Source(source_type, order.order_id), now=now,
-                            available_at=order.available_at, expires_at=expires, note=note, actor=actor)
+        ledger.write_credit(
+            connection,
+            member_id=order.member_id,
+            kind=credit.kind,
+            points=credit.points,
+            paid=credit.paid,
+            source=Source(source_type, order.order_id),
+            now=now,
+            available_at=order.available_at,
+            expires_at=expires,
+            note=note,
+            actor=actor,
+        )
         # The earn's own count was taken with the award lock; a bonus counts as earned here.
         if credit.paid or credit.kind == "bonus":
-            ledger.change_account(connection, order.member_id, debt=-credit.paid,
-                                  earned=credit.points if credit.kind == "bonus" else 0)
+            ledger.change_account(
+                connection, order.member_id, debt=-credit.paid, earned=credit.points if credit.kind == "bonus" else 0
+            )
 
 
-_ORDER_GATE = {name: insert_for_dialect(name)(Order).on_conflict_do_nothing().returning(Order.order_id)
-               for name in ("postgresql", "sqlite")}
+_ORDER_GATE = {
+    name: insert_for_dialect(name)(Order).on_conflict_do_nothing().returning(Order.order_id)
+    for name in ("postgresql", "sqlite")
+}
 
 
 def _raise_conflict(order_id: str):
@@ -160,17 +221,30 @@ def quote(session: Session, *, data: dict, now: datetime | None = None) -> dict:
     figures = checkout.order_figures(loaded.lines, loaded.terms)
     basket.check_size(figures.net_amount, figures.program_amount, figures.points)
     quoted = checkout.quote(
-        figures, loaded.lines, loaded.terms, orders_before=awarded_orders(session, member.id),
-        bonus=program.first_order_bonus, discount_percent=loaded.discount, minor=minor_unit(loaded.currency),
+        figures,
+        loaded.lines,
+        loaded.terms,
+        orders_before=awarded_orders(session, member.id),
+        bonus=program.first_order_bonus,
+        discount_percent=loaded.discount,
+        minor=minor_unit(loaded.currency),
         available=balance(session, member_id=member.id, now=now)["available"] if member.status == "active" else 0,
-        max_share=Decimal(program.max_redeem_share), point_value=Decimal(program.point_value))
+        max_share=Decimal(program.max_redeem_share),
+        point_value=Decimal(program.point_value),
+    )
     earning = quoted.earning
     return {
-        "member_id": member.id, "tier": member.tier_code, "currency": loaded.currency,
-        "net_amount": figures.net_amount, "discount_percent": loaded.discount,
-        "discount_amount": quoted.discount_amount, "points_to_earn": earning.points,
-        "promotion_points": earning.promotion_points, "bonus_points": earning.bonus_points,
-        "total_points": earning.total, "max_redeemable_points": quoted.max_redeemable_points,
+        "member_id": member.id,
+        "tier": member.tier_code,
+        "currency": loaded.currency,
+        "net_amount": figures.net_amount,
+        "discount_percent": loaded.discount,
+        "discount_amount": quoted.discount_amount,
+        "points_to_earn": earning.points,
+        "promotion_points": earning.promotion_points,
+        "bonus_points": earning.bonus_points,
+        "total_points": earning.total,
+        "max_redeemable_points": quoted.max_redeemable_points,
         "max_redeemable_value": quoted.max_redeemable_value,
     }
 
@@ -188,6 +262,18 @@ def timeline_orders(session: Session, member_ids: list[str], before, limit: int)
     if before:
         query = query.where(before_clause(Order.placed_at, Order.order_id, before, "ord:", numeric=False))
     rows = session.scalars(query.order_by(Order.placed_at.desc(), Order.order_id.desc()).limit(limit))
-    return [{"at": o.placed_at, "type": "order.placed", "id": f"ord:{o.order_id}",
-             "data": {"order_id": o.order_id, "net_amount": money(o.net_amount), "currency": o.currency,
-                      "points_earned": o.points_earned, "refunded_amount": money(o.refunded_amount)}} for o in rows]
+    return [
+        {
+            "at": o.placed_at,
+            "type": "order.placed",
+            "id": f"ord:{o.order_id}",
+            "data": {
+                "order_id": o.order_id,
+                "net_amount": money(o.net_amount),
+                "currency": o.currency,
+                "points_earned": o.points_earned,
+                "refunded_amount": money(o.refunded_amount),
+            },
+        }
+        for o in rows
+    ]

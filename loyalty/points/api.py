@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.schemas import ListArgsSchema
 from loyalty.core.web import current_actor, request_session
@@ -35,7 +34,8 @@ def member_ledger(args, member_id):
     """A member's ledger entries, newest first
 
     Pages through a member's ledger entries (earn, redeem, expire, adjust, reverse), newest first.
-    Errors: 404 not_found; 422 validation_error for a bad cursor.
+    Errors: 404 not_found; 400 invalid_cursor for a cursor
+    this service didn't issue.
     """
     return service.ledger_page(request_session(), member_id=member_id, **args)
 
@@ -66,7 +66,8 @@ def create_adjustment(data, member_id):
 def list_promotions(args):
     """Earning promotions
 
-    Pages through earning promotions, newest first. Errors: 422 validation_error for a bad cursor.
+    Pages through earning promotions, newest first. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue.
     """
     return promotions.list_page(request_session(), **args)
 

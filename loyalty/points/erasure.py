@@ -11,5 +11,9 @@ from loyalty.points.models import LedgerEntry
 def forget_member(session: Session, member_id: str) -> None:
     # A staff correction's note is free text ("goodwill for Ms Li's broken vase"); kind, points,
     # source and actor keep the entry explainable without it.
-    session.execute(update(LedgerEntry).where(LedgerEntry.member_id == member_id, LedgerEntry.note.is_not(None))
-                    .values(note=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(LedgerEntry)
+        .where(LedgerEntry.member_id == member_id, LedgerEntry.note.is_not(None))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )

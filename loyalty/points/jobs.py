@@ -20,39 +20,76 @@ log = get_logger("loyalty.jobs.points")
 
 def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, int]:
     """(lots looked at, lots expired, points expired) for one batch."""
-    due = session.execute(select(PointLot.id, PointLot.member_id).where(
-        PointLot.remaining > 0, PointLot.expires_at <= cutoff).order_by(PointLot.id).limit(BATCH)).all()
+    due = session.execute(
+        select(PointLot.id, PointLot.member_id)
+        .where(PointLot.remaining > 0, PointLot.expires_at <= cutoff)
+        .order_by(PointLot.id)
+        .limit(BATCH)
+    ).all()
     if not due:
         return 0, 0, 0
     members = sorted({member_id for _id, member_id in due})
     # Same lock order as every request: accounts (by member id), then lots.
-    session.execute(select(PointAccount.member_id).where(PointAccount.member_id.in_(members))
-                    .order_by(PointAccount.member_id).with_for_update())
-    lots = session.execute(select(PointLot.id, PointLot.member_id, PointLot.remaining).where(
-        PointLot.id.in_([lot_id for lot_id, _m in due]), PointLot.remaining > 0, PointLot.expires_at <= cutoff)
-        .with_for_update()).all()
+    session.execute(
+        select(PointAccount.member_id)
+        .where(PointAccount.member_id.in_(members))
+        .order_by(PointAccount.member_id)
+        .with_for_update()
+    )
+    lots = session.execute(
+        select(PointLot.id, PointLot.member_id, PointLot.remaining)
+        .where(PointLot.id.in_([lot_id for lot_id, _m in due]), PointLot.remaining > 0, PointLot.expires_at <= cutoff)
+        .with_for_update()
+    ).all()
     if not lots:  # another run expired them meanwhile
         return len(due), 0, 0
-    session.execute(insert(LedgerEntry), [
-        {"member_id": member_id, "kind": "expire", "points": -remaining, "created_at": now, "source_type": "lot",
-         "source_id": str(lot_id), "note": "points expired", "actor": "job:points.expire"}
-        for lot_id, member_id, remaining in lots])
+    session.execute(
+        insert(LedgerEntry),
+        [
+            {
+                "member_id": member_id,
+                "kind": "expire",
+                "points": -remaining,
+                "created_at": now,
+                "source_type": "lot",
+                "source_id": str(lot_id),
+                "note": "points expired",
+                "actor": "job:points.expire",
+            }
+            for lot_id, member_id, remaining in lots
+        ],
+    )
     session.execute(update(PointLot).where(PointLot.id.in_([lot_id for lot_id, _m, _r in lots])).values(remaining=0))
     return len(due), len(lots), sum(remaining for _l, _m, remaining in lots)
 
 
 def _note_expiring(session, cutoff: datetime, now: datetime) -> int:
     upsert = insert_for(session)
-    soon = (select(PointLot.member_id, PointLot.expires_at, func.sum(PointLot.remaining), literal(now, UTCDateTime()))
-            .where(PointLot.remaining > 0, PointLot.expires_at > max(cutoff, now),
-                   PointLot.expires_at <= cutoff + EXPIRING_WINDOW)
-            .group_by(PointLot.member_id, PointLot.expires_at))
+    soon = (
+        select(PointLot.member_id, PointLot.expires_at, func.sum(PointLot.remaining), literal(now, UTCDateTime()))
+        .where(
+            PointLot.remaining > 0,
+            PointLot.expires_at > max(cutoff, now),
+            PointLot.expires_at <= cutoff + EXPIRING_WINDOW,
+        )
+        .group_by(PointLot.member_id, PointLot.expires_at)
+    )
     statement = upsert(ExpiryNotice).from_select(["member_id", "expires_at", "points", "noticed_at"], soon)
     # Counted from RETURNING: INSERT ... SELECT reports no reliable rowcount through every driver.
-    noted = session.execute(statement.on_conflict_do_nothing().returning(
-        ExpiryNotice.member_id, ExpiryNotice.points, ExpiryNotice.expires_at)).all()
-    emit_many(session, "points.expiring", [{"member_id": member_id, "points": int(points), "expires_at": expires_at}
-                                           for member_id, points, expires_at in noted], at=now)
+    noted = session.execute(
+        statement.on_conflict_do_nothing().returning(
+            ExpiryNotice.member_id, ExpiryNotice.points, ExpiryNotice.expires_at
+        )
+    ).all()
+    emit_many(
+        session,
+        "points.expiring",
+        [
+            {"member_id": member_id, "points": int(points), "expires_at": expires_at}
+            for member_id, points, expires_at in noted
+        ],
+        at=now,
+    )
     return len(noted)
 
 

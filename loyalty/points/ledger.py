@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -36,39 +37,80 @@ def lock_account(session: Session, member_id: str, *, now: datetime, new_order: 
     (an upsert that updates takes the row lock, as SELECT ... FOR UPDATE would).
     `new_order` counts an order in the same statement."""
     insert = insert_for(session)
-    statement = insert(PointAccount).values(member_id=member_id, debt=0, lifetime_earned=0,
-                                            orders_count=1 if new_order else 0, updated_at=now)
-    changes = {"updated_at": statement.excluded.updated_at}
+    statement = insert(PointAccount).values(
+        member_id=member_id, debt=0, lifetime_earned=0, orders_count=1 if new_order else 0, updated_at=now
+    )
+    changes: dict[str, ColumnElement[Any]] = {"updated_at": statement.excluded.updated_at}
     if new_order:
         changes["orders_count"] = PointAccount.orders_count + 1
     statement = statement.on_conflict_do_update(index_elements=[PointAccount.member_id], set_=changes)
-    return session.scalars(statement.returning(PointAccount),
-                           execution_options={"populate_existing": True}).one()
+    return session.scalars(statement.returning(PointAccount), execution_options={"populate_existing": True}).one()
 
 
 def has_entry(session: Session, member_id: str, kind: str, source: Source) -> bool:
-    return session.scalar(select(exists().where(
-        LedgerEntry.member_id == member_id, LedgerEntry.kind == kind,
-        LedgerEntry.source_type == source.type, LedgerEntry.source_id == source.id,
-    )))
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    LedgerEntry.member_id == member_id,
+                    LedgerEntry.kind == kind,
+                    LedgerEntry.source_type == source.type,
+                    LedgerEntry.source_id == source.id,
+                )
+            )
+        )
+    )
 
 
-def _entry(session: Session, *, member_id: str, kind: str, points: int, source: Source, now: datetime,
-           note: str | None, actor: str | None, available_at=None, expires_at=None,
-           fresh_source: bool = False) -> LedgerEntry:
+def _entry(
+    session: Session,
+    *,
+    member_id: str,
+    kind: str,
+    points: int,
+    source: Source,
+    now: datetime,
+    note: str | None,
+    actor: str | None,
+    available_at=None,
+    expires_at=None,
+    fresh_source: bool = False,
+) -> LedgerEntry:
     """Append an entry. `fresh_source`: the caller just created the source (a new order id),
     so it can't have entries yet; the unique constraint still guards it."""
     if not fresh_source and has_entry(session, member_id, kind, source):
         raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
-    values = dict(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
-                  source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
+    values = dict(
+        member_id=member_id,
+        kind=kind,
+        points=points,
+        created_at=now,
+        source_type=source.type,
+        source_id=source.id,
+        note=note,
+        actor=actor,
+        available_at=available_at,
+        expires_at=expires_at,
+    )
     entry_id = session.connection().execute(_ENTRY_INSERT, values).scalar_one()
     return LedgerEntry(id=entry_id, **values)  # a copy for the answer; the row is written
 
 
-def credit(session: Session, account: PointAccount, *, kind: str, points: int, source: Source, now: datetime,
-           available_at: datetime, expires_at: datetime | None, note: str | None = None,
-           actor: str | None = None, earned: bool = True, fresh_source: bool = False) -> LedgerEntry:
+def credit(
+    session: Session,
+    account: PointAccount,
+    *,
+    kind: str,
+    points: int,
+    source: Source,
+    now: datetime,
+    available_at: datetime,
+    expires_at: datetime | None,
+    note: str | None = None,
+    actor: str | None = None,
+    earned: bool = True,
+    fresh_source: bool = False,
+) -> LedgerEntry:
     """Add points as a new lot; a debt left by a refund is paid from them first."""
     if points <= 0:
         raise ValueError("a credit needs positive points")
@@ -80,43 +122,107 @@ def credit(session: Session, account: PointAccount, *, kind: str, points: int, s
     if earned:
         account.lifetime_earned += points
     account.updated_at = now
-    return write_credit(session.connection(), member_id=account.member_id, kind=kind, points=points, paid=paid,
-                        source=source, now=now, available_at=available_at, expires_at=expires_at, note=note,
-                        actor=actor)
+    return write_credit(
+        session.connection(),
+        member_id=account.member_id,
+        kind=kind,
+        points=points,
+        paid=paid,
+        source=source,
+        now=now,
+        available_at=available_at,
+        expires_at=expires_at,
+        note=note,
+        actor=actor,
+    )
 
 
-def write_credit(connection: Connection, *, member_id: str, kind: str, points: int, paid: int, source: Source,
-                 now: datetime, available_at: datetime, expires_at: datetime | None, note: str | None,
-                 actor: str | None) -> LedgerEntry:
+def write_credit(
+    connection: Connection,
+    *,
+    member_id: str,
+    kind: str,
+    points: int,
+    paid: int,
+    source: Source,
+    now: datetime,
+    available_at: datetime,
+    expires_at: datetime | None,
+    note: str | None,
+    actor: str | None,
+) -> LedgerEntry:
     """The entry and its lot (less what paid a debt). On PostgreSQL in one round trip: on the
     checkout path, statements, not rows, are what cost."""
-    values = dict(member_id=member_id, kind=kind, points=points, created_at=now, source_type=source.type,
-                  source_id=source.id, note=note, actor=actor, available_at=available_at, expires_at=expires_at)
+    values = dict(
+        member_id=member_id,
+        kind=kind,
+        points=points,
+        created_at=now,
+        source_type=source.type,
+        source_id=source.id,
+        note=note,
+        actor=actor,
+        available_at=available_at,
+        expires_at=expires_at,
+    )
     if connection.dialect.name == "postgresql":
         entry_id = connection.execute(_CREDIT_PG, {**values, "remaining": points - paid}).scalar_one()
     else:
         entry_id = connection.execute(_ENTRY_INSERT, values).scalar_one()
-        connection.execute(insert(PointLot), {"entry_id": entry_id, "member_id": member_id, "points": points,
-                                              "remaining": points - paid, "available_at": available_at,
-                                              "expires_at": expires_at, "created_at": now})
+        connection.execute(
+            insert(PointLot),
+            {
+                "entry_id": entry_id,
+                "member_id": member_id,
+                "points": points,
+                "remaining": points - paid,
+                "available_at": available_at,
+                "expires_at": expires_at,
+                "created_at": now,
+            },
+        )
     return LedgerEntry(id=entry_id, **values)
 
 
 def _credit_statement():
     """Built once: building statements per call costs more than running them."""
-    columns = ("member_id", "kind", "points", "created_at", "source_type", "source_id", "note", "actor",
-               "available_at", "expires_at")
+    columns = (
+        "member_id",
+        "kind",
+        "points",
+        "created_at",
+        "source_type",
+        "source_id",
+        "note",
+        "actor",
+        "available_at",
+        "expires_at",
+    )
     table = LedgerEntry.__table__
-    written = insert(LedgerEntry).values({c: bindparam(c, type_=table.c[c].type) for c in columns}) \
-        .returning(LedgerEntry.id).cte("written")
+    written = (
+        insert(LedgerEntry)
+        .values({c: bindparam(c, type_=table.c[c].type) for c in columns})
+        .returning(LedgerEntry.id)
+        .cte("written")
+    )
     lots = PointLot.__table__
     lot_columns = ("member_id", "points", "remaining", "available_at", "expires_at", "created_at")
-    source = {"member_id": "member_id", "points": "points", "remaining": "remaining", "available_at": "available_at",
-              "expires_at": "expires_at", "created_at": "created_at"}
-    return insert(PointLot).from_select(
-        ["entry_id", *lot_columns],
-        select(written.c.id, *[bindparam(source[c], type_=lots.c[c].type) for c in lot_columns]),
-    ).returning(PointLot.entry_id)
+    source = {
+        "member_id": "member_id",
+        "points": "points",
+        "remaining": "remaining",
+        "available_at": "available_at",
+        "expires_at": "expires_at",
+        "created_at": "created_at",
+    }
+    return (
+        insert(PointLot)
+        .from_select(
+            ["entry_id", *lot_columns],
+            select(written.c.id, *[bindparam(source[c], type_=lots.c[c].type) for c in lot_columns]),
+        )
+        .returning(PointLot.entry_id)
+    )
 
 
 _CREDIT_PG = _credit_statement()
@@ -127,42 +233,55 @@ def lock_for_award(connection: Connection, member_id: str, *, now: datetime, ear
     """Lock (creating) the member's account for a new order, counting the order and its points
     in the same statement: (debt, orders so far including this one)."""
     statement = _AWARD_LOCK[connection.dialect.name]
-    debt, orders = connection.execute(statement, {"member_id": member_id, "debt": 0, "lifetime_earned": earned,
-                                                  "orders_count": 1, "updated_at": now}).one()
+    debt, orders = connection.execute(
+        statement, {"member_id": member_id, "debt": 0, "lifetime_earned": earned, "orders_count": 1, "updated_at": now}
+    ).one()
     return debt, orders
 
 
 def _award_lock(insert_):
     statement = insert_(PointAccount)
-    return statement.on_conflict_do_update(index_elements=[PointAccount.member_id], set_={
-        "orders_count": PointAccount.orders_count + 1,
-        "lifetime_earned": PointAccount.lifetime_earned + statement.excluded.lifetime_earned,
-        "updated_at": statement.excluded.updated_at,
-    }).returning(PointAccount.debt, PointAccount.orders_count)
+    return statement.on_conflict_do_update(
+        index_elements=[PointAccount.member_id],
+        set_={
+            "orders_count": PointAccount.orders_count + 1,
+            "lifetime_earned": PointAccount.lifetime_earned + statement.excluded.lifetime_earned,
+            "updated_at": statement.excluded.updated_at,
+        },
+    ).returning(PointAccount.debt, PointAccount.orders_count)
 
 
 _AWARD_LOCK = {name: _award_lock(insert_for_dialect(name)) for name in ("postgresql", "sqlite")}
 
 
 def change_account(connection: Connection, member_id: str, *, debt: int = 0, earned: int = 0) -> None:
-    connection.execute(update(PointAccount).where(PointAccount.member_id == member_id).values(
-        debt=PointAccount.debt + debt, lifetime_earned=PointAccount.lifetime_earned + earned))
+    connection.execute(
+        update(PointAccount)
+        .where(PointAccount.member_id == member_id)
+        .values(debt=PointAccount.debt + debt, lifetime_earned=PointAccount.lifetime_earned + earned)
+    )
 
 
 def open_lots(session: Session, member_id: str) -> list[OpenLot]:
     rows = session.execute(
         select(PointLot.id, PointLot.remaining, PointLot.available_at, PointLot.expires_at)
         .where(PointLot.member_id == member_id, PointLot.remaining > 0)
-        .order_by(PointLot.id).with_for_update()
+        .order_by(PointLot.id)
+        .with_for_update()
     )
     return [OpenLot(*row) for row in rows]
 
 
 def take_from_lots(session: Session, takes: list[tuple[int, int]]) -> None:
     for lot_id, points in takes:
-        done = session.execute(
-            update(PointLot).where(PointLot.id == lot_id, PointLot.remaining >= points)
-            .values(remaining=PointLot.remaining - points)
+        # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult.
+        done = cast(
+            CursorResult[Any],
+            session.execute(
+                update(PointLot)
+                .where(PointLot.id == lot_id, PointLot.remaining >= points)
+                .values(remaining=PointLot.remaining - points)
+            ),
         ).rowcount
         if done != 1:  # only possible if the lock discipline was broken somewhere
             raise RuntimeError(f"lot {lot_id} changed under its lock")
@@ -174,21 +293,31 @@ def return_to_lots(session: Session, account: PointAccount, takes: list[tuple[in
         paid = min(account.debt, points)
         account.debt -= paid
         if points - paid:
-            session.execute(update(PointLot).where(PointLot.id == lot_id)
-                            .values(remaining=PointLot.remaining + (points - paid)))
+            session.execute(
+                update(PointLot).where(PointLot.id == lot_id).values(remaining=PointLot.remaining + (points - paid))
+            )
     account.updated_at = now
 
 
 def expire_held(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime) -> LedgerEntry:
     """Held points whose lot expired before the hold ended: they leave the balance now."""
     account.updated_at = now
-    return _entry(session, member_id=account.member_id, kind="expire", points=-points, source=source, now=now,
-                  note="expired while held", actor=None)
+    return _entry(
+        session,
+        member_id=account.member_id,
+        kind="expire",
+        points=-points,
+        source=source,
+        now=now,
+        note="expired while held",
+        actor=None,
+    )
 
 
 def spendable(account: PointAccount, lots: list[OpenLot], now: datetime) -> int:
-    matured = sum(lot.remaining for lot in lots if lot.available_at <= now
-                  and (lot.expires_at is None or lot.expires_at > now))
+    matured = sum(
+        lot.remaining for lot in lots if lot.available_at <= now and (lot.expires_at is None or lot.expires_at > now)
+    )
     return matured - account.debt
 
 
@@ -205,9 +334,19 @@ def reserve(session: Session, account: PointAccount, points: int, *, now: dateti
     return takes
 
 
-def debit(session: Session, account: PointAccount, *, kind: str, points: int, source: Source, now: datetime,
-          note: str | None = None, actor: str | None = None, takes: list[tuple[int, int]] | None = None,
-          fresh_source: bool = False) -> LedgerEntry:
+def debit(
+    session: Session,
+    account: PointAccount,
+    *,
+    kind: str,
+    points: int,
+    source: Source,
+    now: datetime,
+    note: str | None = None,
+    actor: str | None = None,
+    takes: list[tuple[int, int]] | None = None,
+    fresh_source: bool = False,
+) -> LedgerEntry:
     """Write a debit entry; without `takes`, the points are taken from matured lots now."""
     if points <= 0:
         raise ValueError("a debit needs positive points")
@@ -216,28 +355,62 @@ def debit(session: Session, account: PointAccount, *, kind: str, points: int, so
     if takes is None:
         reserve(session, account, points, now=now)
     account.updated_at = now
-    return _entry(session, member_id=account.member_id, kind=kind, points=-points, source=source, now=now,
-                  note=note, actor=actor, fresh_source=True)
+    return _entry(
+        session,
+        member_id=account.member_id,
+        kind=kind,
+        points=-points,
+        source=source,
+        now=now,
+        note=note,
+        actor=actor,
+        fresh_source=True,
+    )
 
 
 def _order_lots(session: Session, member_id: str, order_id: str) -> list[int]:
     """The lots an order credited: its earn lot and its first-order bonus lot."""
-    return list(session.scalars(select(PointLot.id).join(LedgerEntry, LedgerEntry.id == PointLot.entry_id).where(
-        LedgerEntry.member_id == member_id,
-        or_(and_(LedgerEntry.kind == "earn", LedgerEntry.source_type == "order"),
-            and_(LedgerEntry.kind == "bonus", LedgerEntry.source_type == "first_order")),
-        LedgerEntry.source_id == order_id)))
+    return list(
+        session.scalars(
+            select(PointLot.id)
+            .join(LedgerEntry, LedgerEntry.id == PointLot.entry_id)
+            .where(
+                LedgerEntry.member_id == member_id,
+                or_(
+                    and_(LedgerEntry.kind == "earn", LedgerEntry.source_type == "order"),
+                    and_(LedgerEntry.kind == "bonus", LedgerEntry.source_type == "first_order"),
+                ),
+                LedgerEntry.source_id == order_id,
+            )
+        )
+    )
 
 
 def _expired_from(session: Session, lot_ids: list[int]) -> int:
-    return -int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
-        LedgerEntry.kind == "expire", LedgerEntry.source_type == "lot",
-        LedgerEntry.source_id.in_([str(i) for i in lot_ids]))) or 0)
+    return -int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+                LedgerEntry.kind == "expire",
+                LedgerEntry.source_type == "lot",
+                LedgerEntry.source_id.in_([str(i) for i in lot_ids]),
+            )
+        )
+        or 0
+    )
 
 
-def reverse(session: Session, account: PointAccount, *, points: int, source: Source, now: datetime,
-            order_id: str, forgiven_before: int = 0, note: str | None = None,
-            actor: str | None = None) -> tuple[LedgerEntry | None, int]:
+def reverse(
+    session: Session,
+    account: PointAccount,
+    *,
+    points: int,
+    source: Source,
+    now: datetime,
+    order_id: str,
+    forgiven_before: int = 0,
+    note: str | None = None,
+    actor: str | None = None,
+) -> tuple[LedgerEntry | None, int]:
     """Take back an order's points: from the order's own lots first (pending or expired too);
     then, points of those lots that already expired are not taken again (the member lost them
     once); then any other lot, first to expire first; what still isn't there becomes debt
@@ -266,10 +439,17 @@ def reverse(session: Session, account: PointAccount, *, points: int, source: Sou
     account.updated_at = now
     if reversed_points == 0:
         return None, forgiven
-    entry = _entry(session, member_id=account.member_id, kind="reversal", points=-reversed_points, source=source,
-                   now=now, note=note if not forgiven else f"{note}; {forgiven} had already expired", actor=actor)
+    entry = _entry(
+        session,
+        member_id=account.member_id,
+        kind="reversal",
+        points=-reversed_points,
+        source=source,
+        now=now,
+        note=note if not forgiven else f"{note}; {forgiven} had already expired",
+        actor=actor,
+    )
     return entry, forgiven
-
 
 
 def lock_accounts(session: Session, member_ids: list[str], *, now: datetime) -> None:
@@ -279,8 +459,16 @@ def lock_accounts(session: Session, member_ids: list[str], *, now: datetime) -> 
         return
     ordered = sorted(set(member_ids))
     insert = insert_for(session)
-    session.execute(insert(PointAccount).on_conflict_do_nothing(), [
-        {"member_id": member_id, "debt": 0, "lifetime_earned": 0, "orders_count": 0, "updated_at": now}
-        for member_id in ordered])
-    session.execute(select(PointAccount.member_id).where(PointAccount.member_id.in_(ordered))
-                    .order_by(PointAccount.member_id).with_for_update())
+    session.execute(
+        insert(PointAccount).on_conflict_do_nothing(),
+        [
+            {"member_id": member_id, "debt": 0, "lifetime_earned": 0, "orders_count": 0, "updated_at": now}
+            for member_id in ordered
+        ],
+    )
+    session.execute(
+        select(PointAccount.member_id)
+        .where(PointAccount.member_id.in_(ordered))
+        .order_by(PointAccount.member_id)
+        .with_for_update()
+    )

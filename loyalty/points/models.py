@@ -55,10 +55,21 @@ class PointLot(Base):
 
     __tablename__ = "point_lots"
     __table_args__ = (
-        Index("ix_point_lots_open_by_member", "member_id", "expires_at", "id",
-              postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
-        Index("ix_point_lots_open_by_expiry", "expires_at", "id",
-              postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
+        Index(
+            "ix_point_lots_open_by_member",
+            "member_id",
+            "expires_at",
+            "id",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
+        Index(
+            "ix_point_lots_open_by_expiry",
+            "expires_at",
+            "id",
+            postgresql_where=text("remaining > 0"),
+            sqlite_where=text("remaining > 0"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)

@@ -7,25 +7,33 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from loyalty.core.cache import TTLCache, database_key
 from loyalty.core.db import get_or_404, utcnow
 from loyalty.core.errors import ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
-from loyalty.core.cache import TTLCache, database_key
 from loyalty.points.models import Promotion
 from loyalty.points.rules import PromotionRule
-
 
 _active: TTLCache[list[PromotionRule]] = TTLCache(ttl=5.0)
 
 
 def active_promotions(session: Session) -> list[PromotionRule]:
     """Every active promotion as a pure rule, cached per worker for a few seconds."""
+
     def load() -> list[PromotionRule]:
         rows = session.scalars(select(Promotion).where(Promotion.active.is_(True)))
-        return [PromotionRule(multiplier=Decimal(p.multiplier), starts_at=p.starts_at, ends_at=p.ends_at,
-                              categories=frozenset(p.categories or ()), channels=frozenset(p.channels or ()))
-                for p in rows]
+        return [
+            PromotionRule(
+                multiplier=Decimal(p.multiplier),
+                starts_at=p.starts_at,
+                ends_at=p.ends_at,
+                categories=frozenset(p.categories or ()),
+                channels=frozenset(p.channels or ()),
+            )
+            for p in rows
+        ]
+
     return _active.get(database_key(session), load)
 
 

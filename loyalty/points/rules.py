@@ -6,10 +6,10 @@ No Flask, SQLAlchemy or marshmallow here: everything is tested exhaustively with
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
-from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
 
 
@@ -49,9 +49,11 @@ class PromotionRule:
     channels: frozenset[str] = frozenset()  # empty: every channel
 
     def applies(self, line: Line, channel: str, at: datetime) -> bool:
-        return (self.starts_at <= at < self.ends_at
-                and (not self.categories or line.category in self.categories)
-                and (not self.channels or channel in self.channels))
+        return (
+            self.starts_at <= at < self.ends_at
+            and (not self.categories or line.category in self.categories)
+            and (not self.channels or channel in self.channels)
+        )
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ class EarnTerms:
     promotions: Sequence[PromotionRule] = ()
     excluded_categories: frozenset[str] = frozenset()
     channel: str = "online"
-    placed_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    placed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def check_lines(lines: Iterable[Line]) -> None:
@@ -97,8 +99,12 @@ def points_for(lines: Sequence[Line], terms: EarnTerms) -> int:
     for line in lines:
         if line.category in terms.excluded_categories:
             continue
-        exact += (to_program_currency(line.net, terms.exchange_rate) * terms.points_per_unit
-                  * terms.tier_multiplier * promotion_multiplier(line, terms))
+        exact += (
+            to_program_currency(line.net, terms.exchange_rate)
+            * terms.points_per_unit
+            * terms.tier_multiplier
+            * promotion_multiplier(line, terms)
+        )
     return max(0, int(exact.to_integral_value(rounding=ROUND_FLOOR)))
 
 
@@ -123,7 +129,7 @@ def lot_expiry(earned_at: datetime, months: int, zone: str) -> datetime | None:
     local = earned_at.astimezone(ZoneInfo(zone)).date()
     month_index = local.year * 12 + (local.month - 1) + months + 1
     first_after = date(month_index // 12, month_index % 12 + 1, 1)
-    return datetime.combine(first_after, time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    return datetime.combine(first_after, time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
 @dataclass(frozen=True)
@@ -136,15 +142,21 @@ class OpenLot:
 
 def spend_order(lots: Iterable[OpenLot]) -> list[OpenLot]:
     """The order debits take lots in: first to expire first, never-expiring last, then oldest."""
-    far = datetime.max.replace(tzinfo=timezone.utc)
+    far = datetime.max.replace(tzinfo=UTC)
     return sorted(lots, key=lambda lot: (lot.expires_at or far, lot.available_at, lot.id))
 
 
-def allocate(lots: Iterable[OpenLot], points: int, *, now: datetime, matured_only: bool = True) -> list[tuple[int, int]]:
+def allocate(
+    lots: Iterable[OpenLot], points: int, *, now: datetime, matured_only: bool = True
+) -> list[tuple[int, int]]:
     """(lot id, points taken) for a debit of `points`, or NotEnoughPoints."""
-    usable = [lot for lot in spend_order(lots) if lot.remaining > 0
-              and (lot.expires_at is None or lot.expires_at > now)
-              and (not matured_only or lot.available_at <= now)]
+    usable = [
+        lot
+        for lot in spend_order(lots)
+        if lot.remaining > 0
+        and (lot.expires_at is None or lot.expires_at > now)
+        and (not matured_only or lot.available_at <= now)
+    ]
     taken: list[tuple[int, int]] = []
     left = points
     for lot in usable:
@@ -158,8 +170,14 @@ def allocate(lots: Iterable[OpenLot], points: int, *, now: datetime, matured_onl
     return taken
 
 
-def reversal_points(*, earned: int, eligible_total: Decimal, eligible_refunded_before: Decimal,
-                    eligible_refunded_now: Decimal, reversed_before: int) -> int:
+def reversal_points(
+    *,
+    earned: int,
+    eligible_total: Decimal,
+    eligible_refunded_before: Decimal,
+    eligible_refunded_now: Decimal,
+    reversed_before: int,
+) -> int:
     """What one refund reverses: the order's points in proportion to the eligible amount refunded.
 
     Computed on the running total, floored, so partial refunds never reverse more than a
@@ -185,6 +203,3 @@ def max_redeemable(*, available: int, amount: Decimal, share: Decimal, point_val
 
 def points_value(points: int, point_value: Decimal) -> Decimal:
     return points * point_value
-
-
-

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-from loyalty.pos import api_examples
 from loyalty.core.auth import requires
 from loyalty.core.web import read_connection
-from loyalty.pos import lookup, schemas
+from loyalty.pos import api_examples, lookup, schemas
 
 blp = Blueprint("pos", __name__, url_prefix="/v1/pos", description="The till's fast lookup")
 

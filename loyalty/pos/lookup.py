@@ -35,15 +35,23 @@ _SEPARATORS = re.compile(r"[ \-.]")
 def _plain_digits(text: str) -> str:
     """Full-width and other scripts' digits (what Chinese input methods type) as ASCII digits."""
     text = unicodedata.normalize("NFKC", text)
-    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char
-                   for char in text)
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char for char in text)
 
 
 def _statement(where):
-    return select(Member.id, Member.member_number, Member.name, Member.status, Member.tier_code, Member.birthday,
-                  Member.timezone, Member.merged_into, Member.erased_at,
-                  available_points_of(Member.id).label("available"),
-                  coupon_ready_of(Member.id).label("reward_ready")).where(where)
+    return select(
+        Member.id,
+        Member.member_number,
+        Member.name,
+        Member.status,
+        Member.tier_code,
+        Member.birthday,
+        Member.timezone,
+        Member.merged_into,
+        Member.erased_at,
+        available_points_of(Member.id).label("available"),
+        coupon_ready_of(Member.id).label("reward_ready"),
+    ).where(where)
 
 
 _BY = {
@@ -89,11 +97,14 @@ def lookup(connection: Connection, *, identifier: str, now: datetime | None = No
     available = max(0, int(row.available)) if row.status != "blocked" else 0
     local = now.astimezone(ZoneInfo(row.timezone or program.timezone)).date()
     return {
-        "member_id": row.id, "member_number": row.member_number,
+        "member_id": row.id,
+        "member_number": row.member_number,
         "display_name": row.name or f"Member ···{row.member_number[-4:]}",
-        "status": row.status, "tier": row.tier_code,
+        "status": row.status,
+        "tier": row.tier_code,
         "discount_percent": discount if row.status != "blocked" else 0,
-        "available_points": available, "points_value": points_value(available, program.point_value),
+        "available_points": available,
+        "points_value": points_value(available, program.point_value),
         "currency": program.currency,
         "flags": {
             "birthday_this_month": bool(row.birthday and row.birthday.month == local.month),

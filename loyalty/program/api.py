@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from loyalty.core.api import Blueprint
-
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import request_session
 from loyalty.program import service

@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from loyalty.core.cache import database_key
-
 from loyalty.core.db import insert_for, utcnow
 from loyalty.core.errors import ValidationFailed
 from loyalty.program.models import Program
@@ -21,7 +20,7 @@ PROGRAM_ID = 1
 # Settings are read on every checkout; each worker keeps them this long. A change made
 # through this process is seen at once; other workers see it within this time.
 SETTINGS_TTL_SECONDS = 5.0
-_cache: dict[str, tuple[float, "ProgramSettings"]] = {}
+_cache: dict[str, tuple[float, ProgramSettings]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -63,10 +62,15 @@ def settings(session: Session | Connection) -> ProgramSettings:
         with Session(bind=session) as own:
             return settings(own)
     program = get_program(session)
-    snapshot = ProgramSettings(**{f.name: getattr(program, f.name) for f in fields(ProgramSettings)
-                                  if f.name not in ("excluded_categories", "care")},
-                               excluded_categories=tuple(program.excluded_categories or ()),
-                               care={**CARE_DEFAULTS, **(program.care or {})})
+    snapshot = ProgramSettings(
+        **{
+            f.name: getattr(program, f.name)
+            for f in fields(ProgramSettings)
+            if f.name not in ("excluded_categories", "care")
+        },
+        excluded_categories=tuple(program.excluded_categories or ()),
+        care={**CARE_DEFAULTS, **(program.care or {})},
+    )
     with _cache_lock:
         _cache[key] = (time.monotonic(), snapshot)
     return snapshot
@@ -92,8 +96,12 @@ def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", 
         "max_redeem_share": Decimal("0.5"),
         "tier_metric": "spend_12m",
         "referral": {
-            "referrer_points": 0, "referee_points": 0, "min_order_amount": "0",
-            "monthly_cap": None, "total_cap": None, "link_template": None,
+            "referrer_points": 0,
+            "referee_points": 0,
+            "min_order_amount": "0",
+            "monthly_cap": None,
+            "total_cap": None,
+            "link_template": None,
         },
         "signup_bonus": 0,
         "first_order_bonus": 0,
@@ -105,15 +113,14 @@ def default_settings(*, currency: str = "CNY", timezone: str = "Asia/Shanghai", 
     }
 
 
-def ensure_program(session: Session, **defaults) -> Program:
+def ensure_program(session: Session, **defaults: str) -> Program:
     """Create the program row with defaults if there is none (safe under races)."""
     insert = insert_for(session)
     values = default_settings(**defaults)
-    session.execute(
-        insert(Program).values(id=PROGRAM_ID, updated_at=utcnow(), **values).on_conflict_do_nothing()
-    )
+    session.execute(insert(Program).values(id=PROGRAM_ID, updated_at=utcnow(), **values).on_conflict_do_nothing())
     forget_settings()
-    return session.get(Program, PROGRAM_ID)
+    # The insert above leaves a row whether or not it won the race.
+    return session.get_one(Program, PROGRAM_ID)
 
 
 def get_program(session: Session) -> Program:
@@ -138,7 +145,9 @@ def update_program(session: Session, *, changes: dict) -> Program:
     for name, value in changes.items():
         setattr(program, name, value)
     if program.currency in (program.exchange_rates or {}):
-        raise ValidationFailed({"exchange_rates": [f"Holds a rate for {program.currency}, the program currency itself."]})
+        raise ValidationFailed(
+            {"exchange_rates": [f"Holds a rate for {program.currency}, the program currency itself."]}
+        )
     program.updated_at = utcnow()
     session.flush()
     forget_settings()

@@ -2,11 +2,9 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-from loyalty.redemptions import api_examples
-
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
-from loyalty.redemptions import returns, schemas, service
+from loyalty.redemptions import api_examples, returns, schemas, service
 
 blp = Blueprint("redemptions", __name__, url_prefix="/v1/redemptions", description="Paying with points")
 _ERRORS = {"403": "Forbidden", "404": "NotFound", "409": "Conflict"}
@@ -87,5 +85,6 @@ def reverse_redemption(data, redemption_id):
     its coupon is unused. Errors: 404 not_found; 409 conflict when not captured or the coupon was
     used; 422 validation_error.
     """
-    return returns.reverse(request_session(), redemption_id=redemption_id, reason=data["reason"],
-                           actor=current_actor().label)
+    return returns.reverse(
+        request_session(), redemption_id=redemption_id, reason=data["reason"], actor=current_actor().label
+    )

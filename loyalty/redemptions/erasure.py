@@ -9,6 +9,9 @@ from loyalty.redemptions.models import Redemption
 
 
 def forget_member(session: Session, member_id: str) -> None:
-    session.execute(update(Redemption).where(Redemption.member_id == member_id,
-                                             Redemption.reversal_reason.is_not(None))
-                    .values(reversal_reason=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(Redemption)
+        .where(Redemption.member_id == member_id, Redemption.reversal_reason.is_not(None))
+        .values(reversal_reason=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from loyalty.core.db import utcnow
-from loyalty.core.jobs import JobContext
-from loyalty.core.jobs import day_end
+from loyalty.core.jobs import JobContext, day_end
 from loyalty.program.service import settings
 from loyalty.redemptions.models import Redemption
 from loyalty.redemptions.service import OPEN, release_one
@@ -22,8 +21,14 @@ def release_holds(context: JobContext) -> dict[str, int]:
     released = 0
     while True:
         with context.db.unit_of_work() as session:
-            ids = list(session.scalars(select(Redemption.id).where(Redemption.status == OPEN, Redemption.expires_at <= now)
-                                       .order_by(Redemption.expires_at, Redemption.id).limit(BATCH)))
+            ids = list(
+                session.scalars(
+                    select(Redemption.id)
+                    .where(Redemption.status == OPEN, Redemption.expires_at <= now)
+                    .order_by(Redemption.expires_at, Redemption.id)
+                    .limit(BATCH)
+                )
+            )
         for redemption_id in ids:
             with context.db.unit_of_work() as session:
                 released += release_one(session, redemption_id=redemption_id, now=now)

@@ -31,14 +31,32 @@ def _paid_on(session: Session, *, order_id: str, member_id: str) -> list[Redempt
     """Captured points redemptions the member (or a member merged into it) made against the order
     id, whenever they were made: a redemption made before its order arrived is linked by the pair."""
     ids = [member_id] + list(session.scalars(select(Member.id).where(Member.merged_into == member_id)))
-    return list(session.scalars(
-        select(Redemption).where(Redemption.order_id == order_id, Redemption.member_id.in_(ids),
-                                 Redemption.status == "captured", Redemption.reward_id.is_(None))
-        .order_by(Redemption.id).with_for_update().execution_options(populate_existing=True)))
+    return list(
+        session.scalars(
+            select(Redemption)
+            .where(
+                Redemption.order_id == order_id,
+                Redemption.member_id.in_(ids),
+                Redemption.status == "captured",
+                Redemption.reward_id.is_(None),
+            )
+            .order_by(Redemption.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
-def return_for_refund(session: Session, account, *, order_id: str, refund_id: str, progress: rules.RefundProgress,
-                      now: datetime, actor: str | None) -> int:
+def return_for_refund(
+    session: Session,
+    account,
+    *,
+    order_id: str,
+    refund_id: str,
+    progress: rules.RefundProgress,
+    now: datetime,
+    actor: str | None,
+) -> int:
     """Give back, under the member's lock and in the refund's transaction, what the refund returns
     of the points paid on its order; one entry whose source is the refund. Returns the points."""
     paid = _paid_on(session, order_id=order_id, member_id=account.member_id)
@@ -46,17 +64,28 @@ def return_for_refund(session: Session, account, *, order_id: str, refund_id: st
     points = sum(decided.values())
     if points <= 0:
         return 0
-    ledger.credit(session, account, kind="return", points=points, source=Source("refund", refund_id), now=now,
-                  available_at=now, expires_at=expiry_for(session, now), actor=actor, earned=False,
-                  note=f"paid with points on order {order_id}, given back by its refund")
+    ledger.credit(
+        session,
+        account,
+        kind="return",
+        points=points,
+        source=Source("refund", refund_id),
+        now=now,
+        available_at=now,
+        expires_at=expiry_for(session, now),
+        actor=actor,
+        earned=False,
+        note=f"paid with points on order {order_id}, given back by its refund",
+    )
     for redemption in paid:
         redemption.points_returned += decided[redemption.id]
     session.flush()
     return points
 
 
-def reverse(session: Session, *, redemption_id: str, reason: str, actor: str | None,
-            now: datetime | None = None) -> Redemption:
+def reverse(
+    session: Session, *, redemption_id: str, reason: str, actor: str | None, now: datetime | None = None
+) -> Redemption:
     """Staff give a captured redemption's points back (what refunds haven't already). A reward's
     only while its coupon is unused; the coupon is then void and the unit back in stock."""
     now = now or utcnow()
@@ -70,17 +99,33 @@ def reverse(session: Session, *, redemption_id: str, reason: str, actor: str | N
     if redemption.status != "captured":
         raise RedemptionNotReversible(
             f"Redemption `{redemption.id}` is {redemption.status}: only a captured one is reversed "
-            "(a held one is cancelled).", reason="not_captured", redemption_status=redemption.status)
+            "(a held one is cancelled).",
+            reason="not_captured",
+            redemption_status=redemption.status,
+        )
     if redemption.reward_id:
         if not void_coupon(session, redemption_id=redemption.id, now=now):
-            raise RedemptionNotReversible(f"Coupon `{redemption.coupon_code}` was already used: the reward was had.",
-                                          reason="coupon_used", coupon_code=redemption.coupon_code)
+            raise RedemptionNotReversible(
+                f"Coupon `{redemption.coupon_code}` was already used: the reward was had.",
+                reason="coupon_used",
+                coupon_code=redemption.coupon_code,
+            )
         rewards.give_back_stock(session, redemption.reward_id)
     points = redemption.points - redemption.points_returned
     if points > 0:
-        ledger.credit(session, account, kind="return", points=points, source=Source("redemption", redemption.id),
-                      now=now, available_at=now, expires_at=expiry_for(session, now), actor=actor, earned=False,
-                      note=f"redemption reversed: {reason}")
+        ledger.credit(
+            session,
+            account,
+            kind="return",
+            points=points,
+            source=Source("redemption", redemption.id),
+            now=now,
+            available_at=now,
+            expires_at=expiry_for(session, now),
+            actor=actor,
+            earned=False,
+            note=f"redemption reversed: {reason}",
+        )
     redemption.status, redemption.points_returned = "reversed", redemption.points
     redemption.reversed_at, redemption.reversal_reason = now, reason
     session.flush()

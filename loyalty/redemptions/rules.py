@@ -5,9 +5,9 @@ No Flask, SQLAlchemy or marshmallow here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Sequence
 
 from loyalty.points.rules import reversal_points
 
@@ -47,14 +47,28 @@ def returns_for_refund(paid: Sequence[Paid], progress: RefundProgress) -> dict[s
         total, before, now = progress.eligible_total, progress.eligible_before, progress.eligible_now
     else:
         total, before, now = progress.goods_total, progress.goods_before, progress.goods_now
-    due = reversal_points(earned=sum(p.points for p in paid), eligible_total=total, eligible_refunded_before=before,
-                          eligible_refunded_now=now, reversed_before=sum(p.returned for p in paid))
+    due = reversal_points(
+        earned=sum(p.points for p in paid),
+        eligible_total=total,
+        eligible_refunded_before=before,
+        eligible_refunded_now=now,
+        reversed_before=sum(p.returned for p in paid),
+    )
     # Each redemption its own floored share first, then what the floors left over, one point at a
     # time, to those with points still out, in the order they were made.
-    given = {p.redemption_id: min(p.points - p.returned,
-                                  reversal_points(earned=p.points, eligible_total=total, eligible_refunded_before=before,
-                                                  eligible_refunded_now=now, reversed_before=p.returned))
-             for p in paid}
+    given = {
+        p.redemption_id: min(
+            p.points - p.returned,
+            reversal_points(
+                earned=p.points,
+                eligible_total=total,
+                eligible_refunded_before=before,
+                eligible_refunded_now=now,
+                reversed_before=p.returned,
+            ),
+        )
+        for p in paid
+    }
     # A redemption given a leftover point by an earlier refund may now be owed less than its own floor
     # says: the order's running total rules, so any excess comes off the latest redemptions first.
     excess = sum(given.values()) - due

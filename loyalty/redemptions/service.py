@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.webhooks.outbox import emit
 from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.points import ledger
@@ -21,6 +20,7 @@ from loyalty.points.service import InsufficientPoints, member_for_points
 from loyalty.program.service import settings
 from loyalty.redemptions.models import Allocation, Redemption
 from loyalty.rewards import service as rewards
+from loyalty.webhooks.outbox import emit
 
 OPEN = "held"
 
@@ -37,18 +37,35 @@ def get_redemption(session: Session, redemption_id: str, *, lock: bool = False) 
     return redemption
 
 
-def _check_share(session: Session, *, member_id: str, order_id: str | None, order_amount: Decimal | None,
-                 points: int, share: Decimal, point_value: Decimal) -> None:
+def _check_share(
+    session: Session,
+    *,
+    member_id: str,
+    order_id: str | None,
+    order_amount: Decimal | None,
+    points: int,
+    share: Decimal,
+    point_value: Decimal,
+) -> None:
     if order_amount is None:
         return
     # An order id is the storefront's: the budget is this member's redemptions against it.
-    earlier = session.scalar(select(func.coalesce(func.sum(Redemption.points), 0)).where(
-        Redemption.member_id == member_id, Redemption.order_id == order_id,
-        Redemption.status.in_((OPEN, "captured")))) if order_id else 0
+    earlier = (
+        session.execute(
+            select(func.coalesce(func.sum(Redemption.points), 0)).where(
+                Redemption.member_id == member_id,
+                Redemption.order_id == order_id,
+                Redemption.status.in_((OPEN, "captured")),
+            )
+        ).scalar_one()
+        if order_id
+        else 0
+    )
     most = max_redeemable(available=10**18, amount=order_amount, share=share, point_value=point_value) - int(earlier)
     if points > most:
-        raise ValidationFailed({"points": [f"At most {max(most, 0)} points may pay for this order "
-                                           f"({share:%} of {order_amount})."]})
+        raise ValidationFailed(
+            {"points": [f"At most {max(most, 0)} points may pay for this order ({share:%} of {order_amount})."]}
+        )
 
 
 def hold(session: Session, *, data: dict, actor: str | None, now: datetime | None = None) -> Redemption:
@@ -66,8 +83,15 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
     account = ledger.lock_account(session, member.id, now=now)
     # Under the member's lock: every hold of this member waits here, so the budget read next
     # counts each one committed before it (checked before the lock, 2 of 20 concurrent holds passed).
-    _check_share(session, member_id=member.id, order_id=data.get("order_id"), order_amount=data.get("order_amount"),
-                 points=points, share=Decimal(program.max_redeem_share), point_value=Decimal(program.point_value))
+    _check_share(
+        session,
+        member_id=member.id,
+        order_id=data.get("order_id"),
+        order_amount=data.get("order_amount"),
+        points=points,
+        share=Decimal(program.max_redeem_share),
+        point_value=Decimal(program.point_value),
+    )
     if reward:
         rewards.check_redeemable(session, reward, member_tier=member.tier_code, now=now)
     try:
@@ -77,10 +101,17 @@ def hold(session: Session, *, data: dict, actor: str | None, now: datetime | Non
     if reward:
         rewards.take_stock(session, reward.id)
     redemption = Redemption(
-        id=new_id("rdm"), member_id=member.id, points=points, value=points * Decimal(program.point_value),
-        status=OPEN, order_id=data.get("order_id"), order_amount=data.get("order_amount"),
-        reward_id=reward.id if reward else None, expires_at=now + timedelta(minutes=program.hold_minutes),
-        created_at=now, actor=actor,
+        id=new_id("rdm"),
+        member_id=member.id,
+        points=points,
+        value=points * Decimal(program.point_value),
+        status=OPEN,
+        order_id=data.get("order_id"),
+        order_amount=data.get("order_amount"),
+        reward_id=reward.id if reward else None,
+        expires_at=now + timedelta(minutes=program.hold_minutes),
+        created_at=now,
+        actor=actor,
     )
     session.add(redemption)
     session.flush()  # the allocations' foreign key needs the row first
@@ -105,33 +136,60 @@ def capture(session: Session, *, redemption_id: str, actor: str | None, now: dat
     if redemption.status == OPEN and redemption.expires_at <= now:
         _give_back(session, redemption, account, status="expired", now=now)
         session.flush()
-        error = RedemptionClosed(f"Redemption `{redemption.id}` expired at {redemption.expires_at.isoformat()}; "
-                                 "its points were given back.", redemption_status="expired")
+        error = RedemptionClosed(
+            f"Redemption `{redemption.id}` expired at {redemption.expires_at.isoformat()}; its points were given back.",
+            redemption_status="expired",
+        )
         error.keep_changes = True
         raise error
     if redemption.status != OPEN:
-        raise RedemptionClosed(f"Redemption `{redemption.id}` is {redemption.status}.",
-                               redemption_status=redemption.status)
+        raise RedemptionClosed(
+            f"Redemption `{redemption.id}` is {redemption.status}.", redemption_status=redemption.status
+        )
     member_for_points(session, redemption.member_id, redeeming=True)  # blocked since the hold: no spending
     return _capture(session, redemption, account, actor=actor, now=now)
 
 
-def _capture(session: Session, redemption: Redemption, account, *, actor: str | None, now: datetime,
-             fresh: bool = False) -> Redemption:
+def _capture(
+    session: Session, redemption: Redemption, account, *, actor: str | None, now: datetime, fresh: bool = False
+) -> Redemption:
     """Spend a held redemption (under the member's lock); `fresh`: made in this transaction."""
-    ledger.debit(session, account, kind="redeem", points=redemption.points, source=Source("redemption", redemption.id),
-                 now=now, actor=actor, takes=[], fresh_source=fresh,
-                 note=f"reward {redemption.reward_id}" if redemption.reward_id else None)
+    ledger.debit(
+        session,
+        account,
+        kind="redeem",
+        points=redemption.points,
+        source=Source("redemption", redemption.id),
+        now=now,
+        actor=actor,
+        takes=[],
+        fresh_source=fresh,
+        note=f"reward {redemption.reward_id}" if redemption.reward_id else None,
+    )
     if redemption.reward_id:
-        coupon = rewards.issue_coupon(session, reward=rewards.get_reward(session, redemption.reward_id),
-                                      redemption_id=redemption.id, member_id=redemption.member_id, now=now)
+        coupon = rewards.issue_coupon(
+            session,
+            reward=rewards.get_reward(session, redemption.reward_id),
+            redemption_id=redemption.id,
+            member_id=redemption.member_id,
+            now=now,
+        )
         redemption.coupon_code = coupon.code
     redemption.status, redemption.closed_at = "captured", now
     session.flush()
-    emit(session, "redemption.captured", {
-        "redemption_id": redemption.id, "member_id": redemption.member_id, "points": redemption.points,
-        "order_id": redemption.order_id, "reward_id": redemption.reward_id, "coupon_code": redemption.coupon_code},
-        at=now)
+    emit(
+        session,
+        "redemption.captured",
+        {
+            "redemption_id": redemption.id,
+            "member_id": redemption.member_id,
+            "points": redemption.points,
+            "order_id": redemption.order_id,
+            "reward_id": redemption.reward_id,
+            "coupon_code": redemption.coupon_code,
+        },
+        at=now,
+    )
     return redemption
 
 
@@ -141,8 +199,9 @@ def cancel(session: Session, *, redemption_id: str, now: datetime | None = None)
     if redemption.status in ("cancelled", "expired"):
         return redemption
     if redemption.status == "captured":
-        raise RedemptionClosed(f"Redemption `{redemption.id}` was captured; it can't be cancelled.",
-                               redemption_status="captured")
+        raise RedemptionClosed(
+            f"Redemption `{redemption.id}` was captured; it can't be cancelled.", redemption_status="captured"
+        )
     _give_back(session, redemption, account, status="cancelled", now=now)
     session.flush()
     return redemption
@@ -150,8 +209,11 @@ def cancel(session: Session, *, redemption_id: str, now: datetime | None = None)
 
 def _give_back(session: Session, redemption: Redemption, account, *, status: str, now: datetime) -> None:
     rows = session.execute(
-        select(Allocation.lot_id, Allocation.points, PointLot.expires_at).join(PointLot, PointLot.id == Allocation.lot_id)
-        .where(Allocation.redemption_id == redemption.id).order_by(Allocation.lot_id)).all()
+        select(Allocation.lot_id, Allocation.points, PointLot.expires_at)
+        .join(PointLot, PointLot.id == Allocation.lot_id)
+        .where(Allocation.redemption_id == redemption.id)
+        .order_by(Allocation.lot_id)
+    ).all()
     live = [(lot_id, points) for lot_id, points, expires in rows if expires is None or expires > now]
     ledger.return_to_lots(session, account, live, now=now)
     # Points whose lot expired while they were held expire now, as they would have in the lot.
@@ -175,6 +237,7 @@ def release_one(session: Session, *, redemption_id: str, now: datetime) -> int:
 
 def cancel_open_holds(session: Session, _survivor, member) -> None:
     """On merge: the tombstone's open holds are cancelled, so their points move with its lots."""
-    for redemption_id in list(session.scalars(select(Redemption.id).where(Redemption.member_id == member.id,
-                                                                          Redemption.status == OPEN))):
+    for redemption_id in list(
+        session.scalars(select(Redemption.id).where(Redemption.member_id == member.id, Redemption.status == OPEN))
+    ):
         cancel(session, redemption_id=redemption_id)

@@ -30,8 +30,19 @@ TOTAL_CAP = "total_cap_reached"
 ORDER_REFUNDED = "order_refunded"
 REFEREE_BLOCKED = "referee_blocked"
 REFERRER_GONE = "referrer_gone"  # erased on request: they earn nothing more
-REASONS = (UNKNOWN_CODE, SELF_REFERRAL, REFEREE_ALREADY_MEMBER, REFEREE_HAD_ORDERED, REFERRER_BLOCKED,
-           REFERRER_SUSPENDED, MONTHLY_CAP, TOTAL_CAP, ORDER_REFUNDED, REFEREE_BLOCKED, REFERRER_GONE)
+REASONS = (
+    UNKNOWN_CODE,
+    SELF_REFERRAL,
+    REFEREE_ALREADY_MEMBER,
+    REFEREE_HAD_ORDERED,
+    REFERRER_BLOCKED,
+    REFERRER_SUSPENDED,
+    MONTHLY_CAP,
+    TOTAL_CAP,
+    ORDER_REFUNDED,
+    REFEREE_BLOCKED,
+    REFERRER_GONE,
+)
 # A purchase made at the sign-up itself (checkout enrols and orders at once) is not "before" it.
 SIGNUP_GRACE = timedelta(minutes=30)
 
@@ -75,9 +86,15 @@ class Person:
 def is_self_referral(referrer: Person, referee: Person) -> bool:
     if referrer.member_id == referee.member_id:
         return True
-    same = lambda a, b: a is not None and b is not None and a == b  # noqa: E731
-    return (same(referrer.phone, referee.phone) or same(referrer.external_id, referee.external_id)
-            or same(canonical_email(referrer.email), canonical_email(referee.email)))
+
+    def same(a: str | None, b: str | None) -> bool:
+        return a is not None and b is not None and a == b
+
+    return (
+        same(referrer.phone, referee.phone)
+        or same(referrer.external_id, referee.external_id)
+        or same(canonical_email(referrer.email), canonical_email(referee.email))
+    )
 
 
 def refusal_at_signup(referrer: Person | None, referee: Person) -> str | None:
@@ -122,9 +139,18 @@ class Verdict:
     order_id: str | None = None
 
 
-def qualification(*, referrer: Person, referee: Person, referred_at: datetime, first: FirstOrder | None,
-                  ordered_before: bool, now: datetime, caps: Caps, rewarded_this_month: int,
-                  rewarded_ever: int) -> Verdict:
+def qualification(
+    *,
+    referrer: Person,
+    referee: Person,
+    referred_at: datetime,
+    first: FirstOrder | None,
+    ordered_before: bool,
+    now: datetime,
+    caps: Caps,
+    rewarded_this_month: int,
+    rewarded_ever: int,
+) -> Verdict:
     """Where a pending referral stands as of `now`."""
     if ordered_before:
         return Verdict("rejected", REFEREE_HAD_ORDERED)

@@ -22,10 +22,14 @@ class MemberReferralSchema(ResponseSchema):
 
 class ReferralSchema(ResponseSchema):
     id = ma.fields.String()
-    referrer_id = ma.fields.String(allow_none=True, metadata={
-        "description": "null when the code was unknown, or to a storefront key that named the referee"})
-    referee_id = ma.fields.String(allow_none=True, metadata={
-        "description": "null to a storefront key that named the referrer (it sees its own customer's side)"})
+    referrer_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "null when the code was unknown, or to a storefront key that named the referee"},
+    )
+    referee_id = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "null to a storefront key that named the referrer (it sees its own customer's side)"},
+    )
     code = ma.fields.String()
     status = ma.fields.String(metadata={"enum": list(STATUSES)})
     reason = ma.fields.String(allow_none=True, metadata={"enum": list(REASONS)})
@@ -42,6 +46,13 @@ class ReferralPageSchema(ResponseSchema):
 
 
 class ReferralQueryArgsSchema(ListArgsSchema):
-    referrer_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only referrals made by this member"})
-    referee_id = ma.fields.String(validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only the referral of this referred member"})
-    status = ma.fields.String(validate=ma.validate.OneOf(STATUSES), metadata={"description": "Only referrals in this status"})
+    referrer_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=32), metadata={"description": "Only referrals made by this member"}
+    )
+    referee_id = ma.fields.String(
+        validate=ma.validate.Length(min=1, max=32),
+        metadata={"description": "Only the referral of this referred member"},
+    )
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(STATUSES), metadata={"description": "Only referrals in this status"}
+    )

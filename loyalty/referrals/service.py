@@ -47,13 +47,25 @@ def member_codes(session: Session, members: list) -> dict[str, dict[str, str | N
     once erased: an erased member refers nobody), and `referred_by_code`, the code they signed up
     with in canonical form."""
     live = [member.id for member in members if member.erased_at is None]
-    owned = dict(session.execute(select(ReferralCode.member_id, ReferralCode.code)
-                                 .where(ReferralCode.member_id.in_(live))).all()) if live else {}
+    owned = (
+        dict(
+            session.execute(
+                select(ReferralCode.member_id, ReferralCode.code).where(ReferralCode.member_id.in_(live))
+            ).all()
+        )
+        if live
+        else {}
+    )
     for member_id in live:
         if member_id not in owned:
             owned[member_id] = code_of(session, member_id)
-    return {member.id: {"share_code": owned.get(member.id),
-                        "referred_by_code": rules.canonical_code(member.referral_code_used)} for member in members}
+    return {
+        member.id: {
+            "share_code": owned.get(member.id),
+            "referred_by_code": rules.canonical_code(member.referral_code_used),
+        }
+        for member in members
+    }
 
 
 def link_for(session: Session, code: str) -> str | None:
@@ -77,10 +89,18 @@ def record_signup(session: Session, member) -> None:
     code = rules.normalise_code(given)
     referrer = owner_of(session, code) if code else None
     reason = rules.refusal_at_signup(person(referrer) if referrer else None, person(member))
-    referral = Referral(id=new_id("ref"), referrer_id=referrer.id if referrer else None, referee_id=member.id,
-                        code=code or given[:40], status="rejected" if reason else "pending", reason=reason,
-                        created_at=member.enrolled_at, decided_at=member.enrolled_at if reason else None,
-                        referrer_points=0, referee_points=0)
+    referral = Referral(
+        id=new_id("ref"),
+        referrer_id=referrer.id if referrer else None,
+        referee_id=member.id,
+        code=code or given[:40],
+        status="rejected" if reason else "pending",
+        reason=reason,
+        created_at=member.enrolled_at,
+        decided_at=member.enrolled_at if reason else None,
+        referrer_points=0,
+        referee_points=0,
+    )
     session.add(referral)
     member.referral = {"id": referral.id, "status": referral.status, "reason": reason}
 
@@ -89,8 +109,12 @@ def on_merged(session: Session, survivor, tombstone) -> None:
     """Referrals made by the tombstone now count for the survivor. A pending referral of the
     tombstone as a new member is refused when the survivor was a member before it: the
     'new customer' already was one."""
-    session.execute(update(Referral).where(Referral.referrer_id == tombstone.id).values(referrer_id=survivor.id)
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(Referral)
+        .where(Referral.referrer_id == tombstone.id)
+        .values(referrer_id=survivor.id)
+        .execution_options(synchronize_session=False)
+    )
     theirs = session.scalar(select(Referral).where(Referral.referee_id == tombstone.id))
     if theirs is None:
         return
@@ -103,20 +127,38 @@ def on_merged(session: Session, survivor, tombstone) -> None:
 def member_referral(session: Session, *, member_id: str) -> dict:
     member = resolve(session, member_id)
     code = code_of(session, member.id)
-    counts = dict(session.execute(select(Referral.status, func.count()).where(Referral.referrer_id == member.id)
-                                  .group_by(Referral.status)).all())
-    rewarded = session.scalar(select(func.coalesce(func.sum(Referral.referrer_points), 0))
-                              .where(Referral.referrer_id == member.id, Referral.status == "qualified"))
+    counts = dict(
+        session.execute(
+            select(Referral.status, func.count()).where(Referral.referrer_id == member.id).group_by(Referral.status)
+        ).all()
+    )
+    rewarded = session.execute(
+        select(func.coalesce(func.sum(Referral.referrer_points), 0)).where(
+            Referral.referrer_id == member.id, Referral.status == "qualified"
+        )
+    ).scalar_one()
     return {
-        "member_id": member.id, "code": code, "link": link_for(session, code),
-        "invited": sum(counts.values()), "pending": counts.get("pending", 0),
-        "qualified": counts.get("qualified", 0), "rejected": counts.get("rejected", 0),
+        "member_id": member.id,
+        "code": code,
+        "link": link_for(session, code),
+        "invited": sum(counts.values()),
+        "pending": counts.get("pending", 0),
+        "qualified": counts.get("qualified", 0),
+        "rejected": counts.get("rejected", 0),
         "rewarded_points": int(rewarded),
     }
 
 
-def list_referrals(session: Session, *, limit: int, cursor: str | None = None, referrer_id: str | None = None,
-                   referee_id: str | None = None, status: str | None = None, role: str = "staff") -> dict:
+def list_referrals(
+    session: Session,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    referrer_id: str | None = None,
+    referee_id: str | None = None,
+    status: str | None = None,
+    role: str = "staff",
+) -> dict:
     # A storefront finds members only by an exact identifier; every referral's two member ids
     # would let it walk the member list, so it reads the referrals of one member at a time.
     if role == "storefront" and not (referrer_id or referee_id):
@@ -134,8 +176,19 @@ def list_referrals(session: Session, *, limit: int, cursor: str | None = None, r
     return page
 
 
-_FIELDS = ("id", "referrer_id", "referee_id", "code", "status", "reason", "order_id", "referrer_points",
-           "referee_points", "created_at", "decided_at")
+_FIELDS = (
+    "id",
+    "referrer_id",
+    "referee_id",
+    "code",
+    "status",
+    "reason",
+    "order_id",
+    "referrer_points",
+    "referee_points",
+    "created_at",
+    "decided_at",
+)
 
 
 def _one_side(row: Referral, *, referrer_id: str | None, referee_id: str | None) -> dict:
@@ -153,12 +206,26 @@ def _one_side(row: Referral, *, referrer_id: str | None, referee_id: str | None)
 def funnel(session: Session, *, start: datetime, end: datetime) -> dict:
     """Sign-ups with a code in [start, end) and where they stand."""
     in_range = (Referral.created_at >= start, Referral.created_at < end)
-    by_status = dict(session.execute(select(Referral.status, func.count()).where(*in_range)
-                                     .group_by(Referral.status)).all())
-    reasons = dict(session.execute(select(Referral.reason, func.count()).where(*in_range, Referral.status == "rejected")
-                                   .group_by(Referral.reason)).all())
-    rewarded = session.scalar(select(func.coalesce(func.sum(Referral.referrer_points + Referral.referee_points), 0))
-                              .where(*in_range, Referral.status == "qualified"))
-    return {"invited": sum(by_status.values()), "pending": by_status.get("pending", 0),
-            "qualified": by_status.get("qualified", 0), "rejected": by_status.get("rejected", 0),
-            "rejected_by_reason": reasons, "rewarded_points": int(rewarded)}
+    by_status = dict(
+        session.execute(select(Referral.status, func.count()).where(*in_range).group_by(Referral.status)).all()
+    )
+    reasons = dict(
+        session.execute(
+            select(Referral.reason, func.count())
+            .where(*in_range, Referral.status == "rejected")
+            .group_by(Referral.reason)
+        ).all()
+    )
+    rewarded = session.execute(
+        select(func.coalesce(func.sum(Referral.referrer_points + Referral.referee_points), 0)).where(
+            *in_range, Referral.status == "qualified"
+        )
+    ).scalar_one()
+    return {
+        "invited": sum(by_status.values()),
+        "pending": by_status.get("pending", 0),
+        "qualified": by_status.get("qualified", 0),
+        "rejected": by_status.get("rejected", 0),
+        "rejected_by_reason": reasons,
+        "rewarded_points": int(rewarded),
+    }

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
-
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import request_session
 from loyalty.rewards import coupons as coupon_service
@@ -19,8 +18,8 @@ blp = Blueprint("rewards", __name__, url_prefix="/v1/rewards", description="Rewa
 def list_rewards(args):
     """The rewards catalog
 
-    Pages through the rewards catalog, optionally only active rewards. Errors: 422 validation_error
-    for a bad cursor.
+    Pages through the rewards catalog, optionally only active rewards. Errors: 400 invalid_cursor for a cursor
+    this service didn't issue.
     """
     return service.list_rewards(request_session(), **args)
 

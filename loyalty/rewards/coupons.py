@@ -4,8 +4,9 @@ bought one is reversed. Every code a caller sends is read by `rules.normalise_co
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, or_, select, update
+from sqlalchemy import BindParameter, CursorResult, and_, bindparam, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
@@ -26,8 +27,11 @@ def _find(session: Session, text: str) -> Coupon:
     code = normalise_coupon_code(text)
     coupon = session.get(Coupon, code, populate_existing=True) if code else None
     if coupon is None:
-        raise NotFound(f"No coupon `{code}`." if code else
-                       f"`{text[:40]}` is not a coupon code: 12 letters and digits, case, spaces and dashes ignored.")
+        raise NotFound(
+            f"No coupon `{code}`."
+            if code
+            else f"`{text[:40]}` is not a coupon code: 12 letters and digits, case, spaces and dashes ignored."
+        )
     return coupon
 
 
@@ -37,10 +41,20 @@ def _usable(member) -> bool:
 
 def _view(coupon: Coupon, reward: Reward | None, member, now: datetime) -> dict:
     status = coupon_status(used_at=coupon.used_at, voided_at=coupon.voided_at, valid_until=coupon.valid_until, now=now)
-    return {"code": coupon.code, "status": status, "usable": status == "valid" and _usable(member),
-            "member_id": member.id, "reward_id": coupon.reward_id, "reward": reward,
-            "redemption_id": coupon.redemption_id, "issued_at": coupon.issued_at, "valid_until": coupon.valid_until,
-            "used_at": coupon.used_at, "order_id": coupon.order_id, "voided_at": coupon.voided_at}
+    return {
+        "code": coupon.code,
+        "status": status,
+        "usable": status == "valid" and _usable(member),
+        "member_id": member.id,
+        "reward_id": coupon.reward_id,
+        "reward": reward,
+        "redemption_id": coupon.redemption_id,
+        "issued_at": coupon.issued_at,
+        "valid_until": coupon.valid_until,
+        "used_at": coupon.used_at,
+        "order_id": coupon.order_id,
+        "voided_at": coupon.voided_at,
+    }
 
 
 def get_coupon(session: Session, *, code: str, now: datetime | None = None) -> dict:
@@ -55,13 +69,25 @@ def use_coupon(session: Session, *, code: str, order_id: str | None = None, now:
     now = now or utcnow()
     coupon = _find(session, code)
     member = member_for_points(session, coupon.member_id, redeeming=True)  # blocked, suspended, erased: refused
-    used = session.execute(update(Coupon).where(
-        Coupon.code == coupon.code, Coupon.used_at.is_(None), Coupon.voided_at.is_(None),
-        or_(Coupon.valid_until.is_(None), Coupon.valid_until > now)).values(used_at=now, order_id=order_id)).rowcount
+    # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult.
+    used = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Coupon)
+            .where(
+                Coupon.code == coupon.code,
+                Coupon.used_at.is_(None),
+                Coupon.voided_at.is_(None),
+                or_(Coupon.valid_until.is_(None), Coupon.valid_until > now),
+            )
+            .values(used_at=now, order_id=order_id)
+        ),
+    ).rowcount
     session.refresh(coupon)
     if used != 1 and not (order_id and coupon.used_at and coupon.order_id == order_id):
-        reason = coupon_status(used_at=coupon.used_at, voided_at=coupon.voided_at, valid_until=coupon.valid_until,
-                               now=now)
+        reason = coupon_status(
+            used_at=coupon.used_at, voided_at=coupon.voided_at, valid_until=coupon.valid_until, now=now
+        )
         raise CouponUnusable(_WHY[reason].format(code=coupon.code, coupon=coupon), reason=reason)
     return _view(coupon, session.get(Reward, coupon.reward_id), member, now)
 
@@ -79,9 +105,12 @@ def void_coupon(session: Session, *, redemption_id: str, now: datetime) -> bool:
     code = session.scalar(select(Coupon.code).where(Coupon.redemption_id == redemption_id))
     if code is None:
         return True
-    session.execute(update(Coupon).where(Coupon.code == code, Coupon.used_at.is_(None), Coupon.voided_at.is_(None))
-                    .values(voided_at=now))
-    coupon = session.get(Coupon, code, populate_existing=True)
+    session.execute(
+        update(Coupon)
+        .where(Coupon.code == code, Coupon.used_at.is_(None), Coupon.voided_at.is_(None))
+        .values(voided_at=now)
+    )
+    coupon = session.get_one(Coupon, code, populate_existing=True)
     return coupon.used_at is None
 
 
@@ -103,8 +132,15 @@ def _after(cursor: str | None):
     return or_(Coupon.issued_at < at, and_(Coupon.issued_at == at, Coupon.code < code))
 
 
-def member_coupons(session: Session, *, member_id: str, limit: int, cursor: str | None = None,
-                   status: str | None = None, now: datetime | None = None) -> dict:
+def member_coupons(
+    session: Session,
+    *,
+    member_id: str,
+    limit: int,
+    cursor: str | None = None,
+    status: str | None = None,
+    now: datetime | None = None,
+) -> dict:
     """A member's coupons (and those of members merged into it), newest first."""
     now = now or utcnow()
     member = resolve(session, member_id)
@@ -125,9 +161,13 @@ def member_coupons(session: Session, *, member_id: str, limit: int, cursor: str 
 
 def coupon_ready_of(member_id_column):
     """A correlated EXISTS: the member has a coupon still usable at the bind parameter `now`."""
-    now = bindparam("now")
-    return exists().where(Coupon.member_id == member_id_column, Coupon.used_at.is_(None), Coupon.voided_at.is_(None),
-                          or_(Coupon.valid_until.is_(None), Coupon.valid_until > now))
+    now: BindParameter[datetime] = bindparam("now")
+    return exists().where(
+        Coupon.member_id == member_id_column,
+        Coupon.used_at.is_(None),
+        Coupon.voided_at.is_(None),
+        or_(Coupon.valid_until.is_(None), Coupon.valid_until > now),
+    )
 
 
 def coupon_owner(code_param):

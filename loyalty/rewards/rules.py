@@ -28,14 +28,16 @@ def normalise_coupon_code(text: str) -> str | None:
     if not isinstance(text, str) or len(text) > 64:
         return None
     plain = unicodedata.normalize("NFKC", text)
-    plain = "".join(str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char
-                    for char in plain)
+    plain = "".join(
+        str(unicodedata.decimal(char)) if char.isdecimal() and not char.isascii() else char for char in plain
+    )
     code = _SEPARATORS.sub("", plain).upper()
     return code if _CODE.match(code) else None
 
 
-def coupon_status(*, used_at: datetime | None, voided_at: datetime | None, valid_until: datetime | None,
-                  now: datetime) -> str:
+def coupon_status(
+    *, used_at: datetime | None, voided_at: datetime | None, valid_until: datetime | None, now: datetime
+) -> str:
     """`used` and `void` are final; otherwise `expired` from `valid_until` on, else `valid`."""
     if used_at is not None:
         return "used"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import get_or_404, utcnow
@@ -13,7 +14,7 @@ from loyalty.core.errors import Conflict, ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.rewards.models import Coupon, Reward
-from loyalty.rewards.rules import COUPON_ALPHABET, CODE_LENGTH
+from loyalty.rewards.rules import CODE_LENGTH, COUPON_ALPHABET
 from loyalty.tiers.models import Tier
 
 
@@ -34,8 +35,12 @@ def _check_tier(session: Session, code: str | None) -> None:
 def create_reward(session: Session, *, data: dict, now: datetime | None = None) -> Reward:
     now = now or utcnow()
     _check_tier(session, data.get("min_tier"))
-    reward = Reward(id=new_id("rwd"), created_at=now, updated_at=now, **{"active": True, "coupon_valid_days": 90,
-                                                                        "description": "", **data})
+    reward = Reward(
+        id=new_id("rwd"),
+        created_at=now,
+        updated_at=now,
+        **{"active": True, "coupon_valid_days": 90, "description": "", **data},
+    )
     session.add(reward)
     session.flush()
     return reward
@@ -55,7 +60,11 @@ def update_reward(session: Session, *, reward_id: str, changes: dict, now: datet
         raise ValidationFailed({"valid_until": ["Must be after valid_from."]})
     if reward.kind in ("amount_off", "percent_off") and reward.value is None:
         raise ValidationFailed({"value": [f"A {reward.kind} reward needs a value."]})
-    if reward.kind == "percent_off" and (reward.value > 100 or reward.value != round(reward.value, 2)):
+    if (
+        reward.kind == "percent_off"
+        and reward.value is not None
+        and (reward.value > 100 or reward.value != round(reward.value, 2))
+    ):
         raise ValidationFailed({"value": ["A percent off is at most 100, with at most 2 decimals."]})
     reward.updated_at = now or utcnow()
     session.flush()
@@ -78,15 +87,21 @@ def check_redeemable(session: Session, reward: Reward, *, member_tier: str | Non
         need = session.get(Tier, reward.min_tier)
         have = session.get(Tier, member_tier) if member_tier else None
         if need is not None and (have is None or have.rank < need.rank):
-            raise RewardUnavailable(f"Reward `{reward.id}` needs tier {reward.min_tier} or above.",
-                                    min_tier=reward.min_tier)
+            raise RewardUnavailable(
+                f"Reward `{reward.id}` needs tier {reward.min_tier} or above.", min_tier=reward.min_tier
+            )
 
 
 def take_stock(session: Session, reward_id: str) -> None:
     """One unit, atomically: a conditional update can't sell the last unit twice."""
-    taken = session.execute(
-        update(Reward).where(Reward.id == reward_id, Reward.stock.is_not(None), Reward.stock > 0)
-        .values(stock=Reward.stock - 1)
+    # Session.execute is typed Result for any statement; an UPDATE's is a CursorResult.
+    taken = cast(
+        CursorResult[Any],
+        session.execute(
+            update(Reward)
+            .where(Reward.id == reward_id, Reward.stock.is_not(None), Reward.stock > 0)
+            .values(stock=Reward.stock - 1)
+        ),
     ).rowcount
     if taken == 1:
         return
@@ -96,14 +111,21 @@ def take_stock(session: Session, reward_id: str) -> None:
 
 
 def give_back_stock(session: Session, reward_id: str) -> None:
-    session.execute(update(Reward).where(Reward.id == reward_id, Reward.stock.is_not(None))
-                    .values(stock=Reward.stock + 1))
+    session.execute(
+        update(Reward).where(Reward.id == reward_id, Reward.stock.is_not(None)).values(stock=Reward.stock + 1)
+    )
 
 
 def issue_coupon(session: Session, *, reward: Reward, redemption_id: str, member_id: str, now: datetime) -> Coupon:
     code = "".join(secrets.choice(COUPON_ALPHABET) for _ in range(CODE_LENGTH))
-    coupon = Coupon(code=code, redemption_id=redemption_id, reward_id=reward.id, member_id=member_id, issued_at=now,
-                    valid_until=now + timedelta(days=reward.coupon_valid_days))
+    coupon = Coupon(
+        code=code,
+        redemption_id=redemption_id,
+        reward_id=reward.id,
+        member_id=member_id,
+        issued_at=now,
+        valid_until=now + timedelta(days=reward.coupon_valid_days),
+    )
     session.add(coupon)
     session.flush()
     return coupon
@@ -118,8 +140,11 @@ def gift_coupon(session: Session, *, reward_id: str, member_id: str, source_id: 
     reward = session.get(Reward, reward_id)
     if reward is None:
         return None
-    if not reward.active or (reward.valid_from and now < reward.valid_from) or \
-            (reward.valid_until and now >= reward.valid_until):
+    if (
+        not reward.active
+        or (reward.valid_from and now < reward.valid_from)
+        or (reward.valid_until and now >= reward.valid_until)
+    ):
         return None  # a gift ignores the tier minimum: staff chose who gets it
     try:
         take_stock(session, reward_id)

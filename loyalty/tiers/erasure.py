@@ -9,8 +9,15 @@ from loyalty.tiers.models import TierChange, TierStanding
 
 
 def forget_member(session: Session, member_id: str) -> None:
-    session.execute(update(TierChange).where(TierChange.member_id == member_id, TierChange.note.is_not(None))
-                    .values(note=None).execution_options(synchronize_session=False))
-    session.execute(update(TierStanding).where(TierStanding.member_id == member_id,
-                                               TierStanding.floor_reason.is_not(None))
-                    .values(floor_reason=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(TierChange)
+        .where(TierChange.member_id == member_id, TierChange.note.is_not(None))
+        .values(note=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(TierStanding)
+        .where(TierStanding.member_id == member_id, TierStanding.floor_reason.is_not(None))
+        .values(floor_reason=None)
+        .execution_options(synchronize_session=False)
+    )

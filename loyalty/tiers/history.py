@@ -15,5 +15,12 @@ def timeline_changes(session: Session, member_ids: list[str], before, limit: int
     if before:
         query = query.where(before_clause(TierChange.at, TierChange.id, before, "tcg_", numeric=True))
     rows = session.scalars(query.order_by(TierChange.at.desc(), TierChange.id.desc()).limit(limit))
-    return [{"at": r.at, "type": "tier.changed", "id": f"tcg_{r.id:012d}",
-             "data": {"from": r.from_code, "to": r.to_code, "reason": r.reason, "source": r.source}} for r in rows]
+    return [
+        {
+            "at": r.at,
+            "type": "tier.changed",
+            "id": f"tcg_{r.id:012d}",
+            "data": {"from": r.from_code, "to": r.to_code, "reason": r.reason, "source": r.source},
+        }
+        for r in rows
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -15,10 +15,10 @@ from loyalty.members.service import direct, held_tiers, resolve
 from loyalty.points.service import lock_members
 from loyalty.program.service import settings
 from loyalty.tiers import rules
-from loyalty.tiers.standings import Change, apply, metric_value, qualifying_values, standings
 from loyalty.tiers.models import TierChange, TierStanding
 from loyalty.tiers.rules import Standing
 from loyalty.tiers.service import ladder
+from loyalty.tiers.standings import Change, apply, metric_value, qualifying_values, standings
 
 HISTORY = 20
 
@@ -28,31 +28,53 @@ def member_tier(session: Session, *, member_id: str, now: datetime | None = None
     member = resolve(session, member_id)
     steps = ladder(session)
     if not steps:  # no ladder yet: nobody holds a tier
-        return {"member_id": member.id, "tier": None, "since": member.enrolled_at, "kept_until": None,
-                "next_tier": None, "to_next": None, "metric": settings(session).tier_metric, "history": [],
-                "qualifying_value": None, "earned_tier": None, "floor": None, "discount_percent": None,
-                "earn_multiplier": None}
+        return {
+            "member_id": member.id,
+            "tier": None,
+            "since": member.enrolled_at,
+            "kept_until": None,
+            "next_tier": None,
+            "to_next": None,
+            "metric": settings(session).tier_metric,
+            "history": [],
+            "qualifying_value": None,
+            "earned_tier": None,
+            "floor": None,
+            "discount_percent": None,
+            "earn_multiplier": None,
+        }
     row = session.get(TierStanding, member.id)
     standing = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, member.tier_code).code)
     held = rules.rung_of(steps, member.tier_code)
     value = qualifying_values(session, [member.id], end=now)[member.id]
     above, missing = rules.progress(steps, held, value)
-    floor_on = standing.floor is not None and (standing.floor_until is None or standing.floor_until > now)
+    floor_until = standing.floor_until
+    floor_on = standing.floor is not None and (floor_until is None or floor_until > now)
     earned = rules.rung_of(steps, standing.earned)
     kept_until = standing.kept_until if earned.code == held.code else None
     if floor_on and standing.floor == held.code:  # the floor holds it too: kept until the later end
-        kept_until = max(kept_until, standing.floor_until) if kept_until else standing.floor_until
-    history = session.scalars(select(TierChange).where(TierChange.member_id == member.id)
-                              .order_by(TierChange.at.desc(), TierChange.id.desc()).limit(HISTORY)).all()
+        kept_until = max(kept_until, floor_until) if kept_until and floor_until else floor_until
+    history = session.scalars(
+        select(TierChange)
+        .where(TierChange.member_id == member.id)
+        .order_by(TierChange.at.desc(), TierChange.id.desc())
+        .limit(HISTORY)
+    ).all()
     return {
-        "member_id": member.id, "tier": held.code, "since": row.since if row else member.enrolled_at,
-        "kept_until": kept_until, "earned_tier": earned.code,
+        "member_id": member.id,
+        "tier": held.code,
+        "since": row.since if row else member.enrolled_at,
+        "kept_until": kept_until,
+        "earned_tier": earned.code,
         "floor": {"tier": standing.floor, "until": standing.floor_until, "reason": row.floor_reason}
-        if floor_on and row else None,
-        "metric": settings(session).tier_metric, "qualifying_value": metric_text(settings(session).tier_metric, value),
+        if floor_on and row
+        else None,
+        "metric": settings(session).tier_metric,
+        "qualifying_value": metric_text(settings(session).tier_metric, value),
         "next_tier": above.code if above else None,
         "to_next": metric_text(settings(session).tier_metric, missing) if above else None,
-        "discount_percent": held.discount_percent, "earn_multiplier": held.earn_multiplier,
+        "discount_percent": held.discount_percent,
+        "earn_multiplier": held.earn_multiplier,
         "history": history,
     }
 
@@ -64,11 +86,19 @@ def metric_text(metric: str, value) -> str:
 
 def floor_end(until: date, zone: str) -> datetime:
     """A floor lasts through its end date in the program's time zone."""
-    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(timezone.utc)
+    return datetime.combine(until + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
-def set_floor(session: Session, *, member_id: str, tier: str | None, until: date | None, reason: str,
-              actor: str, now: datetime | None = None) -> dict:
+def set_floor(
+    session: Session,
+    *,
+    member_id: str,
+    tier: str | None,
+    until: date | None,
+    reason: str,
+    actor: str,
+    now: datetime | None = None,
+) -> dict:
     """Staff set a tier by hand until a date: a floor, never lowering what the member earned.
     `tier` None removes the floor."""
     now = now or utcnow()
@@ -82,7 +112,7 @@ def set_floor(session: Session, *, member_id: str, tier: str | None, until: date
     today = now.astimezone(ZoneInfo(program.timezone)).date()
     if tier is not None and until is None:
         errors["until"] = ["A floor needs an end date."]
-    elif tier is not None and until < today:
+    elif tier is not None and until is not None and until < today:
         errors["until"] = [f"Must be today ({today}) or later."]
     if errors:
         raise ValidationFailed(errors)
@@ -95,12 +125,14 @@ def set_floor(session: Session, *, member_id: str, tier: str | None, until: date
     held = held_tiers(session, [member.id], lock=True)[member.id]
     row = session.get(TierStanding, member.id, populate_existing=True)
     before = standings(session, [member.id]).get(member.id) or Standing(rules.rung_of(steps, held).code)
-    after = Standing(before.earned, before.kept_until, tier, floor_end(until, program.timezone) if tier else None)
+    floor_until = floor_end(until, program.timezone) if tier and until else None
+    after = Standing(before.earned, before.kept_until, tier, floor_until)
     held_after = rules.effective(steps, after, now=now).code
-    change = Change(member.id, held, row is not None, before, after, held_after,
-                    "floor_set" if tier else "floor_removed")
+    change = Change(
+        member.id, held, row is not None, before, after, held_after, "floor_set" if tier else "floor_removed"
+    )
     apply(session, [change], now=now, actor=actor, note=reason)
-    session.get(TierStanding, member.id, populate_existing=True).floor_reason = reason if tier else None
+    session.get_one(TierStanding, member.id, populate_existing=True).floor_reason = reason if tier else None
     session.flush()
     session.expire_all()  # the bulk updates bypassed the identity map
     return member_tier(session, member_id=member.id, now=now)

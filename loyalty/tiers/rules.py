@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from loyalty.core.dates import add_months  # noqa: F401  (re-exported: grading counts months with it)
@@ -28,7 +30,7 @@ def ladder_errors(rungs: list[Rung]) -> dict[str, list[str]]:
         add("tiers", "A ladder needs at least one tier.")
         return errors
     for field, values in (("code", [r.code for r in rungs]), ("rank", [r.rank for r in rungs])):
-        seen: set = set()
+        seen: set[Hashable] = set()
         for index, value in enumerate(values):
             if value in seen:
                 add(f"tiers.{index}.{field}", f"`{value}` appears twice; each tier needs its own {field}.")
@@ -38,7 +40,10 @@ def ladder_errors(rungs: list[Rung]) -> dict[str, list[str]]:
         add(f"tiers.{by_rank[0][0]}.threshold", "The lowest tier's threshold must be 0: every member is on it.")
     for (_, lower), (index, higher) in zip(by_rank, by_rank[1:]):
         if higher.rank != lower.rank and higher.threshold <= lower.threshold:
-            add(f"tiers.{index}.threshold", f"Must be above {lower.code}'s {lower.threshold}: thresholds rise with rank.")
+            add(
+                f"tiers.{index}.threshold",
+                f"Must be above {lower.code}'s {lower.threshold}: thresholds rise with rank.",
+            )
     for index, rung in enumerate(rungs):
         if rung.earn_multiplier < 1:
             add(f"tiers.{index}.earn_multiplier", "Must be at least 1: a tier never earns less than no tier.")
@@ -56,7 +61,7 @@ RETENTION_MONTHS = 12
 QUALIFYING_MONTHS = 12
 
 
-def by_rank(ladder) -> list[Rung]:
+def by_rank(ladder: Sequence[Rung]) -> list[Rung]:
     # The ladder usually comes sorted already; checking is cheaper than sorting a million times.
     if all(lower.rank < higher.rank for lower, higher in zip(ladder, ladder[1:])):
         return list(ladder)
@@ -94,9 +99,9 @@ class Standing:
     """Where a member stands; `kept_until` None: nothing to lose (the lowest rung)."""
 
     earned: str
-    kept_until: object | None = None  # a datetime; typed loosely to keep this module clock-free
+    kept_until: datetime | None = None
     floor: str | None = None
-    floor_until: object | None = None
+    floor_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,9 @@ class Verdict:
     reason: str | None  # why the earned tier changed; None when it did not
 
 
-def upgrade(ladder: list[Rung], standing: Standing, value: Decimal, *, now, retention_end) -> Verdict:
+def upgrade(
+    ladder: list[Rung], standing: Standing, value: Decimal, *, now: datetime, retention_end: datetime
+) -> Verdict:
     """On an order: move up at once to the highest rung reached; never down."""
     earned = rung_of(ladder, standing.earned)
     reached = qualified_rung(ladder, value)
@@ -114,7 +121,9 @@ def upgrade(ladder: list[Rung], standing: Standing, value: Decimal, *, now, rete
     return Verdict(Standing(reached.code, retention_end, standing.floor, standing.floor_until), "qualified")
 
 
-def review(ladder: list[Rung], standing: Standing, value: Decimal, *, now, retention_end) -> Verdict:
+def review(
+    ladder: list[Rung], standing: Standing, value: Decimal, *, now: datetime, retention_end: datetime
+) -> Verdict:
     """The nightly review as of `now`: upgrade when qualified; once the retention period has ended,
     keep the tier another period if still qualified, else go down one step (and keep that one a
     period). A floor that has ended is dropped."""
@@ -133,7 +142,7 @@ def review(ladder: list[Rung], standing: Standing, value: Decimal, *, now, reten
     return Verdict(Standing(earned.code, kept_until, floor, floor_until), reason)
 
 
-def effective(ladder: list[Rung], standing: Standing, *, now) -> Rung:
+def effective(ladder: list[Rung], standing: Standing, *, now: datetime) -> Rung:
     """The tier the member has: the earned one, or the staff floor while it lasts if higher."""
     earned = rung_of(ladder, standing.earned)
     if standing.floor is None or (standing.floor_until is not None and standing.floor_until <= now):
@@ -142,11 +151,14 @@ def effective(ladder: list[Rung], standing: Standing, *, now) -> Rung:
     return floor if floor.rank > earned.rank else earned
 
 
-def merged(ladder: list[Rung], mine: Standing, theirs: Standing, *, now) -> Standing:
+def merged(ladder: list[Rung], mine: Standing, theirs: Standing, *, now: datetime) -> Standing:
     """The standing a merge leaves the survivor (`mine`) with: a merge must not cost a tier, so the
     higher earned tier with its review date, and the higher staff floor still running with its end
     (none if neither runs). On a tie the survivor's own stays."""
-    rank = lambda code: rung_of(ladder, code).rank  # noqa: E731
+
+    def rank(code: str | None) -> int:
+        return rung_of(ladder, code).rank
+
     earned = theirs if rank(theirs.earned) > rank(mine.earned) else mine
     floors = [s for s in (mine, theirs) if s.floor and (s.floor_until is None or s.floor_until > now)]
     floor = max(floors, key=lambda s: rank(s.floor)) if floors else Standing(earned.earned)
@@ -166,21 +178,24 @@ class LadderIndex:
     """The ladder prepared once per batch, so the nightly review can skip, cheaply, the many
     members it would leave as they are."""
 
-    ranks: dict
+    ranks: dict[str, int]  # code -> rank
     lowest: str
-    next_threshold: dict
+    next_threshold: dict[str, Decimal | None]  # code -> the threshold of the rung above (None: the top)
 
 
 def index(ladder: list[Rung]) -> LadderIndex:
     rungs = by_rank(ladder)
     above = {rung.code: next_rung(rungs, rung) for rung in rungs}
-    return LadderIndex({rung.code: rung.rank for rung in rungs}, rungs[0].code,
-                       {code: (rung.threshold if rung else None) for code, rung in above.items()})
+    return LadderIndex(
+        {rung.code: rung.rank for rung in rungs},
+        rungs[0].code,
+        {code: (rung.threshold if rung else None) for code, rung in above.items()},
+    )
 
 
-def may_change(ix: LadderIndex, held: str | None, standing: Standing | None, value: Decimal, *, now) -> bool:
+def may_change(ix: LadderIndex, held: str | None, standing: Standing | None, value: Decimal, *, now: datetime) -> bool:
     """False only when `review` would leave this member exactly as they are."""
-    if held not in ix.ranks:
+    if held is None or held not in ix.ranks:
         return True
     if standing is None:
         standing = Standing(held)

@@ -20,8 +20,8 @@ blp = Blueprint("webhooks", __name__, url_prefix="/v1/webhooks", description="We
 def list_subscriptions(args):
     """Webhook subscriptions
 
-    Pages through webhook subscriptions (secrets are never shown). Errors: 422 validation_error for
-    a bad cursor.
+    Pages through webhook subscriptions (secrets are never shown). Errors: 400 invalid_cursor for a cursor
+    this service didn't issue.
     """
     return service.list_subscriptions(request_session(), **args)
 
@@ -41,8 +41,9 @@ def create_subscription(data):
     private address.
     """
     config = current_app.extensions["loyalty.config"]
-    return service.create_subscription(request_session(), **data, allow_private=config.webhook_allow_private,
-                                       default_secret=config.webhook_secret)
+    return service.create_subscription(
+        request_session(), **data, allow_private=config.webhook_allow_private, default_secret=config.webhook_secret
+    )
 
 
 @blp.route("/<subscription_id>", methods=["GET"], parameters=path_params("subscription_id"))
@@ -72,9 +73,12 @@ def update_subscription(data, subscription_id):
     Changes the URL (checked again), the events, pauses or resumes the subscription, or replaces its
     secret. Errors: 404 not_found; 422 validation_error.
     """
-    return subscriptions.update_subscription(request_session(), subscription_id=subscription_id, **data,
-                                             allow_private=current_app.extensions["loyalty.config"]
-                                             .webhook_allow_private)
+    return subscriptions.update_subscription(
+        request_session(),
+        subscription_id=subscription_id,
+        **data,
+        allow_private=current_app.extensions["loyalty.config"].webhook_allow_private,
+    )
 
 
 @blp.route("/<subscription_id>/ping", methods=["POST"], parameters=path_params("subscription_id"))
@@ -90,8 +94,12 @@ def ping_subscription(subscription_id):
     said (within 10 s). Errors: 404 not_found.
     """
     config = current_app.extensions["loyalty.config"]
-    return subscriptions.ping(request_session(), subscription_id=subscription_id,
-                              allow_private=config.webhook_allow_private, seconds=config.webhook_attempt_seconds)
+    return subscriptions.ping(
+        request_session(),
+        subscription_id=subscription_id,
+        allow_private=config.webhook_allow_private,
+        seconds=config.webhook_attempt_seconds,
+    )
 
 
 @blp.route("/<subscription_id>", methods=["DELETE"], parameters=path_params("subscription_id"))
@@ -117,7 +125,8 @@ def list_deliveries(args, subscription_id):
     """The delivery log of a subscription, newest first, with every attempt
 
     Pages through a subscription's delivery log, newest first, with every attempt. Errors: 404
-    not_found; 422 validation_error for a bad filter or cursor.
+    not_found; 400 invalid_cursor for a cursor
+    this service didn't issue; 422 validation_error for a bad filter.
     """
     return service.deliveries(request_session(), subscription_id=subscription_id, **args)
 

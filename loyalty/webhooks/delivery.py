@@ -45,22 +45,44 @@ def fan_out(session: Session, *, now: datetime, limit: int = 1000) -> tuple[int,
         return 0, 0
     # Waiting, not skipping, for an event another transaction holds (an erasure scrubbing it): the
     # events after it must not be dispatched before it.
-    events = session.execute(select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.occurred_at)
-                             .where(OutboxEvent.dispatched_at.is_(None))
-                             .order_by(OutboxEvent.id).limit(limit).with_for_update()).all()
+    events = session.execute(
+        select(OutboxEvent.id, OutboxEvent.type, OutboxEvent.occurred_at)
+        .where(OutboxEvent.dispatched_at.is_(None))
+        .order_by(OutboxEvent.id)
+        .limit(limit)
+        .with_for_update()
+    ).all()
     if not events:
         return 0, 0
-    subscriptions = session.execute(select(Subscription.id, Subscription.events, Subscription.created_at)
-                                    .where(Subscription.active.is_(True), Subscription.deleted_at.is_(None))).all()
+    subscriptions = session.execute(
+        select(Subscription.id, Subscription.events, Subscription.created_at).where(
+            Subscription.active.is_(True), Subscription.deleted_at.is_(None)
+        )
+    ).all()
     # A subscription receives what happens from its creation on, not a backlog from before it.
-    rows = [{"id": new_id("msg"), "subscription_id": sub_id, "event_id": event_id, "status": "pending",
-             "attempts": 0, "next_attempt_at": now, "created_at": now, "retrying_since": now}
-            for event_id, event_type, occurred_at in events for sub_id, wanted, since in subscriptions
-            if event_type in wanted and occurred_at >= since]
+    rows = [
+        {
+            "id": new_id("msg"),
+            "subscription_id": sub_id,
+            "event_id": event_id,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "retrying_since": now,
+        }
+        for event_id, event_type, occurred_at in events
+        for sub_id, wanted, since in subscriptions
+        if event_type in wanted and occurred_at >= since
+    ]
     if rows:
         session.execute(insert(Delivery), rows)
-    session.execute(update(OutboxEvent).where(among(session, OutboxEvent.id, [e[0] for e in events]))
-                    .values(dispatched_at=now).execution_options(synchronize_session=False))
+    session.execute(
+        update(OutboxEvent)
+        .where(among(session, OutboxEvent.id, [e[0] for e in events]))
+        .values(dispatched_at=now)
+        .execution_options(synchronize_session=False)
+    )
     return len(events), len(rows)
 
 
@@ -82,31 +104,67 @@ def claim(session: Session, *, now: datetime, limit: int = 8) -> list[Message]:
     # delivery, so a claim stays quick behind a long backlog. SKIP LOCKED: another process claiming at
     # the same moment takes other subscriptions' deliveries (see loyalty/core/claims.py).
     earlier = aliased(Delivery)
-    first = select(func.min(earlier.event_id)).where(earlier.subscription_id == Subscription.id,
-                                                      earlier.status == "pending").scalar_subquery()
-    due = session.execute(skip_locked(
-        select(Delivery.id, Subscription.id, Subscription.url, Subscription.secret, Subscription.previous_secret,
-               Subscription.previous_secret_until, OutboxEvent.type, OutboxEvent.occurred_at, OutboxEvent.data)
-        .select_from(Subscription)
-        .join(Delivery, and_(Delivery.subscription_id == Subscription.id, Delivery.event_id == first))
-        .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
-        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
-               or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now),
-               Subscription.active.is_(True), Subscription.deleted_at.is_(None))
-        .order_by(Delivery.next_attempt_at, Delivery.id), limit=limit, of=Delivery)).all()
+    first = (
+        select(func.min(earlier.event_id))
+        .where(earlier.subscription_id == Subscription.id, earlier.status == "pending")
+        .scalar_subquery()
+    )
+    due = session.execute(
+        skip_locked(
+            select(
+                Delivery.id,
+                Subscription.id,
+                Subscription.url,
+                Subscription.secret,
+                Subscription.previous_secret,
+                Subscription.previous_secret_until,
+                OutboxEvent.type,
+                OutboxEvent.occurred_at,
+                OutboxEvent.data,
+            )
+            .select_from(Subscription)
+            .join(Delivery, and_(Delivery.subscription_id == Subscription.id, Delivery.event_id == first))
+            .join(OutboxEvent, OutboxEvent.id == Delivery.event_id)
+            .where(
+                Delivery.status == "pending",
+                Delivery.next_attempt_at <= now,
+                or_(Delivery.claimed_until.is_(None), Delivery.claimed_until <= now),
+                Subscription.active.is_(True),
+                Subscription.deleted_at.is_(None),
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id),
+            limit=limit,
+            of=Delivery,
+        )
+    ).all()
     if not due:
         return []
-    session.execute(update(Delivery).where(among(session, Delivery.id, [row[0] for row in due]))
-                    .values(claimed_until=now + CLAIM_FOR).execution_options(synchronize_session=False))
-    return [Message(delivery_id, sub_id, url, signing.in_force(secret, previous, previous_until, now=now),
-                    body(event_type, occurred_at, data))
-            for delivery_id, sub_id, url, secret, previous, previous_until, event_type, occurred_at, data in due]
+    session.execute(
+        update(Delivery)
+        .where(among(session, Delivery.id, [row[0] for row in due]))
+        .values(claimed_until=now + CLAIM_FOR)
+        .execution_options(synchronize_session=False)
+    )
+    return [
+        Message(
+            delivery_id,
+            sub_id,
+            url,
+            signing.in_force(secret, previous, previous_until, now=now),
+            body(event_type, occurred_at, data),
+        )
+        for delivery_id, sub_id, url, secret, previous, previous_until, event_type, occurred_at, data in due
+    ]
 
 
 def body(event_type: str, occurred_at: datetime, data: dict) -> bytes:
     """The payload, the same bytes on every retry of a delivery."""
-    return json.dumps({"type": event_type, "timestamp": occurred_at.isoformat(), "data": data},
-                      separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+    return json.dumps(
+        {"type": event_type, "timestamp": occurred_at.isoformat(), "data": data},
+        separators=(",", ":"),
+        ensure_ascii=False,
+        sort_keys=True,
+    ).encode()
 
 
 @dataclass(frozen=True)
@@ -121,8 +179,7 @@ class Result:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def send(message: Message, *, now: datetime, allow_private: bool = False,
-         seconds: float = ATTEMPT_SECONDS) -> Result:
+def send(message: Message, *, now: datetime, allow_private: bool = False, seconds: float = ATTEMPT_SECONDS) -> Result:
     """One attempt, over within `seconds` whatever the receiver does (see transport)."""
     timestamp = int(now.timestamp())
     headers = {
@@ -134,8 +191,14 @@ def send(message: Message, *, now: datetime, allow_private: bool = False,
     }
     started = time.perf_counter()
     try:
-        status, answer = transport.post(message.url, body=message.body, headers=headers, allow_private=allow_private,
-                                        seconds=seconds, limit=EXCERPT_BYTES)
+        status, answer = transport.post(
+            message.url,
+            body=message.body,
+            headers=headers,
+            allow_private=allow_private,
+            seconds=seconds,
+            limit=EXCERPT_BYTES,
+        )
     except targets.Refused as refused:  # nothing was sent: the address is not one webhooks may go to
         return Result(None, f"Refused: {str(refused)[:300]}", _ms(started), None)
     except (requests.RequestException, OSError) as error:
@@ -156,23 +219,44 @@ def next_wait(attempts: int, rng: random.Random | None = None) -> timedelta:
 
 def record(session: Session, message: Message, result: Result, *, now: datetime) -> str:
     """Write the attempt and what follows from it; returns the delivery's new status."""
-    delivery = session.get(Delivery, message.delivery_id, with_for_update=True, populate_existing=True)
-    session.add(Attempt(delivery_id=delivery.id, at=now, status_code=result.status_code, error=result.error,
-                        duration_ms=result.duration_ms, response_excerpt=result.excerpt))
+    delivery = session.get_one(Delivery, message.delivery_id, with_for_update=True, populate_existing=True)
+    session.add(
+        Attempt(
+            delivery_id=delivery.id,
+            at=now,
+            status_code=result.status_code,
+            error=result.error,
+            duration_ms=result.duration_ms,
+            response_excerpt=result.excerpt,
+        )
+    )
     delivery.attempts += 1
     delivery.last_status, delivery.last_error, delivery.claimed_until = result.status_code, result.error, None
     if result.ok:
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
     elif result.status_code == 410:  # the receiver says it is gone for good: stop sending to it
         delivery.status, delivery.next_attempt_at = "dead", None
-        session.execute(update(Subscription).where(Subscription.id == delivery.subscription_id)
-                        .values(active=False, disabled_reason="the receiver answered 410 Gone")
-                        .execution_options(synchronize_session=False))
-        session.execute(update(Delivery).where(Delivery.subscription_id == delivery.subscription_id,
-                                               Delivery.status == "pending", Delivery.id != delivery.id)
-                        .values(status="dead", next_attempt_at=None, claimed_until=None,
-                                last_error="subscription disabled: the receiver answered 410 Gone")
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Subscription)
+            .where(Subscription.id == delivery.subscription_id)
+            .values(active=False, disabled_reason="the receiver answered 410 Gone")
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.subscription_id == delivery.subscription_id,
+                Delivery.status == "pending",
+                Delivery.id != delivery.id,
+            )
+            .values(
+                status="dead",
+                next_attempt_at=None,
+                claimed_until=None,
+                last_error="subscription disabled: the receiver answered 410 Gone",
+            )
+            .execution_options(synchronize_session=False)
+        )
     else:
         retry_at = now + next_wait(delivery.attempts)
         if retry_at - delivery.retrying_since > RETRY_FOR:  # retried for a day: give up, replay stays possible

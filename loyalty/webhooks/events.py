@@ -3,21 +3,27 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import marshmallow as ma
 from apispec import APISpec
 
 from loyalty.core.fields import ResponseSchema
 
-S, I, D = ma.fields.String, ma.fields.Integer, ma.fields.AwareDateTime
+S, I, D = ma.fields.String, ma.fields.Integer, ma.fields.AwareDateTime  # noqa: E741 - short names keep the catalog one line an event
 
 
-def _nullable(field):
+_Field = TypeVar("_Field", bound=ma.fields.Field)
+
+
+def _nullable(field: _Field) -> _Field:
     field.allow_none = True
     return field
 
 
 class MemberCreatedData(ResponseSchema):
     """Ids only: receivers read the member's details over the API (erasure then reaches them too)."""
+
     member_id, member_number, external_id, tier = S(), S(), _nullable(S()), _nullable(S())
     referral = _nullable(ma.fields.Dict(metadata={"description": "The sign-up's referral (id, status, reason)"}))
 
@@ -49,9 +55,15 @@ class ReferralQualifiedData(ResponseSchema):
 class TouchDueData(ResponseSchema):
     """For the messaging gateway: send `message` to `to` (an address, a phone number or, for push,
     the member id) over `channel`."""
+
     touch_id, member_id, kind, channel, message = S(), S(), S(), S(), S()
-    occasion, to, locale, campaign_id, coupon_code = (_nullable(S()), _nullable(S()), _nullable(S()),
-                                                      _nullable(S()), _nullable(S()))
+    occasion, to, locale, campaign_id, coupon_code = (
+        _nullable(S()),
+        _nullable(S()),
+        _nullable(S()),
+        _nullable(S()),
+        _nullable(S()),
+    )
 
 
 class CampaignFinishedData(ResponseSchema):
@@ -78,8 +90,13 @@ EVENT_DATA = {
 _HEADERS = (
     ("webhook-id", "The delivery's id: the same on every retry and replay; dedupe on it"),
     ("webhook-timestamp", "Unix seconds of this attempt; refuse stale ones"),
-    ("webhook-signature", ("`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed "
-                           "with the base64-decoded secret (Standard Webhooks)")),
+    (
+        "webhook-signature",
+        (
+            "`v1,` + base64 HMAC-SHA256 of `{webhook-id}.{webhook-timestamp}.{body}` keyed "
+            "with the base64-decoded secret (Standard Webhooks)"
+        ),
+    ),
 )
 
 
@@ -88,20 +105,46 @@ def document(spec: APISpec) -> None:
     hooks = {}
     for event_type, (data_schema, summary) in EVENT_DATA.items():
         name = "".join(part.title() for part in event_type.replace("_", ".").split(".")) + "Event"
-        spec.components.schema(name, {
-            "type": "object", "required": ["type", "timestamp", "data"],
-            "properties": {"type": {"type": "string", "const": event_type},
-                           "timestamp": {"type": "string", "format": "date-time",
-                                         "description": "When it happened (ISO 8601)"},
-                           "data": {"$ref": f"#/components/schemas/{name}Data"}}})
+        spec.components.schema(
+            name,
+            {
+                "type": "object",
+                "required": ["type", "timestamp", "data"],
+                "properties": {
+                    "type": {"type": "string", "const": event_type},
+                    "timestamp": {
+                        "type": "string",
+                        "format": "date-time",
+                        "description": "When it happened (ISO 8601)",
+                    },
+                    "data": {"$ref": f"#/components/schemas/{name}Data"},
+                },
+            },
+        )
         spec.components.schema(f"{name}Data", schema=data_schema)
-        hooks[event_type] = {"post": {
-            "summary": summary, "operationId": f"webhook_{event_type.replace('.', '_')}",
-            "parameters": [{"in": "header", "name": header, "required": True, "schema": {"type": "string"},
-                            "description": text} for header, text in _HEADERS],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{name}"}}}},
-            "responses": {"2XX": {"description": "Received: not sent again"},
-                          "410": {"description": "Gone: the subscription is disabled and nothing more is sent"},
-                          "default": {"description": "Retried with backoff for 24 hours"}}}}
+        hooks[event_type] = {
+            "post": {
+                "summary": summary,
+                "operationId": f"webhook_{event_type.replace('.', '_')}",
+                "parameters": [
+                    {
+                        "in": "header",
+                        "name": header,
+                        "required": True,
+                        "schema": {"type": "string"},
+                        "description": text,
+                    }
+                    for header, text in _HEADERS
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                },
+                "responses": {
+                    "2XX": {"description": "Received: not sent again"},
+                    "410": {"description": "Gone: the subscription is disabled and nothing more is sent"},
+                    "default": {"description": "Retried with backoff for 24 hours"},
+                },
+            }
+        }
     spec.options["webhooks"] = hooks

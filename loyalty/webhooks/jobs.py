@@ -53,7 +53,8 @@ def deliver_webhooks(context: JobContext) -> dict[str, int]:
 
 def _attempt(context: JobContext, message: delivery.Message) -> str:
     config = context.config
-    result = delivery.send(message, now=utcnow(), allow_private=config.webhook_allow_private,
-                           seconds=config.webhook_attempt_seconds)
+    result = delivery.send(
+        message, now=utcnow(), allow_private=config.webhook_allow_private, seconds=config.webhook_attempt_seconds
+    )
     with context.db.unit_of_work() as session:
         return delivery.record(session, message, result, now=utcnow())

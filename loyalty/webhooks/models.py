@@ -25,8 +25,12 @@ class OutboxEvent(Base):
 
     __tablename__ = "outbox_events"
     __table_args__ = (
-        Index("ix_outbox_events_undispatched", "id", postgresql_where=text("dispatched_at IS NULL"),
-              sqlite_where=text("dispatched_at IS NULL")),
+        Index(
+            "ix_outbox_events_undispatched",
+            "id",
+            postgresql_where=text("dispatched_at IS NULL"),
+            sqlite_where=text("dispatched_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -68,8 +72,13 @@ class Delivery(Base):
         Index("ix_webhook_deliveries_event", "event_id"),  # erasure and the retention purge go by event
         # Each subscription's first pending delivery, found with one probe per subscription when
         # deliveries are claimed (delivery.claim), however long the delivered history.
-        Index("ix_webhook_deliveries_pending", "subscription_id", "event_id",
-              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
+        Index(
+            "ix_webhook_deliveries_pending",
+            "subscription_id",
+            "event_id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -23,8 +24,16 @@ from loyalty.core.db import utcnow
 from loyalty.core.ids import after, new_id
 from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent
 
-EVENTS = ("member.created", "order.points_awarded", "points.expiring", "tier.changed", "redemption.captured",
-          "referral.qualified", "touch.due", "campaign.finished")
+EVENTS = (
+    "member.created",
+    "order.points_awarded",
+    "points.expiring",
+    "tier.changed",
+    "redemption.captured",
+    "referral.qualified",
+    "touch.due",
+    "campaign.finished",
+)
 
 _INSERT = insert(OutboxEvent)
 _LAST = select(func.max(OutboxEvent.id))
@@ -45,7 +54,7 @@ def _quiet(session: Session) -> bool:
     return bool(session.info.get(_HISTORY))
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """Event data as JSON will carry it: instants in ISO 8601, money as decimal strings."""
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
@@ -83,8 +92,16 @@ def emit(session: Session, event_type: str, data: dict, *, at: datetime | None =
     if _quiet(session):
         return new_id("evt")  # history: nothing to send (the id is still one no event has)
     (event_id,) = _ordered_ids(session, 1)
-    session.connection().execute(_INSERT, {"id": event_id, "type": event_type, "occurred_at": at or utcnow(),
-                                           "data": _plain(data), "member_id": _about(data)})
+    session.connection().execute(
+        _INSERT,
+        {
+            "id": event_id,
+            "type": event_type,
+            "occurred_at": at or utcnow(),
+            "data": _plain(data),
+            "member_id": _about(data),
+        },
+    )
     return event_id
 
 
@@ -93,9 +110,19 @@ def emit_many(session: Session, event_type: str, rows: list[dict], *, at: dateti
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
     if rows and not _quiet(session):
-        session.connection().execute(_INSERT, [{"id": event_id, "type": event_type,
-                                                "occurred_at": at or utcnow(), "data": _plain(data), "member_id": _about(data)}
-                                               for event_id, data in zip(_ordered_ids(session, len(rows)), rows)])
+        session.connection().execute(
+            _INSERT,
+            [
+                {
+                    "id": event_id,
+                    "type": event_type,
+                    "occurred_at": at or utcnow(),
+                    "data": _plain(data),
+                    "member_id": _about(data),
+                }
+                for event_id, data in zip(_ordered_ids(session, len(rows)), rows)
+            ],
+        )
 
 
 ERASED = {"erased": True}  # what an erased member's events carry instead of their data
@@ -106,12 +133,27 @@ def forget_member(session: Session, member_id: str) -> None:
     (a replay is refused, see service.replay), and what receivers answered about them is cleared."""
     events = select(OutboxEvent.id).where(OutboxEvent.member_id == member_id).scalar_subquery()
     deliveries = select(Delivery.id).where(Delivery.event_id.in_(events)).scalar_subquery()
-    session.execute(update(OutboxEvent).where(OutboxEvent.member_id == member_id)
-                    .values(data={"member_id": member_id, **ERASED}).execution_options(synchronize_session=False))
-    session.execute(update(Delivery).where(Delivery.event_id.in_(events), Delivery.status == "pending")
-                    .values(status="dead", next_attempt_at=None, claimed_until=None)
-                    .execution_options(synchronize_session=False))
-    session.execute(update(Delivery).where(Delivery.event_id.in_(events)).values(last_error="member erased")
-                    .execution_options(synchronize_session=False))
-    session.execute(update(Attempt).where(Attempt.delivery_id.in_(deliveries))
-                    .values(error=None, response_excerpt=None).execution_options(synchronize_session=False))
+    session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.member_id == member_id)
+        .values(data={"member_id": member_id, **ERASED})
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Delivery)
+        .where(Delivery.event_id.in_(events), Delivery.status == "pending")
+        .values(status="dead", next_attempt_at=None, claimed_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Delivery)
+        .where(Delivery.event_id.in_(events))
+        .values(last_error="member erased")
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Attempt)
+        .where(Attempt.delivery_id.in_(deliveries))
+        .values(error=None, response_excerpt=None)
+        .execution_options(synchronize_session=False)
+    )

@@ -24,18 +24,26 @@ BATCH = 1000
 def purge_batch(session: Session, *, before: datetime, limit: int = BATCH) -> int:
     """Delete up to `limit` finished events that occurred before `before`, their deliveries and attempts."""
     pending = exists().where(Delivery.event_id == OutboxEvent.id, Delivery.status == "pending")
-    ids = list(session.scalars(select(OutboxEvent.id).where(
-        OutboxEvent.occurred_at < before, OutboxEvent.dispatched_at.is_not(None), ~pending)
-        .order_by(OutboxEvent.occurred_at, OutboxEvent.id).limit(limit)))
+    ids = list(
+        session.scalars(
+            select(OutboxEvent.id)
+            .where(OutboxEvent.occurred_at < before, OutboxEvent.dispatched_at.is_not(None), ~pending)
+            .order_by(OutboxEvent.occurred_at, OutboxEvent.id)
+            .limit(limit)
+        )
+    )
     if not ids:
         return 0
     deliveries = select(Delivery.id).where(among(session, Delivery.event_id, ids))
-    session.execute(delete(Attempt).where(Attempt.delivery_id.in_(deliveries)).execution_options(
-        synchronize_session=False))
-    session.execute(delete(Delivery).where(among(session, Delivery.event_id, ids)).execution_options(
-        synchronize_session=False))
-    session.execute(delete(OutboxEvent).where(among(session, OutboxEvent.id, ids)).execution_options(
-        synchronize_session=False))
+    session.execute(
+        delete(Attempt).where(Attempt.delivery_id.in_(deliveries)).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(Delivery).where(among(session, Delivery.event_id, ids)).execution_options(synchronize_session=False)
+    )
+    session.execute(
+        delete(OutboxEvent).where(among(session, OutboxEvent.id, ids)).execution_options(synchronize_session=False)
+    )
     return len(ids)
 
 

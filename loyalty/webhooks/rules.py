@@ -106,8 +106,12 @@ def refusal(address: Address) -> str | None:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
             return refusal(embedded)
-    for flag, reason in (("is_unspecified", "an unspecified"), ("is_loopback", "a loopback"),
-                         ("is_link_local", "a link-local"), ("is_multicast", "a multicast")):
+    for flag, reason in (
+        ("is_unspecified", "an unspecified"),
+        ("is_loopback", "a loopback"),
+        ("is_link_local", "a link-local"),
+        ("is_multicast", "a multicast"),
+    ):
         if getattr(address, flag):
             return f"{address} is {reason} address"
     if address in _CGNAT:

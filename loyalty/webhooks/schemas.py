@@ -21,28 +21,46 @@ GRACE_HOURS_MAX = 7 * 24  # a week: long enough to roll a receiver fleet, short 
 
 class SubscriptionInSchema(ma.Schema):
     url = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), _target_url])
-    events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(EVENTS)), required=True,
-                            validate=ma.validate.Length(min=1, max=len(EVENTS)))
-    secret = ma.fields.String(validate=ma.validate.Length(max=120), metadata={
-        "description": "Optional whsec_ + base64 of 24-64 bytes; the service makes one when absent"})
+    events = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(EVENTS)),
+        required=True,
+        validate=ma.validate.Length(min=1, max=len(EVENTS)),
+    )
+    secret = ma.fields.String(
+        validate=ma.validate.Length(max=120),
+        metadata={"description": "Optional whsec_ + base64 of 24-64 bytes; the service makes one when absent"},
+    )
 
 
 class SubscriptionUpdateSchema(ma.Schema):
-    url = ma.fields.String(validate=[ma.validate.Length(max=2000), _target_url],
-                           metadata={"description": "Checked like a new one; pending deliveries go to it"})
-    events = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(EVENTS)),
-                            validate=ma.validate.Length(min=1, max=len(EVENTS)))
-    active = StrictBoolean(metadata={"description": "false pauses it: nothing more is sent, what was pending "
-                                                        "is dead (replayable), new events are not queued for it; "
-                                                        "true resumes it, also after a 410 disabled it"})
-    secret = ma.fields.String(validate=ma.validate.Length(max=120),
-                              metadata={"description": "A new whsec_ secret of your own"})
-    rotate_secret = StrictBoolean(metadata={"description": "true: the service makes a new secret and "
-                                                               "shows it once, in this answer"})
-    grace_hours = StrictInteger(validate=ma.validate.Range(min=0, max=GRACE_HOURS_MAX), metadata={
-        "description": "With `secret` or `rotate_secret`: for this many hours the replaced secret keeps signing "
-                       "beside the new one (two `v1,` signatures in webhook-signature), so receivers switch "
-                       "without losing a delivery. 0 (the default): the old secret stops at once"})
+    url = ma.fields.String(
+        validate=[ma.validate.Length(max=2000), _target_url],
+        metadata={"description": "Checked like a new one; pending deliveries go to it"},
+    )
+    events = ma.fields.List(
+        ma.fields.String(validate=ma.validate.OneOf(EVENTS)), validate=ma.validate.Length(min=1, max=len(EVENTS))
+    )
+    active = StrictBoolean(
+        metadata={
+            "description": "false pauses it: nothing more is sent, what was pending "
+            "is dead (replayable), new events are not queued for it; "
+            "true resumes it, also after a 410 disabled it"
+        }
+    )
+    secret = ma.fields.String(
+        validate=ma.validate.Length(max=120), metadata={"description": "A new whsec_ secret of your own"}
+    )
+    rotate_secret = StrictBoolean(
+        metadata={"description": "true: the service makes a new secret and shows it once, in this answer"}
+    )
+    grace_hours = StrictInteger(
+        validate=ma.validate.Range(min=0, max=GRACE_HOURS_MAX),
+        metadata={
+            "description": "With `secret` or `rotate_secret`: for this many hours the replaced secret keeps signing "
+            "beside the new one (two `v1,` signatures in webhook-signature), so receivers switch "
+            "without losing a delivery. 0 (the default): the old secret stops at once"
+        },
+    )
 
 
 class PingSchema(ResponseSchema):
@@ -59,13 +77,21 @@ class SubscriptionSchema(ResponseSchema):
     id = ma.fields.String()
     url = ma.fields.String()
     events = ma.fields.List(ma.fields.String())
-    secret = ma.fields.String(allow_none=True, metadata={"description": "Only in the answer that made it (the create, "
-                                                                        "or a PATCH with rotate_secret): shown once"})
+    secret = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Only in the answer that made it (the create, or a PATCH with rotate_secret): shown once"
+        },
+    )
     active = ma.fields.Boolean()
     disabled_reason = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
-    previous_secret_until = ma.fields.AwareDateTime(allow_none=True, metadata={
-        "description": "While a rotated-out secret still signs beside the current one: until when; else null"})
+    previous_secret_until = ma.fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "While a rotated-out secret still signs beside the current one: until when; else null"
+        },
+    )
 
 
 class SubscriptionPageSchema(ResponseSchema):
@@ -100,4 +126,7 @@ class DeliveryPageSchema(ResponseSchema):
 
 
 class DeliveryQueryArgsSchema(ListArgsSchema):
-    status = ma.fields.String(validate=ma.validate.OneOf(["pending", "delivered", "dead"]), metadata={"description": "Only deliveries in this status"})
+    status = ma.fields.String(
+        validate=ma.validate.OneOf(["pending", "delivered", "dead"]),
+        metadata={"description": "Only deliveries in this status"},
+    )

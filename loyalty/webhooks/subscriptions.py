@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TypedDict
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -13,18 +14,35 @@ from loyalty.core.errors import ValidationFailed
 from loyalty.core.ids import new_id
 from loyalty.webhooks import delivery
 from loyalty.webhooks.models import Delivery
-from loyalty.webhooks.service import _live, _out, url_refusal
+from loyalty.webhooks.service import SubscriptionWithSecret, _live, _out, url_refusal
 
 PAUSED = "paused by an admin"
 
 
-def get_subscription(session: Session, *, subscription_id: str) -> dict:
+class PingOut(TypedDict):
+    webhook_id: str
+    delivered: bool
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+def get_subscription(session: Session, *, subscription_id: str) -> SubscriptionWithSecret:
     return {**_out(_live(session, subscription_id)), "secret": None}
 
 
-def update_subscription(session: Session, *, subscription_id: str, allow_private: bool = False,
-                        url: str | None = None, events: list[str] | None = None, active: bool | None = None,
-                        secret: str | None = None, rotate_secret: bool = False, grace_hours: int = 0) -> dict:
+def update_subscription(
+    session: Session,
+    *,
+    subscription_id: str,
+    allow_private: bool = False,
+    url: str | None = None,
+    events: list[str] | None = None,
+    active: bool | None = None,
+    secret: str | None = None,
+    rotate_secret: bool = False,
+    grace_hours: int = 0,
+) -> SubscriptionWithSecret:
     """Change what is given. Pausing (`active` false) stops it as a 410 would: nothing more is sent,
     what it had pending is dead (a replay after resuming brings one back), events meanwhile are not
     queued for it; so a receiver never gets weeks-old events in a burst when it is resumed.
@@ -56,10 +74,12 @@ def update_subscription(session: Session, *, subscription_id: str, allow_private
         subscription.active, subscription.disabled_reason = True, None
     elif active is False and subscription.active:
         subscription.active, subscription.disabled_reason = False, PAUSED
-        session.execute(update(Delivery).where(Delivery.subscription_id == subscription.id,
-                                               Delivery.status == "pending")
-                        .values(status="dead", next_attempt_at=None, claimed_until=None, last_error=PAUSED)
-                        .execution_options(synchronize_session=False))
+        session.execute(
+            update(Delivery)
+            .where(Delivery.subscription_id == subscription.id, Delivery.status == "pending")
+            .values(status="dead", next_attempt_at=None, claimed_until=None, last_error=PAUSED)
+            .execution_options(synchronize_session=False)
+        )
     if rotate_secret or secret is not None:
         now = utcnow()
         replaced, subscription.secret = subscription.secret, secret or signing.new_secret()
@@ -72,15 +92,25 @@ def update_subscription(session: Session, *, subscription_id: str, allow_private
     return {**_out(subscription), "secret": subscription.secret if rotate_secret else None}
 
 
-def ping(session: Session, *, subscription_id: str, allow_private: bool, seconds: float) -> dict:
+def ping(session: Session, *, subscription_id: str, allow_private: bool, seconds: float) -> PingOut:
     """Send a signed `ping` now, once, and say what the receiver answered (never retried, not in the
     delivery log). Sent to paused subscriptions too: checking a receiver before resuming is its use."""
     subscription = _live(session, subscription_id)
     now = utcnow()
-    message = delivery.Message(new_id("msg"), subscription.id, subscription.url,
-                               signing.in_force(subscription.secret, subscription.previous_secret,
-                                                subscription.previous_secret_until, now=now),
-                               delivery.body("ping", now, {"subscription_id": subscription.id}))
+    message = delivery.Message(
+        new_id("msg"),
+        subscription.id,
+        subscription.url,
+        signing.in_force(
+            subscription.secret, subscription.previous_secret, subscription.previous_secret_until, now=now
+        ),
+        delivery.body("ping", now, {"subscription_id": subscription.id}),
+    )
     result = delivery.send(message, now=now, allow_private=allow_private, seconds=seconds)
-    return {"webhook_id": message.delivery_id, "delivered": result.ok, "status_code": result.status_code,
-            "error": result.error, "duration_ms": result.duration_ms}
+    return {
+        "webhook_id": message.delivery_id,
+        "delivered": result.ok,
+        "status_code": result.status_code,
+        "error": result.error,
+        "duration_ms": result.duration_ms,
+    }

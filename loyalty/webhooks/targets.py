@@ -19,7 +19,7 @@ class Refused(Exception):
 
 def resolve(host: str, port: int) -> list[str]:
     """The addresses a name has now (tests replace this function to answer without DNS)."""
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def addresses(target: Target) -> list[Address]:

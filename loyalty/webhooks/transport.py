@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from typing import Self
+from typing import TYPE_CHECKING, Any, Self
 
 import requests
 import urllib3
@@ -59,7 +59,7 @@ class Watchdog:
         self._timer.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
 
 
@@ -70,12 +70,19 @@ def _shut(sock: socket.socket) -> None:
         pass
 
 
-class _Watched:
-    def __init__(self, *args, watchdog: Watchdog, **kwargs) -> None:
+if TYPE_CHECKING:
+    # A mixin for urllib3's connections: typed as one so its override of `_new_conn` is checked.
+    _Connection = HTTPConnection
+else:
+    _Connection = object
+
+
+class _Watched(_Connection):
+    def __init__(self, *args: Any, watchdog: Watchdog, **kwargs: Any) -> None:
         self._watchdog = watchdog
         super().__init__(*args, **kwargs)
 
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         self._watchdog.track(sock)
         return sock
@@ -105,12 +112,23 @@ class PinnedAdapter(HTTPAdapter):
         self._target, self._address, self._watchdog = target, address, watchdog
         self._pool: HTTPConnectionPool | None = None
 
-    def get_connection_with_tls_context(self, request, verify, proxies=None, cert=None):
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: bool | str | None,
+        proxies: dict[str, str] | None = None,
+        cert: str | tuple[str, str] | None = None,
+    ) -> HTTPConnectionPool:
         if self._pool is None:
             if self._target.scheme == "https":
-                self._pool = _HTTPSPool(str(self._address), self._target.port, maxsize=1,
-                                        watchdog=self._watchdog, server_hostname=self._target.host,
-                                        assert_hostname=self._target.host)
+                self._pool = _HTTPSPool(
+                    str(self._address),
+                    self._target.port,
+                    maxsize=1,
+                    watchdog=self._watchdog,
+                    server_hostname=self._target.host,
+                    assert_hostname=self._target.host,
+                )
             else:
                 self._pool = _HTTPPool(str(self._address), self._target.port, maxsize=1, watchdog=self._watchdog)
         return self._pool
@@ -121,17 +139,20 @@ class PinnedAdapter(HTTPAdapter):
         super().close()
 
 
-def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool, seconds: float,
-         limit: int) -> tuple[int, bytes]:
+def post(
+    url: str, *, body: bytes, headers: dict[str, str], allow_private: bool, seconds: float, limit: int
+) -> tuple[int, bytes]:
     """(status, the first `limit` bytes of the answer); targets.Refused or a requests error otherwise."""
     target, address = targets.pin(url, allow_private=allow_private)
-    request = requests.Request("POST", url, data=body, headers={
-        **headers, "Host": target.host_header, "Accept-Encoding": "identity"}).prepare()
+    request = requests.Request(
+        "POST", url, data=body, headers={**headers, "Host": target.host_header, "Accept-Encoding": "identity"}
+    ).prepare()
     with Watchdog(seconds) as watchdog:
         adapter = PinnedAdapter(target, address, watchdog)
         try:
-            response = adapter.send(request, stream=True, timeout=(min(CONNECT_SECONDS, seconds), seconds),
-                                    verify=True, proxies={})
+            response = adapter.send(
+                request, stream=True, timeout=(min(CONNECT_SECONDS, seconds), seconds), verify=True, proxies={}
+            )
             if watchdog.expired:  # the status line or headers may have been cut short: not an answer
                 response.close()
                 raise DeadlinePassed(f"no complete answer within {seconds:g} s")

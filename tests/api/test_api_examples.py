@@ -60,6 +60,7 @@ def test_flow_has_a_response_example_valid_against_its_schema(spec, operation_id
 
 def test_examples_tell_one_consistent_story(spec):
     """The order, refund, quote, redemption and lookup examples are all about the member enrolled."""
+
     def example(operation_id, part):
         key, status = FLOWS[operation_id]
         operation = _operation(spec, key)

@@ -25,9 +25,11 @@ def _log(client, auth, **query):
 
 def test_a_staff_patch_records_the_field_names_never_the_values(client, auth, db):
     member = create_member(client, auth)
-    response = client.patch(f"/v1/members/{member['id']}", headers=auth("staff", **{"X-Request-Id": "req-77"}),
-                            json={"name": f"{MARKER} name", "email": f"{MARKER}@example.com",
-                                  "consent": {"sms": True}})
+    response = client.patch(
+        f"/v1/members/{member['id']}",
+        headers=auth("staff", **{"X-Request-Id": "req-77"}),
+        json={"name": f"{MARKER} name", "email": f"{MARKER}@example.com", "consent": {"sms": True}},
+    )
     assert response.status_code == 200
     entries = _log(client, auth, action="members.update_member")["data"]
     assert len(entries) == 1
@@ -44,8 +46,10 @@ def test_a_staff_patch_records_the_field_names_never_the_values(client, auth, db
 
 def test_a_refused_change_records_nothing(client, auth):
     member = create_member(client, auth)
-    assert client.patch(f"/v1/members/{member['id']}", json={"email": "not an email"},
-                        headers=auth("staff")).status_code == 422
+    assert (
+        client.patch(f"/v1/members/{member['id']}", json={"email": "not an email"}, headers=auth("staff")).status_code
+        == 422
+    )
     assert _log(client, auth, action="members.update_member")["data"] == []
 
 
@@ -68,7 +72,9 @@ def test_storefront_order_traffic_is_not_audited_but_its_member_changes_are(clie
     client.patch(f"/v1/members/{member['id']}", json={"phone": "+86 139 5555 0101"}, headers=auth("storefront"))
     entries = _log(client, auth, target=member["id"])["data"]
     assert [(e["action"], e["actor"]["role"]) for e in entries] == [
-        ("members.update_member", "storefront"), ("members.create_member", "staff")]
+        ("members.update_member", "storefront"),
+        ("members.create_member", "staff"),
+    ]
 
 
 def test_filters_and_pages(client, auth):
@@ -77,8 +83,11 @@ def test_filters_and_pages(client, auth):
         second = create_member(client, auth)
         client.patch(f"/v1/members/{second['id']}", json={"city": "Hangzhou"}, headers=auth())
     everything = _log(client, auth)["data"]
-    assert [e["action"] for e in everything] == ["members.update_member", "members.create_member",
-                                                 "members.create_member"]  # newest first
+    assert [e["action"] for e in everything] == [
+        "members.update_member",
+        "members.create_member",
+        "members.create_member",
+    ]  # newest first
     admin_prefix = auth.key("admin").split("_")[1]
     assert [e["target"] for e in _log(client, auth, actor=admin_prefix)["data"]] == [second["id"]]
     assert [e["target"] for e in _log(client, auth, target=first["id"])["data"]] == [first["id"]]
@@ -114,7 +123,11 @@ def test_key_changes_at_the_command_line_are_recorded_as_cli(client, auth, datab
     assert runner.invoke(main, ["keys", "revoke", new_prefix], env=env).exit_code == 0
     entries = _log(client, auth, actor="cli")["data"]
     assert [(e["action"], e["target"]) for e in entries] == [
-        ("keys.revoke", new_prefix), ("keys.create", new_prefix), ("keys.rotate", prefix), ("keys.create", prefix)]
+        ("keys.revoke", new_prefix),
+        ("keys.create", new_prefix),
+        ("keys.rotate", prefix),
+        ("keys.create", prefix),
+    ]
     assert all(e["actor"] == {"prefix": "cli", "name": "cli", "role": "cli"} for e in entries)
 
 

@@ -6,8 +6,13 @@ from loyalty.core.auth import ROLES_ATTR, revoke_key
 
 
 def test_missing_malformed_and_unknown_keys_are_401(client, auth):
-    for headers in ({}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer "},
-                    {"Authorization": "Bearer lk_abcdefgh_wrong"}, {"Authorization": "Bearer nonsense"}):
+    for headers in (
+        {},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer "},
+        {"Authorization": "Bearer lk_abcdefgh_wrong"},
+        {"Authorization": "Bearer nonsense"},
+    ):
         response = client.get("/v1/program", headers=headers)
         assert response.status_code == 401, headers
         assert response.content_type == "application/problem+json"
@@ -30,15 +35,18 @@ def test_revoked_key_is_401(client, auth, db):
     assert "revoked" in response.get_json()["detail"]
 
 
-@pytest.mark.parametrize("role, method, path, allowed", [
-    ("pos", "GET", "/v1/members", False),
-    ("storefront", "PATCH", "/v1/program", False),
-    ("staff", "PATCH", "/v1/program", False),
-    ("storefront", "GET", "/v1/program", True),
-    ("pos", "GET", "/v1/program", True),
-    ("admin", "GET", "/v1/members", True),
-    ("storefront", "DELETE", "/v1/members/mbr_x", False),
-])
+@pytest.mark.parametrize(
+    "role, method, path, allowed",
+    [
+        ("pos", "GET", "/v1/members", False),
+        ("storefront", "PATCH", "/v1/program", False),
+        ("staff", "PATCH", "/v1/program", False),
+        ("storefront", "GET", "/v1/program", True),
+        ("pos", "GET", "/v1/program", True),
+        ("admin", "GET", "/v1/members", True),
+        ("storefront", "DELETE", "/v1/members/mbr_x", False),
+    ],
+)
 def test_roles(client, auth, role, method, path, allowed):
     response = client.open(path, method=method, headers=auth(role), json={} if method == "PATCH" else None)
     if allowed:

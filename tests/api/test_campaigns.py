@@ -38,12 +38,24 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
     job(db, config, "insights.refresh", NOW)
 
     cutoff = (today() - timedelta(days=90)).isoformat()
-    found = client.post("/v1/segments", json={"name": "gone whales", "filters": {
-        "spend_12m_min": "5000", "last_order_before": cutoff}}, headers=staff).get_json()
+    found = client.post(
+        "/v1/segments",
+        json={"name": "gone whales", "filters": {"spend_12m_min": "5000", "last_order_before": cutoff}},
+        headers=staff,
+    ).get_json()
     assert found["members"] == 2
-    campaign = client.post("/v1/campaigns", json={
-        "name": "We miss you", "segment_id": found["id"], "channel": "sms", "gift_points": 500, "send_rate": 1,
-        "template": "{{ name }}, we miss you: {{ gift_points }} points are yours"}, headers=staff)
+    campaign = client.post(
+        "/v1/campaigns",
+        json={
+            "name": "We miss you",
+            "segment_id": found["id"],
+            "channel": "sms",
+            "gift_points": 500,
+            "send_rate": 1,
+            "template": "{{ name }}, we miss you: {{ gift_points }} points are yours",
+        },
+        headers=staff,
+    )
     assert campaign.status_code == 201, campaign.get_json()
     campaign_id = campaign.get_json()["id"]
     assert campaign.get_json()["status"] == "draft" and campaign.get_json()["starts_at"] is None
@@ -70,11 +82,23 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
         order(client, auth, gone_a["id"], "a-back", "300", at + timedelta(days=3))  # A came back
         body = client.get(f"/v1/campaigns/{campaign_id}", headers=staff).get_json()
     assert body["status"] == "finished"
-    assert body["results"] == {"targeted": 2, "sent": 1, "failed": 0, "suppressed": 1,
-                               "suppressed_by_reason": {"no_marketing_consent": 1}, "waiting": 0, "responded": 0,
-                               "converted": 1, "points_spent": 1000, "held_out": 0, "converted_held_out": 0,
-                               "conversion_rate": "1", "conversion_rate_held_out": None, "lift": None,
-                               "relative_lift": None}
+    assert body["results"] == {
+        "targeted": 2,
+        "sent": 1,
+        "failed": 0,
+        "suppressed": 1,
+        "suppressed_by_reason": {"no_marketing_consent": 1},
+        "waiting": 0,
+        "responded": 0,
+        "converted": 1,
+        "points_spent": 1000,
+        "held_out": 0,
+        "converted_held_out": 0,
+        "conversion_rate": "1",
+        "conversion_rate_held_out": None,
+        "lift": None,
+        "relative_lift": None,
+    }
     assert [e["points"] for e in ledger(client, auth, gone_a["id"]) if e["source"]["type"] == "touch"] == [500]
     summary = client.get("/v1/insights/summary", headers=staff).get_json()["campaigns"]
     assert [(c["id"], c["targeted"], c["converted"]) for c in summary] == [(campaign_id, 2, 1)]
@@ -86,9 +110,13 @@ def test_win_back_last_years_top_spenders_and_read_who_came_back(client, auth, d
 def test_campaign_input_is_checked(client, auth):
     staff = auth("staff")
     seg = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=staff).get_json()
-    for body, field in (({"segment_id": "seg_none"}, "segment_id"), ({"template": "{{ 1/0 }}"}, "template"),
-                        ({"channel": "pigeon"}, "channel"), ({"send_rate": 0}, "send_rate"),
-                        ({"reward_id": "rwd_none"}, "reward_id")):
+    for body, field in (
+        ({"segment_id": "seg_none"}, "segment_id"),
+        ({"template": "{{ 1/0 }}"}, "template"),
+        ({"channel": "pigeon"}, "channel"),
+        ({"send_rate": 0}, "send_rate"),
+        ({"reward_id": "rwd_none"}, "reward_id"),
+    ):
         payload = {"name": "x", "segment_id": seg["id"], "channel": "sms", "template": "Hi {{ name }}", **body}
         response = client.post("/v1/campaigns", json=payload, headers=staff)
         assert response.status_code == 422 and field in response.get_json()["errors"], (body, response.get_json())
@@ -98,32 +126,56 @@ def test_campaign_input_is_checked(client, auth):
 
 def test_a_draft_can_be_changed_or_deleted_and_a_launched_campaign_cannot(client, auth):
     staff = auth("staff")
-    first, second = (client.post("/v1/segments", json={"name": n, "filters": {}}, headers=staff).get_json()
-                     for n in ("first", "second"))
-    draft = client.post("/v1/campaigns", json={"name": "x", "segment_id": first["id"], "channel": "sms",
-                                               "template": "Hi {{ name }}"}, headers=staff).get_json()
+    first, second = (
+        client.post("/v1/segments", json={"name": n, "filters": {}}, headers=staff).get_json()
+        for n in ("first", "second")
+    )
+    draft = client.post(
+        "/v1/campaigns",
+        json={"name": "x", "segment_id": first["id"], "channel": "sms", "template": "Hi {{ name }}"},
+        headers=staff,
+    ).get_json()
     assert draft["holdout_percent"] == 0
     url = f"/v1/campaigns/{draft['id']}"
-    changed = client.patch(url, json={"name": "Autumn", "segment_id": second["id"], "holdout_percent": 20,
-                                      "starts_at": None}, headers=staff)
+    changed = client.patch(
+        url,
+        json={"name": "Autumn", "segment_id": second["id"], "holdout_percent": 20, "starts_at": None},
+        headers=staff,
+    )
     assert changed.status_code == 200, changed.get_json()
     body = changed.get_json()
     assert (body["name"], body["segment_id"], body["holdout_percent"], body["template"], body["status"]) == (
-        "Autumn", second["id"], 20, "Hi {{ name }}", "draft")
-    for patch, field in (({"holdout_percent": 51}, "holdout_percent"), ({"holdout_percent": -1}, "holdout_percent"),
-                         ({"segment_id": "seg_none"}, "segment_id"), ({"template": "{{ 1/0 }}"}, "template"),
-                         ({"name": ""}, "name"), ({"send_rate": 0}, "send_rate"),
-                         ({"reward_id": "rwd_x"}, "reward_id")):
+        "Autumn",
+        second["id"],
+        20,
+        "Hi {{ name }}",
+        "draft",
+    )
+    for patch, field in (
+        ({"holdout_percent": 51}, "holdout_percent"),
+        ({"holdout_percent": -1}, "holdout_percent"),
+        ({"segment_id": "seg_none"}, "segment_id"),
+        ({"template": "{{ 1/0 }}"}, "template"),
+        ({"name": ""}, "name"),
+        ({"send_rate": 0}, "send_rate"),
+        ({"reward_id": "rwd_x"}, "reward_id"),
+    ):
         refused = client.patch(url, json={"conversion_days": 30, **patch}, headers=staff)
         assert refused.status_code == 422 and field in refused.get_json()["errors"], (patch, refused.get_json())
     assert client.get(url, headers=staff).get_json()["conversion_days"] == 14  # nothing written
     assert client.patch("/v1/campaigns/cmp_none", json={"name": "x"}, headers=staff).status_code == 404
-    created = client.post("/v1/campaigns", json={"name": "x", "segment_id": first["id"], "channel": "sms",
-                                                 "template": "Hi", "holdout_percent": 60}, headers=staff)
+    created = client.post(
+        "/v1/campaigns",
+        json={"name": "x", "segment_id": first["id"], "channel": "sms", "template": "Hi", "holdout_percent": 60},
+        headers=staff,
+    )
     assert created.status_code == 422 and "holdout_percent" in created.get_json()["errors"]
 
-    doomed = client.post("/v1/campaigns", json={"name": "y", "segment_id": first["id"], "channel": "sms",
-                                                "template": "Hi"}, headers=staff).get_json()
+    doomed = client.post(
+        "/v1/campaigns",
+        json={"name": "y", "segment_id": first["id"], "channel": "sms", "template": "Hi"},
+        headers=staff,
+    ).get_json()
     assert client.delete(f"/v1/campaigns/{doomed['id']}", headers=staff).status_code == 204
     assert client.get(f"/v1/campaigns/{doomed['id']}", headers=staff).status_code == 404
     assert client.delete(f"/v1/campaigns/{doomed['id']}", headers=staff).status_code == 404
@@ -145,15 +197,28 @@ def test_a_hold_out_is_not_contacted_and_the_results_compare_against_it(client, 
     members = [create_member(client, auth, consent=OPT_IN) for _ in range(30)]
     silent = create_member(client, auth, consent={"sms": False})  # held back by consent, in or out of the hold-out
     everyone = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=staff).get_json()
-    campaign = client.post("/v1/campaigns", json={
-        "name": "Test and learn", "segment_id": everyone["id"], "channel": "sms", "template": "Hi {{ name }}",
-        "gift_points": 10, "holdout_percent": 50}, headers=staff).get_json()
+    campaign = client.post(
+        "/v1/campaigns",
+        json={
+            "name": "Test and learn",
+            "segment_id": everyone["id"],
+            "channel": "sms",
+            "template": "Hi {{ name }}",
+            "gift_points": 10,
+            "holdout_percent": 50,
+        },
+        headers=staff,
+    ).get_json()
     out = {m["id"] for m in members if held_out(campaign["id"], m["id"], 50)}
     contacted = [m["id"] for m in members if m["id"] not in out]
     assert 0 < len(out) < 30
     preview = client.post(f"/v1/campaigns/{campaign['id']}/preview", headers=staff).get_json()
     assert (preview["count"], preview["suppressed"], preview["held_out"], preview["would_send"]) == (
-        31, {"no_consent": 1}, len(out), len(contacted))
+        31,
+        {"no_consent": 1},
+        len(out),
+        len(contacted),
+    )
 
     client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=staff)
     at = NOW + timedelta(hours=1)
@@ -166,8 +231,9 @@ def test_a_hold_out_is_not_contacted_and_the_results_compare_against_it(client, 
     assert {t["member_id"] for t in touches if t["status"] == "held_out"} == out
     assert all(t["held_out"] == (t["member_id"] in out) for t in touches if t["status"] != "suppressed")
     with db.unit_of_work() as session:
-        sent_to = {e.data["member_id"] for e in session.scalars(select(OutboxEvent)
-                                                                .where(OutboxEvent.type == "touch.due"))}
+        sent_to = {
+            e.data["member_id"] for e in session.scalars(select(OutboxEvent).where(OutboxEvent.type == "touch.due"))
+        }
     assert sent_to == set(contacted)
     assert all(not [e for e in ledger(client, auth, m) if e["source"]["type"] == "touch"] for m in out)  # no gift
 
@@ -177,15 +243,22 @@ def test_a_hold_out_is_not_contacted_and_the_results_compare_against_it(client, 
             order(client, auth, member_id, f"after-{i}", "50", at + timedelta(days=2))
         results = client.get(f"/v1/campaigns/{campaign['id']}", headers=staff).get_json()["results"]
     assert (results["targeted"], results["sent"], results["held_out"], results["suppressed"]) == (
-        31, len(contacted), len(out), 1)
+        31,
+        len(contacted),
+        len(out),
+        1,
+    )
     assert (results["converted"], results["converted_held_out"]) == (3, 1)
     # gifts don't depend on the message getting through, but the hold-out gets none
     assert results["points_spent"] == 10 * (len(contacted) + (not held_out(campaign["id"], silent["id"], 50)))
-    rate, held_rate = (Decimal(3) / len(contacted)).quantize(Decimal("0.0001")), (
-        Decimal(1) / len(out)).quantize(Decimal("0.0001"))
+    rate, held_rate = (
+        (Decimal(3) / len(contacted)).quantize(Decimal("0.0001")),
+        (Decimal(1) / len(out)).quantize(Decimal("0.0001")),
+    )
     assert (Decimal(results["conversion_rate"]), Decimal(results["conversion_rate_held_out"])) == (rate, held_rate)
     exact = Fraction(3, len(contacted)) - Fraction(1, len(out))  # lifts from exact rates, rounded once
     assert Decimal(results["lift"]) == (Decimal(exact.numerator) / exact.denominator).quantize(Decimal("0.0001"))
     relative = exact / Fraction(1, len(out))
     assert Decimal(results["relative_lift"]) == (Decimal(relative.numerator) / relative.denominator).quantize(
-        Decimal("0.0001"))
+        Decimal("0.0001")
+    )

@@ -3,7 +3,7 @@ complaint to outcome — the real jobs, with the clock moved."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -28,8 +28,9 @@ def rule(client, auth, kind, **fields):
 
 
 def plan(db, config, day: date) -> dict:
-    with time_machine.travel(datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=1),
-                             tick=False):
+    with time_machine.travel(
+        datetime.combine(day, datetime.min.time(), tzinfo=SHANGHAI) + timedelta(hours=1), tick=False
+    ):
         return run_job("care.plan", db=db, config=config, as_of=day)
 
 
@@ -51,17 +52,27 @@ def local(day: date, hour: int, zone=SHANGHAI) -> datetime:
 
 
 def post_order_at(client, auth, member_id, order_id, amount, placed: datetime):
-    response = client.post("/v1/orders", json=order_payload(member_id, order_id, amount, placed_at=placed.isoformat()),
-                           headers=auth("storefront"))
+    response = client.post(
+        "/v1/orders",
+        json=order_payload(member_id, order_id, amount, placed_at=placed.isoformat()),
+        headers=auth("storefront"),
+    )
     assert response.status_code == 201, response.get_json()
 
 
 # --- planning: each occasion once ---------------------------------------------------------------
 
+
 def test_birthday_planned_once_days_before_and_sent_with_a_yearly_gift(client, auth, db, config):
     client.patch("/v1/program", json={"birthday_bonus": 300}, headers=auth())
-    rule(client, auth, "birthday", days_before=3, channel="sms",
-         template="{{ name }}: happy birthday, {{ gift_points }} points for you")
+    rule(
+        client,
+        auth,
+        "birthday",
+        days_before=3,
+        channel="sms",
+        template="{{ name }}: happy birthday, {{ gift_points }} points for you",
+    )
     member = create_member(client, auth, name="Lin", birthday="1990-12-01", consent=ALL_IN)
     assert plan(db, config, date(2026, 11, 27))["birthday"] == 1  # due the next day: planned a day ahead
     assert plan(db, config, date(2026, 11, 28))["birthday"] == 0
@@ -114,7 +125,7 @@ def test_holidays_from_the_calendar_and_custom_dates_once_per_member(client, aut
 
 def test_anniversary_of_enrolment(client, auth, db, config):
     rule(client, auth, "anniversary", template="{{ years }} year(s) with us")
-    with time_machine.travel(datetime(2025, 3, 15, 12, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2025, 3, 15, 12, tzinfo=UTC), tick=False):
         member = create_member(client, auth, consent=ALL_IN)
     assert plan(db, config, date(2026, 3, 14))["anniversary"] == 1
     assert plan(db, config, date(2026, 3, 15))["anniversary"] == 0
@@ -162,6 +173,7 @@ def test_win_back_after_a_set_number_of_days(client, auth, db, config):
 
 # --- dispatch: every suppression reason -----------------------------------------------------------
 
+
 def _planned(client, auth, db, config, kind="birthday", **member_fields):
     rule(client, auth, "birthday", days_before=0, channel="sms")
     member = create_member(client, auth, birthday="1990-07-01", **member_fields)
@@ -169,10 +181,13 @@ def _planned(client, auth, db, config, kind="birthday", **member_fields):
     return member
 
 
-@pytest.mark.parametrize("consent, reason", [
-    ({"sms": False, "marketing": True}, "no_consent"),
-    ({"sms": True, "marketing": False}, "no_marketing_consent"),
-])
+@pytest.mark.parametrize(
+    "consent, reason",
+    [
+        ({"sms": False, "marketing": True}, "no_consent"),
+        ({"sms": True, "marketing": False}, "no_marketing_consent"),
+    ],
+)
 def test_consent_is_needed_for_the_channel_and_for_marketing(client, auth, db, config, consent, reason):
     _planned(client, auth, db, config, consent=consent)
     assert dispatch(db, config, local(date(2026, 7, 1), 11))[reason] == 1
@@ -220,24 +235,43 @@ def test_the_weekly_cap_of_promotional_touches(client, auth, db, config):
     plan(db, config, date(2026, 7, 1))
     counts = dispatch(db, config, local(date(2026, 7, 1), 11))
     assert counts["sent"] == 1 and counts["weekly_cap"] == 1, counts
-    client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "late"},
-                headers=auth("staff"))
+    client.post(
+        f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "late"}, headers=auth("staff")
+    )
     assert len(client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"]) == 1  # service isn't capped
 
 
 def test_a_bad_template_is_refused_when_saved(client, auth):
-    for template in ("{{ name ", "{{ nonsense }}", "{{ ''.__class__.__mro__ }}", "{% for x in range(10**9) %}",
-                     "{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}",
-                     "{{ [1]*99999999 }}", "{{ 'x' * 100000000 }}", "{{ name|center(10000000) }}",
-                     "{% include '/etc/passwd' %}", "{% extends 'x' %}", "{{ 1/0 }}", "{{ points + 'a' }}",
-                     "{{ 9**9**9 }}", "{{ lipsum() }}", "   ", "{% if name > 1 %}x{% endif %}",
-                     "{% set x = 1 %}{{ x }}", "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}"):
+    for template in (
+        "{{ name ",
+        "{{ nonsense }}",
+        "{{ ''.__class__.__mro__ }}",
+        "{% for x in range(10**9) %}",
+        "{% for i in range(99999) %}{% for j in range(99999) %}x{% endfor %}{% endfor %}",
+        "{{ [1]*99999999 }}",
+        "{{ 'x' * 100000000 }}",
+        "{{ name|center(10000000) }}",
+        "{% include '/etc/passwd' %}",
+        "{% extends 'x' %}",
+        "{{ 1/0 }}",
+        "{{ points + 'a' }}",
+        "{{ 9**9**9 }}",
+        "{{ lipsum() }}",
+        "   ",
+        "{% if name > 1 %}x{% endif %}",
+        "{% set x = 1 %}{{ x }}",
+        "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    ):
         response = client.put("/v1/care/rules/birthday", json={"template": template}, headers=auth())
         assert response.status_code == 422 and "template" in response.get_json()["errors"], template
     assert client.put("/v1/care/rules/complaint_callback", json={"channel": "sms"}, headers=auth()).status_code == 422
     assert client.put("/v1/care/rules/birthday", json={"inactive_days": 5}, headers=auth()).status_code == 422
-    assert client.put("/v1/care/rules/holiday", json={"custom_dates": [{"date": "02-30", "name": "x"}]},
-                      headers=auth()).status_code == 422
+    assert (
+        client.put(
+            "/v1/care/rules/holiday", json={"custom_dates": [{"date": "02-30", "name": "x"}]}, headers=auth()
+        ).status_code
+        == 422
+    )
     assert client.put("/v1/care/rules/nothing", json={}, headers=auth()).status_code == 404
     assert client.put("/v1/care/rules/birthday", json={"enabled": True}, headers=auth("staff")).status_code == 403
     kinds = [r["kind"] for r in client.get("/v1/care/rules", headers=auth("staff")).get_json()["data"]]
@@ -246,11 +280,14 @@ def test_a_bad_template_is_refused_when_saved(client, auth):
 
 # --- callbacks: complaint to outcome ---------------------------------------------------------------
 
+
 def test_a_complaint_opens_a_callback_that_staff_close_with_an_outcome(client, auth, db):
     member = create_member(client, auth)
-    complaint = client.post(f"/v1/members/{member['id']}/interactions",
-                            json={"kind": "complaint", "channel": "phone", "content": "The tea arrived broken",
-                                  "assignee": "amy"}, headers=auth("staff"))
+    complaint = client.post(
+        f"/v1/members/{member['id']}/interactions",
+        json={"kind": "complaint", "channel": "phone", "content": "The tea arrived broken", "assignee": "amy"},
+        headers=auth("staff"),
+    )
     assert complaint.status_code == 201, complaint.get_json()
     queue = client.get("/v1/callbacks?assignee=amy", headers=auth("staff")).get_json()["data"]
     assert len(queue) == 1 and queue[0]["kind"] == "complaint_callback"
@@ -259,39 +296,63 @@ def test_a_complaint_opens_a_callback_that_staff_close_with_an_outcome(client, a
     no_answer = client.post(url, json={"outcome": "no_answer"}, headers=auth("staff")).get_json()
     assert no_answer["status"] == "callback" and no_answer["attempts"] == 1
     later = (now() + timedelta(days=1)).replace(microsecond=0)
-    again = client.post(url, json={"outcome": "call_back_later", "callback_at": later.isoformat()},
-                        headers=auth("staff")).get_json()
+    again = client.post(
+        url, json={"outcome": "call_back_later", "callback_at": later.isoformat()}, headers=auth("staff")
+    ).get_json()
     assert datetime.fromisoformat(again["due_at"]) == later
     soon = quote((now() + timedelta(hours=2)).isoformat())
     assert client.get(f"/v1/callbacks?due_before={soon}", headers=auth("staff")).get_json()["data"] == []
     assert client.post(url, json={"outcome": "call_back_later"}, headers=auth("staff")).status_code == 422
-    done = client.post(url, json={"outcome": "reached", "score": 4, "notes": "replacement sent"},
-                       headers=auth("staff")).get_json()
+    done = client.post(
+        url, json={"outcome": "reached", "score": 4, "notes": "replacement sent"}, headers=auth("staff")
+    ).get_json()
     assert (done["status"], done["outcome"], done["score"]) == ("done", "reached", 4)
     assert client.post(url, json={"outcome": "reached"}, headers=auth("staff")).status_code == 409
     assert client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"] == []
     log = client.get(f"/v1/members/{member['id']}/interactions", headers=auth("staff")).get_json()["data"]
     assert [i["kind"] for i in log] == ["call", "call", "call", "complaint"]
-    resolved = client.post(f"/v1/interactions/{complaint.get_json()['id']}/resolve",
-                           json={"resolution": "replaced", "goodwill_points": 200}, headers=auth("staff"))
+    resolved = client.post(
+        f"/v1/interactions/{complaint.get_json()['id']}/resolve",
+        json={"resolution": "replaced", "goodwill_points": 200},
+        headers=auth("staff"),
+    )
     assert resolved.status_code == 200 and resolved.get_json()["resolved_at"]
-    assert [(e["points"], e["source"]["type"]) for e in ledger(client, auth, member["id"])
-            if e["kind"] == "bonus"] == [(200, "interaction")]
-    assert client.post(f"/v1/interactions/{complaint.get_json()['id']}/resolve",
-                       json={"resolution": "again", "goodwill_points": 200}, headers=auth("staff")).status_code == 409
+    assert [(e["points"], e["source"]["type"]) for e in ledger(client, auth, member["id"]) if e["kind"] == "bonus"] == [
+        (200, "interaction")
+    ]
+    assert (
+        client.post(
+            f"/v1/interactions/{complaint.get_json()['id']}/resolve",
+            json={"resolution": "again", "goodwill_points": 200},
+            headers=auth("staff"),
+        ).status_code
+        == 409
+    )
 
 
 def test_interaction_input_is_checked(client, auth):
     member = create_member(client, auth)
     url = f"/v1/members/{member['id']}/interactions"
-    for body in ({"kind": "rant", "content": "x"}, {"kind": "note"}, {"kind": "note", "content": "x", "score": 9},
-                 {"kind": "note", "content": ""}):
+    for body in (
+        {"kind": "rant", "content": "x"},
+        {"kind": "note"},
+        {"kind": "note", "content": "x", "score": 9},
+        {"kind": "note", "content": ""},
+    ):
         assert client.post(url, json=body, headers=auth("staff")).status_code == 422, body
-    assert client.post("/v1/members/mbr_nobody/interactions", json={"kind": "note", "content": "x"},
-                       headers=auth("staff")).status_code == 404
+    assert (
+        client.post(
+            "/v1/members/mbr_nobody/interactions", json={"kind": "note", "content": "x"}, headers=auth("staff")
+        ).status_code
+        == 404
+    )
     assert client.post(url, json={"kind": "note", "content": "x"}, headers=auth("storefront")).status_code == 403
-    assert client.post("/v1/care/touches/tch_nothing/outcome", json={"outcome": "reached"},
-                       headers=auth("staff")).status_code == 404
+    assert (
+        client.post(
+            "/v1/care/touches/tch_nothing/outcome", json={"outcome": "reached"}, headers=auth("staff")
+        ).status_code
+        == 404
+    )
 
 
 def test_the_timeline_shows_orders_ledger_tiers_touches_and_interactions(client, auth, db, config):
@@ -300,8 +361,9 @@ def test_the_timeline_shows_orders_ledger_tiers_touches_and_interactions(client,
     client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
     member = create_member(client, auth)
     post_order_at(client, auth, member["id"], "tl-1", "3000", now() - timedelta(days=1))
-    client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "slow"},
-                headers=auth("staff"))
+    client.post(
+        f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "slow"}, headers=auth("staff")
+    )
     seen, cursor = [], None
     while True:
         url = f"/v1/members/{member['id']}/timeline?limit=2" + (f"&cursor={cursor}" if cursor else "")
@@ -311,19 +373,35 @@ def test_the_timeline_shows_orders_ledger_tiers_touches_and_interactions(client,
         if not cursor:
             break
     kinds = {item["type"] for item in seen}
-    assert {"member.enrolled", "order.placed", "points.earn", "tier.changed", "interaction.complaint",
-            "touch.callback"} <= kinds, kinds
+    assert {
+        "member.enrolled",
+        "order.placed",
+        "points.earn",
+        "tier.changed",
+        "interaction.complaint",
+        "touch.callback",
+    } <= kinds, kinds
     assert len({item["id"] for item in seen}) == len(seen)
     ats = [item["at"] for item in seen]
     assert [datetime.fromisoformat(a) for a in ats] == sorted((datetime.fromisoformat(a) for a in ats), reverse=True)
 
 
 def test_a_rule_changes_only_what_is_sent(client, auth):
-    rule(client, auth, "holiday", days_before=2, template="Happy {{ occasion_name }}",
-         custom_dates=[{"date": "05-20", "name": "Tea day"}])
+    rule(
+        client,
+        auth,
+        "holiday",
+        days_before=2,
+        template="Happy {{ occasion_name }}",
+        custom_dates=[{"date": "05-20", "name": "Tea day"}],
+    )
     changed = client.put("/v1/care/rules/holiday", json={"channel": "sms"}, headers=auth()).get_json()
     assert (changed["enabled"], changed["days_before"], changed["template"], changed["channel"]) == (
-        True, 2, "Happy {{ occasion_name }}", "sms")
+        True,
+        2,
+        "Happy {{ occasion_name }}",
+        "sms",
+    )
     assert changed["custom_dates"] == [{"date": "05-20", "name": "Tea day"}]
 
 
@@ -356,8 +434,9 @@ def test_a_message_that_fails_to_render_fails_alone(client, auth, db, config, mo
 
 
 def test_a_birthday_reward_gives_a_coupon_the_message_can_name_until_stock_runs_out(client, auth, db, config):
-    reward = client.post("/v1/rewards", json={"name": "Cake", "kind": "gift", "points_cost": 1, "stock": 1},
-                         headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cake", "kind": "gift", "points_cost": 1, "stock": 1}, headers=auth()
+    ).get_json()
     rule(client, auth, "birthday", days_before=0, reward_id=reward["id"], template="{{ name }}: {{ coupon }}")
     create_member(client, auth, name="A", birthday="1990-07-01", consent=ALL_IN)
     create_member(client, auth, name="B", birthday="1990-07-01", consent=ALL_IN)
@@ -372,23 +451,30 @@ def test_a_birthday_reward_gives_a_coupon_the_message_can_name_until_stock_runs_
 def test_resolving_a_complaint_closes_its_callback_and_uses_the_rule_template(client, auth):
     rule(client, auth, "complaint_callback", template="请回电 {{ name }}")
     member = create_member(client, auth, name="周")
-    complaint = client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "x"},
-                            headers=auth("staff")).get_json()
+    complaint = client.post(
+        f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "x"}, headers=auth("staff")
+    ).get_json()
     [callback] = client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"]
     assert callback["message"] == "请回电 周"
     client.post(f"/v1/interactions/{complaint['id']}/resolve", json={"resolution": "sorted"}, headers=auth("staff"))
     assert client.get("/v1/callbacks", headers=auth("staff")).get_json()["data"] == []
-    note = client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "note", "content": "x"},
-                       headers=auth("staff")).get_json()
-    assert client.post(f"/v1/interactions/{note['id']}/resolve", json={"resolution": "x"},
-                       headers=auth("staff")).status_code == 409
+    note = client.post(
+        f"/v1/members/{member['id']}/interactions", json={"kind": "note", "content": "x"}, headers=auth("staff")
+    ).get_json()
+    assert (
+        client.post(
+            f"/v1/interactions/{note['id']}/resolve", json={"resolution": "x"}, headers=auth("staff")
+        ).status_code
+        == 409
+    )
 
 
 def test_an_erased_member_gets_no_interactions(client, auth):
     member = create_member(client, auth)
     client.delete(f"/v1/members/{member['id']}", headers=auth("staff"))
-    response = client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "x"},
-                           headers=auth("staff"))
+    response = client.post(
+        f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "x"}, headers=auth("staff")
+    )
     assert response.status_code == 409 and response.get_json()["code"] == "member_erased"
 
 
@@ -403,6 +489,7 @@ def test_two_first_orders_at_the_same_instant_make_one_follow_up(client, auth, d
 
 # --- a win-back is checked again before it goes out ---------------------------------------------------
 
+
 def test_a_win_back_for_a_member_who_ordered_since_it_was_planned_is_suppressed(client, auth, db, config):
     rule(client, auth, "win_back", inactive_days=30, gift_points=100)
     back = create_member(client, auth, consent=ALL_IN)
@@ -411,15 +498,17 @@ def test_a_win_back_for_a_member_who_ordered_since_it_was_planned_is_suppressed(
         post_order_at(client, auth, member["id"], f"old-{member['id']}", "20", local(date(2026, 1, 1), 12))
     assert plan(db, config, date(2026, 2, 11))["win_back"] == 2
     assert {t.source for t in touches(db, kind="win_back")} == {
-        f"last_order:{local(date(2026, 1, 1), 12).astimezone(timezone.utc).isoformat()}"}
+        f"last_order:{local(date(2026, 1, 1), 12).astimezone(UTC).isoformat()}"
+    }
     post_order_at(client, auth, back["id"], "came-back", "35", local(date(2026, 2, 11), 9))  # before it is sent
     counts = dispatch(db, config, local(date(2026, 2, 11), 11))
     assert counts["no_longer_lapsed"] == 1 and counts["sent"] == 1, counts
     by_member = {t.member_id: t for t in touches(db, kind="win_back")}
     assert (by_member[back["id"]].status, by_member[back["id"]].reason) == ("suppressed", "no_longer_lapsed")
     assert by_member[away["id"]].status == "sent"
-    gifts = {m["id"]: [e for e in ledger(client, auth, m["id"]) if e["source"]["type"] == "touch"]
-             for m in (back, away)}
+    gifts = {
+        m["id"]: [e for e in ledger(client, auth, m["id"]) if e["source"]["type"] == "touch"] for m in (back, away)
+    }
     assert gifts[back["id"]] == [] and [e["points"] for e in gifts[away["id"]]] == [100]  # no gift for coming back
     listed = client.get(f"/v1/care/touches?member_id={back['id']}", headers=auth("staff")).get_json()["data"]
     assert [t["reason"] for t in listed] == ["no_longer_lapsed"]
@@ -436,9 +525,11 @@ def test_an_order_placed_before_the_lapse_but_posted_late_does_not_count_as_comi
 
 # --- callbacks are due in the member's working hours -------------------------------------------------
 
+
 def _complaint(client, auth, member_id, content="The tea arrived broken"):
-    response = client.post(f"/v1/members/{member_id}/interactions", json={"kind": "complaint", "content": content},
-                           headers=auth("staff"))
+    response = client.post(
+        f"/v1/members/{member_id}/interactions", json={"kind": "complaint", "content": content}, headers=auth("staff")
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -467,16 +558,16 @@ def test_a_callback_time_chosen_inside_the_members_night_is_refused(client, auth
     url = f"/v1/care/touches/{callback['id']}/outcome"
     for outcome in ("call_back_later", "no_answer"):
         late = local(date(2026, 11, 18), 23) + timedelta(minutes=30)
-        response = client.post(url, json={"outcome": outcome, "callback_at": late.isoformat()},
-                               headers=auth("staff"))
+        response = client.post(url, json={"outcome": outcome, "callback_at": late.isoformat()}, headers=auth("staff"))
         assert response.status_code == 422, response.get_json()
         message = response.get_json()["errors"]["callback_at"][0]
         assert "23:30" in message and "09:00-21:00" in message and "2026-11-19T09:00:00+08:00" in message, message
     unchanged = _callback(client, auth, member["id"])
     assert (unchanged["attempts"], unchanged["due_at"]) == (0, callback["due_at"])  # nothing written
     evening = local(date(2026, 11, 18), 20) + timedelta(minutes=45)
-    kept = client.post(url, json={"outcome": "call_back_later", "callback_at": evening.isoformat()},
-                       headers=auth("staff")).get_json()
+    kept = client.post(
+        url, json={"outcome": "call_back_later", "callback_at": evening.isoformat()}, headers=auth("staff")
+    ).get_json()
     assert datetime.fromisoformat(kept["due_at"]) == evening
 
 
@@ -489,7 +580,8 @@ def test_a_complaint_logged_at_night_is_called_back_in_the_morning_in_the_member
     there = create_member(client, auth, timezone="America/New_York")
     _complaint(client, auth, there["id"])  # 10:00 in Shanghai is 21:00 the evening before in New York
     assert datetime.fromisoformat(_callback(client, auth, there["id"])["due_at"]) == local(
-        date(2026, 11, 18), 9, new_york)
+        date(2026, 11, 18), 9, new_york
+    )
 
 
 def test_a_follow_up_call_planned_inside_quiet_hours_is_due_when_they_end(client, auth, db, config):
@@ -504,6 +596,7 @@ def test_a_follow_up_call_planned_inside_quiet_hours_is_due_when_they_end(client
 
 
 # --- the callback queue is enough to dial from -------------------------------------------------------
+
 
 def test_the_callback_queue_carries_who_to_call_and_why_in_one_query(client, auth, db, config):
     from sqlalchemy import event
@@ -537,9 +630,16 @@ def test_the_callback_queue_carries_who_to_call_and_why_in_one_query(client, aut
     assert len(reads) == 1, reads  # members, tiers and complaints joined: no query per callback
     assert len(body["data"]) == 5  # the erased member's callback left the list with them
     follow_up = next(c for c in body["data"] if c["kind"] == "follow_up")
-    assert follow_up["member"] == {"id": lin["id"], "member_number": lin["member_number"], "name": "林美",
-                                   "phone": "+8613900001234", "tier": "regular", "tier_name": "Regular",
-                                   "timezone": "Asia/Shanghai", "erased": False}
+    assert follow_up["member"] == {
+        "id": lin["id"],
+        "member_number": lin["member_number"],
+        "name": "林美",
+        "phone": "+8613900001234",
+        "tier": "regular",
+        "tier_name": "Regular",
+        "timezone": "Asia/Shanghai",
+        "erased": False,
+    }
     assert follow_up["about"] == "follow-up on the first order web-1"
     complaint = next(c for c in body["data"] if c["kind"] == "complaint_callback" and c["member_id"] == lin["id"])
     assert complaint["about"] == "complaint: The tea arrived broken"

@@ -21,13 +21,15 @@ def member(client, auth):
 
 @pytest.fixture
 def reward(client, auth):
-    return client.post("/v1/rewards", json={"name": "Ten off", "kind": "amount_off", "value": "10", "points_cost": 100},
-                       headers=auth()).get_json()
+    return client.post(
+        "/v1/rewards", json={"name": "Ten off", "kind": "amount_off", "value": "10", "points_cost": 100}, headers=auth()
+    ).get_json()
 
 
 def buy(client, auth, member_id, reward_id) -> str:
-    response = client.post("/v1/redemptions", json={"member_id": member_id, "reward_id": reward_id, "capture": True},
-                           headers=auth("pos"))
+    response = client.post(
+        "/v1/redemptions", json={"member_id": member_id, "reward_id": reward_id, "capture": True}, headers=auth("pos")
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()["coupon_code"]
 
@@ -78,8 +80,15 @@ def test_a_coupon_records_the_order_it_was_used_on(client, auth, member, reward)
     assert client.get(f"/v1/coupons/{code}", headers=auth("staff")).get_json()["order_id"] == "web-555"
 
 
-@pytest.mark.parametrize("body, field", [({"order_id": ""}, "order_id"), ({"order_id": "has space"}, "order_id"),
-                                         ({"order_id": 5}, "order_id"), ({"order": "x"}, "order")])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"order_id": ""}, "order_id"),
+        ({"order_id": "has space"}, "order_id"),
+        ({"order_id": 5}, "order_id"),
+        ({"order": "x"}, "order"),
+    ],
+)
 def test_a_bad_use_body_is_422_and_uses_nothing(client, auth, member, reward, body, field):
     code = buy(client, auth, member["id"], reward["id"])
     response = client.post(f"/v1/coupons/{code}/use", json=body, headers=auth("pos"))
@@ -87,8 +96,9 @@ def test_a_bad_use_body_is_422_and_uses_nothing(client, auth, member, reward, bo
     assert client.get(f"/v1/coupons/{code}", headers=auth("pos")).get_json()["status"] == "valid"
 
 
-@pytest.mark.parametrize("status, http, code", [("blocked", 403, "member_blocked"),
-                                                ("suspended", 403, "member_suspended")])
+@pytest.mark.parametrize(
+    "status, http, code", [("blocked", 403, "member_blocked"), ("suspended", 403, "member_suspended")]
+)
 def test_coupons_of_members_who_may_not_spend_are_refused(client, auth, member, reward, status, http, code):
     coupon = buy(client, auth, member["id"], reward["id"])
     client.patch(f"/v1/members/{member['id']}", json={"status": status}, headers=auth("staff"))
@@ -113,8 +123,9 @@ def test_a_members_coupons_are_listed_newest_first_a_page_at_a_time(client, auth
     client.post(f"/v1/coupons/{codes[0]}/use", headers=auth("pos"))
     first = client.get(f"/v1/members/{member['id']}/coupons?limit=2", headers=auth("storefront")).get_json()
     assert [c["code"] for c in first["data"]] == [codes[2], codes[1]] and first["next_cursor"]
-    rest = client.get(f"/v1/members/{member['id']}/coupons?limit=2&cursor={first['next_cursor']}",
-                      headers=auth("staff")).get_json()
+    rest = client.get(
+        f"/v1/members/{member['id']}/coupons?limit=2&cursor={first['next_cursor']}", headers=auth("staff")
+    ).get_json()
     assert [c["code"] for c in rest["data"]] == [codes[0]] and rest["next_cursor"] is None
     assert rest["data"][0]["status"] == "used" and rest["data"][0]["reward"]["value"] == "10.00"
     valid = client.get(f"/v1/members/{member['id']}/coupons?status=valid", headers=auth("pos")).get_json()

@@ -38,8 +38,13 @@ def test_every_documented_header_is_a_component_and_every_component_is_used(clie
     spec = client.get("/openapi.json").get_json()
     assert set(spec["components"]["headers"]) == set(HEADERS)
     responses = [*spec["components"]["responses"].values()]
-    responses += [response for item in spec["paths"].values() for operation in item.values()
-                  if isinstance(operation, dict) for response in operation.get("responses", {}).values()]
+    responses += [
+        response
+        for item in spec["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for response in operation.get("responses", {}).values()
+    ]
     used = {ref["$ref"].rsplit("/", 1)[1] for response in responses for ref in response.get("headers", {}).values()}
     assert used == set(HEADERS)
 
@@ -48,8 +53,13 @@ def test_a_keyed_read_carries_its_request_id_and_its_rate_limit(limited, auth):
     spec = limited.get("/openapi.json").get_json()
     answer = limited.get("/v1/members", headers=auth("staff"))
     assert answer.status_code == 200
-    check(spec, "/v1/members", "get", answer, expected={"X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining",
-                                                         "RateLimit-Reset"})
+    check(
+        spec,
+        "/v1/members",
+        "get",
+        answer,
+        expected={"X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+    )
 
 
 def test_a_replayed_post_says_so(client, auth):
@@ -76,8 +86,13 @@ def test_over_the_limit_is_told_when_to_come_back(limited, auth):
     spec = limited.get("/openapi.json").get_json()
     answers = [limited.get("/v1/members", headers=auth("staff")) for _ in range(4)]
     assert answers[-1].status_code == 429
-    check(spec, "/v1/members", "get", answers[-1], expected={"X-Request-Id", "Retry-After", "RateLimit-Limit",
-                                                             "RateLimit-Remaining", "RateLimit-Reset"})
+    check(
+        spec,
+        "/v1/members",
+        "get",
+        answers[-1],
+        expected={"X-Request-Id", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"},
+    )
 
 
 def test_a_wrong_method_is_told_the_right_ones(client, auth):
@@ -91,8 +106,11 @@ def test_a_wrong_method_is_told_the_right_ones(client, auth):
 
 def test_an_idempotency_conflict_documents_retry_after_on_every_post(client):
     spec = client.get("/openapi.json").get_json()
-    posts = [(path, item["post"]) for path, item in spec["paths"].items() if "post" in item
-             and any(p.get("name") == "Idempotency-Key" for p in item["post"].get("parameters", []))]
+    posts = [
+        (path, item["post"])
+        for path, item in spec["paths"].items()
+        if "post" in item and any(p.get("name") == "Idempotency-Key" for p in item["post"].get("parameters", []))
+    ]
     assert len(posts) > 20
     for path, _operation in posts:
         assert "Retry-After" in documented(spec, path, "post", 409), path

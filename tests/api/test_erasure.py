@@ -30,17 +30,28 @@ def dump(db) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
-            tables = connection.execute(text(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
-                "AND table_type = 'BASE TABLE'")).scalars().all()
+            tables = (
+                connection.execute(
+                    text(
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
+                        "AND table_type = 'BASE TABLE'"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             for table in tables:
                 rows += [(table, row) for row in connection.execute(text(f'SELECT t::text FROM "{table}" t')).scalars()]
         else:
             tables = connection.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars().all()
             for table in tables:
                 for row in connection.execute(text(f'SELECT * FROM "{table}"')):
-                    rows.append((table, " | ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v)
-                                                   for v in row)))
+                    rows.append(
+                        (
+                            table,
+                            " | ".join(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in row),
+                        )
+                    )
     assert {"members", "outbox_events", "idempotency_records", "webhook_attempts"} <= {t for t, _ in rows}
     return rows
 
@@ -65,52 +76,105 @@ def echoing_receiver(httpserver) -> list[dict]:
 def live_a_full_life(client, auth, db, config, httpserver) -> tuple[dict, str]:
     """The marked member, everywhere the service keeps something about a member; and the sign-up's key."""
     received = echoing_receiver(httpserver)
-    hook = client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"),
-                                             "events": ["member.created", "touch.due", "order.points_awarded",
-                                                        "tier.changed", "redemption.captured"]}, headers=auth())
+    hook = client.post(
+        "/v1/webhooks",
+        json={
+            "url": httpserver.url_for("/hook"),
+            "events": ["member.created", "touch.due", "order.points_awarded", "tier.changed", "redemption.captured"],
+        },
+        headers=auth(),
+    )
     assert hook.status_code == 201, hook.get_json()
     assert client.patch("/v1/program", json={"referral": TERMS}, headers=auth()).status_code == 200
-    rule(client, auth, "birthday", days_before=3, channel="email",
-         template="Dear {{ name }}, happy birthday from {{ name }}'s shop")
-    payload = member_payload(name=f"Lin {MARKER.title()}", email=EMAIL.upper(), phone="+86 137 2468 1357",
-                             external_id=f"ext-{MARKER}", city=f"{MARKER}ville", occupation=f"{MARKER} keeper",
-                             tags=[f"{MARKER} tag"], birthday="1990-12-01", consent=ALL_IN)
+    rule(
+        client,
+        auth,
+        "birthday",
+        days_before=3,
+        channel="email",
+        template="Dear {{ name }}, happy birthday from {{ name }}'s shop",
+    )
+    payload = member_payload(
+        name=f"Lin {MARKER.title()}",
+        email=EMAIL.upper(),
+        phone="+86 137 2468 1357",
+        external_id=f"ext-{MARKER}",
+        city=f"{MARKER}ville",
+        occupation=f"{MARKER} keeper",
+        tags=[f"{MARKER} tag"],
+        birthday="1990-12-01",
+        consent=ALL_IN,
+    )
     signed_up = client.post("/v1/members", json=payload, headers={**auth("staff"), "Idempotency-Key": "k-signup"})
     assert signed_up.status_code == 201, signed_up.get_json()
     member = signed_up.get_json()
     post_order(client, auth, member["id"], f"order-1-{member['id']}", "500")
-    credit = client.post(f"/v1/members/{member['id']}/adjustments", headers=auth("staff"),
-                         json={"points": 1000, "reason": f"goodwill for {payload['name']}", "note": EMAIL})
+    credit = client.post(
+        f"/v1/members/{member['id']}/adjustments",
+        headers=auth("staff"),
+        json={"points": 1000, "reason": f"goodwill for {payload['name']}", "note": EMAIL},
+    )
     assert credit.status_code == 201, credit.get_json()
-    reward = client.post("/v1/rewards", json={"name": "Ten off", "kind": "amount_off", "value": "10",
-                                              "points_cost": 100}, headers=auth()).get_json()
-    redeemed = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"],
-                                                    "capture": True}, headers=auth("pos"))
+    reward = client.post(
+        "/v1/rewards", json={"name": "Ten off", "kind": "amount_off", "value": "10", "points_cost": 100}, headers=auth()
+    ).get_json()
+    redeemed = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "reward_id": reward["id"], "capture": True},
+        headers=auth("pos"),
+    )
     assert redeemed.status_code == 201, redeemed.get_json()
-    reversed_ = client.post(f"/v1/redemptions/{redeemed.get_json()['id']}/reverse",
-                            json={"reason": f"{payload['name']} changed their mind"}, headers=auth("staff"))
+    reversed_ = client.post(
+        f"/v1/redemptions/{redeemed.get_json()['id']}/reverse",
+        json={"reason": f"{payload['name']} changed their mind"},
+        headers=auth("staff"),
+    )
     assert reversed_.status_code == 200, reversed_.get_json()
     code = client.get(f"/v1/members/{member['id']}/referral", headers=auth("storefront")).get_json()["code"]
     create_member(client, auth, referral_code=code)
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
-    floor = client.post(f"/v1/members/{member['id']}/tier", headers=auth("staff"), json={
-        "tier": "gold", "until": "2027-06-30", "reason": f"asked by {payload['name']} on {PHONE_DIGITS}"})
+    floor = client.post(
+        f"/v1/members/{member['id']}/tier",
+        headers=auth("staff"),
+        json={"tier": "gold", "until": "2027-06-30", "reason": f"asked by {payload['name']} on {PHONE_DIGITS}"},
+    )
     assert floor.status_code == 200, floor.get_json()
-    complaint = client.post(f"/v1/members/{member['id']}/interactions", headers=auth("staff"), json={
-        "kind": "complaint", "channel": "phone", "assignee": "amy",
-        "content": f"{payload['name']} ({PHONE_DIGITS}, {EMAIL}) says the tea arrived broken"})
+    complaint = client.post(
+        f"/v1/members/{member['id']}/interactions",
+        headers=auth("staff"),
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "assignee": "amy",
+            "content": f"{payload['name']} ({PHONE_DIGITS}, {EMAIL}) says the tea arrived broken",
+        },
+    )
     assert complaint.status_code == 201, complaint.get_json()
     [callback] = client.get("/v1/callbacks?assignee=amy", headers=auth("staff")).get_json()["data"]
-    done = client.post(f"/v1/care/touches/{callback['id']}/outcome", headers=auth("staff"),
-                       json={"outcome": "reached", "score": 4, "notes": f"spoke to {payload['name']}"})
+    done = client.post(
+        f"/v1/care/touches/{callback['id']}/outcome",
+        headers=auth("staff"),
+        json={"outcome": "reached", "score": 4, "notes": f"spoke to {payload['name']}"},
+    )
     assert done.status_code == 200, done.get_json()
-    resolved = client.post(f"/v1/interactions/{complaint.get_json()['id']}/resolve", headers=auth("staff"),
-                           json={"resolution": f"sent {payload['name']} a new pot", "goodwill_points": 50})
+    resolved = client.post(
+        f"/v1/interactions/{complaint.get_json()['id']}/resolve",
+        headers=auth("staff"),
+        json={"resolution": f"sent {payload['name']} a new pot", "goodwill_points": 50},
+    )
     assert resolved.status_code == 200, resolved.get_json()
     everyone = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=auth("staff")).get_json()
-    campaign = client.post("/v1/campaigns", headers=auth("staff"), json={
-        "name": "hello", "segment_id": everyone["id"], "channel": "email", "send_rate": 100,
-        "template": "{{ name }}, come back"}).get_json()
+    campaign = client.post(
+        "/v1/campaigns",
+        headers=auth("staff"),
+        json={
+            "name": "hello",
+            "segment_id": everyone["id"],
+            "channel": "email",
+            "send_rate": 100,
+            "template": "{{ name }}, come back",
+        },
+    ).get_json()
     assert client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=auth("staff")).status_code == 200
     at = local(date(2026, 11, 28), 10) + timedelta(minutes=1)
     assert plan(db, config, date(2026, 11, 27))["birthday"] >= 1
@@ -128,12 +192,15 @@ def leave_a_killed_order_import(db, config) -> None:
     """An `import orders` run killed after reading: its staged lines stay behind, a good one and a
     rejected one, both naming the member by email in the cells as read."""
     header = ["order_id", "email", "placed_at", "sku", "quantity", "unit_price"]
-    cells = [["imp-1", EMAIL.upper(), "2026-10-01 10:00", "TEA", "1", "20.00"],
-             ["imp-2", EMAIL, "2026-10-02 10:00", "TEA", "many", "20.00"]]
+    cells = [
+        ["imp-1", EMAIL.upper(), "2026-10-01 10:00", "TEA", "1", "20.00"],
+        ["imp-2", EMAIL, "2026-10-02 10:00", "TEA", "many", "20.00"],
+    ]
     rows = [Row(line=number, values=dict(zip(header, row)), raw=row) for number, row in enumerate(cells, start=2)]
     with db.unit_of_work() as session:
-        rejected = order_staging.stage_batch(session, rows, run="killed-run", now=clock.now(), region="CN",
-                                             zone=config.program_timezone)
+        rejected = order_staging.stage_batch(
+            session, rows, run="killed-run", now=clock.now(), region="CN", zone=config.program_timezone
+        )
     assert rejected == 1
 
 
@@ -148,15 +215,20 @@ def test_after_erasure_the_whole_database_holds_nothing_of_the_member(client, au
 def test_a_replayed_sign_up_and_a_replayed_delivery_say_erased(client, auth, db, config, httpserver):
     member, payload = live_a_full_life(client, auth, db, config, httpserver)
     assert client.delete(f"/v1/members/{member['id']}", headers=auth("staff")).status_code == 204
-    replayed = client.post("/v1/members", data=payload, content_type="application/json",
-                           headers={**auth("staff"), "Idempotency-Key": "k-signup"})
+    replayed = client.post(
+        "/v1/members",
+        data=payload,
+        content_type="application/json",
+        headers={**auth("staff"), "Idempotency-Key": "k-signup"},
+    )
     assert replayed.status_code == 409 and replayed.get_json()["code"] == "member_erased"
     assert MARKER not in replayed.get_data(as_text=True).casefold()
     subscription = client.get("/v1/webhooks", headers=auth()).get_json()["data"][0]
     log = client.get(f"/v1/webhooks/{subscription['id']}/deliveries?limit=100", headers=auth()).get_json()["data"]
     with db.engine.connect() as connection:
-        about = set(connection.execute(text("SELECT id FROM outbox_events WHERE member_id = :m"),
-                                       {"m": member["id"]}).scalars())
+        about = set(
+            connection.execute(text("SELECT id FROM outbox_events WHERE member_id = :m"), {"m": member["id"]}).scalars()
+        )
     theirs = [d for d in log if d["event_id"] in about]
     assert theirs and MARKER not in json.dumps(log).casefold()
     for delivery in theirs:
@@ -170,13 +242,18 @@ def test_a_replayed_sign_up_and_a_replayed_delivery_say_erased(client, auth, db,
 def test_erasing_a_survivor_erases_the_duplicates_merged_into_it(client, auth, db, config, httpserver):
     duplicate, payload = live_a_full_life(client, auth, db, config, httpserver)
     survivor = create_member(client, auth)
-    merged = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": duplicate["id"]},
-                         headers=auth("staff"))
+    merged = client.post(
+        f"/v1/members/{survivor['id']}/merge", json={"member_id": duplicate["id"]}, headers=auth("staff")
+    )
     assert merged.status_code == 200, merged.get_json()
     assert client.delete(f"/v1/members/{survivor['id']}", headers=auth("staff")).status_code == 204
     assert traces(db) == []  # the duplicate's sign-up response, events, touches and complaints too
-    replayed = client.post("/v1/members", data=payload, content_type="application/json",
-                           headers={**auth("staff"), "Idempotency-Key": "k-signup"})
+    replayed = client.post(
+        "/v1/members",
+        data=payload,
+        content_type="application/json",
+        headers={**auth("staff"), "Idempotency-Key": "k-signup"},
+    )
     assert replayed.status_code == 409 and replayed.get_json()["code"] == "member_erased"
     callbacks = client.get("/v1/callbacks?limit=100", headers=auth("staff")).get_json()["data"]
     assert MARKER not in json.dumps(callbacks).casefold()
@@ -184,8 +261,14 @@ def test_erasing_a_survivor_erases_the_duplicates_merged_into_it(client, auth, d
 
 def test_an_erased_members_open_callbacks_leave_the_call_list(client, auth):
     member = create_member(client, auth)
-    assert client.post(f"/v1/members/{member['id']}/interactions", json={"kind": "complaint", "content": "late"},
-                       headers=auth("staff")).status_code == 201
+    assert (
+        client.post(
+            f"/v1/members/{member['id']}/interactions",
+            json={"kind": "complaint", "content": "late"},
+            headers=auth("staff"),
+        ).status_code
+        == 201
+    )
     open_before = client.get("/v1/callbacks?limit=100", headers=auth("staff")).get_json()["data"]
     assert [c for c in open_before if c["member_id"] == member["id"]]
     assert client.delete(f"/v1/members/{member['id']}", headers=auth("staff")).status_code == 204

@@ -68,8 +68,12 @@ def test_problem_pages_cover_exactly_the_registry(client):
     for code, known in codes.items():
         page = client.get(f"/problems/{code}")
         assert page.status_code == 200, code
-        assert page.get_json() == {"code": code, "status": known.status, "title": known.title,
-                                   "description": known.description}
+        assert page.get_json() == {
+            "code": code,
+            "status": known.status,
+            "title": known.title,
+            "description": known.description,
+        }
         assert known.description
     for unknown in ("nope", "validation-error", "Not_Found"):
         assert client.get(f"/problems/{unknown}").status_code == 404

@@ -38,8 +38,9 @@ def test_malformed_json_is_400(client, auth):
 
 
 def test_non_json_body_is_415(client, auth):
-    response = client.post("/v1/members", data="name=x", content_type="application/x-www-form-urlencoded",
-                           headers=auth())
+    response = client.post(
+        "/v1/members", data="name=x", content_type="application/x-www-form-urlencoded", headers=auth()
+    )
     _is_problem(response, 415, "unsupported_media_type")
 
 
@@ -56,8 +57,9 @@ def test_oversized_body_is_413_and_writes_nothing(database_url, db, auth):
     body = json.dumps({"name": "x" * 5000})
     response = client.post("/v1/members", data=body, content_type="application/json", headers=auth())
     _is_problem(response, 413, "payload_too_large")
-    response = client.post("/v1/members", data=body, content_type="application/json",
-                           headers=auth(**{"Idempotency-Key": "big-1"}))
+    response = client.post(
+        "/v1/members", data=body, content_type="application/json", headers=auth(**{"Idempotency-Key": "big-1"})
+    )
     _is_problem(response, 413, "payload_too_large")
 
 
@@ -72,9 +74,16 @@ def test_unexpected_exception_is_500_logged_with_request_id_never_leaked(databas
     def boom():
         """Fails after writing"""
         session = request_session()
-        session.add(Member(id="mbr_boom", member_number="000000000000", consent={}, status="active",
-                           enrolled_at=__import__("loyalty.core.db", fromlist=["utcnow"]).utcnow(),
-                           updated_at=__import__("loyalty.core.db", fromlist=["utcnow"]).utcnow()))
+        session.add(
+            Member(
+                id="mbr_boom",
+                member_number="000000000000",
+                consent={},
+                status="active",
+                enrolled_at=__import__("loyalty.core.db", fromlist=["utcnow"]).utcnow(),
+                updated_at=__import__("loyalty.core.db", fromlist=["utcnow"]).utcnow(),
+            )
+        )
         session.flush()
         raise RuntimeError("SELECT secret FROM internals")
 

@@ -29,7 +29,10 @@ def test_points_expire_once_when_due_and_are_noticed_30_days_ahead(client, auth,
         assert balance(client, auth, member["id"])["available"] == 0
         day = (expires + timedelta(hours=1)).date()
         assert run_job("points.expire", db=db, config=config, as_of=day) == {
-            "lots_expired": 1, "points_expired": 100, "expiring_notices": 0}
+            "lots_expired": 1,
+            "points_expired": 100,
+            "expiring_notices": 0,
+        }
         assert run_job("points.expire", db=db, config=config, as_of=day)["lots_expired"] == 0
         entries = ledger(client, auth, member["id"])
         assert [(e["kind"], e["points"]) for e in entries] == [("expire", -100), ("earn", 100)]
@@ -46,7 +49,10 @@ def test_expiry_as_of_an_earlier_date_leaves_later_lots_alone(client, auth, db, 
     with time_machine.travel(expires + timedelta(days=3), tick=False):
         early = run_job("points.expire", db=db, config=config, as_of=(expires - timedelta(days=2)).date())
         assert early["lots_expired"] == 0
-        assert run_job("points.expire", db=db, config=config, as_of=(expires + timedelta(days=2)).date())["lots_expired"] == 1
+        assert (
+            run_job("points.expire", db=db, config=config, as_of=(expires + timedelta(days=2)).date())["lots_expired"]
+            == 1
+        )
 
 
 def test_held_points_whose_lot_expires_expire_when_the_hold_ends(client, auth, db, config):
@@ -55,7 +61,9 @@ def test_held_points_whose_lot_expires_expire_when_the_hold_ends(client, auth, d
     post_order(client, auth, member["id"], "e-3", "100", days_ago=0)
     expires = datetime.fromisoformat(ledger(client, auth, member["id"])[0]["expires_at"])
     with time_machine.travel(expires - timedelta(hours=1), tick=False):
-        held = client.post("/v1/redemptions", json={"member_id": member["id"], "points": 60}, headers=auth("pos")).get_json()
+        held = client.post(
+            "/v1/redemptions", json={"member_id": member["id"], "points": 60}, headers=auth("pos")
+        ).get_json()
     with time_machine.travel(expires + timedelta(hours=1), tick=False):
         run_job("points.expire", db=db, config=config, as_of=(expires + timedelta(hours=1)).date())
         client.post(f"/v1/redemptions/{held['id']}/cancel", headers=auth("pos"))
@@ -74,8 +82,16 @@ def test_the_database_refuses_a_second_entry_of_a_kind_for_one_source(db):
     from loyalty.members.models import Member
 
     with db.unit_of_work() as session:
-        session.add(Member(id="mbr_u", member_number="000000000018", consent={}, status="active",
-                           enrolled_at=utcnow(), updated_at=utcnow()))
+        session.add(
+            Member(
+                id="mbr_u",
+                member_number="000000000018",
+                consent={},
+                status="active",
+                enrolled_at=utcnow(),
+                updated_at=utcnow(),
+            )
+        )
     row = dict(member_id="mbr_u", kind="earn", points=5, created_at=utcnow(), source_type="order", source_id="o")
     with db.unit_of_work() as session:
         session.add(LedgerEntry(**row))

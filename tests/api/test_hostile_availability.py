@@ -20,15 +20,15 @@ def _raw(key) -> str:
 
 
 TIMELINE_ONLY = [
-    encode_cursor(["2026-01-01T00:00:00+00:00", "mev_²"]),              # isdigit() yet not int()
-    encode_cursor(["2026-01-01T00:00:00+00:00", "mev_" + "9" * 300]),   # past bigint
+    encode_cursor(["2026-01-01T00:00:00+00:00", "mev_²"]),  # isdigit() yet not int()
+    encode_cursor(["2026-01-01T00:00:00+00:00", "mev_" + "9" * 300]),  # past bigint
 ]
 FORGED = [
-    encode_cursor(["9999-12-31T23:59:59-14:00", "mev_1"]),              # overflows turned into UTC
-    encode_cursor(["0001-01-01T00:00:00+14:00", "x"]),                  # underflows likewise
-    encode_cursor(["2026-01-01T00:00:00+00:00", "mev_\u0000"]),         # NUL for PostgreSQL
-    _raw(["2026-01-01T00:00:00+00:00", "a\ud800"]),                      # lone surrogate: no UTF-8
-    encode_cursor(["2026-01-01T00:00:00", "mev_1"]),                     # naive
+    encode_cursor(["9999-12-31T23:59:59-14:00", "mev_1"]),  # overflows turned into UTC
+    encode_cursor(["0001-01-01T00:00:00+14:00", "x"]),  # underflows likewise
+    encode_cursor(["2026-01-01T00:00:00+00:00", "mev_\u0000"]),  # NUL for PostgreSQL
+    _raw(["2026-01-01T00:00:00+00:00", "a\ud800"]),  # lone surrogate: no UTF-8
+    encode_cursor(["2026-01-01T00:00:00", "mev_1"]),  # naive
 ]
 
 
@@ -118,17 +118,24 @@ def test_arbitrary_position_cursors_never_500(client, auth, at, item):
 def test_deep_json_with_an_idempotency_key_is_400(client, auth):
     deep = "[" * 100_000 + "]" * 100_000
     for index, raw in enumerate((deep, '{"name": ' + deep + "}")):
-        response = client.post("/v1/members", data=raw, content_type="application/json",
-                               headers=auth(**{"Idempotency-Key": f"deep-{index}"}))
+        response = client.post(
+            "/v1/members",
+            data=raw,
+            content_type="application/json",
+            headers=auth(**{"Idempotency-Key": f"deep-{index}"}),
+        )
         assert response.status_code == 400, response.get_data(as_text=True)
         assert response.get_json()["code"] == "malformed_json"
 
 
-@pytest.mark.parametrize("template", [
-    "{{ " + "(" * 2400 + "name" + ")" * 2400 + " }}",
-    "{{ " + "not " * 1200 + "name }}",
-    "{% if " + "not " * 1200 + "name %}x{% endif %}",
-])
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ " + "(" * 2400 + "name" + ")" * 2400 + " }}",
+        "{{ " + "not " * 1200 + "name }}",
+        "{% if " + "not " * 1200 + "name %}x{% endif %}",
+    ],
+)
 def test_templates_nested_past_the_parser_are_422(client, auth, template):
     response = client.put("/v1/care/rules/birthday", json={"template": template}, headers=auth())
     assert response.status_code == 422, response.get_data(as_text=True)[:300]

@@ -18,12 +18,15 @@ def _members(db) -> int:
         return session.scalar(select(func.count()).select_from(Member))
 
 
-@pytest.mark.parametrize("raw", [
-    '{"name": "a\\ud800b"}',                       # lone surrogate: no UTF-8 form
-    "[" * 5000 + "]" * 5000,                       # nesting deep enough to blow the recursion limit
-    '{"tags": ' + "[" * 40 + "]" * 40 + "}",       # deeper than any schema needs
-    '{"signup_bonus": 1' + "0" * 5000 + "}",      # an integer of 5000 digits
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '{"name": "a\\ud800b"}',  # lone surrogate: no UTF-8 form
+        "[" * 5000 + "]" * 5000,  # nesting deep enough to blow the recursion limit
+        '{"tags": ' + "[" * 40 + "]" * 40 + "}",  # deeper than any schema needs
+        '{"signup_bonus": 1' + "0" * 5000 + "}",  # an integer of 5000 digits
+    ],
+)
 def test_unstorable_json_is_400_malformed_json(client, auth, db, raw):
     for path, method in (("/v1/members", "POST"), ("/v1/program", "PATCH")):
         response = client.open(path, method=method, data=raw, content_type="application/json", headers=auth())
@@ -33,18 +36,33 @@ def test_unstorable_json_is_400_malformed_json(client, auth, db, raw):
 
 
 def test_chunked_bodies_are_refused_with_411(client, auth, db):
-    response = client.post("/v1/members", data=json.dumps({"name": "x"}), content_type="application/json",
-                           headers=auth(**{"Transfer-Encoding": "chunked"}))
+    response = client.post(
+        "/v1/members",
+        data=json.dumps({"name": "x"}),
+        content_type="application/json",
+        headers=auth(**{"Transfer-Encoding": "chunked"}),
+    )
     assert response.status_code == 411 and response.get_json()["code"] == "length_required"
     assert _members(db) == 0
 
 
-@pytest.mark.parametrize("field, value", [
-    ("holiday_country", "CHN"), ("holiday_country", "USA"), ("holiday_country", "UK"),
-    ("exchange_rates", {"USD": "1e-999999999"}), ("points_per_unit", "1e-9"), ("point_value", "1_0"),
-    ("point_value", " 0.01 "), ("point_value", "1E-2"), ("points_per_unit", "0.0000000000000000001"),
-    ("point_value", 0.30000000000000004), ("name", "a\u0000b"), ("name", "\u200b"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("holiday_country", "CHN"),
+        ("holiday_country", "USA"),
+        ("holiday_country", "UK"),
+        ("exchange_rates", {"USD": "1e-999999999"}),
+        ("points_per_unit", "1e-9"),
+        ("point_value", "1_0"),
+        ("point_value", " 0.01 "),
+        ("point_value", "1E-2"),
+        ("points_per_unit", "0.0000000000000000001"),
+        ("point_value", 0.30000000000000004),
+        ("name", "a\u0000b"),
+        ("name", "\u200b"),
+    ],
+)
 def test_program_settings_that_look_valid_but_are_not(client, auth, field, value):
     before = client.get("/v1/program", headers=auth()).get_json()
     response = client.patch("/v1/program", json={field: value}, headers=auth())
@@ -54,7 +72,9 @@ def test_program_settings_that_look_valid_but_are_not(client, auth, field, value
 
 
 def test_json_numbers_are_read_by_their_text(client, auth):
-    body = client.patch("/v1/program", json={"point_value": 0.02, "exchange_rates": {"USD": 7}}, headers=auth()).get_json()
+    body = client.patch(
+        "/v1/program", json={"point_value": 0.02, "exchange_rates": {"USD": 7}}, headers=auth()
+    ).get_json()
     assert body["point_value"] == "0.02" and body["exchange_rates"] == {"USD": "7"}
 
 
@@ -79,8 +99,9 @@ def test_a_tombstone_id_can_be_read_but_not_changed(client, auth):
 def test_callers_without_a_valid_key_are_rate_limited_per_address(database_url, db):
     app = create_app(make_config(database_url, rate_limit="5 per minute"), database=db)
     client = app.test_client()
-    statuses = [client.get("/v1/program", headers={"Authorization": "Bearer lk_aaaaaaaa_guess"}).status_code
-                for _ in range(7)]
+    statuses = [
+        client.get("/v1/program", headers={"Authorization": "Bearer lk_aaaaaaaa_guess"}).status_code for _ in range(7)
+    ]
     assert statuses[:5] == [401] * 5 and statuses[5:] == [429, 429]
 
 
@@ -144,18 +165,29 @@ def test_401_names_the_scheme_and_204_has_no_body_type(client, auth):
 def test_object_level_errors_name_the_object(client, auth):
     errors = client.post("/v1/members/x/merge", json={}, headers=auth("staff")).get_json()["errors"]
     assert "member_id" in errors
-    errors = client.post("/v1/orders", json={"order_id": "o", "placed_at": "2026-01-01T00:00:00+00:00",
-                                             "items": [{"sku": "a", "quantity": 1, "unit_price": "1"}]},
-                         headers=auth("storefront")).get_json()["errors"]
+    errors = client.post(
+        "/v1/orders",
+        json={
+            "order_id": "o",
+            "placed_at": "2026-01-01T00:00:00+00:00",
+            "items": [{"sku": "a", "quantity": 1, "unit_price": "1"}],
+        },
+        headers=auth("storefront"),
+    ).get_json()["errors"]
     assert not any("_schema" in key for key in errors)
 
 
 def test_nul_characters_are_refused_everywhere(client, auth):
-    for method, url, body in (("post", "/v1/segments", {"name": "x", "filters": {"cities": ["a\u0000b"]}}),
-                              ("post", "/v1/members", {"name": "a\u0000b"}),
-                              ("get", "/v1/care/touches?member_id=a%00b", None),
-                              ("get", "/v1/members/mbr_%00", None)):
-        response = getattr(client, method)(url, json=body, headers=auth()) if body else \
-            getattr(client, method)(url, headers=auth())
+    for method, url, body in (
+        ("post", "/v1/segments", {"name": "x", "filters": {"cities": ["a\u0000b"]}}),
+        ("post", "/v1/members", {"name": "a\u0000b"}),
+        ("get", "/v1/care/touches?member_id=a%00b", None),
+        ("get", "/v1/members/mbr_%00", None),
+    ):
+        response = (
+            getattr(client, method)(url, json=body, headers=auth())
+            if body
+            else getattr(client, method)(url, headers=auth())
+        )
         assert response.status_code == 400, (url, response.get_json())
         assert response.mimetype == "application/problem+json"

@@ -22,9 +22,12 @@ def test_same_key_same_body_replays_the_first_response_without_doing_it_again(cl
     first = client.post("/v1/members", json=body, headers=headers)
     assert first.status_code == 201
     # Same JSON, other key order and spacing: the same request.
-    again = client.post("/v1/members", data='{ ' + ", ".join(f'"{k}": {__import__("json").dumps(v)}'
-                                                           for k, v in reversed(list(body.items()))) + ' }',
-                        content_type="application/json", headers=headers)
+    again = client.post(
+        "/v1/members",
+        data="{ " + ", ".join(f'"{k}": {__import__("json").dumps(v)}' for k, v in reversed(list(body.items()))) + " }",
+        content_type="application/json",
+        headers=headers,
+    )
     assert again.status_code == 201
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -52,16 +55,24 @@ def test_a_client_error_is_replayed_too(client, auth):
 def test_key_in_flight_is_409(client, auth, db):
     headers = auth("staff", **{"Idempotency-Key": "k-4"})
     body = member_payload()
-    from loyalty.core.idempotency import request_fingerprint
     import json
+
+    from loyalty.core.idempotency import request_fingerprint
 
     raw = json.dumps(body).encode()
     with db.unit_of_work() as session:
-        session.add(IdempotencyRecord(
-            key_prefix=auth.key("staff").split("_")[1], idempotency_key="k-4",
-            request_hash=request_fingerprint("POST", "/v1/members", raw), method="POST", path="/v1/members",
-            state="in_flight", created_at=utcnow(), locked_at=utcnow(),
-        ))
+        session.add(
+            IdempotencyRecord(
+                key_prefix=auth.key("staff").split("_")[1],
+                idempotency_key="k-4",
+                request_hash=request_fingerprint("POST", "/v1/members", raw),
+                method="POST",
+                path="/v1/members",
+                state="in_flight",
+                created_at=utcnow(),
+                locked_at=utcnow(),
+            )
+        )
     response = client.post("/v1/members", data=raw, content_type="application/json", headers=headers)
     assert response.status_code == 409
     assert response.get_json()["code"] == "idempotency_in_flight"
@@ -110,7 +121,9 @@ def test_server_error_releases_the_key(client, auth, db, monkeypatch):
 
 
 def test_invalid_key_is_400(client, auth):
-    response = client.post("/v1/members", json=member_payload(), headers=auth("staff", **{"Idempotency-Key": "x" * 256}))
+    response = client.post(
+        "/v1/members", json=member_payload(), headers=auth("staff", **{"Idempotency-Key": "x" * 256})
+    )
     assert response.status_code == 400
     assert response.get_json()["code"] == "invalid_idempotency_key"
 

@@ -35,8 +35,14 @@ def test_stages_rfm_and_churn_from_each_members_rhythm(client, auth, db, config)
     counts = run_job("insights.refresh", db=db, config=config, as_of=today())
     assert counts["members"] == 6, counts
     stages = {name: insights(client, auth, m["id"])["stage"] for name, m in people.items()}
-    assert stages == {"prospect": "prospect", "new": "new", "active": "active", "at_risk": "at_risk",
-                      "lapsed": "lapsed", "big": "active"}, stages
+    assert stages == {
+        "prospect": "prospect",
+        "new": "new",
+        "active": "active",
+        "at_risk": "at_risk",
+        "lapsed": "lapsed",
+        "big": "active",
+    }, stages
     lapsed = insights(client, auth, people["lapsed"]["id"])
     assert lapsed["churn_risk"] == "1" and lapsed["orders_total"] == 3
     assert insights(client, auth, people["active"]["id"])["churn_risk"] == "0.083"
@@ -58,8 +64,9 @@ def test_the_summary(client, auth, db, config):
     code = client.get(f"/v1/members/{buyers[0]['id']}/referral", headers=auth("staff")).get_json()["code"]
     create_member(client, auth, referral_code=code)
     create_member(client, auth, referral_code="ZZZZZZZZ")
-    client.post(f"/v1/members/{buyers[1]['id']}/interactions", json={"kind": "complaint", "content": "x"},
-                headers=auth("staff"))
+    client.post(
+        f"/v1/members/{buyers[1]['id']}/interactions", json={"kind": "complaint", "content": "x"}, headers=auth("staff")
+    )
     run_job("insights.refresh", db=db, config=config, as_of=today())
     body = client.get("/v1/insights/summary", headers=auth("staff")).get_json()
     assert body["top_20_percent"] == {"buyers": 5, "spend": "1000.00", "total_spend": "1400.00", "share": "0.7143"}
@@ -69,8 +76,12 @@ def test_the_summary(client, auth, db, config):
     stages = {(row["stage"]): row["members"] for row in body["members_by_tier_and_stage"]}
     assert stages == {"new": 5, "prospect": 2}
     assert body["care_outcomes"][0]["kind"] == "complaint_callback"
-    assert client.get("/v1/insights/summary?from=2026-12-01T00:00:00Z&to=2026-01-01T00:00:00Z",
-                      headers=auth("staff")).status_code == 422
+    assert (
+        client.get(
+            "/v1/insights/summary?from=2026-12-01T00:00:00Z&to=2026-01-01T00:00:00Z", headers=auth("staff")
+        ).status_code
+        == 422
+    )
     assert client.get("/v1/insights/summary", headers=auth("storefront")).status_code == 403
 
 
@@ -85,7 +96,11 @@ def test_members_enrolled_since_the_last_refresh_have_one_stage_everywhere(clien
     assert (prospect["stage"], prospect["refreshed_at"], prospect["orders_total"]) == ("prospect", None, 0)
     fresh = insights(client, auth, buyer["id"])
     assert (fresh["stage"], fresh["refreshed_at"], fresh["orders_total"], fresh["spend_total"]) == (
-        "new", None, 1, "80.00")
+        "new",
+        None,
+        1,
+        "80.00",
+    )
     assert fresh["r_score"] is None and fresh["churn_risk"] == "0.017"  # 3 days of a 90-day rhythm, doubled
     summary = client.get("/v1/insights/summary", headers=auth("staff")).get_json()["members_by_tier_and_stage"]
     stages = {row["stage"]: row["members"] for row in summary}

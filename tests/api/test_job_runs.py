@@ -10,16 +10,27 @@ from tests.clock import NOW
 
 def _runs(db) -> list[int]:
     """Five runs: points.expire ok, failed, ok; webhooks.deliver ok; care.plan still running."""
-    plan = [("points.expire", "ok", {"lots_expired": 2}, None), ("points.expire", "failed", None,
-            "OperationalError psycopg.errors.QueryCanceled"), ("webhooks.deliver", "ok", {"delivered": 5}, None),
-            ("points.expire", "ok", {"lots_expired": 0}, None), ("care.plan", "running", None, None)]
+    plan = [
+        ("points.expire", "ok", {"lots_expired": 2}, None),
+        ("points.expire", "failed", None, "OperationalError psycopg.errors.QueryCanceled"),
+        ("webhooks.deliver", "ok", {"delivered": 5}, None),
+        ("points.expire", "ok", {"lots_expired": 0}, None),
+        ("care.plan", "running", None, None),
+    ]
     ids = []
     with db.unit_of_work() as session:
         for n, (job, status, counts, error) in enumerate(plan):
             started = NOW - timedelta(minutes=50 - n * 10)
-            run = JobRun(job=job, holder="host-a:42:abc123", as_of="2026-11-18", started_at=started, status=status,
-                         counts=counts, error=error,
-                         finished_at=None if status == "running" else started + timedelta(seconds=3))
+            run = JobRun(
+                job=job,
+                holder="host-a:42:abc123",
+                as_of="2026-11-18",
+                started_at=started,
+                status=status,
+                counts=counts,
+                error=error,
+                finished_at=None if status == "running" else started + timedelta(seconds=3),
+            )
             session.add(run)
             session.flush()
             ids.append(run.id)
@@ -41,10 +52,18 @@ def test_newest_first_with_what_each_run_did(client, auth, db):
     running, *_, failed, first = body["data"]
     assert running["status"] == "running" and running["finished_at"] is None and running["duration_seconds"] is None
     assert failed["error"] == "OperationalError psycopg.errors.QueryCanceled" and failed["counts"] is None
-    assert first == {"id": ids[0], "job": "points.expire", "as_of": "2026-11-18",
-                     "started_at": "2026-11-18T01:10:00+00:00", "finished_at": "2026-11-18T01:10:03+00:00",
-                     "duration_seconds": 3.0, "status": "ok", "counts": {"lots_expired": 2},
-                     "holder": "host-a:42:abc123", "error": None}
+    assert first == {
+        "id": ids[0],
+        "job": "points.expire",
+        "as_of": "2026-11-18",
+        "started_at": "2026-11-18T01:10:00+00:00",
+        "finished_at": "2026-11-18T01:10:03+00:00",
+        "duration_seconds": 3.0,
+        "status": "ok",
+        "counts": {"lots_expired": 2},
+        "holder": "host-a:42:abc123",
+        "error": None,
+    }
 
 
 def test_pages_with_limit_and_cursor(client, auth, db):

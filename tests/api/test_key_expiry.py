@@ -28,8 +28,12 @@ def run(database_url, db):
     runner = CliRunner()
 
     def invoke(*args: str):
-        result = runner.invoke(main, list(args), env={"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"},
-                               catch_exceptions=False)
+        result = runner.invoke(
+            main,
+            list(args),
+            env={"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"},
+            catch_exceptions=False,
+        )
         assert result.exit_code == 0, result.output
         return result.output.strip().splitlines()
 
@@ -57,16 +61,23 @@ def test_create_with_an_expiry_and_list_shows_it(run, client, db):
     assert client.get("/v1/program", headers=_bearer(key)).status_code == 200
     with time_machine.travel(NOW + timedelta(days=3, minutes=1), tick=False):
         assert client.get("/v1/program", headers=_bearer(key)).status_code == 401
-    dated = run("keys", "create", "--role", "pos", "--name", "x", "--expires-at", f"{NOW + timedelta(days=40):%Y-%m-%d}")
+    dated = run(
+        "keys", "create", "--role", "pos", "--name", "x", "--expires-at", f"{NOW + timedelta(days=40):%Y-%m-%d}"
+    )
     assert dated[-1].startswith("lk_")
 
 
 def test_create_refuses_a_past_or_doubled_expiry(database_url, db):
     runner = CliRunner()
     env = {"LOYALTY_DATABASE_URL": database_url}
-    past = runner.invoke(main, ["keys", "create", "--role", "pos", "--name", "x", "--expires-at", "2000-01-01"], env=env)
-    both = runner.invoke(main, ["keys", "create", "--role", "pos", "--name", "x", "--expires-at", "2999-01-01",
-                                "--expires-in-days", "2"], env=env)
+    past = runner.invoke(
+        main, ["keys", "create", "--role", "pos", "--name", "x", "--expires-at", "2000-01-01"], env=env
+    )
+    both = runner.invoke(
+        main,
+        ["keys", "create", "--role", "pos", "--name", "x", "--expires-at", "2999-01-01", "--expires-in-days", "2"],
+        env=env,
+    )
     zero = runner.invoke(main, ["keys", "create", "--role", "pos", "--name", "x", "--expires-in-days", "0"], env=env)
     assert past.exit_code != 0 and both.exit_code != 0 and zero.exit_code != 0
     with db.unit_of_work() as session:

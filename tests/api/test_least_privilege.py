@@ -13,10 +13,20 @@ def member(client, auth):
     return create_member(client, auth, tags=["vip"])
 
 
-@pytest.mark.parametrize("query", [
-    "", "limit=500", "q=Member", "tag=vip", "tier=gold", "status=active", "cursor=abc",
-    "email=x@example.com&q=Member", "external_id=ext-1&status=active",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "limit=500",
+        "q=Member",
+        "tag=vip",
+        "tier=gold",
+        "status=active",
+        "cursor=abc",
+        "email=x@example.com&q=Member",
+        "external_id=ext-1&status=active",
+    ],
+)
 def test_storefront_may_not_browse_members(client, auth, member, query):
     response = client.get(f"/v1/members?{query}", headers=auth("storefront"))
     assert response.status_code == 403, response.get_json()
@@ -49,8 +59,9 @@ def test_staff_and_admin_browse_and_filter(client, auth, member, role):
 
 def test_storefront_still_changes_the_member_it_addresses(client, auth, member):
     # Its checkout's profile page: the shop authenticated its customer; the change is audited.
-    response = client.patch(f"/v1/members/{member['id']}", json={"email": "new@example.com"},
-                            headers=auth("storefront"))
+    response = client.patch(
+        f"/v1/members/{member['id']}", json={"email": "new@example.com"}, headers=auth("storefront")
+    )
     assert response.status_code == 200
     assert response.get_json()["email"] == "new@example.com"
 
@@ -67,8 +78,9 @@ def test_a_storefront_key_reads_the_referrals_of_one_member_not_all(client, auth
 def test_a_storefront_key_sees_only_its_own_customers_side_of_a_referral(client, auth):
     referrer = create_member(client, auth)
     code = client.get(f"/v1/members/{referrer['id']}/referral", headers=auth("staff")).get_json()["code"]
-    referee = client.post("/v1/members", json={"name": "Friend", "referral_code": code},
-                          headers=auth("storefront")).get_json()
+    referee = client.post(
+        "/v1/members", json={"name": "Friend", "referral_code": code}, headers=auth("storefront")
+    ).get_json()
     storefront = auth("storefront")
     [mine] = client.get(f"/v1/referrals?referrer_id={referrer['id']}", headers=storefront).get_json()["data"]
     assert mine["referrer_id"] == referrer["id"] and mine["referee_id"] is None and mine["order_id"] is None

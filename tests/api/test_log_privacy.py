@@ -26,9 +26,20 @@ PEOPLE = [
     {"name": "Qiao Wenyuanzz", "email": "Qiao.Wenyuanzz@Example.com", "phone": "+86 136 1111 2222"},
     {"name": "Lu Xinyizz", "email": "lu.xinyizz@example.org", "phone": "136-3333-4444"},
 ]
-NEEDLES = ["qiao wenyuanzz", "wenyuanzz", "qiao.wenyuanzz@example.com", "+8613611112222", "13611112222",
-           "136 1111 2222", "lu xinyizz", "xinyizz", "lu.xinyizz@example.org", "+8613633334444", "13633334444",
-           "136-3333-4444"]
+NEEDLES = [
+    "qiao wenyuanzz",
+    "wenyuanzz",
+    "qiao.wenyuanzz@example.com",
+    "+8613611112222",
+    "13611112222",
+    "136 1111 2222",
+    "lu xinyizz",
+    "xinyizz",
+    "lu.xinyizz@example.org",
+    "+8613633334444",
+    "13633334444",
+    "136-3333-4444",
+]
 DUPLICATE_EMAIL = "dup.secretzz@example.net"
 
 
@@ -39,8 +50,17 @@ def personal_lines(captured: str) -> list[str]:
 def _insert_duplicate(session) -> None:
     """Write a member whose email is taken, past the service's duplicate check: a raw unique violation."""
     stamp = utcnow()
-    session.add(Member(id=f"mbr_dup{stamp.microsecond}", member_number=f"9{stamp.microsecond:011d}", consent={},
-                       status="active", email=DUPLICATE_EMAIL, enrolled_at=stamp, updated_at=stamp))
+    session.add(
+        Member(
+            id=f"mbr_dup{stamp.microsecond}",
+            member_number=f"9{stamp.microsecond:011d}",
+            consent={},
+            status="active",
+            email=DUPLICATE_EMAIL,
+            enrolled_at=stamp,
+            updated_at=stamp,
+        )
+    )
     session.flush()
 
 
@@ -63,28 +83,49 @@ def test_a_full_flow_logs_nobodys_name_email_or_phone(database_url, auth, db, co
     assert first.status_code == 201, first.get_json()
     member = first.get_json()
     second = client.post("/v1/members", json=member_payload(**PEOPLE[1]), headers=staff).get_json()
-    changed = client.patch(f"/v1/members/{second['id']}", json={"name": "Lu Xinyizz Jr", "city": "Xinyizz town"},
-                           headers=staff)
+    changed = client.patch(
+        f"/v1/members/{second['id']}", json={"name": "Lu Xinyizz Jr", "city": "Xinyizz town"}, headers=staff
+    )
     assert changed.status_code == 200, changed.get_json()
     order = client.post("/v1/orders", json=order_payload(member["id"], "lp-1", "800"), headers=auth("storefront"))
     assert order.status_code == 201, order.get_json()
-    refund = client.post("/v1/orders/lp-1/refunds", json={"refund_id": "lp-r1", "amount": "100"},
-                         headers=auth("storefront"))
+    refund = client.post(
+        "/v1/orders/lp-1/refunds", json={"refund_id": "lp-r1", "amount": "100"}, headers=auth("storefront")
+    )
     assert refund.status_code in (200, 201), refund.get_json()
-    credit = client.post(f"/v1/members/{member['id']}/adjustments", json={"points": 500, "reason": "welcome"},
-                         headers=staff)
+    credit = client.post(
+        f"/v1/members/{member['id']}/adjustments", json={"points": 500, "reason": "welcome"}, headers=staff
+    )
     assert credit.status_code == 201, credit.get_json()
-    reward = client.post("/v1/rewards", json={"name": "Ten off", "kind": "amount_off", "value": "10",
-                                              "points_cost": 100}, headers=auth()).get_json()
-    redeemed = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"],
-                                                    "capture": True}, headers=auth("pos"))
+    reward = client.post(
+        "/v1/rewards", json={"name": "Ten off", "kind": "amount_off", "value": "10", "points_cost": 100}, headers=auth()
+    ).get_json()
+    redeemed = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "reward_id": reward["id"], "capture": True},
+        headers=auth("pos"),
+    )
     assert redeemed.status_code == 201, redeemed.get_json()
-    complaint = client.post(f"/v1/members/{member['id']}/interactions", headers=staff, json={
-        "kind": "complaint", "channel": "phone", "content": "Qiao Wenyuanzz says the pot leaks", "assignee": "amy"})
+    complaint = client.post(
+        f"/v1/members/{member['id']}/interactions",
+        headers=staff,
+        json={
+            "kind": "complaint",
+            "channel": "phone",
+            "content": "Qiao Wenyuanzz says the pot leaks",
+            "assignee": "amy",
+        },
+    )
     assert complaint.status_code == 201, complaint.get_json()
     [callback] = client.get("/v1/callbacks?assignee=amy", headers=staff).get_json()["data"]
-    assert client.post(f"/v1/care/touches/{callback['id']}/outcome", headers=staff,
-                       json={"outcome": "reached", "notes": "called 13611112222"}).status_code == 200
+    assert (
+        client.post(
+            f"/v1/care/touches/{callback['id']}/outcome",
+            headers=staff,
+            json={"outcome": "reached", "notes": "called 13611112222"},
+        ).status_code
+        == 200
+    )
     duplicate = client.post("/v1/members", json=member_payload(email=PEOPLE[1]["email"].upper()), headers=staff)
     assert duplicate.status_code == 409
     for query in ("q=Qiao%20Wenyuanzz", f"email={PEOPLE[1]['email']}", "phone=13633334444"):
@@ -98,8 +139,7 @@ def test_a_full_flow_logs_nobodys_name_email_or_phone(database_url, auth, db, co
     assert personal_lines(captured.err + captured.out) == []
 
 
-def test_a_unique_violation_in_a_request_logs_its_type_and_constraint_never_the_value(database_url, db, auth,
-                                                                                         capfd):
+def test_a_unique_violation_in_a_request_logs_its_type_and_constraint_never_the_value(database_url, db, auth, capfd):
     from tests.conftest import make_config
 
     app = create_app(make_config(database_url), database=db)
@@ -125,8 +165,9 @@ def test_a_unique_violation_in_a_request_logs_its_type_and_constraint_never_the_
 @pytest.mark.parametrize("target, error", [("duplicate_job", "IntegrityError"), ("talkative_job", "ValueError")])
 def test_a_unique_violation_in_a_job_is_recorded_without_the_value(db, config, monkeypatch, capfd, target, error):
     configure_logging()  # to the captured stderr
-    monkeypatch.setitem(JOBS, "test.duplicate", Job("test.duplicate", f"{__name__}:{target}", "* * * * *",
-                                                    "fails naming someone"))
+    monkeypatch.setitem(
+        JOBS, "test.duplicate", Job("test.duplicate", f"{__name__}:{target}", "* * * * *", "fails naming someone")
+    )
     with db.unit_of_work() as session:
         _insert_duplicate(session)
     Scheduler(db=db, config=config).run("test.duplicate")

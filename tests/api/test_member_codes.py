@@ -20,9 +20,11 @@ def test_a_member_answers_the_code_they_came_with_and_their_own(client, auth):
     friend = client.post("/v1/members", json=member_payload(referral_code=typed), headers=auth("storefront")).get_json()
     assert friend["referred_by_code"] == code and friend["referral_code"] == code
     assert friend["share_code"] == _own_code(client, auth, friend["id"]) != code
-    for answer in (client.get(f"/v1/members/{friend['id']}", headers=auth("staff")).get_json(),
-                   client.get(f"/v1/members?external_id={friend['external_id']}", headers=auth()).get_json()["data"][0],
-                   client.patch(f"/v1/members/{friend['id']}", json={"city": "Hangzhou"}, headers=auth()).get_json()):
+    for answer in (
+        client.get(f"/v1/members/{friend['id']}", headers=auth("staff")).get_json(),
+        client.get(f"/v1/members?external_id={friend['external_id']}", headers=auth()).get_json()["data"][0],
+        client.patch(f"/v1/members/{friend['id']}", json={"city": "Hangzhou"}, headers=auth()).get_json(),
+    ):
         assert (answer["referred_by_code"], answer["share_code"]) == (code, friend["share_code"])
 
 
@@ -46,8 +48,9 @@ def test_an_erased_member_has_no_code_to_share(client, auth):
 
 def test_a_merge_answers_the_survivor_s_codes(client, auth):
     survivor, other = create_member(client, auth), create_member(client, auth)
-    merged = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": other["id"]},
-                         headers=auth("staff")).get_json()
+    merged = client.post(
+        f"/v1/members/{survivor['id']}/merge", json={"member_id": other["id"]}, headers=auth("staff")
+    ).get_json()
     assert merged["share_code"] == survivor["share_code"]
 
 

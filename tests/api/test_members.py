@@ -25,8 +25,9 @@ def test_create_normalises_identifiers_and_numbers_the_member(client, auth):
     assert body["enrolled_at"].endswith("+00:00")
 
 
-@pytest.mark.parametrize("field, value", [("email", "DUP@example.com"), ("phone", "+86-139-0000-1111"),
-                                          ("external_id", "dup-1")])
+@pytest.mark.parametrize(
+    "field, value", [("email", "DUP@example.com"), ("phone", "+86-139-0000-1111"), ("external_id", "dup-1")]
+)
 def test_duplicate_identifier_is_409_naming_the_existing_member(client, auth, db, field, value):
     first = create_member(client, auth, **{field: value})
     before = _count(db)
@@ -40,13 +41,32 @@ def test_duplicate_identifier_is_409_naming_the_existing_member(client, auth, db
     assert _count(db) == before
 
 
-@pytest.mark.parametrize("field, value", [
-    ("email", "not-an-email"), ("email", 42), ("phone", "12"), ("phone", "+1 555"), ("birthday", "1990-02-30"),
-    ("birthday", "2999-01-01"), ("gender", "robot"), ("timezone", "Mars/Olympus"), ("locale", "!!"),
-    ("tags", ["ok", ""]), ("tags", ["   "]), ("city", " "), ("tags", "tea"), ("tags", ["x" * 51]), ("consent", {"sms": "yes"}),
-    ("consent", {"fax": True}), ("name", "a\u0000b"), ("name", "x" * 201), ("external_id", "has space"),
-    ("status", "active"), ("unknown", 1),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("email", "not-an-email"),
+        ("email", 42),
+        ("phone", "12"),
+        ("phone", "+1 555"),
+        ("birthday", "1990-02-30"),
+        ("birthday", "2999-01-01"),
+        ("gender", "robot"),
+        ("timezone", "Mars/Olympus"),
+        ("locale", "!!"),
+        ("tags", ["ok", ""]),
+        ("tags", ["   "]),
+        ("city", " "),
+        ("tags", "tea"),
+        ("tags", ["x" * 51]),
+        ("consent", {"sms": "yes"}),
+        ("consent", {"fax": True}),
+        ("name", "a\u0000b"),
+        ("name", "x" * 201),
+        ("external_id", "has space"),
+        ("status", "active"),
+        ("unknown", 1),
+    ],
+)
 def test_each_invalid_field_is_422_naming_it_and_writes_nothing(client, auth, db, field, value):
     before = _count(db)
     response = client.post("/v1/members", json=member_payload(**{field: value}), headers=auth("staff"))
@@ -76,8 +96,11 @@ def test_read_update_and_status(client, auth):
     member = create_member(client, auth)
     url = f"/v1/members/{member['id']}"
     assert client.get(url, headers=auth("storefront")).get_json()["id"] == member["id"]
-    changed = client.patch(url, json={"city": "Suzhou", "consent": {"sms": True}, "tags": ["vip-ish", "gift buyer"],
-                                      "status": "suspended"}, headers=auth("staff"))
+    changed = client.patch(
+        url,
+        json={"city": "Suzhou", "consent": {"sms": True}, "tags": ["vip-ish", "gift buyer"], "status": "suspended"},
+        headers=auth("staff"),
+    )
     assert changed.status_code == 200, changed.get_json()
     body = changed.get_json()
     assert body["city"] == "Suzhou"
@@ -90,8 +113,9 @@ def test_read_update_and_status(client, auth):
 def test_update_to_anothers_email_is_409_and_changes_nothing(client, auth):
     first = create_member(client, auth)
     second = create_member(client, auth)
-    response = client.patch(f"/v1/members/{second['id']}", json={"email": first["email"], "city": "X"},
-                            headers=auth("staff"))
+    response = client.patch(
+        f"/v1/members/{second['id']}", json={"email": first["email"], "city": "X"}, headers=auth("staff")
+    )
     assert response.status_code == 409
     assert response.get_json()["existing_member_id"] == first["id"]
     assert client.get(f"/v1/members/{second['id']}", headers=auth()).get_json()["city"] == "Shanghai"
@@ -99,15 +123,23 @@ def test_update_to_anothers_email_is_409_and_changes_nothing(client, auth):
 
 def test_invalid_update_writes_nothing(client, auth):
     member = create_member(client, auth)
-    response = client.patch(f"/v1/members/{member['id']}", json={"city": "Nanjing", "status": "gone"},
-                            headers=auth("staff"))
+    response = client.patch(
+        f"/v1/members/{member['id']}", json={"city": "Nanjing", "status": "gone"}, headers=auth("staff")
+    )
     assert response.status_code == 422
     assert client.get(f"/v1/members/{member['id']}", headers=auth()).get_json()["city"] == "Shanghai"
 
 
 def test_search_by_each_identifier_fragment_tag_status_and_tier(client, auth, db):
-    target = create_member(client, auth, name="Wang Fang", email="wf@example.com", phone="13800138000",
-                           external_id="shop-42", tags=["prefers phone"])
+    target = create_member(
+        client,
+        auth,
+        name="Wang Fang",
+        email="wf@example.com",
+        phone="13800138000",
+        external_id="shop-42",
+        tags=["prefers phone"],
+    )
     create_member(client, auth, name="Li Lei")
     headers = auth("staff")
 
@@ -139,7 +171,9 @@ def test_merge_moves_record_and_leaves_a_tombstone(client, auth):
     survivor = create_member(client, auth, email=..., phone=..., tags=["a"])
     source = create_member(client, auth, tags=["b"], city="Chengdu")
     client.patch(f"/v1/members/{source['id']}", json={"status": "blocked"}, headers=auth("staff"))
-    response = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": source["id"]}, headers=auth("staff"))
+    response = client.post(
+        f"/v1/members/{survivor['id']}/merge", json={"member_id": source["id"]}, headers=auth("staff")
+    )
     assert response.status_code == 200, response.get_json()
     merged = response.get_json()
     assert merged["email"] == source["email"] and merged["phone"] == source["phone"]
@@ -152,8 +186,9 @@ def test_merge_moves_record_and_leaves_a_tombstone(client, auth):
     assert [m["id"] for m in found] == [survivor["id"]]
     again = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": source["id"]}, headers=auth("staff"))
     assert again.status_code == 409
-    self_merge = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": survivor["id"]},
-                             headers=auth("staff"))
+    self_merge = client.post(
+        f"/v1/members/{survivor['id']}/merge", json={"member_id": survivor["id"]}, headers=auth("staff")
+    )
     assert self_merge.status_code == 409
     missing = client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": "mbr_x"}, headers=auth("staff"))
     assert missing.status_code == 422
@@ -182,8 +217,9 @@ def test_timeline_lists_what_happened_newest_first_with_paging(client, auth):
         client.patch(f"/v1/members/{member['id']}", json={"city": city}, headers=auth("staff"))
     first = client.get(f"/v1/members/{member['id']}/timeline?limit=2", headers=auth()).get_json()
     assert [item["type"] for item in first["data"]] == ["member.updated", "member.updated"]
-    rest = client.get(f"/v1/members/{member['id']}/timeline?limit=2&cursor={first['next_cursor']}",
-                      headers=auth()).get_json()
+    rest = client.get(
+        f"/v1/members/{member['id']}/timeline?limit=2&cursor={first['next_cursor']}", headers=auth()
+    ).get_json()
     assert [item["type"] for item in rest["data"]] == ["member.updated", "member.enrolled"]
     assert rest["next_cursor"] is None
     assert client.get(f"/v1/members/{member['id']}/timeline?cursor=garbage", headers=auth()).status_code == 400
@@ -202,10 +238,28 @@ def test_new_members_start_on_the_lowest_tier_once_a_ladder_exists(client, auth,
 
     assert create_member(client, auth)["tier"] is None
     with db.unit_of_work() as session:
-        session.add_all([Tier(code="silver", name="Silver", rank=1, threshold=Decimal(2000), discount_percent=Decimal(3),
-                              earn_multiplier=Decimal("1.2"), benefits=""),
-                         Tier(code="regular", name="Regular", rank=0, threshold=Decimal(0), discount_percent=Decimal(0),
-                              earn_multiplier=Decimal(1), benefits="")])
+        session.add_all(
+            [
+                Tier(
+                    code="silver",
+                    name="Silver",
+                    rank=1,
+                    threshold=Decimal(2000),
+                    discount_percent=Decimal(3),
+                    earn_multiplier=Decimal("1.2"),
+                    benefits="",
+                ),
+                Tier(
+                    code="regular",
+                    name="Regular",
+                    rank=0,
+                    threshold=Decimal(0),
+                    discount_percent=Decimal(0),
+                    earn_multiplier=Decimal(1),
+                    benefits="",
+                ),
+            ]
+        )
     assert create_member(client, auth)["tier"] == "regular"
 
 
@@ -216,7 +270,9 @@ def test_merge_moves_points_holds_and_orders_to_the_survivor(client, auth):
     source = create_member(client, auth)
     post_order(client, auth, survivor["id"], "mg-1", "100")
     post_order(client, auth, source["id"], "mg-2", "300")
-    held = client.post("/v1/redemptions", json={"member_id": source["id"], "points": 50}, headers=auth("pos")).get_json()
+    held = client.post(
+        "/v1/redemptions", json={"member_id": source["id"], "points": 50}, headers=auth("pos")
+    ).get_json()
     client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": source["id"]}, headers=auth("staff"))
     assert balance(client, auth, survivor["id"])["available"] == 400
     assert balance(client, auth, survivor["id"])["lifetime_earned"] == 400
@@ -225,6 +281,8 @@ def test_merge_moves_points_holds_and_orders_to_the_survivor(client, auth):
     entries = ledger(client, auth, survivor["id"])  # includes the tombstone's entries
     assert sum(e["points"] for e in entries) == 400
     assert sorted(e["points"] for e in entries if e["kind"] == "merge") == [-300, 300]
-    refund = client.post("/v1/orders/mg-2/refunds", json={"refund_id": "mg-r", "amount": "300"}, headers=auth("storefront"))
+    refund = client.post(
+        "/v1/orders/mg-2/refunds", json={"refund_id": "mg-r", "amount": "300"}, headers=auth("storefront")
+    )
     assert refund.get_json()["points_reversed"] == 300
     assert balance(client, auth, survivor["id"])["available"] == 100

@@ -85,8 +85,12 @@ def test_the_grafana_dashboard_charts_only_metrics_that_exist(client, auth, db):
     suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gaugehistogram": ["_bucket"]}
     served = {name + suffix for name, kind in types.items() for suffix in ["", *suffixes.get(kind, [])]}
     dashboard = json.loads((Path(__file__).resolve().parents[2] / "docs" / "grafana-dashboard.json").read_text())
-    queried = {name for panel in dashboard["panels"] for target in panel["targets"]
-               for name in re.findall(r"\b(loyalty_\w+)[{\[)]", target["expr"])}
+    queried = {
+        name
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"\b(loyalty_\w+)[{\[)]", target["expr"])
+    }
     assert len(queried) >= 15
     assert queried <= served, queried - served
 
@@ -95,14 +99,34 @@ def test_webhook_deliveries_pending_and_dead_and_the_oldest_pending_event(client
     from loyalty.webhooks.models import Delivery, OutboxEvent, Subscription
 
     with db.unit_of_work() as session:
-        session.add(Subscription(id="sub_1", url="https://example.com/h", events=["*"], secret="whsec_x", active=True,
-                                 created_at=NOW))
+        session.add(
+            Subscription(
+                id="sub_1", url="https://example.com/h", events=["*"], secret="whsec_x", active=True, created_at=NOW
+            )
+        )
         for n, status in enumerate(["pending", "pending", "dead", "delivered"]):
-            session.add(OutboxEvent(id=f"evt_{n:03d}", type="member.created", data={}, dispatched_at=NOW,
-                                    occurred_at=NOW - timedelta(minutes=40 - n)))
+            session.add(
+                OutboxEvent(
+                    id=f"evt_{n:03d}",
+                    type="member.created",
+                    data={},
+                    dispatched_at=NOW,
+                    occurred_at=NOW - timedelta(minutes=40 - n),
+                )
+            )
             session.flush()
-            session.add(Delivery(id=f"dlv_{n}", subscription_id="sub_1", event_id=f"evt_{n:03d}", status=status,
-                                 attempts=1, created_at=NOW, retrying_since=NOW, next_attempt_at=NOW))
+            session.add(
+                Delivery(
+                    id=f"dlv_{n}",
+                    subscription_id="sub_1",
+                    event_id=f"evt_{n:03d}",
+                    status=status,
+                    attempts=1,
+                    created_at=NOW,
+                    retrying_since=NOW,
+                    next_attempt_at=NOW,
+                )
+            )
     text = client.get("/metrics").get_data(as_text=True)
     assert _value(text, "loyalty_webhook_deliveries", status="pending") == 2
     assert _value(text, "loyalty_webhook_deliveries", status="dead") == 1

@@ -54,8 +54,13 @@ def _response_schemas(app, spec) -> list[type[ma.Schema]]:
             for value in node:
                 yield from refs(value)
 
-    names = {name for item in spec["paths"].values() for operation in item.values() if isinstance(operation, dict)
-             for name in refs(operation.get("responses", {}))}
+    names = {
+        name
+        for item in spec["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+        for name in refs(operation.get("responses", {}))
+    }
     return [classes[name] for name in sorted(names) if name in classes]
 
 
@@ -89,8 +94,14 @@ def test_every_money_field_of_every_response_uses_the_money_serializer(app, clie
             elif isinstance(field, (DecimalString, ma.fields.Decimal, ma.fields.Float)) or MONEY_NAME.search(name):
                 wrong.append(f"{key} ({type(field).__name__})")
     assert not wrong, f"money answered without MoneyString (or list the field in NOT_MONEY, with why): {wrong}"
-    assert {"OrderSchema.net_amount", "RewardSchema.value", "RedemptionSchema.value", "QuoteOutSchema.discount_amount",
-            "ReferralSettingsOutSchema.min_order_amount", "RewardBriefSchema.value"} <= set(checked)
+    assert {
+        "OrderSchema.net_amount",
+        "RewardSchema.value",
+        "RedemptionSchema.value",
+        "QuoteOutSchema.discount_amount",
+        "ReferralSettingsOutSchema.min_order_amount",
+        "RewardBriefSchema.value",
+    } <= set(checked)
     stale = set(NOT_MONEY) - {f"{s.__name__}.{n}" for s in seen for n in s._declared_fields}
     assert not stale, f"NOT_MONEY lists fields no response has: {stale}"
 
@@ -103,8 +114,15 @@ def test_the_document_says_money_has_two_decimals(client):
                 assert prop.get("pattern") == MONEY_PATTERN and prop.get("example") == "128.50", (name, field)
 
 
-@pytest.mark.parametrize("kind, value, shown", [("amount_off", "10", "10.00"), ("amount_off", "9.5", "9.50"),
-                                                ("percent_off", "12.5", "12.50"), ("gift", None, None)])
+@pytest.mark.parametrize(
+    "kind, value, shown",
+    [
+        ("amount_off", "10", "10.00"),
+        ("amount_off", "9.5", "9.50"),
+        ("percent_off", "12.5", "12.50"),
+        ("gift", None, None),
+    ],
+)
 def test_a_rewards_value_is_answered_with_two_decimals(client, auth, kind, value, shown):
     body = {"name": "R", "kind": kind, "points_cost": 10, **({"value": value} if value else {})}
     created = client.post("/v1/rewards", json=body, headers=auth())

@@ -18,11 +18,29 @@ SHARED = {"CustomDate", "SegmentFilters"}
 
 # The main response shapes and the fields each may leave out (its description says when).
 MAIN_RESPONSES = {
-    "Member": {"referral"}, "MemberPage": set(), "Balance": set(), "Order": set(), "Refund": set(),
-    "Quote": set(), "Tier": set(), "Ladder": set(), "Redemption": set(), "PosMember": set(), "Flags": set(),
-    "Segment": set(), "SegmentPage": set(), "Campaign": set(), "CampaignResults": set(), "Preview": set(),
-    "Program": set(), "Reward": set(), "Coupon": set(), "LedgerEntry": set(), "Promotion": set(),
-    "Subscription": {"secret"}, "Problem": {"errors"},
+    "Member": {"referral"},
+    "MemberPage": set(),
+    "Balance": set(),
+    "Order": set(),
+    "Refund": set(),
+    "Quote": set(),
+    "Tier": set(),
+    "Ladder": set(),
+    "Redemption": set(),
+    "PosMember": set(),
+    "Flags": set(),
+    "Segment": set(),
+    "SegmentPage": set(),
+    "Campaign": set(),
+    "CampaignResults": set(),
+    "Preview": set(),
+    "Program": set(),
+    "Reward": set(),
+    "Coupon": set(),
+    "LedgerEntry": set(),
+    "Promotion": set(),
+    "Subscription": {"secret"},
+    "Problem": {"errors"},
     "MemberTier": set(),
 }
 
@@ -192,8 +210,7 @@ class Checked:
 
     def __init__(self, client, spec) -> None:
         self.client, self.spec, self.seen = client, spec, set()
-        self._routes = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path)
-                        for path in spec["paths"]]
+        self._routes = [(re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), path) for path in spec["paths"]]
 
     def __call__(self, method: str, url: str, status: int, **kwargs):
         response = self.client.open(url, method=method, **kwargs)
@@ -202,8 +219,11 @@ class Checked:
         template = next(t for rx, t in self._routes if rx.match(path) and method.lower() in self.spec["paths"][t])
         documented = self.spec["paths"][template][method.lower()]["responses"][str(status)]
         schema = documented["content"]["application/json"]["schema"]
-        root = {"$schema": "https://json-schema.org/draft/2020-12/schema", "components": self.spec["components"],
-                **schema}
+        root = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "components": self.spec["components"],
+            **schema,
+        }
         body = response.get_json()
         errors = [f"{list(e.instance_path)}: {e.message}" for e in jsonschema_rs.validator_for(root).iter_errors(body)]
         assert not errors, f"{method} {template} answered what its schema refuses: {errors}\n{json.dumps(body)[:2000]}"
@@ -214,14 +234,28 @@ class Checked:
 def test_real_answers_of_the_main_flows_match_their_schemas(client, auth, spec):
     check = Checked(client, spec)
     staff, pos, storefront = auth("staff"), auth("pos"), auth("storefront")
-    check("PUT", "/v1/tiers", 200, headers=auth("admin"), json={"tiers": [
-        {"code": "member", "name": "Member", "rank": 0, "threshold": "0"},
-        {"code": "gold", "name": "Gold", "rank": 1, "threshold": "1000", "discount_percent": "5"}]})
+    check(
+        "PUT",
+        "/v1/tiers",
+        200,
+        headers=auth("admin"),
+        json={
+            "tiers": [
+                {"code": "member", "name": "Member", "rank": 0, "threshold": "0"},
+                {"code": "gold", "name": "Gold", "rank": 1, "threshold": "1000", "discount_percent": "5"},
+            ]
+        },
+    )
     check("GET", "/v1/program", 200, headers=staff)
     referrer = create_member(client, auth)
     share = check("GET", f"/v1/members/{referrer['id']}", 200, headers=staff)["share_code"]
-    member = check("POST", "/v1/members", 201, headers=staff, json={"name": "Li", "email": "li@example.com",
-                                                                     "referral_code": share})
+    member = check(
+        "POST",
+        "/v1/members",
+        201,
+        headers=staff,
+        json={"name": "Li", "email": "li@example.com", "referral_code": share},
+    )
     assert "referral" in member  # the one optional field is here when enrolling with a code
     bare = check("POST", "/v1/members", 201, headers=staff, json={})
     assert bare["name"] is None and "referral" not in bare
@@ -229,8 +263,9 @@ def test_real_answers_of_the_main_flows_match_their_schemas(client, auth, spec):
     check("GET", f"/v1/members/{member['id']}/tier", 200, headers=staff)
     items = [{"sku": "tea-1", "category": "tea", "quantity": 2, "unit_price": "60.00"}]
     check("POST", "/v1/quote", 200, headers=pos, json={"member_id": member["id"], "items": items})
-    check("POST", "/v1/orders", 201, headers=storefront,
-          json=order_payload(member["id"], "o-1", "1200.00", days_ago=40))
+    check(
+        "POST", "/v1/orders", 201, headers=storefront, json=order_payload(member["id"], "o-1", "1200.00", days_ago=40)
+    )
     check("POST", "/v1/orders/o-1/refunds", 201, headers=storefront, json={"refund_id": "r-1", "amount": "100"})
     check("GET", f"/v1/members/{member['id']}/balance", 200, headers=staff)
     check("GET", f"/v1/members/{member['id']}/ledger", 200, headers=staff)
@@ -238,21 +273,49 @@ def test_real_answers_of_the_main_flows_match_their_schemas(client, auth, spec):
     check("POST", f"/v1/redemptions/{redemption['id']}/capture", 200, headers=pos)
     pos_member = check("GET", f"/v1/pos/members/{member['member_number']}", 200, headers=pos)
     assert pos_member["tier"] == "gold"
-    segment = check("POST", "/v1/segments", 201, headers=staff, json={
-        "name": "gold in town", "filters": {"tiers": ["gold"], "enrolled_after": "2020-01-01",
-                                            "spend_12m_min": "100.5"}})
+    segment = check(
+        "POST",
+        "/v1/segments",
+        201,
+        headers=staff,
+        json={
+            "name": "gold in town",
+            "filters": {"tiers": ["gold"], "enrolled_after": "2020-01-01", "spend_12m_min": "100.5"},
+        },
+    )
     assert segment["filters"]["enrolled_after"] == "2020-01-01"
     check("GET", f"/v1/segments/{segment['id']}", 200, headers=staff)
     check("GET", "/v1/segments", 200, headers=staff)
     check("GET", f"/v1/segments/{segment['id']}/members", 200, headers=staff)
-    campaign = check("POST", "/v1/campaigns", 201, headers=staff, json={
-        "name": "hello", "segment_id": segment["id"], "channel": "sms", "template": "Hi {{ name }}"})
+    campaign = check(
+        "POST",
+        "/v1/campaigns",
+        201,
+        headers=staff,
+        json={"name": "hello", "segment_id": segment["id"], "channel": "sms", "template": "Hi {{ name }}"},
+    )
     check("POST", f"/v1/campaigns/{campaign['id']}/preview", 200, headers=staff)
     check("POST", f"/v1/campaigns/{campaign['id']}/launch", 200, headers=staff)
     check("GET", f"/v1/campaigns/{campaign['id']}", 200, headers=staff)
-    assert {"Member", "MemberPage", "MemberTier", "Quote", "Order", "Refund", "Balance", "LedgerPage",
-            "Redemption", "PosMember", "Segment", "SegmentPage", "SegmentMembersPage", "Campaign",
-            "Preview", "Program", "Ladder"} <= check.seen
+    assert {
+        "Member",
+        "MemberPage",
+        "MemberTier",
+        "Quote",
+        "Order",
+        "Refund",
+        "Balance",
+        "LedgerPage",
+        "Redemption",
+        "PosMember",
+        "Segment",
+        "SegmentPage",
+        "SegmentMembersPage",
+        "Campaign",
+        "Preview",
+        "Program",
+        "Ladder",
+    } <= check.seen
 
 
 def test_the_resolver_refuses_two_classes_with_one_name_and_reads_openapi_name_uninherited():

@@ -16,8 +16,11 @@ def _operations(client):
 
 
 def test_every_operation_has_a_description_beyond_its_summary(client):
-    missing = [key for key, _, op in _operations(client)
-               if not (op.get("description") or "").strip() or op.get("description") == op.get("summary")]
+    missing = [
+        key
+        for key, _, op in _operations(client)
+        if not (op.get("description") or "").strip() or op.get("description") == op.get("summary")
+    ]
     assert not missing
 
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-import pytest
-
 import json
+
+import pytest
 
 from loyalty import create_app
 from loyalty.core.db import Database
@@ -105,8 +105,9 @@ def test_library_log_lines_are_json_too(tmp_path, capsys):
     records = _json_lines(capsys.readouterr().err)
     alembic = [r for r in records if r.get("logger", "").startswith("alembic")]
     assert any(r["event"] == "Context impl SQLiteImpl." for r in alembic) and all(r["level"] == "info" for r in alembic)
-    assert any(r.get("logger") == "apscheduler.scheduler" and r["job"] == "x" and r["level"] == "warning"
-               for r in records)
+    assert any(
+        r.get("logger") == "apscheduler.scheduler" and r["job"] == "x" and r["level"] == "warning" for r in records
+    )
 
 
 def test_the_connection_pool_is_a_setting(monkeypatch):

@@ -62,23 +62,27 @@ def test_another_currency_earns_the_same_for_the_same_spend(client, auth, member
     assert usd["points_earned"] == cny["points_earned"] == 71
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"currency": "EUR"}, "currency"),
-    ({"currency": "XYZ"}, "currency"),
-    ({"total": "99.99"}, "total"),
-    ({"items": [{"sku": "a", "quantity": 1, "unit_price": "5", "discount": "6"}]}, "items.0.discount"),
-    ({"items": []}, "items"),
-    ({"items": [{"sku": "a", "quantity": 0, "unit_price": "5"}]}, "items.0.quantity"),
-    ({"items": [{"sku": "a", "quantity": 1, "unit_price": "-5"}]}, "items.0.unit_price"),
-    ({"placed_at": "2999-01-01T00:00:00+00:00"}, "placed_at"),
-    ({"placed_at": "2026-01-01T00:00:00"}, "placed_at"),
-    ({"order_id": "has space"}, "order_id"),
-    ({"channel": "fax"}, "channel"),
-    ({"member_number": "123456789012"}, "member_id"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"currency": "EUR"}, "currency"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"total": "99.99"}, "total"),
+        ({"items": [{"sku": "a", "quantity": 1, "unit_price": "5", "discount": "6"}]}, "items.0.discount"),
+        ({"items": []}, "items"),
+        ({"items": [{"sku": "a", "quantity": 0, "unit_price": "5"}]}, "items.0.quantity"),
+        ({"items": [{"sku": "a", "quantity": 1, "unit_price": "-5"}]}, "items.0.unit_price"),
+        ({"placed_at": "2999-01-01T00:00:00+00:00"}, "placed_at"),
+        ({"placed_at": "2026-01-01T00:00:00"}, "placed_at"),
+        ({"order_id": "has space"}, "order_id"),
+        ({"channel": "fax"}, "channel"),
+        ({"member_number": "123456789012"}, "member_id"),
+    ],
+)
 def test_bad_orders_are_422_and_award_nothing(client, auth, member, change, field):
-    response = client.post("/v1/orders", json={**order_payload(member["id"], "bad-1"), **change},
-                           headers=auth("storefront"))
+    response = client.post(
+        "/v1/orders", json={**order_payload(member["id"], "bad-1"), **change}, headers=auth("storefront")
+    )
     assert response.status_code == 422, response.get_json()
     assert any(key.startswith(field) for key in response.get_json()["errors"]), response.get_json()
     assert client.get("/v1/orders/bad-1", headers=auth()).status_code == 404
@@ -91,7 +95,10 @@ def test_total_that_adds_up_is_accepted(client, auth, member):
 
 
 def test_unknown_member_is_404_and_blocked_member_is_403(client, auth, member):
-    assert client.post("/v1/orders", json=order_payload("mbr_nobody", "x-1"), headers=auth("storefront")).status_code == 404
+    assert (
+        client.post("/v1/orders", json=order_payload("mbr_nobody", "x-1"), headers=auth("storefront")).status_code
+        == 404
+    )
     client.patch(f"/v1/members/{member['id']}", json={"status": "blocked"}, headers=auth("staff"))
     response = client.post("/v1/orders", json=order_payload(member["id"], "x-2"), headers=auth("storefront"))
     assert response.status_code == 403 and response.get_json()["code"] == "member_blocked"
@@ -115,22 +122,36 @@ def test_tier_multiplier_and_promotions_apply(client, auth, db, member):
     from loyalty.tiers.models import Tier
 
     with db.unit_of_work() as session:
-        session.add(Tier(code="gold", name="Gold", rank=2, threshold=Decimal(8000), discount_percent=Decimal(5),
-                         earn_multiplier=Decimal("1.5"), benefits=""))
+        session.add(
+            Tier(
+                code="gold",
+                name="Gold",
+                rank=2,
+                threshold=Decimal(8000),
+                discount_percent=Decimal(5),
+                earn_multiplier=Decimal("1.5"),
+                benefits="",
+            )
+        )
         session.flush()
         session.get(Member, member["id"]).tier_code = "gold"
     assert post_order(client, auth, member["id"], "m-1", "100")["points_earned"] == 150
     start = (now() - timedelta(days=60)).isoformat()
     end = (now() + timedelta(days=1)).isoformat()
-    created = client.post("/v1/promotions", json={"name": "Double tea", "multiplier": "2", "starts_at": start,
-                                                  "ends_at": end, "categories": ["tea"]}, headers=auth())
+    created = client.post(
+        "/v1/promotions",
+        json={"name": "Double tea", "multiplier": "2", "starts_at": start, "ends_at": end, "categories": ["tea"]},
+        headers=auth(),
+    )
     assert created.status_code == 201, created.get_json()
     assert post_order(client, auth, member["id"], "m-2", "100")["points_earned"] == 300
 
 
 def test_excluded_categories_earn_nothing(client, auth, member):
-    items = [{"sku": "gc", "category": "gift_card", "quantity": 1, "unit_price": "500"},
-             {"sku": "t", "category": "tea", "quantity": 1, "unit_price": "20"}]
+    items = [
+        {"sku": "gc", "category": "gift_card", "quantity": 1, "unit_price": "500"},
+        {"sku": "t", "category": "tea", "quantity": 1, "unit_price": "20"},
+    ]
     assert post_order(client, auth, member["id"], "gc-1", items=items)["points_earned"] == 20
 
 
@@ -150,8 +171,14 @@ def test_times_in_the_order_response_are_in_utc(client, auth):
     from tests.factories import create_member
 
     member = create_member(client, auth)
-    body = client.post("/v1/orders", json={"order_id": "tz-1", "member_id": member["id"],
-                                           "placed_at": "2026-11-01T10:00:00+08:00",
-                                           "items": [{"sku": "a", "category": "tea", "quantity": 1, "unit_price": "10"}]},
-                       headers=auth("storefront")).get_json()
+    body = client.post(
+        "/v1/orders",
+        json={
+            "order_id": "tz-1",
+            "member_id": member["id"],
+            "placed_at": "2026-11-01T10:00:00+08:00",
+            "items": [{"sku": "a", "category": "tea", "quantity": 1, "unit_price": "10"}],
+        },
+        headers=auth("storefront"),
+    ).get_json()
     assert body["placed_at"] == "2026-11-01T02:00:00+00:00" and body["available_at"].endswith("+00:00")

@@ -16,8 +16,9 @@ from tests.factories import create_member, post_order
 @pytest.fixture
 def member(client, auth):
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
-    member = create_member(client, auth, name="Lin Mei", phone="+86 139 1234 5678",
-                           birthday=today().replace(year=1990, day=1).isoformat())
+    member = create_member(
+        client, auth, name="Lin Mei", phone="+86 139 1234 5678", birthday=today().replace(year=1990, day=1).isoformat()
+    )
     post_order(client, auth, member["id"], "pos-seed", "2500")  # silver, 2500 points matured
     return member
 
@@ -47,17 +48,25 @@ def test_found_by_member_number_with_tier_discount_points_and_flags(client, auth
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body == {
-        "member_id": member["id"], "member_number": member["member_number"], "display_name": "Lin Mei",
-        "status": "active", "tier": "silver", "discount_percent": "3", "available_points": 2500,
-        "points_value": "25.00", "currency": "CNY",
+        "member_id": member["id"],
+        "member_number": member["member_number"],
+        "display_name": "Lin Mei",
+        "status": "active",
+        "tier": "silver",
+        "discount_percent": "3",
+        "available_points": 2500,
+        "points_value": "25.00",
+        "currency": "CNY",
         "flags": {"birthday_this_month": True, "reward_ready": False, "can_redeem": True},
     }
     member_reads = [s for s in seen if "members" in s]
     assert len(member_reads) == 1, seen  # one statement answers it all
 
 
-@pytest.mark.parametrize("phone", ["+8613912345678", "+86 139 1234 5678", "139-1234-5678", "13912345678",
-                                   "(139) 1234 5678", "+86.139.1234.5678"])
+@pytest.mark.parametrize(
+    "phone",
+    ["+8613912345678", "+86 139 1234 5678", "139-1234-5678", "13912345678", "(139) 1234 5678", "+86.139.1234.5678"],
+)
 def test_found_by_phone_in_any_common_format(client, auth, member, phone):
     response = lookup(client, auth, phone)
     assert response.status_code == 200 and response.get_json()["member_id"] == member["id"]
@@ -93,10 +102,14 @@ def test_an_unknown_valid_number_is_404(client, auth, member):
 
 
 def test_found_by_coupon_code_and_the_reward_ready_flag(client, auth, member):
-    reward = client.post("/v1/rewards", json={"name": "Tea cup", "kind": "gift", "points_cost": 300},
-                         headers=auth()).get_json()
-    coupon = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"],
-                                                  "capture": True}, headers=auth("pos")).get_json()["coupon_code"]
+    reward = client.post(
+        "/v1/rewards", json={"name": "Tea cup", "kind": "gift", "points_cost": 300}, headers=auth()
+    ).get_json()
+    coupon = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "reward_id": reward["id"], "capture": True},
+        headers=auth("pos"),
+    ).get_json()["coupon_code"]
     body = lookup(client, auth, coupon.lower()).get_json()
     assert body["member_id"] == member["id"] and body["flags"]["reward_ready"] is True
     assert body["available_points"] == 2200
@@ -105,8 +118,10 @@ def test_found_by_coupon_code_and_the_reward_ready_flag(client, auth, member):
 
 
 def test_a_blocked_member_is_answered_with_status_and_no_discount(client, auth, member):
-    assert client.patch(f"/v1/members/{member['id']}", json={"status": "blocked"},
-                        headers=auth("staff")).status_code == 200
+    assert (
+        client.patch(f"/v1/members/{member['id']}", json={"status": "blocked"}, headers=auth("staff")).status_code
+        == 200
+    )
     body = lookup(client, auth, member["member_number"]).get_json()
     assert body["status"] == "blocked" and body["discount_percent"] == "0" and body["available_points"] == 0
     assert body["flags"]["can_redeem"] is False
@@ -114,8 +129,12 @@ def test_a_blocked_member_is_answered_with_status_and_no_discount(client, auth, 
 
 def test_a_merged_card_finds_the_survivor(client, auth, member):
     other = create_member(client, auth, email="x@example.com", phone="+8613700000009", external_id="x-9")
-    assert client.post(f"/v1/members/{member['id']}/merge", json={"member_id": other["id"]},
-                       headers=auth("staff")).status_code == 200
+    assert (
+        client.post(
+            f"/v1/members/{member['id']}/merge", json={"member_id": other["id"]}, headers=auth("staff")
+        ).status_code
+        == 200
+    )
     assert lookup(client, auth, other["member_number"]).get_json()["member_id"] == member["id"]
 
 
@@ -133,8 +152,13 @@ def test_full_width_digits_landlines_and_written_out_coupons(client, auth, membe
     landline = create_member(client, auth, phone="0755 2345 6789", email="l@example.com", external_id="l-1")
     for written in ("0755 2345 6789", "0755-2345-6789", "075523456789"):
         assert lookup(client, auth, written).get_json()["member_id"] == landline["id"], written
-    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()).get_json()
-    coupon = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"],
-                                                  "capture": True}, headers=auth("pos")).get_json()["coupon_code"]
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()
+    ).get_json()
+    coupon = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "reward_id": reward["id"], "capture": True},
+        headers=auth("pos"),
+    ).get_json()["coupon_code"]
     dashed = f"{coupon[:4]}-{coupon[4:8]}-{coupon[8:]}".lower()
     assert lookup(client, auth, dashed).get_json()["member_id"] == member["id"]

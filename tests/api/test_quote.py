@@ -30,8 +30,11 @@ def order(client, auth, member_id, order_id, items, **more):
 def gold_member(client, auth):
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
     member = create_member(client, auth)
-    floor = client.post(f"/v1/members/{member['id']}/tier", headers=auth("staff"), json={
-        "tier": "gold", "until": (today() + timedelta(days=60)).isoformat(), "reason": "test"})
+    floor = client.post(
+        f"/v1/members/{member['id']}/tier",
+        headers=auth("staff"),
+        json={"tier": "gold", "until": (today() + timedelta(days=60)).isoformat(), "reason": "test"},
+    )
     assert floor.status_code == 200, floor.get_json()
     return member
 
@@ -64,12 +67,22 @@ def test_a_new_members_quote_shows_the_first_order_bonus_apart(client, auth):
 
 
 def test_promotions_are_in_points_to_earn_and_shown_as_promotion_points(client, auth, gold_member):
-    created = client.post("/v1/promotions", headers=auth(), json={
-        "name": "Double cups", "multiplier": "2", "starts_at": (now() - timedelta(days=1)).isoformat(),
-        "ends_at": (now() + timedelta(days=1)).isoformat(), "categories": ["cups"]})
+    created = client.post(
+        "/v1/promotions",
+        headers=auth(),
+        json={
+            "name": "Double cups",
+            "multiplier": "2",
+            "starts_at": (now() - timedelta(days=1)).isoformat(),
+            "ends_at": (now() + timedelta(days=1)).isoformat(),
+            "categories": ["cups"],
+        },
+    )
     assert created.status_code == 201, created.get_json()
-    basket = CUP + [{"sku": "longjing", "category": "tea", "quantity": 2, "unit_price": "33.33", "discount": "1.11"},
-                    {"sku": "gift-card", "category": "gift_card", "quantity": 1, "unit_price": "100"}]
+    basket = CUP + [
+        {"sku": "longjing", "category": "tea", "quantity": 2, "unit_price": "33.33", "discount": "1.11"},
+        {"sku": "gift-card", "category": "gift_card", "quantity": 1, "unit_price": "100"},
+    ]
     quoted = quote(client, auth, gold_member["id"], basket)
     assert quoted["points_to_earn"] == 362 and quoted["promotion_points"] == 132  # (88 × 2 + 65.55) × 1.5 vs 230
     assert order(client, auth, gold_member["id"], "promo-1", basket)["points_earned"] == quoted["points_to_earn"]

@@ -23,8 +23,10 @@ def test_over_the_limit_is_429_with_retry_after_per_key(database_url, db, auth):
 def test_redis_down_keeps_the_service_up_and_limits_each_worker_in_memory(database_url, db, auth):
     """Nothing listens on port 1: the shared counters are unreachable. Requests are still served
     (no 500 for every till while Redis restarts), and the limit still holds, counted per worker."""
-    app = create_app(make_config(database_url, rate_limit="3 per minute",
-                                 rate_limit_storage_url="redis://127.0.0.1:1/0"), database=db)
+    app = create_app(
+        make_config(database_url, rate_limit="3 per minute", rate_limit_storage_url="redis://127.0.0.1:1/0"),
+        database=db,
+    )
     client = app.test_client()
     statuses = [client.get("/v1/members", headers=auth("staff")).status_code for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
@@ -53,11 +55,14 @@ def test_no_ratelimit_headers_when_limits_are_off(database_url, db, auth):
 def test_the_allowance_is_per_key_across_every_route_not_per_route(database_url, db, auth):
     app = create_app(make_config(database_url, rate_limit="3 per minute"), database=db)
     client = app.test_client()
-    answers = [client.get(path, headers=auth("staff")) for path in ("/v1/program", "/v1/tiers", "/v1/rewards",
-                                                                     "/v1/members")]
+    answers = [
+        client.get(path, headers=auth("staff")) for path in ("/v1/program", "/v1/tiers", "/v1/rewards", "/v1/members")
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
     # Without a key: one allowance per address, across routes too (401s count, so guessing is limited).
-    guesses = [client.get(path, headers={"Authorization": "Bearer lk_nope_nope"}).status_code
-               for path in ("/v1/program", "/v1/tiers", "/v1/rewards", "/v1/members")]
+    guesses = [
+        client.get(path, headers={"Authorization": "Bearer lk_nope_nope"}).status_code
+        for path in ("/v1/program", "/v1/tiers", "/v1/rewards", "/v1/members")
+    ]
     assert guesses == [401, 401, 401, 429]

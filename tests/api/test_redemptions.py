@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from zoneinfo import ZoneInfo
 
 from loyalty.core.db import utcnow
 from loyalty.scheduler import run_job
@@ -61,8 +61,14 @@ def test_not_enough_points_is_409_with_what_is_available(client, auth, member):
 
 def test_max_redeem_share_is_enforced_against_the_order(client, auth, member):
     # 50% of 40.00 is 20.00, which is 2000 points at 0.01.
-    assert redeem(client, auth, member_id=member["id"], points=600, order_id="cart-1", order_amount="10").status_code == 422
-    assert redeem(client, auth, member_id=member["id"], points=500, order_id="cart-1", order_amount="10").status_code == 201
+    assert (
+        redeem(client, auth, member_id=member["id"], points=600, order_id="cart-1", order_amount="10").status_code
+        == 422
+    )
+    assert (
+        redeem(client, auth, member_id=member["id"], points=500, order_id="cart-1", order_amount="10").status_code
+        == 201
+    )
     second = redeem(client, auth, member_id=member["id"], points=1, order_id="cart-1", order_amount="10")
     assert second.status_code == 422 and "points" in second.get_json()["errors"]
 
@@ -97,15 +103,25 @@ def test_blocked_and_suspended_members_cant_redeem(client, auth, member, status,
     assert response.status_code == 403 and response.get_json()["code"] == code
 
 
-@pytest.mark.parametrize("body", [{}, {"member_id": "x"}, {"member_id": "x", "points": 0}, {"member_id": "x", "points": -5},
-                                  {"member_id": "x", "points": "10"}, {"member_id": "x", "points": 5, "capture": "yes"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"member_id": "x"},
+        {"member_id": "x", "points": 0},
+        {"member_id": "x", "points": -5},
+        {"member_id": "x", "points": "10"},
+        {"member_id": "x", "points": 5, "capture": "yes"},
+    ],
+)
 def test_bad_redemptions_are_422(client, auth, body):
     assert redeem(client, auth, **body).status_code == 422
 
 
 def test_rewards_issue_a_coupon_and_stock_is_kept(client, auth, member, db):
-    reward = client.post("/v1/rewards", json={"name": "Tea cup", "kind": "gift", "points_cost": 300, "stock": 1},
-                         headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Tea cup", "kind": "gift", "points_cost": 300, "stock": 1}, headers=auth()
+    ).get_json()
     first = redeem(client, auth, member_id=member["id"], reward_id=reward["id"], capture=True).get_json()
     assert first["status"] == "captured" and first["points"] == 300 and len(first["coupon_code"]) == 12
     sold_out = redeem(client, auth, member_id=member["id"], reward_id=reward["id"])
@@ -115,8 +131,9 @@ def test_rewards_issue_a_coupon_and_stock_is_kept(client, auth, member, db):
 
 
 def test_a_cancelled_reward_hold_gives_the_stock_back(client, auth, member):
-    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10, "stock": 1},
-                         headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10, "stock": 1}, headers=auth()
+    ).get_json()
     held = redeem(client, auth, member_id=member["id"], reward_id=reward["id"]).get_json()
     client.post(f"/v1/redemptions/{held['id']}/cancel", headers=auth("pos"))
     assert client.get(f"/v1/rewards/{reward['id']}", headers=auth()).get_json()["stock"] == 1
@@ -128,45 +145,101 @@ def test_rewards_check_tier_and_validity(client, auth, member, db):
     from loyalty.tiers.models import Tier
 
     with db.unit_of_work() as session:
-        session.add_all([Tier(code="regular", name="R", rank=0, threshold=Decimal(0), discount_percent=Decimal(0),
-                              earn_multiplier=Decimal(1), benefits=""),
-                         Tier(code="vip", name="V", rank=3, threshold=Decimal(30000), discount_percent=Decimal(10),
-                              earn_multiplier=Decimal(2), benefits="")])
-    vip_only = client.post("/v1/rewards", json={"name": "Tasting", "kind": "gift", "points_cost": 10, "min_tier": "vip"},
-                           headers=auth()).get_json()
+        session.add_all(
+            [
+                Tier(
+                    code="regular",
+                    name="R",
+                    rank=0,
+                    threshold=Decimal(0),
+                    discount_percent=Decimal(0),
+                    earn_multiplier=Decimal(1),
+                    benefits="",
+                ),
+                Tier(
+                    code="vip",
+                    name="V",
+                    rank=3,
+                    threshold=Decimal(30000),
+                    discount_percent=Decimal(10),
+                    earn_multiplier=Decimal(2),
+                    benefits="",
+                ),
+            ]
+        )
+    vip_only = client.post(
+        "/v1/rewards", json={"name": "Tasting", "kind": "gift", "points_cost": 10, "min_tier": "vip"}, headers=auth()
+    ).get_json()
     refused = redeem(client, auth, member_id=member["id"], reward_id=vip_only["id"])
     assert refused.status_code == 409 and refused.get_json()["code"] == "reward_unavailable"
-    ended = client.post("/v1/rewards", json={"name": "Old", "kind": "gift", "points_cost": 10,
-                                             "valid_until": (utcnow() - timedelta(days=1)).isoformat()}, headers=auth())
+    ended = client.post(
+        "/v1/rewards",
+        json={
+            "name": "Old",
+            "kind": "gift",
+            "points_cost": 10,
+            "valid_until": (utcnow() - timedelta(days=1)).isoformat(),
+        },
+        headers=auth(),
+    )
     assert redeem(client, auth, member_id=member["id"], reward_id=ended.get_json()["id"]).status_code == 409
-    assert client.post("/v1/rewards", json={"name": "X", "kind": "gift", "points_cost": 1, "min_tier": "nope"},
-                       headers=auth()).status_code == 422
-    assert client.post("/v1/rewards", json={"name": "X", "kind": "percent_off", "points_cost": 1, "value": "101"},
-                       headers=auth()).status_code == 422
-    assert client.post("/v1/rewards", json={"name": "X", "kind": "amount_off", "points_cost": 1},
-                       headers=auth()).status_code == 422
-    assert client.post("/v1/rewards", json={"name": "X", "kind": "gift", "points_cost": 1}, headers=auth("pos")).status_code == 403
+    assert (
+        client.post(
+            "/v1/rewards", json={"name": "X", "kind": "gift", "points_cost": 1, "min_tier": "nope"}, headers=auth()
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/v1/rewards", json={"name": "X", "kind": "percent_off", "points_cost": 1, "value": "101"}, headers=auth()
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/v1/rewards", json={"name": "X", "kind": "amount_off", "points_cost": 1}, headers=auth()
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            "/v1/rewards", json={"name": "X", "kind": "gift", "points_cost": 1}, headers=auth("pos")
+        ).status_code
+        == 403
+    )
 
 
 def test_adjustments_record_reason_and_actor(client, auth, member):
-    credit = client.post(f"/v1/members/{member['id']}/adjustments", json={"points": 50, "reason": "goodwill"},
-                         headers=auth("staff"))
+    credit = client.post(
+        f"/v1/members/{member['id']}/adjustments", json={"points": 50, "reason": "goodwill"}, headers=auth("staff")
+    )
     assert credit.status_code == 201 and credit.get_json()["kind"] == "adjust"
     assert credit.get_json()["actor"].startswith("key:") and credit.get_json()["note"] == "goodwill"
-    debit = client.post(f"/v1/members/{member['id']}/adjustments", json={"points": -1050, "reason": "correction"},
-                        headers=auth("staff"))
+    debit = client.post(
+        f"/v1/members/{member['id']}/adjustments", json={"points": -1050, "reason": "correction"}, headers=auth("staff")
+    )
     assert debit.status_code == 201
     assert balance(client, auth, member["id"])["available"] == 0
-    over = client.post(f"/v1/members/{member['id']}/adjustments", json={"points": -1, "reason": "x"}, headers=auth("staff"))
+    over = client.post(
+        f"/v1/members/{member['id']}/adjustments", json={"points": -1, "reason": "x"}, headers=auth("staff")
+    )
     assert over.status_code == 409 and over.get_json()["code"] == "insufficient_points"
     for bad in ({"points": 0, "reason": "x"}, {"points": 5}, {"points": 5, "reason": ""}):
-        assert client.post(f"/v1/members/{member['id']}/adjustments", json=bad, headers=auth("staff")).status_code == 422
-    assert client.post(f"/v1/members/{member['id']}/adjustments", json={"points": 5, "reason": "x"},
-                       headers=auth("storefront")).status_code == 403
+        assert (
+            client.post(f"/v1/members/{member['id']}/adjustments", json=bad, headers=auth("staff")).status_code == 422
+        )
+    assert (
+        client.post(
+            f"/v1/members/{member['id']}/adjustments", json={"points": 5, "reason": "x"}, headers=auth("storefront")
+        ).status_code
+        == 403
+    )
 
 
 def test_a_coupon_is_accepted_once(client, auth, member):
-    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()
+    ).get_json()
     code = redeem(client, auth, member_id=member["id"], reward_id=reward["id"], capture=True).get_json()["coupon_code"]
     first = client.post(f"/v1/coupons/{code.lower()}/use", headers=auth("pos"))
     assert first.status_code == 200 and first.get_json()["used_at"]

@@ -13,8 +13,12 @@ from loyalty.webhooks.models import OutboxEvent
 from tests.clock import now, today
 from tests.factories import create_member, ledger, post_order
 
-TERMS = {"referrer_points": 500, "referee_points": 200, "min_order_amount": "100",
-         "link_template": "https://tea.example/join?ref={code}"}
+TERMS = {
+    "referrer_points": 500,
+    "referee_points": 200,
+    "min_order_amount": "100",
+    "link_template": "https://tea.example/join?ref={code}",
+}
 
 
 @pytest.fixture
@@ -69,8 +73,12 @@ def test_from_code_to_reward_once(client, auth, referrer, db, config):
     stats = code_of(client, auth, referrer["id"])
     assert (stats["invited"], stats["pending"], stats["qualified"], stats["rewarded_points"]) == (1, 0, 1, 500)
     [row] = referrals(client, auth, referrer_id=referrer["id"])
-    assert (row["referee_id"], row["status"], row["order_id"], row["referee_points"]) == (friend["id"], "qualified",
-                                                                                           "first", 200)
+    assert (row["referee_id"], row["status"], row["order_id"], row["referee_points"]) == (
+        friend["id"],
+        "qualified",
+        "first",
+        200,
+    )
     with db.unit_of_work() as session:
         [event] = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "referral.qualified")).all()
         assert event.data["referrer_id"] == referrer["id"] and event.data["referrer_points"] == 500
@@ -99,13 +107,21 @@ def test_an_unknown_code_still_enrols_and_says_why(client, auth, referrer):
     assert friend["referral"] == {"id": friend["referral"]["id"], "status": "rejected", "reason": "unknown_code"}
     [row] = referrals(client, auth, status="rejected")
     assert row["referrer_id"] is None and row["referee_id"] == friend["id"] and row["code"] == "ZZZZZZZZ"
-    odd = create_member(client, auth, referral_code="not a code!", email="x@example.com", phone="+8613900000009",
-                        external_id="x")
+    odd = create_member(
+        client, auth, referral_code="not a code!", email="x@example.com", phone="+8613900000009", external_id="x"
+    )
     assert odd["referral"]["reason"] == "unknown_code"
 
 
-@pytest.mark.parametrize("fields", [{"email": "linmei+2@gmail.com"}, {"email": "l.inmei@googlemail.com"},
-                                    {"phone": "+86 139 0000 0001"}, {"external_id": "shop-1"}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"email": "linmei+2@gmail.com"},
+        {"email": "l.inmei@googlemail.com"},
+        {"phone": "+86 139 0000 0001"},
+        {"external_id": "shop-1"},
+    ],
+)
 def test_self_referral_is_refused_at_sign_up(client, auth, referrer, fields):
     code = code_of(client, auth, referrer["id"])["code"]
     other = {"email": "x@example.com", "phone": "+8613900000007", "external_id": "x"}
@@ -118,8 +134,9 @@ def test_self_referral_is_refused_at_sign_up(client, auth, referrer, fields):
 
 
 @pytest.mark.parametrize("status, reason", [("blocked", "referrer_blocked"), ("suspended", "referrer_suspended")])
-def test_an_inactive_referrer_is_refused_at_sign_up_and_at_qualification(client, auth, referrer, db, config,
-                                                                          status, reason):
+def test_an_inactive_referrer_is_refused_at_sign_up_and_at_qualification(
+    client, auth, referrer, db, config, status, reason
+):
     code = code_of(client, auth, referrer["id"])["code"]
     early = sign_up(client, auth, code)
     post_order(client, auth, early["id"], "early-1", "150", days_ago=0)
@@ -170,14 +187,19 @@ def test_a_refund_after_qualification_leaves_the_rewards(client, auth, referrer,
 def test_monthly_and_total_caps(client, auth, referrer, db, config):
     client.patch("/v1/program", json={"referral": {"monthly_cap": 1, "total_cap": 2}}, headers=auth())
     code = code_of(client, auth, referrer["id"])["code"]
-    friends = [sign_up(client, auth, code, email=f"f{i}@example.com", phone=f"+861390000010{i}", external_id=f"f{i}")
-               for i in range(3)]
+    friends = [
+        sign_up(client, auth, code, email=f"f{i}@example.com", phone=f"+861390000010{i}", external_id=f"f{i}")
+        for i in range(3)
+    ]
     for i, friend in enumerate(friends):
         post_order(client, auth, friend["id"], f"cap-{i}", "150", days_ago=0)
     counts = qualify(db, config)
     assert (counts["qualified"], counts["rejected"]) == (1, 2)
     assert sorted(r["reason"] or "" for r in referrals(client, auth, referrer_id=referrer["id"])) == [
-        "", "monthly_cap_reached", "monthly_cap_reached"]
+        "",
+        "monthly_cap_reached",
+        "monthly_cap_reached",
+    ]
     client.patch("/v1/program", json={"referral": {"monthly_cap": None, "total_cap": 1}}, headers=auth())
     late = sign_up(client, auth, code, email="late@example.com", phone="+8613900000199", external_id="late")
     post_order(client, auth, late["id"], "cap-late", "150", days_ago=0)

@@ -44,18 +44,37 @@ def test_over_refund_is_422_and_reverses_nothing(client, auth, member):
 
 
 def test_refund_by_items_counts_units(client, auth, member):
-    items = [{"sku": "cup", "category": "cups", "quantity": 3, "unit_price": "20"},
-             {"sku": "gc", "category": "gift_card", "quantity": 1, "unit_price": "100"}]
+    items = [
+        {"sku": "cup", "category": "cups", "quantity": 3, "unit_price": "20"},
+        {"sku": "gc", "category": "gift_card", "quantity": 1, "unit_price": "100"},
+    ]
     post_order(client, auth, member["id"], "r-4", items=items)  # 60 points, the gift card earns none
-    assert refund(client, auth, "r-4", refund_id="rf-6", items=[{"sku": "gc", "quantity": 1}]).get_json()["points_reversed"] == 0
-    assert refund(client, auth, "r-4", refund_id="rf-7", items=[{"sku": "cup", "quantity": 2}]).get_json()["points_reversed"] == 40
+    assert (
+        refund(client, auth, "r-4", refund_id="rf-6", items=[{"sku": "gc", "quantity": 1}]).get_json()[
+            "points_reversed"
+        ]
+        == 0
+    )
+    assert (
+        refund(client, auth, "r-4", refund_id="rf-7", items=[{"sku": "cup", "quantity": 2}]).get_json()[
+            "points_reversed"
+        ]
+        == 40
+    )
     over = refund(client, auth, "r-4", refund_id="rf-8", items=[{"sku": "cup", "quantity": 2}])
     assert over.status_code == 422 and "items.0.quantity" in over.get_json()["errors"]
     assert balance(client, auth, member["id"])["available"] == 20
 
 
-@pytest.mark.parametrize("body", [{"refund_id": "x"}, {"refund_id": "x", "amount": "1", "items": [{"sku": "a", "quantity": 1}]},
-                                  {"refund_id": "x", "amount": "0"}, {"amount": "5"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"refund_id": "x"},
+        {"refund_id": "x", "amount": "1", "items": [{"sku": "a", "quantity": 1}]},
+        {"refund_id": "x", "amount": "0"},
+        {"amount": "5"},
+    ],
+)
 def test_refund_needs_an_id_and_exactly_one_of_amount_or_items(client, auth, member, body):
     post_order(client, auth, member["id"], "r-5", "10")
     assert refund(client, auth, "r-5", **body).status_code == 422
@@ -67,8 +86,9 @@ def test_unknown_order_is_404(client, auth):
 
 def test_a_refund_of_spent_points_makes_a_debt_that_blocks_redeeming_and_is_repaid_first(client, auth, member):
     post_order(client, auth, member["id"], "r-6", "100")
-    spend = client.post("/v1/redemptions", json={"member_id": member["id"], "points": 80, "capture": True},
-                        headers=auth("pos"))
+    spend = client.post(
+        "/v1/redemptions", json={"member_id": member["id"], "points": 80, "capture": True}, headers=auth("pos")
+    )
     assert spend.status_code == 201, spend.get_json()
     refund(client, auth, "r-6", refund_id="rf-10", amount="100")
     now = balance(client, auth, member["id"])

@@ -29,14 +29,17 @@ def run_at(db, config, name: str, at):
 
 def kept(db) -> dict[str, int]:
     with db.unit_of_work() as session:
-        return {"events": session.scalar(select(func.count()).select_from(OutboxEvent)),
-                "deliveries": session.scalar(select(func.count()).select_from(Delivery)),
-                "attempts": session.scalar(select(func.count()).select_from(Attempt)),
-                "types": sorted(session.scalars(select(OutboxEvent.type)))}
+        return {
+            "events": session.scalar(select(func.count()).select_from(OutboxEvent)),
+            "deliveries": session.scalar(select(func.count()).select_from(Delivery)),
+            "attempts": session.scalar(select(func.count()).select_from(Attempt)),
+            "types": sorted(session.scalars(select(OutboxEvent.type))),
+        }
 
 
-def test_old_finished_events_and_their_log_are_purged_pending_and_recent_ones_kept(client, auth, db, config,
-                                                                                    httpserver):
+def test_old_finished_events_and_their_log_are_purged_pending_and_recent_ones_kept(
+    client, auth, db, config, httpserver
+):
     assert Config().event_retention_days == 30 and "events.purge" in JOBS
     subscribe(client, auth, httpserver, "/ok", 204, ["member.created"])
     subscribe(client, auth, httpserver, "/down", 500, ["order.points_awarded"])

@@ -32,8 +32,9 @@ def refund(client, auth, order_id, **body):
 
 
 def reverse(client, auth, redemption_id, role="staff", **body):
-    return client.post(f"/v1/redemptions/{redemption_id}/reverse", json={"reason": "wrong member", **body},
-                       headers=auth(role))
+    return client.post(
+        f"/v1/redemptions/{redemption_id}/reverse", json={"reason": "wrong member", **body}, headers=auth(role)
+    )
 
 
 def returns(client, auth, member_id):
@@ -74,13 +75,19 @@ def test_partial_refunds_give_back_in_proportion_and_the_last_gives_the_rest(cli
 
 
 def test_refunding_half_the_goods_gives_back_half(client, auth, member):
-    items = [{"sku": "cup", "category": "cups", "quantity": 2, "unit_price": "50"},
-             {"sku": "gc", "category": "gift_card", "quantity": 1, "unit_price": "100"}]
+    items = [
+        {"sku": "cup", "category": "cups", "quantity": 2, "unit_price": "50"},
+        {"sku": "gc", "category": "gift_card", "quantity": 1, "unit_price": "100"},
+    ]
     post_order(client, auth, member["id"], "ret-3", items=items)  # earns 100 on the cups
     pay(client, auth, member["id"], 40, "ret-3")
     # The gift card earned nothing: refunding it reverses no points and gives none back.
-    assert refund(client, auth, "ret-3", refund_id="ret-3-gc", items=[{"sku": "gc", "quantity": 1}]) \
-        .get_json()["points_returned"] == 0
+    assert (
+        refund(client, auth, "ret-3", refund_id="ret-3-gc", items=[{"sku": "gc", "quantity": 1}]).get_json()[
+            "points_returned"
+        ]
+        == 0
+    )
     half = refund(client, auth, "ret-3", refund_id="ret-3-a", items=[{"sku": "cup", "quantity": 1}]).get_json()
     assert half["points_reversed"] == 50 and half["points_returned"] == 20
 
@@ -97,8 +104,9 @@ def test_a_replayed_refund_gives_nothing_back_twice(client, auth, member):
 
 def test_a_redemption_made_before_the_order_arrived_is_linked_by_member_and_order_id(client, auth, member):
     early = pay(client, auth, member["id"], 70, "ret-5")  # paid at checkout; the order is posted after
-    held = client.post("/v1/redemptions", json={"member_id": member["id"], "points": 5, "order_id": "ret-5"},
-                       headers=auth("pos")).get_json()  # held, never captured: nothing was paid
+    held = client.post(
+        "/v1/redemptions", json={"member_id": member["id"], "points": 5, "order_id": "ret-5"}, headers=auth("pos")
+    ).get_json()  # held, never captured: nothing was paid
     other = create_member(client, auth)
     post_order(client, auth, other["id"], f"seed-{other['id']}", "100")
     pay(client, auth, other["id"], 20, "ret-5")  # another member's cart with the same id: not this order's
@@ -137,11 +145,15 @@ def test_staff_reverse_a_captured_redemption_once(client, auth, member):
     assert entry["points"] == 300 and entry["source"] == {"type": "redemption", "id": paid["id"]}
     assert "charged the wrong card" in entry["note"] and entry["actor"].startswith("key:")
     assert consistent(client, auth, member["id"])["available"] == 1000
-    assert client.post("/v1/redemptions/rdm_nope/reverse", json={"reason": "x"}, headers=auth("staff")).status_code == 404
+    assert (
+        client.post("/v1/redemptions/rdm_nope/reverse", json={"reason": "x"}, headers=auth("staff")).status_code == 404
+    )
 
 
 def test_only_captured_redemptions_are_reversed(client, auth, member):
-    held = client.post("/v1/redemptions", json={"member_id": member["id"], "points": 10}, headers=auth("pos")).get_json()
+    held = client.post(
+        "/v1/redemptions", json={"member_id": member["id"], "points": 10}, headers=auth("pos")
+    ).get_json()
     refused = reverse(client, auth, held["id"])
     assert refused.status_code == 409
     assert refused.get_json()["code"] == "redemption_not_reversible" and refused.get_json()["reason"] == "not_captured"
@@ -159,8 +171,9 @@ def test_a_reversal_after_a_partial_refund_returns_the_rest_and_later_refunds_no
 
 
 def test_a_reward_is_reversed_only_while_its_coupon_is_unused_and_the_coupon_is_then_void(client, auth, member):
-    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 200, "stock": 1},
-                         headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 200, "stock": 1}, headers=auth()
+    ).get_json()
     bought = pay(client, auth, member["id"], None, reward_id=reward["id"])
     assert client.get(f"/v1/rewards/{reward['id']}", headers=auth()).get_json()["stock"] == 0
     done = reverse(client, auth, bought["id"])
@@ -191,7 +204,9 @@ def test_the_readmes_worked_example(client, auth, member):
     cups = [{"sku": "cup", "category": "cups", "quantity": 3, "unit_price": "30.00"}]
     assert post_order(client, auth, member["id"], "web-20001", items=cups)["points_earned"] == 90
     pay(client, auth, member["id"], 100, "web-20001")
-    steps = [refund(client, auth, "web-20001", refund_id=f"web-20001-r{i}", items=[{"sku": "cup", "quantity": 1}])
-             .get_json() for i in range(3)]
+    steps = [
+        refund(client, auth, "web-20001", refund_id=f"web-20001-r{i}", items=[{"sku": "cup", "quantity": 1}]).get_json()
+        for i in range(3)
+    ]
     assert [(r["points_reversed"], r["points_returned"]) for r in steps] == [(30, 33), (30, 33), (30, 34)]
     assert consistent(client, auth, member["id"])["available"] == 1000

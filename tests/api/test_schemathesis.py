@@ -51,7 +51,9 @@ def test_posts_with_an_idempotency_key_conform_to_their_document(app, auth, path
     @given(case=operation.as_strategy())
     @settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def run(case):
-        case.call_and_validate(headers={**headers, "Idempotency-Key": f"st-{path}-{next(keys)}"},
-                               excluded_checks=[positive_data_acceptance])
+        case.call_and_validate(
+            headers={**headers, "Idempotency-Key": f"st-{path}-{next(keys)}"},
+            excluded_checks=[positive_data_acceptance],
+        )
 
     run()

@@ -19,8 +19,14 @@ def test_v1_answers_are_not_stored_by_caches(client, auth):
 
 
 def test_every_answer_says_nosniff(client):
-    for path in ("/healthz", "/openapi.json", "/problems", "/no-such-path", "/docs",
-                 "/static/swagger-ui/swagger-ui.css"):
+    for path in (
+        "/healthz",
+        "/openapi.json",
+        "/problems",
+        "/no-such-path",
+        "/docs",
+        "/static/swagger-ui/swagger-ui.css",
+    ):
         response = client.get(path)
         response.close()  # a static file is streamed from an open file
         assert response.headers.get("X-Content-Type-Options") == "nosniff", path

@@ -34,8 +34,9 @@ def members_of(client, auth, segment_id):
 def shop(client, auth, db, config):
     client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
     people = {
-        "whale_gone": create_member(client, auth, city="Suzhou", birthday="1980-03-02", tags=["vip"],
-                                    consent={"sms": True, "marketing": True}),
+        "whale_gone": create_member(
+            client, auth, city="Suzhou", birthday="1980-03-02", tags=["vip"], consent={"sms": True, "marketing": True}
+        ),
         "whale_here": create_member(client, auth, city="Shanghai", birthday="1995-03-20"),
         "small": create_member(client, auth, city="Shanghai", birthday="2001-07-07", tags=["student"]),
         "never": create_member(client, auth, city="=HYPERLINK(evil)", birthday=None),
@@ -56,36 +57,44 @@ def test_last_years_top_spenders_who_stopped_ordering(client, auth, shop):
     assert members_of(client, auth, by_rfm["id"]) == {shop["whale_gone"]["id"]}
 
 
-@pytest.mark.parametrize("filters, who", [
-    ({"tiers": ["gold"]}, {"whale_gone", "whale_here"}),
-    ({"tags": ["student"]}, {"small"}),
-    ({"stages": ["prospect"]}, {"never"}),
-    ({"cities": ["Shanghai"]}, {"whale_here", "small"}),
-    ({"birthday_months": [3]}, {"whale_gone", "whale_here"}),
-    ({"age_min": 40}, {"whale_gone"}),
-    ({"age_max": 25}, {"small"}),
-    ({"consent": {"sms": True, "marketing": True}}, {"whale_gone"}),
-    ({"balance_min": 100}, {"whale_gone", "whale_here"}),
-    ({"balance_max": 0}, {"never", "small"}),  # small's points are still pending
-    ({"last_order_after": (TODAY - timedelta(days=15)).isoformat()}, {"small"}),
-    ({"enrolled_after": (TODAY - timedelta(days=1)).isoformat(), "statuses": ["active"]},
-     {"whale_gone", "whale_here", "small", "never"}),
-])
+@pytest.mark.parametrize(
+    "filters, who",
+    [
+        ({"tiers": ["gold"]}, {"whale_gone", "whale_here"}),
+        ({"tags": ["student"]}, {"small"}),
+        ({"stages": ["prospect"]}, {"never"}),
+        ({"cities": ["Shanghai"]}, {"whale_here", "small"}),
+        ({"birthday_months": [3]}, {"whale_gone", "whale_here"}),
+        ({"age_min": 40}, {"whale_gone"}),
+        ({"age_max": 25}, {"small"}),
+        ({"consent": {"sms": True, "marketing": True}}, {"whale_gone"}),
+        ({"balance_min": 100}, {"whale_gone", "whale_here"}),
+        ({"balance_max": 0}, {"never", "small"}),  # small's points are still pending
+        ({"last_order_after": (TODAY - timedelta(days=15)).isoformat()}, {"small"}),
+        (
+            {"enrolled_after": (TODAY - timedelta(days=1)).isoformat(), "statuses": ["active"]},
+            {"whale_gone", "whale_here", "small", "never"},
+        ),
+    ],
+)
 def test_each_filter(client, auth, shop, filters, who):
     found = segment(client, auth, **filters)
     assert members_of(client, auth, found["id"]) == {shop[name]["id"] for name in who}
     assert found["members"] == len(who)
 
 
-@pytest.mark.parametrize("filters, field", [
-    ({"favourite_colour": ["red"]}, "filters.favourite_colour"),
-    ({"stages": ["sleepy"]}, "filters.stages.0"),
-    ({"r_min": 6}, "filters.r_min"),
-    ({"birthday_months": [13]}, "filters.birthday_months.0"),
-    ({"consent": {"fax": True}}, "filters.consent"),
-    ({"age_min": 50, "age_max": 20}, "filters.age_min"),
-    ({"last_order_before": "yesterday"}, "filters.last_order_before"),
-])
+@pytest.mark.parametrize(
+    "filters, field",
+    [
+        ({"favourite_colour": ["red"]}, "filters.favourite_colour"),
+        ({"stages": ["sleepy"]}, "filters.stages.0"),
+        ({"r_min": 6}, "filters.r_min"),
+        ({"birthday_months": [13]}, "filters.birthday_months.0"),
+        ({"consent": {"fax": True}}, "filters.consent"),
+        ({"age_min": 50, "age_max": 20}, "filters.age_min"),
+        ({"last_order_before": "yesterday"}, "filters.last_order_before"),
+    ],
+)
 def test_an_unknown_or_bad_filter_is_a_422_naming_it(client, auth, filters, field):
     response = client.post("/v1/segments", json={"name": "x", "filters": filters}, headers=auth("staff"))
     assert response.status_code == 422
@@ -106,16 +115,20 @@ def test_csv_export_is_streamed_and_safe_for_spreadsheets(client, auth, shop):
 
 
 def test_unknown_tiers_and_empty_lists_are_refused(client, auth, shop):
-    unknown = client.post("/v1/segments", json={"name": "x", "filters": {"tiers": ["gold", "platinum"]}},
-                          headers=auth("staff"))
+    unknown = client.post(
+        "/v1/segments", json={"name": "x", "filters": {"tiers": ["gold", "platinum"]}}, headers=auth("staff")
+    )
     assert unknown.status_code == 422 and "filters.tiers.1" in unknown.get_json()["errors"]
     empty = client.post("/v1/segments", json={"name": "x", "filters": {"tiers": []}}, headers=auth("staff"))
     assert empty.status_code == 422 and "filters.tiers" in empty.get_json()["errors"]
 
 
 def _campaign(client, auth, segment_id, **fields):
-    response = client.post("/v1/campaigns", json={"name": "c", "segment_id": segment_id, "channel": "sms",
-                                                  "template": "Hi {{ name }}", **fields}, headers=auth("staff"))
+    response = client.post(
+        "/v1/campaigns",
+        json={"name": "c", "segment_id": segment_id, "channel": "sms", "template": "Hi {{ name }}", **fields},
+        headers=auth("staff"),
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -131,8 +144,11 @@ def test_a_segment_can_be_renamed_and_refiltered(client, auth, shop):
     assert members_of(client, auth, found["id"]) == {shop["whale_gone"]["id"]}
     renamed = client.patch(url, json={"name": "again"}, headers=staff).get_json()
     assert (renamed["name"], renamed["filters"]) == ("again", {"cities": ["Suzhou"]})  # only what is sent
-    for filters, field in (({"tiers": ["platinum"]}, "filters.tiers.0"), ({"r_min": 9}, "filters.r_min"),
-                           ({"age_min": 50, "age_max": 20}, "filters.age_min")):
+    for filters, field in (
+        ({"tiers": ["platinum"]}, "filters.tiers.0"),
+        ({"r_min": 9}, "filters.r_min"),
+        ({"age_min": 50, "age_max": 20}, "filters.age_min"),
+    ):
         refused = client.patch(url, json={"name": "never", "filters": filters}, headers=staff)
         assert refused.status_code == 422 and field in refused.get_json()["errors"], refused.get_json()
     assert client.patch(url, json={"name": ""}, headers=staff).status_code == 422
@@ -167,6 +183,9 @@ def test_a_segment_a_campaign_reads_cannot_change_under_it_nor_be_deleted(client
     assert found["id"] not in {s["id"] for s in client.get("/v1/segments", headers=staff).get_json()["data"]}
     finished = client.get(f"/v1/campaigns/{campaign['id']}", headers=staff).get_json()
     assert finished["segment_id"] == found["id"] and finished["results"]["targeted"] == 2
-    again = client.post("/v1/campaigns", json={"name": "c", "segment_id": found["id"], "channel": "sms",
-                                               "template": "Hi"}, headers=staff)
+    again = client.post(
+        "/v1/campaigns",
+        json={"name": "c", "segment_id": found["id"], "channel": "sms", "template": "Hi"},
+        headers=staff,
+    )
     assert again.status_code == 422 and "segment_id" in again.get_json()["errors"]

@@ -51,8 +51,14 @@ class RawReceiver:
             while b"\r\n\r\n" not in data:
                 data += conn.recv(65536)
             head, _, rest = data.partition(b"\r\n\r\n")
-            length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                           if line.lower().startswith(b"content-length:")), 0)
+            length = next(
+                (
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ),
+                0,
+            )
             while len(rest) < length:
                 rest += conn.recv(65536)
             try:
@@ -79,8 +85,7 @@ def raw():
 
 
 def huge(conn, server):
-    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\n"
-                 b"Content-Length: 300000000\r\n\r\n")
+    conn.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain\r\nContent-Length: 300000000\r\n\r\n")
     chunk = b"x" * 65536
     while server.sent < 300_000_000 and not server.stop.is_set():
         conn.sendall(chunk)
@@ -130,8 +135,9 @@ def test_a_huge_answer_is_read_only_a_few_kib(client, auth, db, config, raw):
 
 def test_transport_reads_at_most_the_limit(raw):
     server = raw(huge)
-    status, answer = transport.post(f"http://127.0.0.1:{server.port}/x", body=b"{}", headers={},
-                                    allow_private=True, seconds=5, limit=4096)
+    status, answer = transport.post(
+        f"http://127.0.0.1:{server.port}/x", body=b"{}", headers={}, allow_private=True, seconds=5, limit=4096
+    )
     assert status == 500 and len(answer) == 4096
 
 
@@ -177,11 +183,16 @@ def test_a_subscriptions_events_wait_behind_one_being_retried(client, auth, db, 
     with time_machine.travel(now() + timedelta(minutes=5), tick=False):
         assert run_job("webhooks.deliver", db=db, config=config, as_of=today())["delivered"] == 3
     assert [(r["body"]["data"]["member_id"], r["status"]) for r in receiver.requests] == [
-        (members[0], 500), (members[0], 204), (members[1], 204), (members[2], 204)]
+        (members[0], 500),
+        (members[0], 204),
+        (members[1], 204),
+        (members[2], 204),
+    ]
 
 
 def test_a_pinned_connection_goes_to_the_checked_address_with_the_names_host(
-        client, auth, db, config, httpserver, monkeypatch):
+    client, auth, db, config, httpserver, monkeypatch
+):
     looked_up = []
 
     def resolve(host, port):
@@ -191,7 +202,8 @@ def test_a_pinned_connection_goes_to_the_checked_address_with_the_names_host(
     monkeypatch.setattr(targets, "resolve", resolve)
     hosts = []
     httpserver.expect_request("/in", method="POST").respond_with_handler(
-        lambda request: (hosts.append(request.headers["Host"]), Response(status=204))[1])
+        lambda request: (hosts.append(request.headers["Host"]), Response(status=204))[1]
+    )
     subscribe(client, auth, f"http://hooks.example.test:{httpserver.port}/in")
     create_member(client, auth)
     assert run_job("webhooks.deliver", db=db, config=config, as_of=today())["delivered"] == 1
@@ -204,10 +216,29 @@ def test_https_is_verified_for_the_name_not_the_pinned_address(monkeypatch, tmp_
     import ssl
     import subprocess
 
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                    "/CN=hooks.example.test", "-addext", "subjectAltName=DNS:hooks.example.test",
-                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
-                   check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=hooks.example.test",
+            "-addext",
+            "subjectAltName=DNS:hooks.example.test",
+            "-keyout",
+            str(tmp_path / "key.pem"),
+            "-out",
+            str(tmp_path / "cert.pem"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     names: list[str | None] = []
@@ -228,8 +259,14 @@ def test_https_is_verified_for_the_name_not_the_pinned_address(monkeypatch, tmp_
     monkeypatch.setattr(targets, "resolve", lambda host, port: ["127.0.0.1"])
     try:
         with pytest.raises(Exception) as caught:
-            transport.post(f"https://hooks.example.test:{port}/in", body=b"{}", headers={}, allow_private=True,
-                           seconds=5, limit=4096)
+            transport.post(
+                f"https://hooks.example.test:{port}/in",
+                body=b"{}",
+                headers={},
+                allow_private=True,
+                seconds=5,
+                limit=4096,
+            )
         assert "CERTIFICATE_VERIFY_FAILED" in str(caught.value) or "certificate verify failed" in str(caught.value)
     finally:
         thread.join(10)

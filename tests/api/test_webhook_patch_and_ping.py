@@ -17,8 +17,9 @@ from tests.factories import create_member
 def hook(client, auth, httpserver):
     holder: dict = {}
     receiver = Receiver(httpserver, holder)
-    made = client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["member.created"]},
-                       headers=auth())
+    made = client.post(
+        "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["member.created"]}, headers=auth()
+    )
     assert made.status_code == 201, made.get_json()
     holder.update(made.get_json())
     receiver.subscription = made.get_json()
@@ -30,11 +31,13 @@ def deliver(db, config):
 
 
 def test_a_moved_url_gets_the_delivery_still_being_retried_with_its_webhook_id(
-        client, auth, hook, httpserver, db, config, pinned_clock):
+    client, auth, hook, httpserver, db, config, pinned_clock
+):
     sub_id = hook.subscription["id"]
     moved: list[str] = []
     httpserver.expect_request("/moved", method="POST").respond_with_handler(
-        lambda request: moved.append(request.headers["webhook-id"]) or "")
+        lambda request: moved.append(request.headers["webhook-id"]) or ""
+    )
     hook.answers = [500]
     create_member(client, auth)
     assert deliver(db, config)["retrying"] == 1
@@ -59,9 +62,13 @@ def test_events_narrowed_are_no_longer_queued(client, auth, hook, db, config):
 def test_a_change_that_is_not_one_is_refused_and_nothing_changes(client, auth, hook):
     sub_id = hook.subscription["id"]
     before = client.get(f"/v1/webhooks/{sub_id}", headers=auth()).get_json()
-    for bad, field in (({"events": []}, "events"), ({"events": ["member.deleted"]}, "events"),
-                       ({"url": "http://user:pw@example.com/hook"}, "url"), ({"active": "maybe"}, "active"),
-                       ({"url": "https://example.com/ok", "secret": "whsec_short"}, "secret")):
+    for bad, field in (
+        ({"events": []}, "events"),
+        ({"events": ["member.deleted"]}, "events"),
+        ({"url": "http://user:pw@example.com/hook"}, "url"),
+        ({"active": "maybe"}, "active"),
+        ({"url": "https://example.com/ok", "secret": "whsec_short"}, "secret"),
+    ):
         response = client.patch(f"/v1/webhooks/{sub_id}", json=bad, headers=auth())
         errors = response.get_json()["errors"]
         assert response.status_code == 422 and any(k.split(".")[0] == field for k in errors), (bad, errors)

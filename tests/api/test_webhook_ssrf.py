@@ -50,16 +50,41 @@ def connections(monkeypatch):
     return made
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1/hook", "http://localhost:5432/", "http://LOCALHOST./", "http://api.localhost/",
-    "http://[::1]/", "http://[::ffff:127.0.0.1]/", "http://0x7f000001/", "http://2130706433/",
-    "http://017700000001/", "http://127.1/", "http://0177.0.0.1/", "http://0x7f.1/",
-    "http://169.254.169.254/latest/meta-data/", "http://10.255.255.1/", "http://172.16.0.1/",
-    "http://192.168.1.1:8080/", "http://100.64.0.1/", "http://[fc00::1]/", "http://[fd12:3456::1]/",
-    "http://[fe80::1]/", "http://224.0.0.1/", "http://[ff02::1]/", "http://0.0.0.0/", "http://[::]/",
-    "http://0/", "http://240.0.0.1/", "http://255.255.255.255/", "http://[2002:7f00:1::]/",
-    "http://[64:ff9b::a00:1]/", "https://10.0.0.1:8443/hook",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1/hook",
+        "http://localhost:5432/",
+        "http://LOCALHOST./",
+        "http://api.localhost/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0x7f000001/",
+        "http://2130706433/",
+        "http://017700000001/",
+        "http://127.1/",
+        "http://0177.0.0.1/",
+        "http://0x7f.1/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.255.255.1/",
+        "http://172.16.0.1/",
+        "http://192.168.1.1:8080/",
+        "http://100.64.0.1/",
+        "http://[fc00::1]/",
+        "http://[fd12:3456::1]/",
+        "http://[fe80::1]/",
+        "http://224.0.0.1/",
+        "http://[ff02::1]/",
+        "http://0.0.0.0/",
+        "http://[::]/",
+        "http://0/",
+        "http://240.0.0.1/",
+        "http://255.255.255.255/",
+        "http://[2002:7f00:1::]/",
+        "http://[64:ff9b::a00:1]/",
+        "https://10.0.0.1:8443/hook",
+    ],
+)
 def test_private_targets_are_refused_when_registered(client, auth, dns, connections, url):
     response = client.post("/v1/webhooks", json={"url": url, "events": ["tier.changed"]}, headers=auth())
     assert response.status_code == 422, response.get_json()
@@ -70,11 +95,14 @@ def test_private_targets_are_refused_when_registered(client, auth, dns, connecti
     assert connections == []
 
 
-@pytest.mark.parametrize("url, why", [
-    ("http://user:secret@hooks.example.test/", "user name"),
-    ("http://1.2.3.4.5/", "not a valid one"),
-    ("http://999.1.1.1/", "not a valid one"),
-])
+@pytest.mark.parametrize(
+    "url, why",
+    [
+        ("http://user:secret@hooks.example.test/", "user name"),
+        ("http://1.2.3.4.5/", "not a valid one"),
+        ("http://999.1.1.1/", "not a valid one"),
+    ],
+)
 def test_malformed_targets_are_refused_saying_why(client, auth, dns, url, why):
     response = client.post("/v1/webhooks", json={"url": url, "events": ["tier.changed"]}, headers=auth())
     assert response.status_code == 422 and why in response.get_json()["errors"]["url"][-1], response.get_json()
@@ -87,8 +115,9 @@ def test_a_name_is_refused_when_any_of_its_addresses_is_private(client, auth, dn
         response = client.post("/v1/webhooks", json={"url": url, "events": ["tier.changed"]}, headers=auth())
         assert response.status_code == 422 and "resolves to" in response.get_json()["errors"]["url"][0]
     dns["hooks.example.test"] = [PUBLIC]
-    response = client.post("/v1/webhooks", json={"url": "https://hooks.example.test/in", "events": ["tier.changed"]},
-                           headers=auth())
+    response = client.post(
+        "/v1/webhooks", json={"url": "https://hooks.example.test/in", "events": ["tier.changed"]}, headers=auth()
+    )
     assert response.status_code == 201
 
 
@@ -97,16 +126,19 @@ def test_a_name_that_does_not_resolve_is_refused(client, auth, monkeypatch):
         raise OSError("no such name")
 
     monkeypatch.setattr(targets, "resolve", fail)
-    response = client.post("/v1/webhooks", json={"url": "https://nowhere.example.test/", "events": ["tier.changed"]},
-                           headers=auth())
+    response = client.post(
+        "/v1/webhooks", json={"url": "https://nowhere.example.test/", "events": ["tier.changed"]}, headers=auth()
+    )
     assert response.status_code == 422 and "does not resolve" in response.get_json()["errors"]["url"][0]
 
 
 def test_a_name_rebound_to_a_private_address_is_refused_at_connection_without_connecting(
-        client, auth, db, config, dns, connections):
+    client, auth, db, config, dns, connections
+):
     dns["hooks.example.test"] = [PUBLIC]
-    made = client.post("/v1/webhooks", json={"url": "http://hooks.example.test/in", "events": ["member.created"]},
-                       headers=auth())
+    made = client.post(
+        "/v1/webhooks", json={"url": "http://hooks.example.test/in", "events": ["member.created"]}, headers=auth()
+    )
     assert made.status_code == 201
     dns["hooks.example.test"] = ["169.254.169.254"]  # DNS rebinding: the name now points inward
     create_member(client, auth)
@@ -125,8 +157,9 @@ def test_a_name_rebound_to_a_private_address_is_refused_at_connection_without_co
 
 def test_a_ping_to_a_rebound_name_is_refused_without_connecting(client, auth, dns, connections):
     dns["hooks.example.test"] = [PUBLIC]
-    made = client.post("/v1/webhooks", json={"url": "http://hooks.example.test/in", "events": ["member.created"]},
-                       headers=auth()).get_json()
+    made = client.post(
+        "/v1/webhooks", json={"url": "http://hooks.example.test/in", "events": ["member.created"]}, headers=auth()
+    ).get_json()
     dns["hooks.example.test"] = ["127.0.0.1"]
     answer = client.post(f"/v1/webhooks/{made['id']}/ping", headers=auth()).get_json()
     assert answer["delivered"] is False and answer["error"].startswith("Refused") and connections == []
@@ -134,8 +167,9 @@ def test_a_ping_to_a_rebound_name_is_refused_without_connecting(client, auth, dn
 
 def test_a_url_changed_to_a_private_target_is_refused(client, auth, dns):
     dns["hooks.example.test"] = [PUBLIC]
-    made = client.post("/v1/webhooks", json={"url": "http://hooks.example.test/in", "events": ["member.created"]},
-                       headers=auth()).get_json()
+    made = client.post(
+        "/v1/webhooks", json={"url": "http://hooks.example.test/in", "events": ["member.created"]}, headers=auth()
+    ).get_json()
     response = client.patch(f"/v1/webhooks/{made['id']}", json={"url": "http://2130706433:5432/"}, headers=auth())
     assert response.status_code == 422 and "url" in response.get_json()["errors"]
     assert client.get(f"/v1/webhooks/{made['id']}", headers=auth()).get_json()["url"] == "http://hooks.example.test/in"

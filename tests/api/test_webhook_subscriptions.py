@@ -22,8 +22,9 @@ from tests.factories import create_member, post_order
 def hook(client, auth, httpserver):
     holder: dict = {}
     receiver = Receiver(httpserver, holder)
-    made = client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["member.created"]},
-                       headers=auth())
+    made = client.post(
+        "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["member.created"]}, headers=auth()
+    )
     holder.update(made.get_json())
     receiver.subscription = made.get_json()
     return receiver
@@ -38,7 +39,12 @@ def test_one_subscription_is_read_without_its_secret(client, auth, hook):
     got = client.get(f"/v1/webhooks/{sub['id']}", headers=auth())
     assert got.status_code == 200
     assert {k: got.get_json()[k] for k in ("id", "url", "events", "active", "secret")} == {
-        "id": sub["id"], "url": sub["url"], "events": ["member.created"], "active": True, "secret": None}
+        "id": sub["id"],
+        "url": sub["url"],
+        "events": ["member.created"],
+        "active": True,
+        "secret": None,
+    }
     assert client.get("/v1/webhooks/whk_nope", headers=auth()).status_code == 404
     assert client.get(f"/v1/webhooks/{sub['id']}", headers=auth("staff")).status_code == 403
 
@@ -79,8 +85,9 @@ def test_a_rotated_secret_is_shown_once_and_signs_from_then_on(client, auth, hoo
 
 def test_events_and_url_change_and_a_paused_subscription_gets_nothing(client, auth, hook, httpserver, db, config):
     sub_id = hook.subscription["id"]
-    changed = client.patch(f"/v1/webhooks/{sub_id}", json={"events": ["tier.changed", "member.created"]},
-                           headers=auth())
+    changed = client.patch(
+        f"/v1/webhooks/{sub_id}", json={"events": ["tier.changed", "member.created"]}, headers=auth()
+    )
     assert changed.status_code == 200 and changed.get_json()["events"] == ["member.created", "tier.changed"]
     hook.answers = [500]
     create_member(client, auth)
@@ -97,8 +104,7 @@ def test_events_and_url_change_and_a_paused_subscription_gets_nothing(client, au
     member = create_member(client, auth)
     deliver(db, config)
     assert [r["body"]["data"]["member_id"] for r in hook.requests[1:]] == [member["id"]]
-    moved = client.patch(f"/v1/webhooks/{sub_id}", json={"url": httpserver.url_for("/hook") + "?v=2"},
-                         headers=auth())
+    moved = client.patch(f"/v1/webhooks/{sub_id}", json={"url": httpserver.url_for("/hook") + "?v=2"}, headers=auth())
     assert moved.status_code == 200 and moved.get_json()["url"].endswith("?v=2")
     assert client.patch("/v1/webhooks/whk_nope", json={"active": True}, headers=auth()).status_code == 404
     bad = client.patch(f"/v1/webhooks/{sub_id}", json={"url": "ftp://x.example/"}, headers=auth())
@@ -116,8 +122,9 @@ def test_every_event_is_described_in_the_openapi_webhooks_section(client, auth, 
         envelope = schemas[operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]
         assert envelope["properties"]["type"]["const"] == event_type
     # What is really sent has the documented fields, no more and no fewer.
-    client.patch(f"/v1/webhooks/{hook.subscription['id']}", json={"events": ["member.created", "tier.changed"]},
-                 headers=auth())
+    client.patch(
+        f"/v1/webhooks/{hook.subscription['id']}", json={"events": ["member.created", "tier.changed"]}, headers=auth()
+    )
     client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "big", "9000")
@@ -137,8 +144,9 @@ def test_the_configured_secret_signs_subscriptions_made_without_one(database_url
     config = make_config(database_url, webhook_secret=SHOP_SECRET)
     client = create_app(config, database=db).test_client()
     receiver = Receiver(httpserver, {"secret": SHOP_SECRET})
-    made = client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["member.created"]},
-                       headers=auth())
+    made = client.post(
+        "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["member.created"]}, headers=auth()
+    )
     assert made.status_code == 201 and made.get_json()["secret"] is None  # the operator has it already
     create_member(client, auth)
     deliver(db, config)

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -39,8 +39,9 @@ class Receiver:
         signatures = [part.split(",", 1)[1] for part in request.headers["webhook-signature"].split()]
         verified = any(hmac.compare_digest(expected.decode(), s) for s in signatures)
         status = self.answers.pop(0) if self.answers else 204
-        self.requests.append({"id": msg_id, "stamp": int(stamp), "body": json.loads(body), "verified": verified,
-                              "status": status})
+        self.requests.append(
+            {"id": msg_id, "stamp": int(stamp), "body": json.loads(body), "verified": verified, "status": status}
+        )
         return Response(status=status)
 
 
@@ -48,8 +49,9 @@ class Receiver:
 def hook(client, auth, httpserver):
     holder: dict = {}
     receiver = Receiver(httpserver, holder)
-    response = client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]},
-                           headers=auth())
+    response = client.post(
+        "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]}, headers=auth()
+    )
     assert response.status_code == 201, response.get_json()
     holder.update(response.get_json())
     receiver.subscription = response.get_json()
@@ -131,16 +133,18 @@ def test_410_gone_disables_the_subscription(client, auth, hook, db, config):
     post_order(client, auth, other["id"], "second", "9000")
     deliver(db, config)
     assert len(hook.requests) == 1
-    assert client.post(f"/v1/webhooks/deliveries/{hook.requests[0]['id']}/replay",
-                       headers=auth()).status_code == 409
+    assert client.post(f"/v1/webhooks/deliveries/{hook.requests[0]['id']}/replay", headers=auth()).status_code == 409
 
 
 def test_a_new_subscription_gets_what_happens_from_then_on_not_a_backlog(client, auth, httpserver, db, config):
     upgrade(client, auth, "before")
     holder: dict = {}
     receiver = Receiver(httpserver, holder)
-    holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]},
-                              headers=auth()).get_json())
+    holder.update(
+        client.post(
+            "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]}, headers=auth()
+        ).get_json()
+    )
     other = create_member(client, auth)
     post_order(client, auth, other["id"], "after", "9000")
     deliver(db, config)
@@ -178,14 +182,23 @@ def test_a_slow_receiver_times_out_and_is_retried(client, auth, httpserver, db, 
         assert deliver(db, config)["delivered"] == 1
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"url": "ftp://x.example/hook", "events": ["tier.changed"]}, "url"),
-    ({"url": "http://127.0.0.1/hook", "events": ["tier.exploded"]}, "events.0"),
-    ({"url": "http://127.0.0.1/hook", "events": []}, "events"),
-    ({"url": "http://127.0.0.1/hook", "events": ["tier.changed"], "secret": "not-a-secret"}, "secret"),
-    ({"url": "http://127.0.0.1/hook", "events": ["tier.changed"], "secret": "whsec_" + base64.b64encode(b"x" * 8).decode()},
-     "secret"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"url": "ftp://x.example/hook", "events": ["tier.changed"]}, "url"),
+        ({"url": "http://127.0.0.1/hook", "events": ["tier.exploded"]}, "events.0"),
+        ({"url": "http://127.0.0.1/hook", "events": []}, "events"),
+        ({"url": "http://127.0.0.1/hook", "events": ["tier.changed"], "secret": "not-a-secret"}, "secret"),
+        (
+            {
+                "url": "http://127.0.0.1/hook",
+                "events": ["tier.changed"],
+                "secret": "whsec_" + base64.b64encode(b"x" * 8).decode(),
+            },
+            "secret",
+        ),
+    ],
+)
 def test_bad_subscriptions_are_422(client, auth, body, field):
     response = client.post("/v1/webhooks", json=body, headers=auth())
     assert response.status_code == 422 and field in response.get_json()["errors"], response.get_json()
@@ -193,8 +206,11 @@ def test_bad_subscriptions_are_422(client, auth, body, field):
 
 def test_a_secret_of_ones_own_is_kept_and_not_echoed(client, auth):
     secret = "whsec_" + base64.b64encode(b"k" * 32).decode()
-    response = client.post("/v1/webhooks", json={"url": "http://127.0.0.1:9/hook", "events": ["tier.changed"],
-                                                 "secret": secret}, headers=auth())
+    response = client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["tier.changed"], "secret": secret},
+        headers=auth(),
+    )
     assert response.status_code == 201 and response.get_json()["secret"] is None
     assert client.get("/v1/webhooks", headers=auth("staff")).status_code == 403
 
@@ -228,9 +244,12 @@ def test_the_messaging_gateway_receives_due_touches_signed(client, auth, httpser
 
     holder: dict = {}
     gateway = Receiver(httpserver, holder)
-    with time_machine.travel(datetime(2026, 9, 1, tzinfo=timezone.utc), tick=False):  # subscribed before the touch
-        holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["touch.due"]},
-                                  headers=auth()).get_json())
+    with time_machine.travel(datetime(2026, 9, 1, tzinfo=UTC), tick=False):  # subscribed before the touch
+        holder.update(
+            client.post(
+                "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["touch.due"]}, headers=auth()
+            ).get_json()
+        )
     rule(client, auth, "birthday", days_before=0, channel="email", template="Happy birthday, {{ name }}!")
     member = create_member(client, auth, name="Wang", birthday="1991-09-09", consent=ALL_IN)
     plan(db, config, date(2026, 9, 9))
@@ -240,7 +259,11 @@ def test_the_messaging_gateway_receives_due_touches_signed(client, auth, httpser
     assert request["verified"] and request["body"]["type"] == "touch.due"
     data = request["body"]["data"]
     assert (data["member_id"], data["channel"], data["to"], data["message"]) == (
-        member["id"], "email", member["email"], "Happy birthday, Wang!")
+        member["id"],
+        "email",
+        member["email"],
+        "Happy birthday, Wang!",
+    )
 
 
 def test_every_event_of_the_contract_reaches_its_subscribers(client, auth, httpserver, db, config):
@@ -248,14 +271,20 @@ def test_every_event_of_the_contract_reaches_its_subscribers(client, auth, https
     and referral.qualified are each written with the change that makes them."""
     holder: dict = {}
     receiver = Receiver(httpserver, holder)
-    holder.update(client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": [
-        "member.created", "order.points_awarded", "redemption.captured", "points.expiring"]},
-        headers=auth()).get_json())
+    holder.update(
+        client.post(
+            "/v1/webhooks",
+            json={
+                "url": httpserver.url_for("/hook"),
+                "events": ["member.created", "order.points_awarded", "redemption.captured", "points.expiring"],
+            },
+            headers=auth(),
+        ).get_json()
+    )
     client.patch("/v1/program", json={"expiry_months": 1}, headers=auth())
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "ev-1", "500")
-    client.post("/v1/redemptions", json={"member_id": member["id"], "points": 10, "capture": True},
-                headers=auth("pos"))
+    client.post("/v1/redemptions", json={"member_id": member["id"], "points": 10, "capture": True}, headers=auth("pos"))
     run_job("points.expire", db=db, config=config, as_of=today())
     deliver(db, config)
     kinds = sorted(r["body"]["type"] for r in receiver.requests)

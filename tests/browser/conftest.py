@@ -28,8 +28,16 @@ from tests.conftest import BACKEND
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("LOYALTY_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = ROOT / "var" / "screenshots" / BACKEND
 # The README shows these; they are written to LOYALTY_SCREENSHOTS only when it is set.
 README_SHOTS = {"today", "member", "campaign-results"}
@@ -89,8 +97,9 @@ class Problems:
 
     def console(self, message: ConsoleMessage) -> None:
         text = message.text
-        if message.type == "error" or (message.type == "warning" and (
-                "Content Security Policy" in text or "Content-Security-Policy" in text)):
+        if message.type == "error" or (
+            message.type == "warning" and ("Content Security Policy" in text or "Content-Security-Policy" in text)
+        ):
             where = message.location.get("url", "") if message.location else ""
             self.seen.append(f"console {message.type}: {text} ({where} on {message.page.url if message.page else '?'})")
 
@@ -98,8 +107,11 @@ class Problems:
         self.seen.append(f"JavaScript error: {error}")
 
     def request_failed(self, request: Request) -> None:
-        if request.failure == "net::ERR_ABORTED" and request.resource_type in ("xhr", "fetch") and \
-                request.headers.get("hx-request"):
+        if (
+            request.failure == "net::ERR_ABORTED"
+            and request.resource_type in ("xhr", "fetch")
+            and request.headers.get("hx-request")
+        ):
             return  # htmx cancelled its own request for a newer one (hx-sync replace): by design
         self.seen.append(f"request failed: {request.method} {request.url}: {request.failure}")
 
@@ -161,7 +173,8 @@ class Console:
 
     def no_horizontal_scroll(self) -> None:
         widths = self.page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+            "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+        )
         assert widths[0] <= widths[1], f"{self.page.url} scrolls sideways: content {widths[0]} px in {widths[1]} px"
 
 

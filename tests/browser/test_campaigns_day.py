@@ -45,8 +45,9 @@ def figure(page, key: str):
     return page.locator(f"#campaign-results [data-key='{key}']")
 
 
-def test_build_a_segment_launch_a_campaign_and_read_its_results(console_tab, client, auth, db, config,
-                                                                 pinned_clock, zh):
+def test_build_a_segment_launch_a_campaign_and_read_its_results(
+    console_tab, client, auth, db, config, pinned_clock, zh
+):
     people = regulars_who_drifted(client, auth, db, config)
     console_tab.sign_in(auth.key("staff"))
     page = console_tab.page
@@ -118,11 +119,28 @@ def test_build_a_segment_launch_a_campaign_and_read_its_results(console_tab, cli
 
     # The same results for a colleague who reads Chinese: nothing left in English but the data.
     page.get_by_role("link", name="We miss you").click()
+    # On the campaign's page before switching: under load the switch could land on the list still.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("We miss you")
     page.get_by_role("button", name="中文").click()
     expect(page.get_by_role("heading", name=zh("Results"))).to_be_visible()
     expect(figure(page, "converted")).to_have_text("1")
-    data = {"We", "miss", "you", "VIPs", "gone", "quiet", "name", "gift", "points", "are", "yours", "test",
-            "staff", "Lin", "Mei"}
+    data = {
+        "We",
+        "miss",
+        "you",
+        "VIPs",
+        "gone",
+        "quiet",
+        "name",
+        "gift",
+        "points",
+        "are",
+        "yours",
+        "test",
+        "staff",
+        "Lin",
+        "Mei",
+    }
     leftovers = english_leftovers(page.content(), allowed=data)
     assert not leftovers, leftovers
     console_tab.screenshot("campaign-results-zh")

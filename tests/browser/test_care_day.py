@@ -13,13 +13,36 @@ from tests.console.conftest import english_leftovers
 from tests.factories import create_member, ledger, post_order
 
 # The test's own data, which stays as typed on a Chinese page.
-DATA_WORDS = {"Lin", "Mei", "Zhou", "The", "tea", "arrived", "broken", "vip", "lover", "test", "staff",
-              "Regular", "Silver", "Gold", "regular", "silver", "gold", "free", "gift", "wrapping"}
+DATA_WORDS = {
+    "Lin",
+    "Mei",
+    "Zhou",
+    "The",
+    "tea",
+    "arrived",
+    "broken",
+    "vip",
+    "lover",
+    "test",
+    "staff",
+    "Regular",
+    "Silver",
+    "Gold",
+    "regular",
+    "silver",
+    "gold",
+    "free",
+    "gift",
+    "wrapping",
+}
 
 
 def complaint(client, auth, member_id: str, content: str) -> dict:
-    response = client.post(f"/v1/members/{member_id}/interactions",
-                           json={"kind": "complaint", "channel": "phone", "content": content}, headers=auth("staff"))
+    response = client.post(
+        f"/v1/members/{member_id}/interactions",
+        json={"kind": "complaint", "channel": "phone", "content": content},
+        headers=auth("staff"),
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -27,8 +50,14 @@ def complaint(client, auth, member_id: str, content: str) -> dict:
 def a_morning(client, auth) -> dict:
     """Lin Mei, a regular whose tea arrived broken yesterday: an open complaint and its callback."""
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
-    lin = create_member(client, auth, name="Lin Mei", phone="+86 139 0000 1234", tags=["vip"],
-                        consent={"email": True, "sms": True, "phone": True, "marketing": True})
+    lin = create_member(
+        client,
+        auth,
+        name="Lin Mei",
+        phone="+86 139 0000 1234",
+        tags=["vip"],
+        consent={"email": True, "sms": True, "phone": True, "marketing": True},
+    )
     post_order(client, auth, lin["id"], "o-lin-1", "1680.00", days_ago=60)
     post_order(client, auth, lin["id"], "o-lin-2", "680.00", days_ago=2)
     create_member(client, auth, name="Zhou Bo")

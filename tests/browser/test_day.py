@@ -28,7 +28,8 @@ def test_sign_in_with_the_keyboard_only(console_tab, auth):
     page.wait_for_url(console_tab.url("/console/members?q=Lin"))
     expect(page.get_by_text("test staff")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main").get_by_role("link", name="Members")).to_have_attribute(
-        "aria-current", "page")
+        "aria-current", "page"
+    )
 
 
 def test_a_wrong_key_is_refused_on_the_page(console_tab):

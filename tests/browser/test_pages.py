@@ -15,8 +15,10 @@ SETTINGS = ("Program", "Tier ladder", "Care rules and templates", "Rewards", "We
 
 
 def a_shop(client, auth, db, config) -> dict:
-    members = [create_member(client, auth, name=name, consent={"sms": True, "marketing": True})
-               for name in ("Lin Mei", "Zhou Bo", "Wang Fang")]
+    members = [
+        create_member(client, auth, name=name, consent={"sms": True, "marketing": True})
+        for name in ("Lin Mei", "Zhou Bo", "Wang Fang")
+    ]
     for number, member in enumerate(members):
         post_order(client, auth, member["id"], f"o-{number}", f"{(number + 1) * 150}.00", days_ago=20 * number + 5)
     job(db, config, "insights.refresh")

@@ -63,9 +63,22 @@ def generated(tmp_path_factory, database_url, shared_db) -> Path:
     served = create_app(make_config(database_url), database=shared_db).test_client().get("/openapi.json")
     assert served.status_code == 200
     (work / "openapi.json").write_text(json.dumps(served.get_json()))
-    result = _run([str(VENV_BIN / "openapi-python-client"), "generate", "--path", "openapi.json",
-                   "--output-path", PACKAGE, "--meta", "none", "--config", str(GENERATOR_CONFIG),
-                   "--fail-on-warning"], cwd=work)
+    result = _run(
+        [
+            str(VENV_BIN / "openapi-python-client"),
+            "generate",
+            "--path",
+            "openapi.json",
+            "--output-path",
+            PACKAGE,
+            "--meta",
+            "none",
+            "--config",
+            str(GENERATOR_CONFIG),
+            "--fail-on-warning",
+        ],
+        cwd=work,
+    )
     output = (result.stdout + result.stderr).strip()
     # The generator reports problems in the document (and skipped post-hooks) as warnings but still
     # exits 0 for most of them: anything besides its one progress line fails the test.
@@ -79,16 +92,19 @@ def test_the_storefront_script_claims_no_shortcuts():
     source = SCRIPT.read_text()
     names = {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)}
     names |= {node.attr for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Attribute)}
-    comments = [tok.string for tok in tokenize.generate_tokens(io.StringIO(source).readline)
-                if tok.type == tokenize.COMMENT]
+    comments = [
+        tok.string for tok in tokenize.generate_tokens(io.StringIO(source).readline) if tok.type == tokenize.COMMENT
+    ]
     assert not names & {"cast", "Any"}, names & {"cast", "Any"}
     assert not [c for c in comments if "type:" in c], comments
 
 
 def test_mypy_strict_passes_on_the_generated_client_and_the_storefront_flow(generated):
     (generated / "mypy.ini").write_text(MYPY_CONFIG)
-    result = _run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", ".mypy_cache",
-                   PACKAGE, SCRIPT.name], cwd=generated)
+    result = _run(
+        [sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--cache-dir", ".mypy_cache", PACKAGE, SCRIPT.name],
+        cwd=generated,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     checked = int(result.stdout.split("no issues found in ")[1].split()[0])
     generated_modules = len(list((generated / PACKAGE).rglob("*.py")))
@@ -108,8 +124,11 @@ def live_server(app):
 
 def test_the_storefront_flow_runs_against_a_live_server(generated, live_server, client, auth):
     placed_at = now() - timedelta(days=30)
-    result = _run([sys.executable, SCRIPT.name, live_server, auth.key("admin"), placed_at.isoformat(), "shop-a"],
-                  cwd=generated, timeout=60)
+    result = _run(
+        [sys.executable, SCRIPT.name, live_server, auth.key("admin"), placed_at.isoformat(), "shop-a"],
+        cwd=generated,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     seen = json.loads(result.stdout.strip().splitlines()[-1])
 

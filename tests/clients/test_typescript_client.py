@@ -34,8 +34,9 @@ FLOW = ("storefront.ts", "tsconfig.json", "package.json", "no_casts.mjs")
 FAKE_CLOCK = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC")
 TIMEOUT = 300  # seconds; npm ci on a cold cache is the slowest step
 
-pytestmark = pytest.mark.skipif(BACKEND == "postgres", reason="the document doesn't depend on the database: "
-                                                                 "checked on the SQLite run only")
+pytestmark = pytest.mark.skipif(
+    BACKEND == "postgres", reason="the document doesn't depend on the database: checked on the SQLite run only"
+)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -44,11 +45,14 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 def _run(command: list[str], cwd: Path, **extra: str) -> str:
-    result = subprocess.run(command, cwd=cwd, env=_env(**extra), capture_output=True, text=True,
-                            timeout=TIMEOUT, check=False)
+    result = subprocess.run(
+        command, cwd=cwd, env=_env(**extra), capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
     if result.returncode != 0:
-        pytest.fail(f"`{' '.join(command)}` exited {result.returncode} in {cwd}:\n{result.stdout}\n{result.stderr}",
-                    pytrace=False)
+        pytest.fail(
+            f"`{' '.join(command)}` exited {result.returncode} in {cwd}:\n{result.stdout}\n{result.stderr}",
+            pytrace=False,
+        )
     return result.stdout
 
 
@@ -59,8 +63,9 @@ def _installed_is_locked() -> bool:
         return False
     locked = json.loads((PACKAGE / "package-lock.json").read_text())["packages"]
     installed = json.loads(hidden.read_text())["packages"]
-    return {path: entry.get("version") for path, entry in locked.items() if path} == \
-        {path: entry.get("version") for path, entry in installed.items()}
+    return {path: entry.get("version") for path, entry in locked.items() if path} == {
+        path: entry.get("version") for path, entry in installed.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +73,11 @@ def node_packages() -> Path:
     """The locked packages in tests/clients/typescript/node_modules (installed here only when missing or stale)."""
     missing = [tool for tool in ("node", "npm", "npx") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{', '.join(missing)} not found: the TypeScript client check needs Node.js and npm "
-                    "(`make test` installs them: apt-get install nodejs npm)", pytrace=False)
+        pytest.fail(
+            f"{', '.join(missing)} not found: the TypeScript client check needs Node.js and npm "
+            "(`make test` installs them: apt-get install nodejs npm)",
+            pytrace=False,
+        )
     if not _installed_is_locked():
         _run(["npm", "ci", "--no-audit", "--no-fund"], PACKAGE)
     return PACKAGE / "node_modules"
@@ -88,8 +96,20 @@ def workspace(node_packages, database_url, shared_db, tmp_path_factory) -> Path:
     (root / "openapi.json").write_text(json.dumps(document.get_json()))
     # A default in a request body means "may be left out"; by default openapi-typescript would
     # make the client send every such field. Responses are unaffected: their fields are required.
-    _run(["npx", "--no", "--", "openapi-typescript", "openapi.json", "--output", "generated/schema.ts",
-          "--default-non-nullable", "false"], root)
+    _run(
+        [
+            "npx",
+            "--no",
+            "--",
+            "openapi-typescript",
+            "openapi.json",
+            "--output",
+            "generated/schema.ts",
+            "--default-non-nullable",
+            "false",
+        ],
+        root,
+    )
     return root
 
 
@@ -112,11 +132,17 @@ def live_server(app):
 def test_generated_client_runs_the_storefront_flow(workspace, live_server, auth):
     # Type errors are the test above's to report; this one only needs JavaScript.
     _run(["npx", "--no", "--", "tsc", "-p", ".", "--noCheck"], workspace)
-    output = _run(["node", "dist/storefront.js"], workspace, LOYALTY_BASE_URL=live_server,
-                  LOYALTY_STOREFRONT_KEY=auth.key("storefront"), LOYALTY_POS_KEY=auth.key("pos"),
-                  LOYALTY_STAFF_KEY=auth.key("staff"), LOYALTY_FLOW_RUN="tsflow",
-                  # Past the return window, so the order's points can be spent at once.
-                  LOYALTY_PLACED_AT=days_ago(40).isoformat())
+    output = _run(
+        ["node", "dist/storefront.js"],
+        workspace,
+        LOYALTY_BASE_URL=live_server,
+        LOYALTY_STOREFRONT_KEY=auth.key("storefront"),
+        LOYALTY_POS_KEY=auth.key("pos"),
+        LOYALTY_STAFF_KEY=auth.key("staff"),
+        LOYALTY_FLOW_RUN="tsflow",
+        # Past the return window, so the order's points can be spent at once.
+        LOYALTY_PLACED_AT=days_ago(40).isoformat(),
+    )
     result = json.loads(output.strip().splitlines()[-1])
     assert result["ok"] is True and result["listed"] == 3
     assert result["points"] > 0 and result["reversed"] > 0

@@ -73,8 +73,30 @@ def admin_console(app, auth) -> ConsoleClient:
 _TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’]{2,}")
 # Words that stay as they are in a Chinese page: names of things, codes, units.
-ALLOWED_LATIN = {"API", "POS", "SMS", "RFM", "CSV", "SKU", "ID", "URL", "VIP", "CNY", "USD", "HKD", "EUR",
-                 "JSON", "HTTP", "HTTPS", "English", "Webhook", "Webhooks", "Loyalty", "htmx", "SVG"}
+ALLOWED_LATIN = {
+    "API",
+    "POS",
+    "SMS",
+    "RFM",
+    "CSV",
+    "SKU",
+    "ID",
+    "URL",
+    "VIP",
+    "CNY",
+    "USD",
+    "HKD",
+    "EUR",
+    "JSON",
+    "HTTP",
+    "HTTPS",
+    "English",
+    "Webhook",
+    "Webhooks",
+    "Loyalty",
+    "htmx",
+    "SVG",
+}
 
 
 def english_leftovers(html: str, *, allowed: set[str] = frozenset()) -> list[str]:
@@ -84,8 +106,13 @@ def english_leftovers(html: str, *, allowed: set[str] = frozenset()) -> list[str
     from html import unescape
 
     text = unescape(_TAGS.sub(" ", html))
-    return sorted({word for word in _WORD.findall(text)
-                   if word not in ALLOWED_LATIN and word not in allowed and word.upper() not in ALLOWED_LATIN})
+    return sorted(
+        {
+            word
+            for word in _WORD.findall(text)
+            if word not in ALLOWED_LATIN and word not in allowed and word.upper() not in ALLOWED_LATIN
+        }
+    )
 
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}

@@ -73,31 +73,41 @@ def campaigns_named(client, auth, name: str) -> list[dict]:
 
 
 def draft(client, auth, segment_id: str, **extra) -> dict:
-    response = client.post("/v1/campaigns", json={"name": "draft", "segment_id": segment_id, "channel": "sms",
-                                                  "template": TEMPLATE, **extra}, headers=auth("staff"))
+    response = client.post(
+        "/v1/campaigns",
+        json={"name": "draft", "segment_id": segment_id, "channel": "sms", "template": TEMPLATE, **extra},
+        headers=auth("staff"),
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
 
 # --- segments -------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("filters", [
-    {},
-    {"tiers": ["gold"]},
-    {"tags": ["student", "vip"]},
-    {"stages": ["prospect"], "statuses": ["active"]},
-    {"cities": ["Shanghai"]},
-    {"birthday_months": [3, 7]},
-    {"age_min": 40},
-    {"age_max": 25},
-    {"consent": {"sms": True, "marketing": True}},
-    {"consent": {"sms": False}},
-    {"balance_min": 100, "balance_max": 100000},
-    {"last_order_after": (TODAY - timedelta(days=15)).isoformat()},
-    {"last_order_before": (TODAY - timedelta(days=90)).isoformat(), "spend_12m_min": "5000"},
-    {"m_min": 3, "r_max": 2, "f_min": 1, "f_max": 5, "r_min": 1, "m_max": 5},
-    {"enrolled_after": (TODAY - timedelta(days=1)).isoformat(), "enrolled_before": (TODAY + timedelta(days=1)).isoformat()},
-])
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"tiers": ["gold"]},
+        {"tags": ["student", "vip"]},
+        {"stages": ["prospect"], "statuses": ["active"]},
+        {"cities": ["Shanghai"]},
+        {"birthday_months": [3, 7]},
+        {"age_min": 40},
+        {"age_max": 25},
+        {"consent": {"sms": True, "marketing": True}},
+        {"consent": {"sms": False}},
+        {"balance_min": 100, "balance_max": 100000},
+        {"last_order_after": (TODAY - timedelta(days=15)).isoformat()},
+        {"last_order_before": (TODAY - timedelta(days=90)).isoformat(), "spend_12m_min": "5000"},
+        {"m_min": 3, "r_max": 2, "f_min": 1, "f_max": 5, "r_min": 1, "m_max": 5},
+        {
+            "enrolled_after": (TODAY - timedelta(days=1)).isoformat(),
+            "enrolled_before": (TODAY + timedelta(days=1)).isoformat(),
+        },
+    ],
+)
 def test_the_live_count_is_the_apis_count(console, client, auth, shop, filters):  # noqa: F811
     response = console.get("/console/segments/count", query_string=form_of(filters), headers={"HX-Request": "true"})
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
@@ -110,15 +120,18 @@ def test_the_live_count_is_the_apis_count(console, client, auth, shop, filters):
     assert "<html" not in html  # a fragment
 
 
-@pytest.mark.parametrize("query, field, message", [
-    ([("r_min", "9")], "r_min", "Must be greater than or equal to 1 and less than or equal to 5."),
-    ([("age_min", "50"), ("age_max", "20")], "age_min", "`age_min` is above `age_max`: nobody could match."),
-    ([("balance_min", "lots")], "balance_min", "Not a valid integer."),
-    ([("last_order_before", "yesterday")], "last_order_before", "Not a valid date."),
-    ([("stages", "sleepy")], "stages", "Must be one of"),
-    ([("birthday_months", "13")], "birthday_months", "Must be greater than or equal to 1"),
-    ([("spend_12m_min", "-5")], "spend_12m_min", ""),
-])
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        ([("r_min", "9")], "r_min", "Must be greater than or equal to 1 and less than or equal to 5."),
+        ([("age_min", "50"), ("age_max", "20")], "age_min", "`age_min` is above `age_max`: nobody could match."),
+        ([("balance_min", "lots")], "balance_min", "Not a valid integer."),
+        ([("last_order_before", "yesterday")], "last_order_before", "Not a valid date."),
+        ([("stages", "sleepy")], "stages", "Must be one of"),
+        ([("birthday_months", "13")], "birthday_months", "Must be greater than or equal to 1"),
+        ([("spend_12m_min", "-5")], "spend_12m_min", ""),
+    ],
+)
 def test_invalid_filters_answer_422_with_the_message_in_place(console, query, field, message):
     response = console.get("/console/segments/count", query_string=query, headers={"HX-Request": "true"})
     assert response.status_code == 422
@@ -147,8 +160,9 @@ def test_the_new_segment_form_has_every_filter_and_counts_everyone(console, clie
 
 def test_a_segment_is_saved_through_the_service_and_audited(console, client, auth, shop):  # noqa: F811
     filters = {"tiers": ["gold"], "cities": ["Shanghai", "Suzhou"], "consent": {"sms": True}, "age_min": 18}
-    response = console.post("/console/segments", data=[("name", "Gold locals")] + form_of(filters)
-                            + [("csrf_token", console.token)])
+    response = console.post(
+        "/console/segments", data=[("name", "Gold locals")] + form_of(filters) + [("csrf_token", console.token)]
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     [saved] = segments_named(client, auth, "Gold locals")
     assert response.headers["Location"] == f"/console/segments/{saved['id']}"
@@ -182,12 +196,16 @@ def test_an_unknown_segment_is_a_404_page(console):
 
 # --- new campaign ---------------------------------------------------------------------------------------------------
 
+
 def test_the_message_preview_renders_for_the_segments_first_member(console, client, auth):
     create_member(client, auth, name="Preview Person", city="Hangzhou", consent=OPT_IN)
     create_member(client, auth, name="Someone Else", city="Hangzhou")
     segment = api_segment(client, auth, {"cities": ["Hangzhou"]})
-    query = {"segment_id": segment["id"], "template": "{{ name }} in {{ city }}: {{ gift_points }} points",
-             "gift_points": "25"}
+    query = {
+        "segment_id": segment["id"],
+        "template": "{{ name }} in {{ city }}: {{ gift_points }} points",
+        "gift_points": "25",
+    }
     response = console.get("/console/campaigns/message", query_string=query, headers={"HX-Request": "true"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -200,15 +218,19 @@ def test_the_message_preview_renders_for_the_segments_first_member(console, clie
     assert nobody.status_code == 200 and "林美 in 上海: 25 points" in nobody.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("template, message", [
-    ("{{ 1/0 }}", "is not allowed"),
-    ("Hi {{ nickname }}", "Unknown field `nickname`"),
-    ("Hi {{ name", "Syntax error on line 1"),
-    ("   ", "A message needs some text."),
-])
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("{{ 1/0 }}", "is not allowed"),
+        ("Hi {{ nickname }}", "Unknown field `nickname`"),
+        ("Hi {{ name", "Syntax error on line 1"),
+        ("   ", "A message needs some text."),
+    ],
+)
 def test_template_errors_are_shown_in_place(console, template, message):
-    response = console.get("/console/campaigns/message", query_string={"template": template},
-                           headers={"HX-Request": "true"})
+    response = console.get(
+        "/console/campaigns/message", query_string={"template": template}, headers={"HX-Request": "true"}
+    )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="template-problem"' in html and (message in html or message.replace("`", "&#96;") in html), html
@@ -227,35 +249,56 @@ def test_the_new_campaign_form_offers_the_segments_and_the_api_fields(console, c
 
 def test_a_campaign_is_created_through_the_service_and_audited(console, client, auth):
     segment = api_segment(client, auth, {})
-    response = console.post("/console/campaigns", data={
-        "name": "Autumn tea", "segment_id": segment["id"], "channel": "email", "template": "Hi {{ name }}\r\nbye",
-        "gift_points": "50", "send_rate": "200", "conversion_days": "7", "holdout_percent": "10",
-        "starts_at": "2026-11-20T09:30"})
+    response = console.post(
+        "/console/campaigns",
+        data={
+            "name": "Autumn tea",
+            "segment_id": segment["id"],
+            "channel": "email",
+            "template": "Hi {{ name }}\r\nbye",
+            "gift_points": "50",
+            "send_rate": "200",
+            "conversion_days": "7",
+            "holdout_percent": "10",
+            "starts_at": "2026-11-20T09:30",
+        },
+    )
     assert response.status_code == 303, response.get_data(as_text=True)[:3000]
     [made] = campaigns_named(client, auth, "Autumn tea")
     assert response.headers["Location"] == f"/console/campaigns/{made['id']}"
     body = client.get(f"/v1/campaigns/{made['id']}", headers=auth("staff")).get_json()
-    assert (body["status"], body["channel"], body["template"], body["gift_points"], body["send_rate"],
-            body["conversion_days"], body["holdout_percent"], body["reward_id"]) == (
-        "draft", "email", "Hi {{ name }}\nbye", 50, 200, 7, 10, None)
+    assert (
+        body["status"],
+        body["channel"],
+        body["template"],
+        body["gift_points"],
+        body["send_rate"],
+        body["conversion_days"],
+        body["holdout_percent"],
+        body["reward_id"],
+    ) == ("draft", "email", "Hi {{ name }}\nbye", 50, 200, 7, 10, None)
     assert body["starts_at"] == "2026-11-20T01:30:00+00:00"  # 09:30 in the program's zone (Shanghai)
     [entry] = audit(client, auth, "console.campaign_create")
     assert entry["actor"]["name"] == "test staff"
     assert "Autumn tea" in console.text("/console/campaigns")
 
 
-@pytest.mark.parametrize("change, field, message", [
-    ({"send_rate": "0"}, "send_rate", "Must be greater than or equal to 1"),
-    ({"template": "{{ 1/0 }}"}, "template", "is not allowed"),
-    ({"segment_id": "seg_none"}, "segment_id", "No segment"),
-    ({"channel": "pigeon"}, "channel", "Must be one of"),
-    ({"holdout_percent": "60"}, "holdout_percent", "less than or equal to 50"),
-    ({"reward_id": "rwd_none"}, "reward_id", "No reward"),
-    ({"name": ""}, "name", "Length must be between 1 and 200."),
-    ({"starts_at": "soon"}, "starts_at", "Not a valid datetime"),
-])
-def test_a_bad_campaign_is_refused_with_its_message_and_nothing_is_written(console, client, auth, change, field,
-                                                                          message):
+@pytest.mark.parametrize(
+    "change, field, message",
+    [
+        ({"send_rate": "0"}, "send_rate", "Must be greater than or equal to 1"),
+        ({"template": "{{ 1/0 }}"}, "template", "is not allowed"),
+        ({"segment_id": "seg_none"}, "segment_id", "No segment"),
+        ({"channel": "pigeon"}, "channel", "Must be one of"),
+        ({"holdout_percent": "60"}, "holdout_percent", "less than or equal to 50"),
+        ({"reward_id": "rwd_none"}, "reward_id", "No reward"),
+        ({"name": ""}, "name", "Length must be between 1 and 200."),
+        ({"starts_at": "soon"}, "starts_at", "Not a valid datetime"),
+    ],
+)
+def test_a_bad_campaign_is_refused_with_its_message_and_nothing_is_written(
+    console, client, auth, change, field, message
+):
     segment = api_segment(client, auth, {})
     data = {"name": "Refused", "segment_id": segment["id"], "channel": "sms", "template": "Hi", **change}
     response = console.post("/console/campaigns", data=data)
@@ -269,13 +312,17 @@ def test_a_bad_campaign_is_refused_with_its_message_and_nothing_is_written(conso
 
 def test_a_campaign_is_not_created_without_the_csrf_token(console, client, auth):
     segment = api_segment(client, auth, {})
-    response = console.post("/console/campaigns", data={"name": "x", "segment_id": segment["id"], "channel": "sms",
-                                                        "template": "Hi"}, csrf=False)
+    response = console.post(
+        "/console/campaigns",
+        data={"name": "x", "segment_id": segment["id"], "channel": "sms", "template": "Hi"},
+        csrf=False,
+    )
     assert response.status_code == 400
     assert client.get("/v1/campaigns", headers=auth("staff")).get_json()["data"] == []
 
 
 # --- a campaign's page: who it would reach, launch, pause, resume --------------------------------------------------
+
 
 def test_the_campaign_page_previews_who_it_would_reach_as_the_api_does(console, client, auth):
     for consent in (OPT_IN, OPT_IN, {"sms": True}, {"sms": False}):
@@ -320,6 +367,7 @@ def test_launch_pause_resume_go_through_the_service_and_are_audited(console, cli
 
 # --- results --------------------------------------------------------------------------------------------------------
 
+
 def job(db, config, name, at):
     with time_machine.travel(at, tick=False):
         return run_job(name, db=db, config=config, as_of=at.date())
@@ -337,9 +385,17 @@ def finished(console, client, auth, db, config):
     create_member(client, auth, consent={"sms": False})
     create_member(client, auth, consent={"sms": True})
     segment = api_segment(client, auth, {})
-    created = console.post("/console/campaigns", data={"name": "Test and learn", "segment_id": segment["id"],
-                                                       "channel": "sms", "template": TEMPLATE, "gift_points": "10",
-                                                       "holdout_percent": "50"})
+    created = console.post(
+        "/console/campaigns",
+        data={
+            "name": "Test and learn",
+            "segment_id": segment["id"],
+            "channel": "sms",
+            "template": TEMPLATE,
+            "gift_points": "10",
+            "holdout_percent": "50",
+        },
+    )
     assert created.status_code == 303
     campaign_id = created.headers["Location"].rsplit("/", 1)[1]
     assert console.post(f"/console/campaigns/{campaign_id}/launch").status_code == 303
@@ -366,8 +422,18 @@ def test_results_match_the_api_with_the_hold_out_comparison_and_a_chart(console,
     results = body["results"]
     assert body["status"] == "finished" and results["converted"] == 2 and results["converted_held_out"] == 1
     assert results["suppressed_by_reason"] == {"no_consent": 1, "no_marketing_consent": 1}
-    for key in ("targeted", "sent", "waiting", "failed", "suppressed", "responded", "converted", "points_spent",
-                "held_out", "converted_held_out"):
+    for key in (
+        "targeted",
+        "sent",
+        "waiting",
+        "failed",
+        "suppressed",
+        "responded",
+        "converted",
+        "points_spent",
+        "held_out",
+        "converted_held_out",
+    ):
         assert int(keyed(html, key).replace(",", "")) == results[key], key
     for reason, count in results["suppressed_by_reason"].items():
         assert int(keyed(html, f"suppressed:{reason}")) == count
@@ -378,10 +444,21 @@ def test_results_match_the_api_with_the_hold_out_comparison_and_a_chart(console,
     assert keyed(html, "relative_lift") == f"{float(results['relative_lift']) * 100:.1f}%"
     # the chart: one bar per figure, drawn with attributes and classes, never inline style
     chart = re.search(r'<svg class="chart"[^>]*id="results-chart".*?</svg>', html, re.DOTALL).group(0)
-    bars = dict(re.findall(r'<g data-bar="([^"]+)">.*?<rect class="[^"]+" x="\d+" y="\d+" width="(\d+)"', chart, re.DOTALL))
-    assert set(bars) == {"targeted", "sent", "waiting", "failed", "suppressed:no_consent",
-                         "suppressed:no_marketing_consent", "responded", "converted", "held_out",
-                         "converted_held_out"}
+    bars = dict(
+        re.findall(r'<g data-bar="([^"]+)">.*?<rect class="[^"]+" x="\d+" y="\d+" width="(\d+)"', chart, re.DOTALL)
+    )
+    assert set(bars) == {
+        "targeted",
+        "sent",
+        "waiting",
+        "failed",
+        "suppressed:no_consent",
+        "suppressed:no_marketing_consent",
+        "responded",
+        "converted",
+        "held_out",
+        "converted_held_out",
+    }
     assert int(bars["targeted"]) == 380 and int(bars["converted"]) < int(bars["sent"]) < 380
     assert 'id="holdout-chart"' in html and "style=" not in html and "<script" not in html.split("</head>")[1]
     assert "/launch" not in html and "/pause" not in html and "/resume" not in html  # finished: no actions
@@ -397,8 +474,10 @@ def test_without_a_hold_out_there_is_no_comparison(console, client, auth):
 
 # --- who may, and in Chinese ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/console/campaigns", "/console/campaigns/new", "/console/segments",
-                                  "/console/segments/new"])
+
+@pytest.mark.parametrize(
+    "path", ["/console/campaigns", "/console/campaigns/new", "/console/segments", "/console/segments/new"]
+)
 def test_signed_out_is_sent_to_sign_in_and_admin_keys_may_too(anonymous, admin_console, path):
     assert anonymous.get(path).status_code == 303
     admin_console.text(path)  # the API's role for these routes is staff, which admin keys have too
@@ -407,19 +486,44 @@ def test_signed_out_is_sent_to_sign_in_and_admin_keys_may_too(anonymous, admin_c
 def test_chinese_pages_have_no_english_left(console, client, auth, finished):
     campaign_id, later = finished
     segment_id = client.get(f"/v1/campaigns/{campaign_id}", headers=auth("staff")).get_json()["segment_id"]
-    names = {w for m in client.get("/v1/members?limit=100", headers=auth("staff")).get_json().get("data", [])
-             for w in (m.get("name") or "").split()}
-    own = {"Test", "and", "learn", "api", "Tea", "week", "Shanghai", "Member", "Hi", "points", "for", "you",
-           "test", "staff"} | names  # the test's own data, and the key's name "test staff"
+    names = {
+        w
+        for m in client.get("/v1/members?limit=100", headers=auth("staff")).get_json().get("data", [])
+        for w in (m.get("name") or "").split()
+    }
+    own = {
+        "Test",
+        "and",
+        "learn",
+        "api",
+        "Tea",
+        "week",
+        "Shanghai",
+        "Member",
+        "Hi",
+        "points",
+        "for",
+        "you",
+        "test",
+        "staff",
+    } | names  # the test's own data, and the key's name "test staff"
     with time_machine.travel(later, tick=False):
         console.sign_in(auth.key("staff"))
         draft_campaign = draft(client, auth, segment_id, name="Tea week", holdout_percent=10)
-        pages = ["/console/campaigns", "/console/campaigns/new", f"/console/campaigns/{campaign_id}",
-                 f"/console/campaigns/{draft_campaign['id']}", "/console/segments", "/console/segments/new",
-                 f"/console/segments/{segment_id}", f"/console/campaigns/new?segment_id={segment_id}"]
+        pages = [
+            "/console/campaigns",
+            "/console/campaigns/new",
+            f"/console/campaigns/{campaign_id}",
+            f"/console/campaigns/{draft_campaign['id']}",
+            "/console/segments",
+            "/console/segments/new",
+            f"/console/segments/{segment_id}",
+            f"/console/campaigns/new?segment_id={segment_id}",
+        ]
         for path in pages:
             html = console.text(path, headers=ZH)
             assert english_leftovers(html, allowed=own | TEMPLATE_FIELDS) == [], path
-        fragment = console.get("/console/segments/count", query_string=[("cities", "Shanghai")],
-                               headers={**ZH, "HX-Request": "true"}).get_data(as_text=True)
+        fragment = console.get(
+            "/console/segments/count", query_string=[("cities", "Shanghai")], headers={**ZH, "HX-Request": "true"}
+        ).get_data(as_text=True)
         assert english_leftovers(fragment, allowed=own) == [] and "名会员" in fragment

@@ -18,16 +18,21 @@ def test_signing_in_again_while_signed_in_answers_at_once(console, auth):
 
 def test_sign_in_attempts_are_limited_per_address(anonymous):
     anonymous.refresh_token()
-    answers = [anonymous.post("/console/sign-in", data={"api_key": f"lk_bad{n:05d}_x"}).status_code
-               for n in range(31)]
+    answers = [anonymous.post("/console/sign-in", data={"api_key": f"lk_bad{n:05d}_x"}).status_code for n in range(31)]
     assert answers[:30] == [401] * 30
     assert answers[30] == 429
 
 
-@pytest.mark.parametrize("path", [
-    "/console/insights?to=9999-12-31", "/console/insights?from=0001-01-01", "/console/insights?to=0001-01-02",
-    "/console/settings/audit?to=9999-12-31", "/console/settings/audit?from=0001-01-01",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/insights?to=9999-12-31",
+        "/console/insights?from=0001-01-01",
+        "/console/insights?to=0001-01-02",
+        "/console/settings/audit?to=9999-12-31",
+        "/console/settings/audit?from=0001-01-01",
+    ],
+)
 def test_days_at_the_ends_of_the_calendar_are_a_422(admin_console, path):
     response = admin_console.get(path)
     assert response.status_code == 422
@@ -35,8 +40,9 @@ def test_days_at_the_ends_of_the_calendar_are_a_422(admin_console, path):
 
 def test_a_key_expiring_at_the_end_of_time_is_a_422_and_no_key(admin_console, client, auth):
     before = len(client.get("/v1/audit-log", headers=auth("admin")).get_json()["data"])
-    response = admin_console.post("/console/settings/keys", data={"role": "staff", "name": "x",
-                                                                 "expires_on": "9999-12-31"})
+    response = admin_console.post(
+        "/console/settings/keys", data={"role": "staff", "name": "x", "expires_on": "9999-12-31"}
+    )
     assert response.status_code == 422
     assert len(client.get("/v1/audit-log", headers=auth("admin")).get_json()["data"]) == before
 
@@ -48,10 +54,19 @@ def test_key_names_that_disguise_themselves_are_refused(admin_console, name):
     assert "lk_" not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("target", [
-    "/console\r\nX: y", "/console/../docs", "/console/%2e%2e/docs", "/console/./../v1/members",
-    "https://evil.example/console", "//evil.example/console", "/console\\..\\docs", "/v1/members",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/console\r\nX: y",
+        "/console/../docs",
+        "/console/%2e%2e/docs",
+        "/console/./../v1/members",
+        "https://evil.example/console",
+        "//evil.example/console",
+        "/console\\..\\docs",
+        "/v1/members",
+    ],
+)
 def test_going_back_never_leaves_the_console(console, anonymous, auth, target):
     response = console.post("/console/language", data={"lang": "en", "next": target})
     assert response.status_code == 303 and response.headers["Location"] == "/console"

@@ -25,8 +25,14 @@ def shop(client, auth, db, config):
     code = client.get(f"/v1/members/{buyers[0]['id']}/referral", headers=auth("staff")).get_json()["code"]
     create_member(client, auth, referral_code=code)
     create_member(client, auth, referral_code="ZZZZZZZZ")
-    assert client.post(f"/v1/members/{buyers[1]['id']}/interactions", json={"kind": "complaint", "content": "x"},
-                       headers=auth("staff")).status_code == 201
+    assert (
+        client.post(
+            f"/v1/members/{buyers[1]['id']}/interactions",
+            json={"kind": "complaint", "content": "x"},
+            headers=auth("staff"),
+        ).status_code
+        == 201
+    )
     run_job("insights.refresh", db=db, config=config, as_of=today())
     return client.get("/v1/insights/summary", headers=auth("staff")).get_json()
 
@@ -36,8 +42,10 @@ def table(html: str, table_id: str) -> list[list[str]]:
     body = re.search(rf'<table class="list" id="{table_id}">(.*?)</table>', html, re.DOTALL)
     assert body, f"no table {table_id}"
     rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.DOTALL)
-    return [[re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)]
-            for row in rows]
+    return [
+        [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)]
+        for row in rows
+    ]
 
 
 def figure(text: str) -> str:
@@ -57,23 +65,31 @@ def test_the_page_shows_the_summarys_figures(console, client, auth, db, config):
     assert figure(liability["Points outstanding"]) == str(summary["points_liability"]["points"]) == "1400"
     assert figure(liability["Their value"]) == summary["points_liability"]["value"] == "14.00"
     funnel = dict(row for row in table(html, "funnel"))
-    for label, key in (("Invited", "invited"), ("Pending", "pending"), ("Qualified", "qualified"),
-                       ("Rejected", "rejected"), ("Points rewarded", "rewarded_points")):
+    for label, key in (
+        ("Invited", "invited"),
+        ("Pending", "pending"),
+        ("Qualified", "qualified"),
+        ("Rejected", "rejected"),
+        ("Points rewarded", "rewarded_points"),
+    ):
         assert figure(funnel[label]) == str(summary["referral_funnel"][key]), label
     assert figure(funnel["— unknown code"]) == "1"
     grid = table(html, "tier-stage")
     stages = grid[0][1:-1]
     assert stages == ["prospect", "new", "active", "at risk", "lapsed"]
     shown = {(row[0], stage): int(figure(cell)) for row in grid[1:-1] for stage, cell in zip(stages, row[1:-1])}
-    expected = {(row["tier"], row["stage"].replace("_", " ")): row["members"]
-                for row in summary["members_by_tier_and_stage"]}
+    expected = {
+        (row["tier"], row["stage"].replace("_", " ")): row["members"] for row in summary["members_by_tier_and_stage"]
+    }
     tier_names = {t["code"]: t["name"] for t in client.get("/v1/tiers", headers=auth()).get_json()["tiers"]}
-    assert {(tier_names.get(t, "No tier"), s): n for (t, s), n in expected.items()} == \
-        {key: n for key, n in shown.items() if n}
+    assert {(tier_names.get(t, "No tier"), s): n for (t, s), n in expected.items()} == {
+        key: n for key, n in shown.items() if n
+    }
     assert grid[-1][0] == "Total" and figure(grid[-1][-1]) == "7"
     care = table(html, "care")
-    assert [(row[0], row[1], figure(row[2])) for row in care[1:]] == \
-        [(row["kind"].replace("_", " "), row["channel"], str(row["touches"])) for row in summary["care_outcomes"]]
+    assert [(row[0], row[1], figure(row[2])) for row in care[1:]] == [
+        (row["kind"].replace("_", " "), row["channel"], str(row["touches"])) for row in summary["care_outcomes"]
+    ]
     assert care[1][0] == "complaint callback"
 
 
@@ -85,7 +101,10 @@ def test_the_charts_are_svg_drawn_on_the_server_without_inline_style(console, cl
     assert "style=" not in html and "<script>" not in html
     # the funnel's columns: invited 2 is the tallest, the pending and rejected one half of it
     funnel = re.search(r'aria-label="Referral funnel".*?</svg>', html, re.DOTALL).group(0)
-    heights = [float(h) for h in re.findall(r'<rect class="bar[^"]*" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', funnel)]
+    heights = [
+        float(h)
+        for h in re.findall(r'<rect class="bar[^"]*" x="[\d.]+" y="[\d.]+" width="[\d.]+" height="([\d.]+)"', funnel)
+    ]
     assert heights == [176, 88, 0, 88]
 
 
@@ -93,8 +112,9 @@ def test_a_period_narrows_what_is_counted(console, client, auth, db, config):
     shop(client, auth, db, config)
     later = console.text("/console/insights?from=2026-11-01&to=2026-11-30", headers={"Accept-Language": "en"})
     assert figure(dict(table(later, "pareto"))["All spend"]) == "0.00"  # the orders were 20 days before NOW
-    api = client.get("/v1/insights/summary?from=2026-10-01T00:00:00%2B08:00&to=2026-11-30T00:00:00%2B08:00",
-                     headers=auth("staff")).get_json()
+    api = client.get(
+        "/v1/insights/summary?from=2026-10-01T00:00:00%2B08:00&to=2026-11-30T00:00:00%2B08:00", headers=auth("staff")
+    ).get_json()
     page = console.text("/console/insights?from=2026-10-01&to=2026-11-29", headers={"Accept-Language": "en"})
     assert figure(dict(table(page, "pareto"))["All spend"]) == api["top_20_percent"]["total_spend"] == "1400.00"
     assert figure(dict(table(page, "funnel"))["Invited"]) == str(api["referral_funnel"]["invited"])

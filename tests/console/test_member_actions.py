@@ -42,8 +42,11 @@ def _interactions(client, auth, member_id: str) -> list[dict]:
 
 def _complaint(client, auth, member_id: str, text: str = "The parcel came crushed") -> tuple[str, str]:
     """A complaint logged through the API: (its id, its callback's touch id)."""
-    response = client.post(f"/v1/members/{member_id}/interactions", headers=auth("staff"),
-                           json={"kind": "complaint", "channel": "phone", "content": text})
+    response = client.post(
+        f"/v1/members/{member_id}/interactions",
+        headers=auth("staff"),
+        json={"kind": "complaint", "channel": "phone", "content": text},
+    )
     assert response.status_code == 201, response.get_json()
     touches = _api(client, auth, f"/v1/care/touches?member_id={member_id}&status=callback")["data"]
     assert len(touches) == 1
@@ -61,14 +64,23 @@ def _redirects_to_member(response, member_id: str):
 
 # --- the panel -------------------------------------------------------------------------------------
 
+
 def test_the_panel_offers_every_action_with_the_members_open_work(console, client, auth):
     _ladder(client, auth)
     member = create_member(client, auth)
     complaint_id, touch_id = _complaint(client, auth, member["id"])
     html = console.text(f"/console/members/{member['id']}/actions", headers=EN)
     base = f"/console/members/{member['id']}"
-    for action in ("/interactions", f"/callbacks/{touch_id}/outcome", f"/complaints/{complaint_id}/resolve",
-                   "/adjustments", "/tier-floor", "/status", "/merge", "/erase"):
+    for action in (
+        "/interactions",
+        f"/callbacks/{touch_id}/outcome",
+        f"/complaints/{complaint_id}/resolve",
+        "/adjustments",
+        "/tier-floor",
+        "/status",
+        "/merge",
+        "/erase",
+    ):
         assert f'action="{base}{action}"' in html or f'href="{base}{action}"' in html, action
     assert html.count('name="csrf_token"') >= 7  # every POST form carries it (and the header's two)
     assert 'value="gold"' in html and "The parcel came crushed" in html
@@ -85,8 +97,14 @@ def test_the_panel_in_chinese_has_no_english_left(console, client, auth):
     _ladder(client, auth)
     member = create_member(client, auth, name="Ann Lee")
     _complaint(client, auth, member["id"], text="破损")
-    assert client.post(f"/v1/members/{member['id']}/tier", headers=auth("staff"), json={
-        "tier": "gold", "until": (today() + timedelta(days=9)).isoformat(), "reason": "补偿"}).status_code == 200
+    assert (
+        client.post(
+            f"/v1/members/{member['id']}/tier",
+            headers=auth("staff"),
+            json={"tier": "gold", "until": (today() + timedelta(days=9)).isoformat(), "reason": "补偿"},
+        ).status_code
+        == 200
+    )
     html = console.text(f"/console/members/{member['id']}/actions", headers=ZH)
     assert "记录一次互动" in html and "调整积分" in html and "保级" in html
     assert english_leftovers(html, allowed={"Ann", "Lee", "test", "staff", "Regular", "Silver", "Gold"}) == []
@@ -94,24 +112,36 @@ def test_the_panel_in_chinese_has_no_english_left(console, client, auth):
 
 # --- log an interaction -----------------------------------------------------------------------------
 
+
 def test_logging_a_complaint_writes_it_and_opens_its_callback(console, client, auth):
     member = create_member(client, auth)
-    response = console.post(f"/console/members/{member['id']}/interactions",
-                            data={"kind": "complaint", "channel": "in_store", "content": "Wrong size", "score": "2",
-                                  "assignee": "Mei"})
+    response = console.post(
+        f"/console/members/{member['id']}/interactions",
+        data={"kind": "complaint", "channel": "in_store", "content": "Wrong size", "score": "2", "assignee": "Mei"},
+    )
     _redirects_to_member(response, member["id"])
     [logged] = _interactions(client, auth, member["id"])
-    assert (logged["kind"], logged["channel"], logged["content"], logged["score"]) == ("complaint", "in_store",
-                                                                                       "Wrong size", 2)
+    assert (logged["kind"], logged["channel"], logged["content"], logged["score"]) == (
+        "complaint",
+        "in_store",
+        "Wrong size",
+        2,
+    )
     [touch] = _api(client, auth, f"/v1/care/touches?member_id={member['id']}&status=callback")["data"]
     assert touch["assignee"] == "Mei"
     entry = _audited_once(client, auth, "member_log_interaction")
     assert entry["target"] == member["id"] and entry["fields"] == ["assignee", "channel", "content", "kind", "score"]
 
 
-@pytest.mark.parametrize("data", [{"kind": "shout", "content": "x"}, {"kind": "call", "content": "   "},
-                                  {"kind": "call", "content": "ok", "score": "9"},
-                                  {"kind": "call", "content": "ok", "score": "two"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"kind": "shout", "content": "x"},
+        {"kind": "call", "content": "   "},
+        {"kind": "call", "content": "ok", "score": "9"},
+        {"kind": "call", "content": "ok", "score": "two"},
+    ],
+)
 def test_an_invalid_interaction_is_422_and_writes_nothing(console, client, auth, data):
     member = create_member(client, auth)
     response = console.post(f"/console/members/{member['id']}/interactions", data=data, headers=EN)
@@ -124,11 +154,14 @@ def test_an_invalid_interaction_is_422_and_writes_nothing(console, client, auth,
 
 # --- a callback's outcome ---------------------------------------------------------------------------
 
+
 def test_recording_reached_closes_the_callback(console, client, auth):
     member = create_member(client, auth)
     _complaint_id, touch_id = _complaint(client, auth, member["id"])
-    response = console.post(f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
-                            data={"outcome": "reached", "notes": "Sent a new one", "score": "4"})
+    response = console.post(
+        f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
+        data={"outcome": "reached", "notes": "Sent a new one", "score": "4"},
+    )
     _redirects_to_member(response, member["id"])
     touches = _api(client, auth, f"/v1/care/touches?member_id={member['id']}")["data"]
     assert [(t["status"], t["outcome"], t["notes"]) for t in touches] == [("done", "reached", "Sent a new one")]
@@ -139,8 +172,10 @@ def test_call_back_later_takes_the_members_local_time(console, client, auth):
     member = create_member(client, auth)  # no time zone of their own: the program's, Asia/Shanghai
     _complaint_id, touch_id = _complaint(client, auth, member["id"])
     later = f"{today().isoformat()}T15:30"
-    response = console.post(f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
-                            data={"outcome": "call_back_later", "callback_at": later})
+    response = console.post(
+        f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
+        data={"outcome": "call_back_later", "callback_at": later},
+    )
     _redirects_to_member(response, member["id"])
     [touch] = _api(client, auth, f"/v1/care/touches?member_id={member['id']}")["data"]
     assert touch["status"] == "callback" and touch["due_at"].startswith(f"{today().isoformat()}T07:30")
@@ -149,32 +184,41 @@ def test_call_back_later_takes_the_members_local_time(console, client, auth):
 def test_call_back_later_without_a_time_is_422_and_the_callback_stays(console, client, auth):
     member = create_member(client, auth)
     _complaint_id, touch_id = _complaint(client, auth, member["id"])
-    response = console.post(f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
-                            data={"outcome": "call_back_later"}, headers=EN)
+    response = console.post(
+        f"/console/members/{member['id']}/callbacks/{touch_id}/outcome", data={"outcome": "call_back_later"}, headers=EN
+    )
     assert response.status_code == 422 and "Required with call_back_later" in response.get_data(as_text=True)
     [touch] = _api(client, auth, f"/v1/care/touches?member_id={member['id']}")["data"]
     assert touch["status"] == "callback" and touch["attempts"] == 0
-    assert console.post(f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
-                        data={"outcome": "maybe"}).status_code == 422
+    assert (
+        console.post(
+            f"/console/members/{member['id']}/callbacks/{touch_id}/outcome", data={"outcome": "maybe"}
+        ).status_code
+        == 422
+    )
     assert _audit(client, auth, "member_callback_outcome") == []
 
 
 def test_another_members_callback_is_not_found_here(console, client, auth):
     member, other = create_member(client, auth), create_member(client, auth)
     _complaint_id, touch_id = _complaint(client, auth, other["id"])
-    response = console.post(f"/console/members/{member['id']}/callbacks/{touch_id}/outcome",
-                            data={"outcome": "reached"})
+    response = console.post(
+        f"/console/members/{member['id']}/callbacks/{touch_id}/outcome", data={"outcome": "reached"}
+    )
     assert response.status_code == 404
     assert _api(client, auth, f"/v1/care/touches?member_id={other['id']}")["data"][0]["status"] == "callback"
 
 
 # --- resolve a complaint with goodwill points -------------------------------------------------------
 
+
 def test_resolving_a_complaint_grants_the_goodwill_points_with_it(console, client, auth):
     member = create_member(client, auth)
     complaint_id, _touch_id = _complaint(client, auth, member["id"])
-    response = console.post(f"/console/members/{member['id']}/complaints/{complaint_id}/resolve",
-                            data={"resolution": "Refunded the wrapping", "goodwill_points": "150"})
+    response = console.post(
+        f"/console/members/{member['id']}/complaints/{complaint_id}/resolve",
+        data={"resolution": "Refunded the wrapping", "goodwill_points": "150"},
+    )
     _redirects_to_member(response, member["id"])
     resolved = next(i for i in _interactions(client, auth, member["id"]) if i["id"] == complaint_id)
     assert resolved["resolved_at"] and resolved["resolution"] == "Refunded the wrapping"
@@ -183,14 +227,18 @@ def test_resolving_a_complaint_grants_the_goodwill_points_with_it(console, clien
     assert [e["points"] for e in ledger(client, auth, member["id"])] == [150]
     assert _api(client, auth, f"/v1/care/touches?member_id={member['id']}")["data"][0]["status"] == "done"
     _audited_once(client, auth, "member_resolve_complaint")
-    again = console.post(f"/console/members/{member['id']}/complaints/{complaint_id}/resolve",
-                         data={"resolution": "Twice", "goodwill_points": "150"})
+    again = console.post(
+        f"/console/members/{member['id']}/complaints/{complaint_id}/resolve",
+        data={"resolution": "Twice", "goodwill_points": "150"},
+    )
     assert again.status_code == 409
     assert balance(client, auth, member["id"])["available"] == 150
 
 
-@pytest.mark.parametrize("data", [{"resolution": "ok", "goodwill_points": "-5"}, {"resolution": ""},
-                                  {"resolution": "ok", "goodwill_points": "1.5"}])
+@pytest.mark.parametrize(
+    "data",
+    [{"resolution": "ok", "goodwill_points": "-5"}, {"resolution": ""}, {"resolution": "ok", "goodwill_points": "1.5"}],
+)
 def test_an_invalid_resolution_is_422_and_writes_nothing(console, client, auth, data):
     member = create_member(client, auth)
     complaint_id, _touch_id = _complaint(client, auth, member["id"])
@@ -202,13 +250,22 @@ def test_an_invalid_resolution_is_422_and_writes_nothing(console, client, auth, 
 
 # --- adjust points ----------------------------------------------------------------------------------
 
+
 def test_adjusting_points_credits_and_debits_with_the_reason(console, client, auth):
     member = create_member(client, auth)
-    _redirects_to_member(console.post(f"/console/members/{member['id']}/adjustments",
-                                      data={"points": "300", "reason": "Lost receipt", "note": "till 4"}),
-                         member["id"])
-    _redirects_to_member(console.post(f"/console/members/{member['id']}/adjustments",
-                                      data={"points": "-100", "reason": "Double credit"}), member["id"])
+    _redirects_to_member(
+        console.post(
+            f"/console/members/{member['id']}/adjustments",
+            data={"points": "300", "reason": "Lost receipt", "note": "till 4"},
+        ),
+        member["id"],
+    )
+    _redirects_to_member(
+        console.post(
+            f"/console/members/{member['id']}/adjustments", data={"points": "-100", "reason": "Double credit"}
+        ),
+        member["id"],
+    )
     assert balance(client, auth, member["id"])["available"] == 200
     entries = ledger(client, auth, member["id"])
     assert sorted((e["points"], e["note"]) for e in entries) == [(-100, "Double credit"), (300, "Lost receipt: till 4")]
@@ -217,8 +274,15 @@ def test_adjusting_points_credits_and_debits_with_the_reason(console, client, au
     assert sorted(entries[1]["fields"]) == ["note", "points", "reason"]
 
 
-@pytest.mark.parametrize("data, status", [({"points": "0", "reason": "x"}, 422), ({"points": "ten", "reason": "x"}, 422),
-                                          ({"points": "5"}, 422), ({"points": "-50", "reason": "too many"}, 409)])
+@pytest.mark.parametrize(
+    "data, status",
+    [
+        ({"points": "0", "reason": "x"}, 422),
+        ({"points": "ten", "reason": "x"}, 422),
+        ({"points": "5"}, 422),
+        ({"points": "-50", "reason": "too many"}, 409),
+    ],
+)
 def test_a_refused_adjustment_writes_nothing(console, client, auth, data, status):
     member = create_member(client, auth)
     response = console.post(f"/console/members/{member['id']}/adjustments", data=data, headers=EN)
@@ -230,34 +294,49 @@ def test_a_refused_adjustment_writes_nothing(console, client, auth, data, status
 def test_an_admin_may_adjust_too(admin_console, client, auth):
     # Every member action is @requires("staff") in the API, which admin keys pass: no console action is admin-only.
     member = create_member(client, auth)
-    _redirects_to_member(admin_console.post(f"/console/members/{member['id']}/adjustments",
-                                            data={"points": "10", "reason": "Welcome"}), member["id"])
+    _redirects_to_member(
+        admin_console.post(f"/console/members/{member['id']}/adjustments", data={"points": "10", "reason": "Welcome"}),
+        member["id"],
+    )
     _audited_once(client, auth, "member_adjust_points", name="test admin")
 
 
 # --- tier floor -------------------------------------------------------------------------------------
 
+
 def test_setting_and_lifting_a_tier_floor(console, client, auth):
     _ladder(client, auth)
     member = create_member(client, auth)
     until = today() + timedelta(days=30)
-    _redirects_to_member(console.post(f"/console/members/{member['id']}/tier-floor",
-                                      data={"tier": "gold", "until": until.isoformat(), "reason": "Service recovery"}),
-                         member["id"])
+    _redirects_to_member(
+        console.post(
+            f"/console/members/{member['id']}/tier-floor",
+            data={"tier": "gold", "until": until.isoformat(), "reason": "Service recovery"},
+        ),
+        member["id"],
+    )
     tier = _api(client, auth, f"/v1/members/{member['id']}/tier")
     assert tier["tier"] == "gold" and tier["floor"]["reason"] == "Service recovery"
     html = console.text(f"/console/members/{member['id']}/actions", headers=EN)
     assert "Lift tier floor" in html and "Service recovery" in html
-    _redirects_to_member(console.post(f"/console/members/{member['id']}/tier-floor",
-                                      data={"tier": "", "reason": "Settled"}), member["id"])
+    _redirects_to_member(
+        console.post(f"/console/members/{member['id']}/tier-floor", data={"tier": "", "reason": "Settled"}),
+        member["id"],
+    )
     tier = _api(client, auth, f"/v1/members/{member['id']}/tier")
     assert tier["tier"] == "regular" and tier["floor"] is None
     assert len(_audit(client, auth, "member_tier_floor")) == 2
 
 
-@pytest.mark.parametrize("data", [{"tier": "gold", "reason": "no end"}, {"tier": "platinum", "until": "2099-01-01", "reason": "x"},
-                                  {"tier": "gold", "until": "2020-01-01", "reason": "past"},
-                                  {"tier": "gold", "until": "soon", "reason": "x"}])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"tier": "gold", "reason": "no end"},
+        {"tier": "platinum", "until": "2099-01-01", "reason": "x"},
+        {"tier": "gold", "until": "2020-01-01", "reason": "past"},
+        {"tier": "gold", "until": "soon", "reason": "x"},
+    ],
+)
 def test_an_invalid_floor_is_422_and_the_tier_stays(console, client, auth, data):
     _ladder(client, auth)
     member = create_member(client, auth)
@@ -269,10 +348,12 @@ def test_an_invalid_floor_is_422_and_the_tier_stays(console, client, auth, data)
 
 # --- status -----------------------------------------------------------------------------------------
 
+
 def test_changing_the_status(console, client, auth):
     member = create_member(client, auth)
-    _redirects_to_member(console.post(f"/console/members/{member['id']}/status", data={"status": "suspended"}),
-                         member["id"])
+    _redirects_to_member(
+        console.post(f"/console/members/{member['id']}/status", data={"status": "suspended"}), member["id"]
+    )
     assert _api(client, auth, f"/v1/members/{member['id']}")["status"] == "suspended"
     entry = _audited_once(client, auth, "member_change_status")
     assert "status" in entry["fields"]
@@ -287,6 +368,7 @@ def test_an_unknown_status_is_422(console, client, auth, status):
 
 
 # --- merge ------------------------------------------------------------------------------------------
+
 
 def test_merge_shows_both_records_then_merges_on_confirmation(console, client, auth):
     survivor = create_member(client, auth, name="Ann Keep", email=...)
@@ -309,7 +391,9 @@ def test_merge_refusals_write_nothing(console, client, auth):
     html = console.text(f"/console/members/{survivor['id']}/merge?source=000000000000", headers=EN)
     assert "No member has this member number" in html and 'name="member_id"' not in html
     assert "same member" in console.text(f"/console/members/{survivor['id']}/merge?source={survivor['id']}", headers=EN)
-    assert console.post(f"/console/members/{survivor['id']}/merge", data={"member_id": survivor["id"]}).status_code == 409
+    assert (
+        console.post(f"/console/members/{survivor['id']}/merge", data={"member_id": survivor["id"]}).status_code == 409
+    )
     assert console.post(f"/console/members/{survivor['id']}/merge", data={"member_id": "mbr_nobody"}).status_code == 422
     assert console.post(f"/console/members/{survivor['id']}/merge", data={}).status_code == 422
     assert _api(client, auth, f"/v1/members/{other['id']}")["id"] == other["id"]
@@ -327,6 +411,7 @@ def test_the_merge_page_in_chinese(console, client, auth):
 
 
 # --- erase ------------------------------------------------------------------------------------------
+
 
 def test_erase_asks_for_the_member_number_and_checks_it_again_on_the_server(console, client, auth):
     member = create_member(client, auth, name="Ann Gone")
@@ -348,11 +433,16 @@ def test_the_erase_page_in_chinese(console, client, auth):
     member = create_member(client, auth, name="Ann Gone", email="ann@example.com")
     html = console.text(f"/console/members/{member['id']}/erase", headers=ZH)
     assert "清除个人信息" in html
-    assert english_leftovers(html, allowed={"Ann", "Gone", "ann", "example", "com", "Shanghai", "tea", "lover",
-                                            "test", "staff"}) == []
+    assert (
+        english_leftovers(
+            html, allowed={"Ann", "Gone", "ann", "example", "com", "Shanghai", "tea", "lover", "test", "staff"}
+        )
+        == []
+    )
 
 
 # --- CSRF -------------------------------------------------------------------------------------------
+
 
 def test_every_action_refuses_a_form_without_its_csrf_token(console, client, auth):
     _ladder(client, auth)
@@ -385,8 +475,9 @@ def test_every_action_refuses_a_form_without_its_csrf_token(console, client, aut
 
 def test_a_merged_away_id_is_refused_as_the_api_refuses_it(console, client, auth):
     survivor, duplicate = create_member(client, auth), create_member(client, auth)
-    _redirects_to_member(console.post(f"/console/members/{survivor['id']}/merge", data={"member_id": duplicate["id"]}),
-                         survivor["id"])
+    _redirects_to_member(
+        console.post(f"/console/members/{survivor['id']}/merge", data={"member_id": duplicate["id"]}), survivor["id"]
+    )
     response = console.post(f"/console/members/{duplicate['id']}/status", data={"status": "blocked"}, headers=EN)
     assert response.status_code == 409 and "merged into another" in response.get_data(as_text=True)
     assert _api(client, auth, f"/v1/members/{survivor['id']}")["status"] == "active"

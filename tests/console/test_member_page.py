@@ -16,13 +16,40 @@ from tests.clock import NOW, today
 from tests.console.conftest import ZH, english_leftovers
 from tests.factories import create_member, order_payload
 
-TERMS = {"referrer_points": 500, "referee_points": 200, "min_order_amount": "100",
-         "link_template": "https://tea.example/join?ref={code}"}
+TERMS = {
+    "referrer_points": 500,
+    "referee_points": 200,
+    "min_order_amount": "100",
+    "link_template": "https://tea.example/join?ref={code}",
+}
 EN = {"Accept-Language": "en"}
 # The test's own data, allowed to stay Latin on a Chinese page.
-DATA = {"Ann", "Lee", "Bo", "Friend", "tea", "lover", "Shanghai", "member", "example", "com", "ext", "Regular",
-        "Silver", "Gold", "The", "arrived", "broken", "London", "Europe", "test", "staff",
-        "regular", "silver", "gold"}  # the ladder's codes, which the actions panel's tier floor form lists
+DATA = {
+    "Ann",
+    "Lee",
+    "Bo",
+    "Friend",
+    "tea",
+    "lover",
+    "Shanghai",
+    "member",
+    "example",
+    "com",
+    "ext",
+    "Regular",
+    "Silver",
+    "Gold",
+    "The",
+    "arrived",
+    "broken",
+    "London",
+    "Europe",
+    "test",
+    "staff",
+    "regular",
+    "silver",
+    "gold",
+}  # the ladder's codes, which the actions panel's tier floor form lists
 
 
 def order(client, auth, member_id, order_id, amount="100.00", days_ago=3):
@@ -46,27 +73,36 @@ def counted(db):
 
 
 def ann_with_history(client, auth, db, config) -> dict:
-    assert client.patch("/v1/program", json={"referral": TERMS, "expiry_months": 1, "pending_days": 0},
-                        headers=auth()).status_code == 200
+    assert (
+        client.patch(
+            "/v1/program", json={"referral": TERMS, "expiry_months": 1, "pending_days": 0}, headers=auth()
+        ).status_code
+        == 200
+    )
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
-    ann = create_member(client, auth, name="Ann Lee", timezone="Europe/London",
-                        consent={"email": True, "sms": False, "marketing": True})
+    ann = create_member(
+        client, auth, name="Ann Lee", timezone="Europe/London", consent={"email": True, "sms": False, "marketing": True}
+    )
     order(client, auth, ann["id"], "o-1", "1500.00", days_ago=45)
     code = client.get(f"/v1/members/{ann['id']}/referral", headers=auth("staff")).get_json()["code"]
     create_member(client, auth, name="Bo Friend", referral_code=code)
-    client.post(f"/v1/members/{ann['id']}/interactions", json={"kind": "complaint", "content": "The tea arrived broken"},
-                headers=auth("staff"))
+    client.post(
+        f"/v1/members/{ann['id']}/interactions",
+        json={"kind": "complaint", "content": "The tea arrived broken"},
+        headers=auth("staff"),
+    )
     run_job("insights.refresh", db=db, config=config, as_of=today())
     return {**ann, "code": code}
 
 
 def part(html: str, heading_id: str) -> str:
     start = html.index(f'id="{heading_id}"')
-    return html[start:html.find("</section>", start)]
+    return html[start : html.find("</section>", start)]
 
 
 def test_the_member_page_shows_who_they_are_their_tier_points_referrals_rfm_and_timeline(
-        console, client, auth, db, config):
+    console, client, auth, db, config
+):
     ann = ann_with_history(client, auth, db, config)
     html = console.text(f"/console/members/{ann['id']}", headers=EN)
     assert "<h1>Ann Lee</h1>" in html and ann["member_number"] in html
@@ -122,7 +158,7 @@ def test_the_timeline_pages_with_load_more_and_without_javascript(console, clien
     assert [s.replace("+00:00", "") for s in seen] == [e["at"].replace("Z", "").replace("+00:00", "") for e in expected]
     # Without htmx: the link opens the member page at that point of the timeline.
     rest = console.text(plain.group(1).replace("&amp;", "&"), headers=EN)
-    assert len(re.findall(r'<time datetime=', rest)) == len(expected) - 20
+    assert len(re.findall(r"<time datetime=", rest)) == len(expected) - 20
     assert console.get(f"/console/members/{ann['id']}/timeline?cursor=nonsense").status_code == 400
 
 
@@ -133,8 +169,11 @@ def test_the_page_is_one_request_with_a_bounded_number_of_queries(console, clien
     order(client, auth, few["id"], "f-1")
     for n in range(30):
         order(client, auth, many["id"], f"m-{n:02d}", "400.00", days_ago=n + 1)
-        client.post(f"/v1/members/{many['id']}/interactions", json={"kind": "note", "content": f"note {n}"},
-                    headers=auth("staff"))
+        client.post(
+            f"/v1/members/{many['id']}/interactions",
+            json={"kind": "note", "content": f"note {n}"},
+            headers=auth("staff"),
+        )
     console.text(f"/console/members/{few['id']}")  # warm the per-process caches (program, ladder)
     with counted(db) as small:
         console.text(f"/console/members/{few['id']}")
@@ -149,8 +188,12 @@ def test_unknown_merged_and_erased_members(console, client, auth):
 
     survivor = create_member(client, auth, name="Ann Lee")
     duplicate = create_member(client, auth, name="Ann Lee (old card)")
-    assert client.post(f"/v1/members/{survivor['id']}/merge", json={"member_id": duplicate["id"]},
-                       headers=auth("staff")).status_code == 200
+    assert (
+        client.post(
+            f"/v1/members/{survivor['id']}/merge", json={"member_id": duplicate["id"]}, headers=auth("staff")
+        ).status_code
+        == 200
+    )
     moved = console.get(f"/console/members/{duplicate['id']}")
     assert moved.status_code == 303 and moved.headers["Location"] == f"/console/members/{survivor['id']}"
     assert "merged into this one" in console.text(moved.headers["Location"], headers=EN)

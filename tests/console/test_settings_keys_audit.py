@@ -29,8 +29,10 @@ def audit(client, auth, **params) -> list[dict]:
 def keys(client, auth) -> dict[str, dict]:
     """The keys as the database holds them, by prefix (read with the CLI's service)."""
     with auth._database.unit_of_work() as session:
-        return {k.prefix: {"name": k.name, "role": k.role, "revoked": k.revoked_at is not None,
-                           "expires_at": k.expires_at} for k in list_keys(session)}
+        return {
+            k.prefix: {"name": k.name, "role": k.role, "revoked": k.revoked_at is not None, "expires_at": k.expires_at}
+            for k in list_keys(session)
+        }
 
 
 def create(admin_console, **form):
@@ -47,6 +49,7 @@ def prefix_of(key: str) -> str:
 
 # ---- the index and who may see it ---------------------------------------------------------------------
 
+
 def test_the_index_links_every_settings_page(admin_console):
     html = admin_console.text("/console/settings", headers=EN)
     for path in ("program", "tiers", "care", "rewards", "webhooks", "keys", "audit"):
@@ -54,8 +57,16 @@ def test_the_index_links_every_settings_page(admin_console):
     assert 'href="/console/settings"' in html  # the Settings link of the frame, for an admin
 
 
-@pytest.mark.parametrize("path", ["/console/settings", "/console/settings/keys", "/console/settings/audit",
-                                  "/console/settings/keys/abcdefgh/revoke", "/console/settings/keys/abcdefgh/rotate"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/console/settings",
+        "/console/settings/keys",
+        "/console/settings/audit",
+        "/console/settings/keys/abcdefgh/revoke",
+        "/console/settings/keys/abcdefgh/rotate",
+    ],
+)
 def test_staff_get_403_and_no_settings_link(console, path):
     response = console.get(path, headers=EN)
     assert response.status_code == 403
@@ -73,6 +84,7 @@ def test_staff_can_not_make_revoke_or_rotate_keys(console, client, auth):
 
 
 # ---- API keys ---------------------------------------------------------------------------------------
+
 
 def test_the_list_shows_prefix_name_role_and_state_but_never_a_hash(admin_console, client, auth):
     auth.key("pos")
@@ -168,8 +180,10 @@ def test_rotating_shows_the_new_key_once_and_the_old_one_works_for_the_grace(adm
     old = prefix_of(old_key)
     page = admin_console.text(f"/console/settings/keys/{old}/rotate", headers=EN)
     assert 'name="grace_hours"' in page and 'value="24"' in page
-    assert admin_console.post(f"/console/settings/keys/{old}/rotate", data={"grace_hours": "2"},
-                              csrf=False).status_code == 400
+    assert (
+        admin_console.post(f"/console/settings/keys/{old}/rotate", data={"grace_hours": "2"}, csrf=False).status_code
+        == 400
+    )
     assert len(keys(client, auth)) == 2  # the admin's and the web shop's: nothing made
     bad = admin_console.post(f"/console/settings/keys/{old}/rotate", data={"grace_hours": "-1"}, headers=EN)
     assert bad.status_code == 422 and "Enter a number of hours" in bad.get_data(as_text=True)
@@ -188,7 +202,9 @@ def test_rotating_shows_the_new_key_once_and_the_old_one_works_for_the_grace(adm
         assert client.get("/v1/program", headers={"Authorization": f"Bearer {new_key}"}).status_code == 200
     entries = audit(client, auth)
     rotated = next(e for e in entries if e["action"] == "console.settings_key_rotate")
-    assert rotated["target"] == old and rotated["fields"] == ["grace_hours"] and rotated["actor"]["name"] == "test admin"
+    assert (
+        rotated["target"] == old and rotated["fields"] == ["grace_hours"] and rotated["actor"]["name"] == "test admin"
+    )
     assert any(e["action"] == "keys.create" and e["target"] == new for e in entries)
     assert new_key not in admin_console.text("/console/settings/keys")
 
@@ -200,6 +216,7 @@ def test_an_unknown_key_is_404(admin_console):
 
 # ---- the audit log ----------------------------------------------------------------------------------
 
+
 def changes(client, auth, count: int) -> None:
     for _ in range(count):
         create_member(client, auth)
@@ -210,8 +227,11 @@ def rows(html: str) -> list[list[str]]:
     body = re.search(r'<table class="list" id="audit">(.*?)</table>', html, re.DOTALL)
     if not body:
         return []
-    return [[re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
-            for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.DOTALL) if "<td" in row]
+    return [
+        [re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.DOTALL)]
+        for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.DOTALL)
+        if "<td" in row
+    ]
 
 
 def test_the_audit_log_newest_first_and_paged_with_the_cursor(admin_console, client, auth):
@@ -254,9 +274,14 @@ def test_settings_pages_in_chinese_without_english_leftovers(admin_console, clie
     # the log's own data (action codes, target ids, field names) is shown as it is, in code type
     logged = " ".join(" ".join([e["action"], e["target"] or "", *e["fields"]]) for e in audit(client, auth))
     data = {"test", "admin", "staff", "pos", *re.findall(r"[A-Za-z]+", logged)}
-    pages = ["/console/settings", "/console/settings/keys", "/console/settings/audit",
-             f"/console/settings/keys/{admin_prefix}/revoke", f"/console/settings/keys/{pos_prefix}/rotate",
-             "/console/settings/audit?from=nope"]
+    pages = [
+        "/console/settings",
+        "/console/settings/keys",
+        "/console/settings/audit",
+        f"/console/settings/keys/{admin_prefix}/revoke",
+        f"/console/settings/keys/{pos_prefix}/rotate",
+        "/console/settings/audit?from=nope",
+    ]
     for path in pages:
         response = admin_console.get(path, headers=ZH)
         assert response.status_code in (200, 422), path

@@ -17,15 +17,98 @@ from tests.factories import create_member, post_order
 
 PAGES = ["program", "tiers", "care", "rewards", "webhooks"]
 # The test's own data and the service's codes that stay as they are on a Chinese page.
-OWN = {"test", "admin", "Loyalty", "program", "Regular", "Silver", "Gold", "regular", "silver", "gold", "Asia",
-       "Shanghai", "gift_card", "name", "member_number", "tier", "tier_name", "city", "points", "points_value",
-       "currency", "kind", "occasion", "occasion_name", "date", "gift_points", "years", "coupon", "Demo", "Tea",
-       "House", "happy", "birthday", "from", "are", "waiting", "for", "you", "wishes", "year", "with", "today",
-       "Thank", "Call", "how", "their", "first", "purchase", "back", "about", "complaint", "within", "hours", "miss",
-       "Come", "something", "new", "news", "Mid", "Autumn", "Festival", "it's", "Points", "You", "Free", "tea", "https", "hook", "localhost"}
+OWN = {
+    "test",
+    "admin",
+    "Loyalty",
+    "program",
+    "Regular",
+    "Silver",
+    "Gold",
+    "regular",
+    "silver",
+    "gold",
+    "Asia",
+    "Shanghai",
+    "gift_card",
+    "name",
+    "member_number",
+    "tier",
+    "tier_name",
+    "city",
+    "points",
+    "points_value",
+    "currency",
+    "kind",
+    "occasion",
+    "occasion_name",
+    "date",
+    "gift_points",
+    "years",
+    "coupon",
+    "Demo",
+    "Tea",
+    "House",
+    "happy",
+    "birthday",
+    "from",
+    "are",
+    "waiting",
+    "for",
+    "you",
+    "wishes",
+    "year",
+    "with",
+    "today",
+    "Thank",
+    "Call",
+    "how",
+    "their",
+    "first",
+    "purchase",
+    "back",
+    "about",
+    "complaint",
+    "within",
+    "hours",
+    "miss",
+    "Come",
+    "something",
+    "new",
+    "news",
+    "Mid",
+    "Autumn",
+    "Festival",
+    "it's",
+    "Points",
+    "You",
+    "Free",
+    "tea",
+    "https",
+    "hook",
+    "localhost",
+}
 # Codes an admin types as they are: template fields and filters, date patterns, examples of codes and links.
-OWN |= {"ISO", "gift", "card", "code", "example", "join", "ref", "shop", "YYYY", "capitalize", "default", "lower",
-        "title", "trim", "upper", "member", "number", "value"}
+OWN |= {
+    "ISO",
+    "gift",
+    "card",
+    "code",
+    "example",
+    "join",
+    "ref",
+    "shop",
+    "YYYY",
+    "capitalize",
+    "default",
+    "lower",
+    "title",
+    "trim",
+    "upper",
+    "member",
+    "number",
+    "value",
+}
 
 
 def audit(client, auth, action: str) -> list[dict]:
@@ -49,13 +132,19 @@ def test_staff_get_403_and_admin_see_each_page_in_both_languages(name, console, 
 
 # ---- Program -------------------------------------------------------------------------------------
 
+
 def program_form(admin_console) -> dict:
     """Every field of the program form as the page fills it."""
     html = admin_console.text("/console/settings/program")
-    fields = {unescape(n): unescape(v) for n, v in re.findall(r'<input id="[^"]*" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)}
+    fields = {
+        unescape(n): unescape(v)
+        for n, v in re.findall(r'<input id="[^"]*" name="([^"]+)" type="[^"]+" value="([^"]*)"', html)
+    }
     for name, value in re.findall(r'<textarea id="[^"]*" name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
         fields[name] = unescape(value)
-    fields["tier_metric"] = re.search(r'name="tier_metric".*?<option value="([^"]+)" selected', html, re.DOTALL).group(1)
+    fields["tier_metric"] = re.search(r'name="tier_metric".*?<option value="([^"]+)" selected', html, re.DOTALL).group(
+        1
+    )
     return fields
 
 
@@ -63,9 +152,19 @@ def test_program_saves_through_the_service_and_is_audited(admin_console, client,
     html = admin_console.text("/console/settings/program")
     assert "Program settings" in html and 'value="CNY"' in html
     form = program_form(admin_console)
-    form.update({"name": "Tea Club", "signup_bonus": "50", "referral.monthly_cap": "3", "referral.total_cap": "",
-                 "care.weekly_cap": "4", "care.quiet_start": "22:00", "exchange_rates": "USD 7.10\nHKD=0.91",
-                 "pos_pending_days": "3", "excluded_categories": "gift_card, deposit"})
+    form.update(
+        {
+            "name": "Tea Club",
+            "signup_bonus": "50",
+            "referral.monthly_cap": "3",
+            "referral.total_cap": "",
+            "care.weekly_cap": "4",
+            "care.quiet_start": "22:00",
+            "exchange_rates": "USD 7.10\nHKD=0.91",
+            "pos_pending_days": "3",
+            "excluded_categories": "gift_card, deposit",
+        }
+    )
     response = admin_console.post("/console/settings/program", data=form)
     assert response.status_code == 303, visible(response.get_data(as_text=True))[:2000]
     program = client.get("/v1/program", headers=auth()).get_json()
@@ -73,7 +172,9 @@ def test_program_saves_through_the_service_and_is_audited(admin_console, client,
     assert program["referral"]["monthly_cap"] == 3 and program["referral"]["total_cap"] is None
     assert program["care"]["weekly_cap"] == 4 and program["care"]["quiet_start"] == "22:00"
     assert {code: Decimal(rate) for code, rate in program["exchange_rates"].items()} == {
-        "USD": Decimal("7.10"), "HKD": Decimal("0.91")}
+        "USD": Decimal("7.10"),
+        "HKD": Decimal("0.91"),
+    }
     assert program["excluded_categories"] == ["gift_card", "deposit"]
     [entry] = audit(client, auth, "console.settings_program")
     assert entry["actor"]["name"] == "test admin"
@@ -81,9 +182,16 @@ def test_program_saves_through_the_service_and_is_audited(admin_console, client,
     assert "The program settings were saved." in page and 'value="Tea Club"' in page
 
 
-@pytest.mark.parametrize("field, value", [("signup_bonus", "lots"), ("referral.monthly_cap", "-1"),
-                                          ("care.quiet_end", "25:00"), ("currency", "XXQ"),
-                                          ("exchange_rates", "USD seven")])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("signup_bonus", "lots"),
+        ("referral.monthly_cap", "-1"),
+        ("care.quiet_end", "25:00"),
+        ("currency", "XXQ"),
+        ("exchange_rates", "USD seven"),
+    ],
+)
 def test_an_invalid_program_is_refused_in_place_and_nothing_is_written(admin_console, client, auth, field, value):
     before = client.get("/v1/program", headers=auth()).get_json()
     form = {**program_form(admin_console), "name": "Changed", field: value}
@@ -105,6 +213,7 @@ def test_program_without_csrf_is_refused(admin_console, client, auth):
 
 
 # ---- Tier ladder ---------------------------------------------------------------------------------
+
 
 def ladder_form(tiers: list[dict], rows: int | None = None, metric: str = "spend_12m") -> dict:
     form = {"rows": str(rows or len(tiers)), "tier_metric": metric}
@@ -134,12 +243,15 @@ def test_the_ladder_is_saved_like_put_tiers(admin_console, client, auth):
     assert [t["code"] for t in ladder["tiers"]] == ["regular", "gold"] and ladder["tier_metric"] == "orders_12m"
 
 
-@pytest.mark.parametrize("change, field", [
-    ({"tiers-1-threshold": "abc"}, "tiers-1-threshold"),          # the schema refuses it
-    ({"tiers-2-threshold": "1000"}, "tiers-2-threshold"),         # the ladder rules refuse it (below silver)
-    ({"tiers-1-code": "Silver!"}, "tiers-1-code"),
-    ({"tiers-0-threshold": "5"}, "tiers-0-threshold"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"tiers-1-threshold": "abc"}, "tiers-1-threshold"),  # the schema refuses it
+        ({"tiers-2-threshold": "1000"}, "tiers-2-threshold"),  # the ladder rules refuse it (below silver)
+        ({"tiers-1-code": "Silver!"}, "tiers-1-code"),
+        ({"tiers-0-threshold": "5"}, "tiers-0-threshold"),
+    ],
+)
 def test_an_invalid_ladder_is_refused_next_to_the_field(admin_console, client, auth, change, field):
     client.put("/v1/tiers", json={"tiers": LADDER[:1]}, headers=auth())
     form = {**ladder_form(LADDER), **change}
@@ -169,6 +281,7 @@ def test_the_ladder_without_csrf_is_refused(admin_console, client, auth):
 
 # ---- Care rules and templates --------------------------------------------------------------------
 
+
 def rule(client, auth, kind: str) -> dict:
     return next(r for r in client.get("/v1/care/rules", headers=auth()).get_json()["data"] if r["kind"] == kind)
 
@@ -181,42 +294,67 @@ def test_care_rules_show_with_their_previews_and_save_like_put_rules(admin_conso
     assert "林美, happy birthday from Loyalty program! 300 points are waiting for you." in unescape(html)
     assert "林美, Loyalty program wishes you a happy Mid-Autumn Festival." in unescape(html)
     assert 'min="0" max="60"' in html  # attributes of the fields come through as attributes
-    form = {"kind": "holiday", "enabled": "on", "channel": "sms", "days_before": "2", "gift_points": "20",
-            "reward_id": "", "template": "{{ name|upper }}, happy {{ occasion_name }}!",
-            "custom_dates": "08-08 Shop birthday\n2026-12-24 Christmas Eve"}
+    form = {
+        "kind": "holiday",
+        "enabled": "on",
+        "channel": "sms",
+        "days_before": "2",
+        "gift_points": "20",
+        "reward_id": "",
+        "template": "{{ name|upper }}, happy {{ occasion_name }}!",
+        "custom_dates": "08-08 Shop birthday\n2026-12-24 Christmas Eve",
+    }
     response = admin_console.post("/console/settings/care", data=form)
     assert response.status_code == 303, visible(response.get_data(as_text=True))[:2000]
     assert response.headers["Location"].endswith("#care-holiday")
     saved = rule(client, auth, "holiday")
     assert saved["enabled"] is True and saved["channel"] == "sms" and saved["days_before"] == 2
     assert saved["gift_points"] == 20 and saved["template"] == form["template"]
-    assert saved["custom_dates"] == [{"date": "08-08", "name": "Shop birthday"},
-                                     {"date": "2026-12-24", "name": "Christmas Eve"}]
+    assert saved["custom_dates"] == [
+        {"date": "08-08", "name": "Shop birthday"},
+        {"date": "2026-12-24", "name": "Christmas Eve"},
+    ]
     assert [e["actor"]["name"] for e in audit(client, auth, "console.settings_care")] == ["test admin"]
     page = unescape(admin_console.text("/console/settings/care"))
     assert "08-08 Shop birthday" in page and "林美, happy birthday" in page
 
 
 def test_win_back_and_its_gift_reward(admin_console, client, auth):
-    reward = client.post("/v1/rewards", json={"name": "Free tea", "kind": "free_item", "points_cost": 100},
-                         headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Free tea", "kind": "free_item", "points_cost": 100}, headers=auth()
+    ).get_json()
     assert f'<option value="{reward["id"]}"' in admin_console.text("/console/settings/care")
-    form = {"kind": "win_back", "channel": "email", "inactive_days": "90", "gift_points": "0",
-            "reward_id": reward["id"], "template": "{{ name }}, we miss you."}
+    form = {
+        "kind": "win_back",
+        "channel": "email",
+        "inactive_days": "90",
+        "gift_points": "0",
+        "reward_id": reward["id"],
+        "template": "{{ name }}, we miss you.",
+    }
     assert admin_console.post("/console/settings/care", data=form).status_code == 303
     saved = rule(client, auth, "win_back")
     assert saved["enabled"] is False and saved["inactive_days"] == 90 and saved["reward_id"] == reward["id"]
 
 
-@pytest.mark.parametrize("template, message", [
-    ("Hello {{ nme }}", "Unknown field `nme`"),
-    ("Hello {{ name ", "Syntax error on line 1"),
-    ("{% for x in name %}{{ x }}{% endfor %}", "is not allowed"),
-])
+@pytest.mark.parametrize(
+    "template, message",
+    [
+        ("Hello {{ nme }}", "Unknown field `nme`"),
+        ("Hello {{ name ", "Syntax error on line 1"),
+        ("{% for x in name %}{{ x }}{% endfor %}", "is not allowed"),
+    ],
+)
 def test_a_broken_template_is_shown_in_place_and_nothing_is_written(admin_console, client, auth, template, message):
     before = rule(client, auth, "birthday")
-    form = {"kind": "birthday", "enabled": "on", "channel": "sms", "days_before": "3", "gift_points": "0",
-            "template": template}
+    form = {
+        "kind": "birthday",
+        "enabled": "on",
+        "channel": "sms",
+        "days_before": "3",
+        "gift_points": "0",
+        "template": template,
+    }
     response = admin_console.post("/console/settings/care", data=form)
     assert response.status_code == 422
     section = re.search(r'id="care-birthday".*?</section>', response.get_data(as_text=True), re.DOTALL).group(0)
@@ -227,13 +365,25 @@ def test_a_broken_template_is_shown_in_place_and_nothing_is_written(admin_consol
 
 
 def test_rules_the_service_refuses_come_back_in_place(admin_console, client, auth):
-    response = admin_console.post("/console/settings/care", data={
-        "kind": "complaint_callback", "enabled": "on", "channel": "sms", "template": "Call {{ name }}."})
+    response = admin_console.post(
+        "/console/settings/care",
+        data={"kind": "complaint_callback", "enabled": "on", "channel": "sms", "template": "Call {{ name }}."},
+    )
     assert response.status_code == 422
-    section = re.search(r'id="care-complaint_callback".*?</section>', response.get_data(as_text=True), re.DOTALL).group(0)
+    section = re.search(r'id="care-complaint_callback".*?</section>', response.get_data(as_text=True), re.DOTALL).group(
+        0
+    )
     assert "the channel is phone" in section
-    response = admin_console.post("/console/settings/care", data={
-        "kind": "holiday", "channel": "email", "template": "Hi", "custom_dates": "13-45 Nonsense", "days_before": "1"})
+    response = admin_console.post(
+        "/console/settings/care",
+        data={
+            "kind": "holiday",
+            "channel": "email",
+            "template": "Hi",
+            "custom_dates": "13-45 Nonsense",
+            "days_before": "1",
+        },
+    )
     assert response.status_code == 422 and "a real day" in response.get_data(as_text=True)
     assert response.status_code == 422
     assert admin_console.post("/console/settings/care", data={"kind": "nonsense"}).status_code == 422
@@ -243,11 +393,15 @@ def test_rules_the_service_refuses_come_back_in_place(admin_console, client, aut
 
 def test_the_live_preview_renders_or_names_the_error(admin_console, console):
     url = "/console/settings/care/preview"
-    html = admin_console.text(url, query_string={"kind": "birthday", "template": "Hi {{ name }}, {{ points }} points"},
-                              headers={"HX-Request": "true"})
+    html = admin_console.text(
+        url,
+        query_string={"kind": "birthday", "template": "Hi {{ name }}, {{ points }} points"},
+        headers={"HX-Request": "true"},
+    )
     assert "Hi 林美, 1280 points" in unescape(html) and "<html" not in html
-    broken = admin_console.text(url, query_string={"kind": "birthday", "template": "Hi {{ nobody }}"},
-                                headers={"HX-Request": "true"})
+    broken = admin_console.text(
+        url, query_string={"kind": "birthday", "template": "Hi {{ nobody }}"}, headers={"HX-Request": "true"}
+    )
     assert "Unknown field `nobody`" in unescape(broken) and 'class="field-error"' in broken
     chinese = admin_console.text(url, query_string={"kind": "birthday", "template": "{{ name }}"}, headers=ZH)
     assert "示例会员" in chinese and english_leftovers(chinese) == []
@@ -255,16 +409,27 @@ def test_the_live_preview_renders_or_names_the_error(admin_console, console):
 
 
 def test_care_without_csrf_is_refused(admin_console, client, auth):
-    response = admin_console.post("/console/settings/care", data={"kind": "birthday", "enabled": "on",
-                                                                  "template": "Hi {{ name }}"}, csrf=False)
+    response = admin_console.post(
+        "/console/settings/care", data={"kind": "birthday", "enabled": "on", "template": "Hi {{ name }}"}, csrf=False
+    )
     assert response.status_code == 400 and rule(client, auth, "birthday")["enabled"] is False
 
 
 # ---- Rewards -------------------------------------------------------------------------------------
 
-REWARD = {"name": "Free tea", "description": "A pot of jasmine", "kind": "amount_off", "value": "10",
-          "points_cost": "500", "stock": "", "min_tier": "", "valid_from": "", "valid_until": "2026-12-31T20:00",
-          "coupon_valid_days": "30", "active": "on"}
+REWARD = {
+    "name": "Free tea",
+    "description": "A pot of jasmine",
+    "kind": "amount_off",
+    "value": "10",
+    "points_cost": "500",
+    "stock": "",
+    "min_tier": "",
+    "valid_from": "",
+    "valid_until": "2026-12-31T20:00",
+    "coupon_valid_days": "30",
+    "active": "on",
+}
 
 
 def rewards(client, auth) -> list[dict]:
@@ -280,7 +445,7 @@ def test_a_reward_is_added_listed_and_changed(admin_console, client, auth):
     assert reward["stock"] is None and reward["coupon_valid_days"] == 30 and reward["active"] is True
     assert reward["valid_until"] == "2026-12-31T12:00:00+00:00"  # 20:00 in Shanghai, the program's zone
     page = admin_console.text("/console/settings/rewards")
-    assert "Free tea" in page and f'/console/settings/rewards/{reward["id"]}' in page
+    assert "Free tea" in page and f"/console/settings/rewards/{reward['id']}" in page
     edit = admin_console.text(f"/console/settings/rewards/{reward['id']}")
     assert 'value="2026-12-31T20:00"' in edit and 'value="Free tea"' in edit
     client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth())
@@ -288,16 +453,31 @@ def test_a_reward_is_added_listed_and_changed(admin_console, client, auth):
     del changed["active"]
     assert admin_console.post(f"/console/settings/rewards/{reward['id']}", data=changed).status_code == 303
     [reward] = rewards(client, auth)
-    assert (reward["name"], reward["stock"], reward["min_tier"], reward["active"]) == ("Free green tea", 7, "silver", False)
-    actions = [e["action"] for e in client.get("/v1/audit-log", headers=auth()).get_json()["data"]
-               if e["actor"]["name"] == "test admin"]
+    assert (reward["name"], reward["stock"], reward["min_tier"], reward["active"]) == (
+        "Free green tea",
+        7,
+        "silver",
+        False,
+    )
+    actions = [
+        e["action"]
+        for e in client.get("/v1/audit-log", headers=auth()).get_json()["data"]
+        if e["actor"]["name"] == "test admin"
+    ]
     assert "console.settings_rewards" in actions and "console.settings_reward" in actions
 
 
-@pytest.mark.parametrize("change, field", [({"points_cost": "0"}, "points_cost"), ({"value": ""}, "value"),
-                                           ({"kind": "percent_off", "value": "150"}, "value"),
-                                           ({"min_tier": "platinum"}, "min_tier"), ({"name": ""}, "name"),
-                                           ({"valid_from": "2027-01-01T00:00"}, "valid_until")])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"points_cost": "0"}, "points_cost"),
+        ({"value": ""}, "value"),
+        ({"kind": "percent_off", "value": "150"}, "value"),
+        ({"min_tier": "platinum"}, "min_tier"),
+        ({"name": ""}, "name"),
+        ({"valid_from": "2027-01-01T00:00"}, "valid_until"),
+    ],
+)
 def test_an_invalid_reward_is_refused_in_place(admin_console, client, auth, change, field):
     response = admin_console.post("/console/settings/rewards", data={**REWARD, **change})
     assert response.status_code == 422
@@ -307,9 +487,12 @@ def test_an_invalid_reward_is_refused_in_place(admin_console, client, auth, chan
 
 
 def test_an_invalid_change_writes_nothing_and_an_unknown_reward_is_404(admin_console, client, auth):
-    reward = client.post("/v1/rewards", json={"name": "Tea", "kind": "gift", "points_cost": 100}, headers=auth()).get_json()
-    response = admin_console.post(f"/console/settings/rewards/{reward['id']}",
-                                  data={**REWARD, "kind": "gift", "value": "", "points_cost": "-5"})
+    reward = client.post(
+        "/v1/rewards", json={"name": "Tea", "kind": "gift", "points_cost": 100}, headers=auth()
+    ).get_json()
+    response = admin_console.post(
+        f"/console/settings/rewards/{reward['id']}", data={**REWARD, "kind": "gift", "value": "", "points_cost": "-5"}
+    )
     assert response.status_code == 422 and 'value="-5"' in response.get_data(as_text=True)
     assert rewards(client, auth)[0]["points_cost"] == 100
     assert admin_console.get("/console/settings/rewards/rwd_nothing").status_code == 404
@@ -317,13 +500,20 @@ def test_an_invalid_change_writes_nothing_and_an_unknown_reward_is_404(admin_con
 
 def test_rewards_without_csrf_are_refused(admin_console, client, auth):
     assert admin_console.post("/console/settings/rewards", data=REWARD, csrf=False).status_code == 400
-    reward = client.post("/v1/rewards", json={"name": "Tea", "kind": "gift", "points_cost": 100}, headers=auth()).get_json()
-    assert admin_console.post(f"/console/settings/rewards/{reward['id']}", data={**REWARD, "name": "X"},
-                              csrf=False).status_code == 400
+    reward = client.post(
+        "/v1/rewards", json={"name": "Tea", "kind": "gift", "points_cost": 100}, headers=auth()
+    ).get_json()
+    assert (
+        admin_console.post(
+            f"/console/settings/rewards/{reward['id']}", data={**REWARD, "name": "X"}, csrf=False
+        ).status_code
+        == 400
+    )
     assert [r["name"] for r in rewards(client, auth)] == ["Tea"]
 
 
 # ---- Webhooks ------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def receiver(httpserver):
@@ -334,8 +524,10 @@ def receiver(httpserver):
 
 
 def add_webhook(admin_console, httpserver) -> tuple[str, str]:
-    response = admin_console.post("/console/settings/webhooks", data={
-        "url": httpserver.url_for("/hook"), "events": ["tier.changed", "member.created"]})
+    response = admin_console.post(
+        "/console/settings/webhooks",
+        data={"url": httpserver.url_for("/hook"), "events": ["tier.changed", "member.created"]},
+    )
     assert response.status_code == 200, visible(response.get_data(as_text=True))[:2000]
     html = response.get_data(as_text=True)
     secret = re.search(r'<code class="mono secret">(whsec_[^<]+)</code>', html).group(1)
@@ -354,9 +546,14 @@ def test_a_webhook_is_added_with_its_secret_shown_once(admin_console, client, au
     assert entry["actor"]["name"] == "test admin"
 
 
-@pytest.mark.parametrize("data, field", [({"url": "ftp://example.com/x", "events": ["tier.changed"]}, "url"),
-                                         ({"url": "https://example.com/x"}, "events"),
-                                         ({"url": "https://example.com/x", "events": ["nope"]}, "events")])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"url": "ftp://example.com/x", "events": ["tier.changed"]}, "url"),
+        ({"url": "https://example.com/x"}, "events"),
+        ({"url": "https://example.com/x", "events": ["nope"]}, "events"),
+    ],
+)
 def test_an_invalid_webhook_is_refused_in_place(admin_console, client, auth, data, field):
     response = admin_console.post("/console/settings/webhooks", data=data)
     assert response.status_code == 422
@@ -365,9 +562,12 @@ def test_an_invalid_webhook_is_refused_in_place(admin_console, client, auth, dat
     if field == "url":
         assert re.search(r'id="f-url"[^>]*aria-invalid="true"', html)
     assert client.get("/v1/webhooks", headers=auth()).get_json()["data"] == []
-    assert admin_console.post("/console/settings/webhooks", data={"url": "https://example.com/x",
-                                                                  "events": ["tier.changed"]},
-                              csrf=False).status_code == 400
+    assert (
+        admin_console.post(
+            "/console/settings/webhooks", data={"url": "https://example.com/x", "events": ["tier.changed"]}, csrf=False
+        ).status_code
+        == 400
+    )
     assert client.get("/v1/webhooks", headers=auth()).get_json()["data"] == []
 
 
@@ -385,8 +585,9 @@ def test_pause_and_resume(admin_console, client, auth, httpserver):
     assert admin_console.post("/console/settings/webhooks/whk_none/active", data={"active": "true"}).status_code == 404
 
 
-def test_the_delivery_log_and_a_replay_that_sends_again(admin_console, console, client, auth, receiver, httpserver, db,
-                                                         config):
+def test_the_delivery_log_and_a_replay_that_sends_again(
+    admin_console, console, client, auth, receiver, httpserver, db, config
+):
     subscription_id, secret = add_webhook(admin_console, httpserver)
     receiver.holder["secret"] = secret
     receiver.answers = [500]
@@ -401,8 +602,12 @@ def test_the_delivery_log_and_a_replay_that_sends_again(admin_console, console, 
     assert "Replay" in page and f"/console/settings/webhooks/deliveries/{failed['id']}/replay" in page
     assert admin_console.text(f"/console/settings/webhooks/{subscription_id}?status=delivered").count("HTTP 500") == 0
     ids = set(re.findall(r"[A-Za-z]+", " ".join(d["id"] for d in api_log)))  # webhook ids are data
-    assert english_leftovers(admin_console.text(f"/console/settings/webhooks/{subscription_id}", headers=ZH),
-                             allowed=OWN | ids) == []
+    assert (
+        english_leftovers(
+            admin_console.text(f"/console/settings/webhooks/{subscription_id}", headers=ZH), allowed=OWN | ids
+        )
+        == []
+    )
     # Nothing is due again until the back-off is over; the replay makes it due now.
     sent = len(receiver.requests)
     deliver(db, config)
@@ -414,8 +619,11 @@ def test_the_delivery_log_and_a_replay_that_sends_again(admin_console, console, 
     assert response.status_code == 303 and response.headers["Location"].endswith(subscription_id)
     deliver(db, config)
     assert [r["status"] for r in receiver.requests[sent:] if r["id"] == failed["id"]] == [204]
-    after = next(d for d in client.get(f"/v1/webhooks/{subscription_id}/deliveries", headers=auth()).get_json()["data"]
-                 if d["id"] == failed["id"])
+    after = next(
+        d
+        for d in client.get(f"/v1/webhooks/{subscription_id}/deliveries", headers=auth()).get_json()["data"]
+        if d["id"] == failed["id"]
+    )
     assert after["status"] == "delivered" and [a["status_code"] for a in after["attempts"]] == [500, 204]
     assert [e["actor"]["name"] for e in audit(client, auth, "console.settings_webhook_replay")] == ["test admin"]
     # A paused subscription's deliveries are not replayed (409, as the API answers).
@@ -433,8 +641,9 @@ def test_a_form_with_some_fields_changes_only_those(admin_console, client, auth)
     assert admin_console.post("/console/settings/program", data={"name": "Only the name"}).status_code == 303
     after = client.get("/v1/program", headers=auth()).get_json()
     assert after["name"] == "Only the name"
-    assert {k: v for k, v in after.items() if k not in ("name", "updated_at")} == \
-        {k: v for k, v in before.items() if k not in ("name", "updated_at")}
+    assert {k: v for k, v in after.items() if k not in ("name", "updated_at")} == {
+        k: v for k, v in before.items() if k not in ("name", "updated_at")
+    }
 
 
 def test_rewards_and_the_delivery_log_are_paged(admin_console, client, auth):
@@ -448,9 +657,12 @@ def test_rewards_and_the_delivery_log_are_paged(admin_console, client, auth):
 
 
 def test_staff_are_refused_every_settings_action(console, client, auth, httpserver):
-    reward = client.post("/v1/rewards", json={"name": "Tea", "kind": "gift", "points_cost": 100}, headers=auth()).get_json()
-    hook = client.post("/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]},
-                       headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Tea", "kind": "gift", "points_cost": 100}, headers=auth()
+    ).get_json()
+    hook = client.post(
+        "/v1/webhooks", json={"url": httpserver.url_for("/hook"), "events": ["tier.changed"]}, headers=auth()
+    ).get_json()
     assert console.get(f"/console/settings/rewards/{reward['id']}").status_code == 403
     assert console.post(f"/console/settings/rewards/{reward['id']}", data={**REWARD, "name": "X"}).status_code == 403
     assert console.get(f"/console/settings/webhooks/{hook['id']}").status_code == 403

@@ -107,8 +107,9 @@ def test_cookie_is_secure_over_https(anonymous, auth):
 def test_next_never_leaves_the_console(anonymous, auth):
     anonymous.refresh_token()
     for target in ("https://evil.example/", "//evil.example/console", "/v1/members", "/console\\@evil"):
-        response = anonymous.client.post("/console/sign-in", data={
-            "api_key": auth.key("staff"), "csrf_token": anonymous.token, "next": target})
+        response = anonymous.client.post(
+            "/console/sign-in", data={"api_key": auth.key("staff"), "csrf_token": anonymous.token, "next": target}
+        )
         assert response.headers["Location"] == "/console", target
         anonymous.refresh_token("/console/members")
         anonymous.post("/console/sign-out")

@@ -18,9 +18,11 @@ EN = {"Accept-Language": "en"}
 
 
 def complain(client, auth, member_id, text="The tea arrived broken", **extra):
-    response = client.post(f"/v1/members/{member_id}/interactions",
-                           json={"kind": "complaint", "channel": "phone", "content": text, **extra},
-                           headers=auth("staff"))
+    response = client.post(
+        f"/v1/members/{member_id}/interactions",
+        json={"kind": "complaint", "channel": "phone", "content": text, **extra},
+        headers=auth("staff"),
+    )
     assert response.status_code == 201, response.get_json()
     return response.get_json()
 
@@ -42,7 +44,7 @@ def order(client, auth, member_id, order_id, days_ago):
 def section(html: str, name: str) -> str:
     start = html.index(f'id="today-{name}"')
     end = html.find("<section", start)
-    return html[start:end if end > 0 else len(html)]
+    return html[start : end if end > 0 else len(html)]
 
 
 def rows(part: str) -> dict[str, str]:
@@ -59,15 +61,17 @@ def a_day(client, auth, db, config) -> dict[str, dict]:
     """Ann complained just now, Bob 30 hours ago; Cara's callback is Amy's, Dan's the signed-in
     key's by name; Fay's birthday is today, Ann's in two days, Eve's in a week; Gus turned at risk
     and Hal lapsed in the last day, Ian has been at risk for days."""
-    people = {"ann": create_member(client, auth, name="Ann Lee", birthday="1990-11-20"),
-              "bob": create_member(client, auth, name="Bob Wu"),
-              "cara": create_member(client, auth, name="Cara Xu"),
-              "dan": create_member(client, auth, name="Dan Ma"),
-              "eve": create_member(client, auth, name="Eve Qi", birthday="1985-11-25"),
-              "fay": create_member(client, auth, name="Fay Hu", birthday="2000-11-18"),
-              "gus": create_member(client, auth, name="Gus Li"),
-              "hal": create_member(client, auth, name="Hal Yu"),
-              "ian": create_member(client, auth, name="Ian Fu")}
+    people = {
+        "ann": create_member(client, auth, name="Ann Lee", birthday="1990-11-20"),
+        "bob": create_member(client, auth, name="Bob Wu"),
+        "cara": create_member(client, auth, name="Cara Xu"),
+        "dan": create_member(client, auth, name="Dan Ma"),
+        "eve": create_member(client, auth, name="Eve Qi", birthday="1985-11-25"),
+        "fay": create_member(client, auth, name="Fay Hu", birthday="2000-11-18"),
+        "gus": create_member(client, auth, name="Gus Li"),
+        "hal": create_member(client, auth, name="Hal Yu"),
+        "ian": create_member(client, auth, name="Ian Fu"),
+    }
     complain(client, auth, people["ann"]["id"])
     with time_machine.travel(NOW - timedelta(hours=30)):
         complain(client, auth, people["bob"]["id"], "Wrong size")
@@ -82,14 +86,19 @@ def a_day(client, auth, db, config) -> dict[str, dict]:
 
 
 def test_today_shows_calls_complaints_birthdays_and_drifters_each_linked_to_the_member(
-        console, client, auth, db, config):
+    console, client, auth, db, config
+):
     people = a_day(client, auth, db, config)
     html = console.text("/console", headers=EN)
 
     calls = rows(section(html, "callbacks"))
     assert set(calls) == {"Ann Lee", "Bob Wu", "Dan Ma"}  # Cara's is Amy's
     assert "you" in calls["Dan Ma"] and "Claim" not in calls["Dan Ma"]
-    assert "unassigned" in calls["Ann Lee"] and "Claim" in calls["Ann Lee"] and "The tea arrived broken" in calls["Ann Lee"]
+    assert (
+        "unassigned" in calls["Ann Lee"]
+        and "Claim" in calls["Ann Lee"]
+        and "The tea arrived broken" in calls["Ann Lee"]
+    )
 
     complaints = rows(section(html, "complaints"))
     assert list(complaints) == ["Bob Wu", "Ann Lee", "Cara Xu", "Dan Ma"]  # oldest first
@@ -104,13 +113,12 @@ def test_today_shows_calls_complaints_birthdays_and_drifters_each_linked_to_the_
     assert set(drifters) == {"Gus Li", "Hal Yu"}  # Ian has been at risk for days
     assert "at risk" in drifters["Gus Li"] and "lapsed" in drifters["Hal Yu"]
 
-    for name, key in (("Ann Lee", "ann"), ("Bob Wu", "bob"), ("Fay Hu", "fay"), ("Gus Li", "gus")):
+    for key in ("ann", "bob", "fay", "gus"):
         assert f'href="/console/members/{people[key]["id"]}"' in html
         assert console.get(f"/console/members/{people[key]['id']}").status_code == 200
 
 
-def test_claiming_a_callback_makes_it_mine_through_the_service_and_is_audited(
-        console, admin_console, client, auth):
+def test_claiming_a_callback_makes_it_mine_through_the_service_and_is_audited(console, admin_console, client, auth):
     ann = create_member(client, auth, name="Ann Lee")
     complain(client, auth, ann["id"])
     touch = queue(client, auth)[0]
@@ -165,8 +173,34 @@ def test_today_in_chinese_has_no_english_left(console, client, auth, db, config)
     a_day(client, auth, db, config)
     html = console.text("/console", headers=ZH)
     assert "今日" in html and "待回电" in html
-    data = {"Ann", "Lee", "Bob", "Cara", "Dan", "Gus", "Hal", "Fay", "Xu", "Ma", "Wu", "Hu", "Li", "Yu", "tea",
-            "arrived", "broken", "Wrong", "size", "Rude", "clerk", "Missing", "lid", "test", "staff", "The"}
+    data = {
+        "Ann",
+        "Lee",
+        "Bob",
+        "Cara",
+        "Dan",
+        "Gus",
+        "Hal",
+        "Fay",
+        "Xu",
+        "Ma",
+        "Wu",
+        "Hu",
+        "Li",
+        "Yu",
+        "tea",
+        "arrived",
+        "broken",
+        "Wrong",
+        "size",
+        "Rude",
+        "clerk",
+        "Missing",
+        "lid",
+        "test",
+        "staff",
+        "The",
+    }
     assert english_leftovers(html, allowed=data) == []
     for name in ("callbacks", "complaints", "birthdays", "stages"):
         assert english_leftovers(console.text(f"/console/today/{name}", headers=ZH), allowed=data) == []

@@ -11,9 +11,20 @@ from tests.console.conftest import ZH, english_leftovers
 
 # Errors of the HTTP layer in front of the API (keys, JSON bodies, idempotency headers): no console
 # form can meet them, so they need no words of the console's.
-API_ONLY = {"http_error", "idempotency_in_flight", "idempotency_key_reused", "invalid_idempotency_key",
-            "length_required", "malformed_json", "method_not_allowed", "not_acceptable", "payload_too_large",
-            "rate_limited", "unauthorized", "unsupported_media_type"}
+API_ONLY = {
+    "http_error",
+    "idempotency_in_flight",
+    "idempotency_key_reused",
+    "invalid_idempotency_key",
+    "length_required",
+    "malformed_json",
+    "method_not_allowed",
+    "not_acceptable",
+    "payload_too_large",
+    "rate_limited",
+    "unauthorized",
+    "unsupported_media_type",
+}
 
 
 def test_every_console_string_has_a_chinese_translation():
@@ -24,8 +35,9 @@ def test_every_console_string_has_a_chinese_translation():
 def test_compiled_catalogs_match_their_sources():
     for path in catalog.po_files():
         mo = path.with_suffix(".mo")
-        assert mo.exists() and mo.read_bytes() == catalog.compiled(path), \
+        assert mo.exists() and mo.read_bytes() == catalog.compiled(path), (
             f"{mo} is stale: python -m loyalty.console.catalog compile"
+        )
 
 
 def test_every_business_error_has_words_in_the_console():
@@ -44,8 +56,9 @@ def test_language_follows_accept_language(anonymous):
 
 
 def test_the_language_can_be_switched_and_stays(console):
-    page = console.post("/console/language", data={"lang": "zh_Hans", "next": "/console/members"},
-                        headers={"Accept-Language": "en"})
+    page = console.post(
+        "/console/language", data={"lang": "zh_Hans", "next": "/console/members"}, headers={"Accept-Language": "en"}
+    )
     assert page.status_code == 303 and page.headers["Location"] == "/console/members"
     chinese = console.text("/console/members", headers={"Accept-Language": "en"})
     assert "会员" in chinese and english_leftovers(chinese, allowed={"test", "staff"}) == []

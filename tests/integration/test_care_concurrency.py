@@ -47,5 +47,6 @@ def test_two_planners_and_two_dispatchers_at_once(database_url, client, auth, db
     assert sum(r.get("sent", 0) for r in sent) == 30, sent
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Touch)) == 30
-        assert session.scalar(select(func.count()).select_from(OutboxEvent)
-                              .where(OutboxEvent.type == "touch.due")) == 30
+        assert (
+            session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type == "touch.due")) == 30
+        )

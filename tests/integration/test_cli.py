@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -19,8 +19,12 @@ def run(database_url, db):
     runner = CliRunner()
 
     def invoke(*args: str):
-        return runner.invoke(main, list(args), env={"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"},
-                             catch_exceptions=False)
+        return runner.invoke(
+            main,
+            list(args),
+            env={"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"},
+            catch_exceptions=False,
+        )
 
     return invoke
 
@@ -102,15 +106,30 @@ def test_jobs_run_refuses_absurd_dates(run):
 
 def test_the_new_jobs_are_listed_and_run_by_name(run):
     listed = run("jobs", "list").output
-    for name in ("tiers.evaluate", "referrals.qualify", "care.plan", "care.dispatch", "webhooks.deliver",
-                 "insights.refresh", "campaigns.run"):
+    for name in (
+        "tiers.evaluate",
+        "referrals.qualify",
+        "care.plan",
+        "care.dispatch",
+        "webhooks.deliver",
+        "insights.refresh",
+        "campaigns.run",
+    ):
         assert name in listed
         ran = run("jobs", "run", name, "--as-of", "2026-01-31")
         assert ran.exit_code == 0 and ran.output.strip().splitlines()[-1].startswith(f"{name} as of 2026-01-31")
 
 
-@pytest.mark.parametrize("args", [("--lease-seconds", "0"), ("--lease-seconds", "lots"), ("--every-seconds", "0.1"),
-                                  ("--every-seconds", "-5"), ("--sideways",)])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--lease-seconds", "0"),
+        ("--lease-seconds", "lots"),
+        ("--every-seconds", "0.1"),
+        ("--every-seconds", "-5"),
+        ("--sideways",),
+    ],
+)
 def test_the_scheduler_refuses_bad_options_and_starts_nothing(run, db, args):
     from loyalty.core.models import JobRun, SchedulerLease
 
@@ -121,9 +140,21 @@ def test_the_scheduler_refuses_bad_options_and_starts_nothing(run, db, args):
         assert session.scalar(select(func.count()).select_from(SchedulerLease)) == 0
 
 
-ALL_JOBS = ("points.expire", "redemptions.release", "tiers.evaluate", "referrals.qualify", "webhooks.deliver",
-            "care.plan", "care.dispatch", "insights.refresh", "campaigns.run", "idempotency.purge", "ledger.check",
-            "events.purge", "console.sessions.purge")
+ALL_JOBS = (
+    "points.expire",
+    "redemptions.release",
+    "tiers.evaluate",
+    "referrals.qualify",
+    "webhooks.deliver",
+    "care.plan",
+    "care.dispatch",
+    "insights.refresh",
+    "campaigns.run",
+    "idempotency.purge",
+    "ledger.check",
+    "events.purge",
+    "console.sessions.purge",
+)
 
 
 def test_every_registered_job_is_covered_here():
@@ -154,7 +185,7 @@ def test_future_means_after_today_in_the_programs_zone_not_the_hosts(run, client
     """At 18:00 UTC on 18 November it is already the 19th in Shanghai and still the 18th in Los Angeles."""
     import time_machine
 
-    with time_machine.travel(datetime(2026, 11, 18, 18, 0, tzinfo=timezone.utc), tick=False):
+    with time_machine.travel(datetime(2026, 11, 18, 18, 0, tzinfo=UTC), tick=False):
         assert run("jobs", "run", "care.plan", "--as-of", "2026-11-19").exit_code == 0
         assert run("jobs", "run", "care.plan", "--as-of", "2026-11-20").exit_code == 2
         assert run("jobs", "run", "care.plan").output.strip().splitlines()[-1].startswith("care.plan as of 2026-11-19")
@@ -169,10 +200,16 @@ def test_a_future_as_of_plans_no_touch(run, client, auth, db):
     ordered today among them. Refused now, it plans nothing."""
     from loyalty.care.models import Touch
 
-    client.put("/v1/care/rules/win_back", json={"enabled": True, "channel": "sms", "inactive_days": 30,
-                                                "template": "Hello {{ name }}"}, headers=auth())
-    client.put("/v1/care/rules/birthday", json={"enabled": True, "channel": "sms", "days_before": 0,
-                                                "template": "Happy birthday"}, headers=auth())
+    client.put(
+        "/v1/care/rules/win_back",
+        json={"enabled": True, "channel": "sms", "inactive_days": 30, "template": "Hello {{ name }}"},
+        headers=auth(),
+    )
+    client.put(
+        "/v1/care/rules/birthday",
+        json={"enabled": True, "channel": "sms", "days_before": 0, "template": "Happy birthday"},
+        headers=auth(),
+    )
     client.post("/v1/members", json={"name": "Li", "birthday": "1990-01-01"}, headers=auth())
     assert run("jobs", "run", "care.plan", "--as-of", "2027-01-01").exit_code == 2
     with db.unit_of_work() as session:
@@ -185,13 +222,20 @@ def test_a_job_with_nothing_to_do_says_so_in_one_line(run):
 
     result = run("jobs", "run", "points.expire", "--as-of", TODAY.isoformat())
     assert result.exit_code == 0
-    assert result.stdout.splitlines() == [(
-        f"points.expire as of {TODAY}: nothing to do, no points were due to expire by the end of the day, "
-        "and no new ones expire within 30 days (lots_expired=0, points_expired=0, expiring_notices=0)")]
+    assert result.stdout.splitlines() == [
+        (
+            f"points.expire as of {TODAY}: nothing to do, no points were due to expire by the end of the day, "
+            "and no new ones expire within 30 days (lots_expired=0, points_expired=0, expiring_notices=0)"
+        )
+    ]
     assert all(json.loads(line) for line in result.stderr.splitlines())  # the log stays JSON
     purge = run("jobs", "run", "idempotency.purge", "--as-of", TODAY.isoformat()).stdout.splitlines()
-    assert purge == [(f"idempotency.purge as of {TODAY}: nothing to do, no Idempotency-Key record was past the "
-                      "replay window (deleted=0)")]
+    assert purge == [
+        (
+            f"idempotency.purge as of {TODAY}: nothing to do, no Idempotency-Key record was past the "
+            "replay window (deleted=0)"
+        )
+    ]
 
 
 def test_a_job_that_did_something_prints_its_counts(run, client, auth):
@@ -200,7 +244,8 @@ def test_a_job_that_did_something_prints_its_counts(run, client, auth):
     client.post("/v1/members", json={"name": "Wang"}, headers=auth())
     lines = run("jobs", "run", "tiers.evaluate", "--as-of", TODAY.isoformat()).stdout.splitlines()
     assert len(lines) == 1 and re.fullmatch(
-        rf"tiers\.evaluate as of {TODAY}: members=1, qualified=0, .* \(\d+\.\d s\)", lines[0]), lines
+        rf"tiers\.evaluate as of {TODAY}: members=1, qualified=0, .* \(\d+\.\d s\)", lines[0]
+    ), lines
 
 
 def test_progress_shows_batches_and_rate_on_a_terminal_only():

@@ -15,12 +15,22 @@ def test_interactions_and_adjustments_racing_an_erasure_leave_nothing_of_theirs(
     staff = auth("staff")
 
     def complain(i):
-        return lambda c: c.post(f"/v1/members/{member['id']}/interactions",
-                                json={"kind": "complaint", "content": f"{MARKER} complaint {i}"}, headers=staff).status_code
+        return lambda c: (
+            c.post(
+                f"/v1/members/{member['id']}/interactions",
+                json={"kind": "complaint", "content": f"{MARKER} complaint {i}"},
+                headers=staff,
+            ).status_code
+        )
 
     def adjust(i):
-        return lambda c: c.post(f"/v1/members/{member['id']}/adjustments",
-                                json={"points": 1, "reason": f"{MARKER} note {i}"}, headers=staff).status_code
+        return lambda c: (
+            c.post(
+                f"/v1/members/{member['id']}/adjustments",
+                json={"points": 1, "reason": f"{MARKER} note {i}"},
+                headers=staff,
+            ).status_code
+        )
 
     def erase(c):
         return c.delete(f"/v1/members/{member['id']}", headers=staff).status_code
@@ -29,6 +39,10 @@ def test_interactions_and_adjustments_racing_an_erasure_leave_nothing_of_theirs(
         results = _race(database_url, [complain(i) for i in range(5)] + [erase] + [adjust(i) for i in range(5)])
         assert results[5] == 204 and set(results) <= {201, 204, 409}, results
         with db.engine.connect() as connection:
-            left = [row for table in ("interactions", "ledger_entries", "touches")
-                    for row in connection.execute(text(f"SELECT * FROM {table}")).all() if MARKER in str(row)]
+            left = [
+                row
+                for table in ("interactions", "ledger_entries", "touches")
+                for row in connection.execute(text(f"SELECT * FROM {table}")).all()
+                if MARKER in str(row)
+            ]
         assert left == [], (round_, left)

@@ -33,8 +33,15 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def gunicorn(database_url: str, log: Path, *extra: str, app: str = "wsgi:app", **env: str):
     port = _free_port()
-    environment = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_BIND": f"127.0.0.1:{port}",
-                   "LOYALTY_WORKERS": "2", "LOYALTY_LOG_JSON": "1", "PYTHONPATH": str(ROOT), **env}
+    environment = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": database_url,
+        "LOYALTY_BIND": f"127.0.0.1:{port}",
+        "LOYALTY_WORKERS": "2",
+        "LOYALTY_LOG_JSON": "1",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     command = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", *extra, app]
     with open(log, "w") as stderr:
@@ -83,8 +90,10 @@ def test_slow_clients_do_not_stall_the_service(database_url, db, client, auth, t
                 slow.append(sock)
             for _ in range(3):  # an authenticated POST whose body never arrives whole
                 sock = socket.create_connection(("127.0.0.1", port))
-                sock.sendall(b"POST /v1/members HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                             b"Authorization: " + key.encode() + b"\r\nContent-Length: 4000\r\n\r\n{\"name\": \"sl")
+                sock.sendall(
+                    b"POST /v1/members HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    b"Authorization: " + key.encode() + b'\r\nContent-Length: 4000\r\n\r\n{"name": "sl'
+                )
                 slow.append(sock)
             time.sleep(1.0)  # let both workers take the slow connections in
             for _ in range(6):  # new connections each time, so both workers answer
@@ -112,8 +121,14 @@ def _segment(client, auth, members: int) -> str:
 def test_an_export_longer_than_the_worker_timeout_arrives_whole(database_url, db, client, auth, tmp_path):
     segment = _segment(client, auth, 12)
     # 6 batches 0.8 s apart: about 5 s of streaming against a 2 s worker timeout.
-    with gunicorn(database_url, tmp_path / "gunicorn.log", "--timeout", "2", app="tests.integration.export_wsgi:app",
-                  LOYALTY_TEST_EXPORT_DELAY="0.8") as base:
+    with gunicorn(
+        database_url,
+        tmp_path / "gunicorn.log",
+        "--timeout",
+        "2",
+        app="tests.integration.export_wsgi:app",
+        LOYALTY_TEST_EXPORT_DELAY="0.8",
+    ) as base:
         response = requests.get(f"{base}/v1/segments/{segment}/export.csv", headers=auth("staff"), timeout=30)
     assert response.status_code == 200
     lines = response.text.splitlines()
@@ -122,8 +137,12 @@ def test_an_export_longer_than_the_worker_timeout_arrives_whole(database_url, db
 
 def test_an_export_broken_midway_is_reported_incomplete(database_url, db, client, auth, tmp_path):
     segment = _segment(client, auth, 8)
-    with gunicorn(database_url, tmp_path / "gunicorn.log", app="tests.integration.export_wsgi:app",
-                  LOYALTY_TEST_EXPORT_FAIL_AFTER="2") as base:
+    with gunicorn(
+        database_url,
+        tmp_path / "gunicorn.log",
+        app="tests.integration.export_wsgi:app",
+        LOYALTY_TEST_EXPORT_FAIL_AFTER="2",
+    ) as base:
         with pytest.raises(requests.exceptions.ChunkedEncodingError):
             _ = requests.get(f"{base}/v1/segments/{segment}/export.csv", headers=auth("staff"), timeout=30).content
         host, port = base.removeprefix("http://").split(":")
@@ -149,8 +168,12 @@ def test_the_rate_limit_is_shared_between_workers_through_redis(database_url, db
     prefix = headers["Authorization"].split("_")[1]
     log = tmp_path / "gunicorn.log"
     try:
-        with gunicorn(database_url, log, LOYALTY_RATE_LIMIT="10 per minute",
-                      LOYALTY_RATE_LIMIT_STORAGE_URL="redis://127.0.0.1:6379/0") as base:
+        with gunicorn(
+            database_url,
+            log,
+            LOYALTY_RATE_LIMIT="10 per minute",
+            LOYALTY_RATE_LIMIT_STORAGE_URL="redis://127.0.0.1:6379/0",
+        ) as base:
             statuses = []
             for _ in range(15):
                 with requests.Session() as fresh:  # a new connection each time: both workers take some

@@ -97,8 +97,11 @@ def _scans(node: dict) -> list[tuple[str, str]]:
 def _sequential_scans(db, statements) -> list[str]:
     bad = []
     with db.engine.connect() as connection:
-        large = set(connection.scalars(text("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples >= :n"),
-                                       {"n": LARGE_ROWS}))
+        large = set(
+            connection.scalars(
+                text("SELECT relname FROM pg_class WHERE relkind = 'r' AND reltuples >= :n"), {"n": LARGE_ROWS}
+            )
+        )
         assert {"members", "orders", "ledger_entries", "point_lots", "coupons"} <= large
         cursor = connection.connection.driver_connection.cursor()
         for statement, parameters in statements:
@@ -174,8 +177,9 @@ def test_the_order_award_and_the_balance_use_indexes(hot, client, auth, db):
 def test_members_by_identifier_use_indexes(hot, client, auth, db):
     def finds():
         for name in ("email", "phone", "member_number", "external_id"):
-            found = client.get("/v1/members", query_string={name: hot[name]},
-                               headers=auth("storefront")).get_json()["data"]
+            found = client.get("/v1/members", query_string={name: hot[name]}, headers=auth("storefront")).get_json()[
+                "data"
+            ]
             assert [m["id"] for m in found] == [hot["id"]], name
         assert client.get(f"/v1/members/{hot['id']}", headers=auth("storefront")).status_code == 200
 

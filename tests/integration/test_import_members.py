@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -71,8 +71,9 @@ def _rejects(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def test_the_sample_file_imports_every_row_with_the_values_the_api_answers(db, client, auth, ladder, importing,
-                                                                           tmp_path):
+def test_the_sample_file_imports_every_row_with_the_values_the_api_answers(
+    db, client, auth, ladder, importing, tmp_path
+):
     rejects = tmp_path / "r.csv"
     code, out, _ = importing(SAMPLE, rejects)
     assert code == 0, out
@@ -98,7 +99,7 @@ def test_the_sample_file_imports_every_row_with_the_values_the_api_answers(db, c
     assert emma["phone"] == "+447911123456" and emma["tier"] == "regular" and emma["tags"] == ["expat", "newsletter"]
     assert len(emma["member_number"]) == 12  # generated
     sofia = client.get(f"/v1/members/{members['C-10010'].id}", headers=staff).get_json()
-    assert datetime.fromisoformat(sofia["enrolled_at"]) == datetime(2024, 6, 1, 9, 30, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(sofia["enrolled_at"]) == datetime(2024, 6, 1, 9, 30, tzinfo=UTC)
     card_only = members["600123456813"]
     assert card_only.external_id is None and card_only.email is None and card_only.tier_code == "regular"
 
@@ -106,7 +107,8 @@ def test_the_sample_file_imports_every_row_with_the_values_the_api_answers(db, c
     assert balance["available"] == 12800 and balance["pending"] == 0 and balance["lifetime_earned"] == 0
     entries = client.get(f"/v1/members/{zhang['id']}/ledger", headers=staff).get_json()["data"]
     assert [(e["kind"], e["points"], e["source"]) for e in entries] == [
-        ("adjust", 12800, {"type": "import", "id": "opening_balance"})]
+        ("adjust", 12800, {"type": "import", "id": "opening_balance"})
+    ]
     # Earned at the import: available now, expiring as a lot earned now does (default 24 months).
     assert datetime.fromisoformat(entries[0]["available_at"]) <= now()
     expires = datetime.fromisoformat(entries[0]["expires_at"]).astimezone(SHANGHAI)
@@ -146,16 +148,26 @@ def test_an_unknown_column_stops_before_anything_is_written(db, importing, tmp_p
     assert _count(db, Member) == 0
 
 
-def test_bad_rows_go_to_the_reject_file_with_line_reason_and_row_and_the_rest_goes_in(db, client, auth, ladder,
-                                                                                      importing, tmp_path):
+def test_bad_rows_go_to_the_reject_file_with_line_reason_and_row_and_the_rest_goes_in(
+    db, client, auth, ladder, importing, tmp_path
+):
     rejects = tmp_path / "rejects.csv"
     code, out, _ = importing(MISTAKES, rejects)
     assert code == 1 and "1 imported, 0 existing, 10 rejected" in out and str(rejects) in out
     rows = _rejects(rejects)
     reasons = {row["line"]: row["reason"].split(":")[0] for row in rows}
-    assert reasons == {"3": "no_identifier", "4": "invalid_email", "5": "invalid_phone", "6": "invalid_member_number",
-                       "7": "invalid_birthday", "8": "invalid_gender", "9": "enrolled_in_future",
-                       "10": "invalid_points", "11": "unknown_tier", "12": "duplicate_in_file"}
+    assert reasons == {
+        "3": "no_identifier",
+        "4": "invalid_email",
+        "5": "invalid_phone",
+        "6": "invalid_member_number",
+        "7": "invalid_birthday",
+        "8": "invalid_gender",
+        "9": "enrolled_in_future",
+        "10": "invalid_points",
+        "11": "unknown_tier",
+        "12": "duplicate_in_file",
+    }
     with MISTAKES.open(encoding="utf-8", newline="") as handle:
         original = list(csv.reader(handle))
     header = original[0]
@@ -179,15 +191,28 @@ def test_the_fixed_reject_file_imports_as_it_is(db, ladder, importing, tmp_path)
     assert "C-20003" in _members(db)
 
 
-@pytest.mark.parametrize("cells, reason", [
-    (["x-1", "", "", "", "", "", "extra"], "too_many_columns"),
-    (["x-1", "", "", "", "", "Mars/Base"], "invalid_timezone"),
-    (["has space", "", "", "", "", ""], "invalid_external_id"),
-    (["x-1", "", "", "maybe", "", ""], "invalid_consent"),
-    (["x-1", "", "a;" + "b" * 51, "", "", ""], "invalid_tags"),
-    (["x-1", "", "", "", "not a locale!", ""], "invalid_locale"),
-    (["x-1", "", "", "", "", "", ], None),
-])
+@pytest.mark.parametrize(
+    "cells, reason",
+    [
+        (["x-1", "", "", "", "", "", "extra"], "too_many_columns"),
+        (["x-1", "", "", "", "", "Mars/Base"], "invalid_timezone"),
+        (["has space", "", "", "", "", ""], "invalid_external_id"),
+        (["x-1", "", "", "maybe", "", ""], "invalid_consent"),
+        (["x-1", "", "a;" + "b" * 51, "", "", ""], "invalid_tags"),
+        (["x-1", "", "", "", "not a locale!", ""], "invalid_locale"),
+        (
+            [
+                "x-1",
+                "",
+                "",
+                "",
+                "",
+                "",
+            ],
+            None,
+        ),
+    ],
+)
 def test_each_kind_of_bad_cell_has_its_reason(db, importing, tmp_path, cells, reason):
     header = ["external_id", "name", "tags", "consent_sms", "locale", "timezone"]
     path = _csv(tmp_path / "m.csv", [header, cells])
@@ -209,14 +234,18 @@ def test_a_re_run_imports_nothing_twice_and_counts_existing(db, ladder, importin
 
 def test_a_row_matching_a_member_by_any_identifier_is_existing(db, client, auth, importing, tmp_path):
     staff = auth("staff")
-    member = client.post("/v1/members", json={"email": "ann@example.com", "phone": "+8613800000001"},
-                         headers=staff).get_json()
-    path = _csv(tmp_path / "m.csv", [
-        ["external_id", "email", "phone", "member_number", "points"],
-        ["", "ANN@example.com", "", "", "500"],
-        ["", "", "138 0000 0001", "", "500"],
-        ["", "", "", member["member_number"], "500"],
-    ])
+    member = client.post(
+        "/v1/members", json={"email": "ann@example.com", "phone": "+8613800000001"}, headers=staff
+    ).get_json()
+    path = _csv(
+        tmp_path / "m.csv",
+        [
+            ["external_id", "email", "phone", "member_number", "points"],
+            ["", "ANN@example.com", "", "", "500"],
+            ["", "", "138 0000 0001", "", "500"],
+            ["", "", "", member["member_number"], "500"],
+        ],
+    )
     code, out, _ = importing(path)
     assert code == 0 and "0 imported, 3 existing, 0 rejected" in out
     # Someone else (identifiers that match nobody) with this member's card number: refused, not renumbered.
@@ -231,8 +260,10 @@ def test_member_numbers_are_kept_and_generated_ones_never_collide(db, importing,
     kept = _number("70000000001")
     # Every generated number is drawn from a tiny pool: collisions with each other and with the
     # kept number must be drawn again.
-    pool = iter([kept, kept, _number("70000000002"), kept, _number("70000000002"), _number("70000000003")]
-                + [_number(f"7100000{n:04d}") for n in range(100)])
+    pool = iter(
+        [kept, kept, _number("70000000002"), kept, _number("70000000002"), _number("70000000003")]
+        + [_number(f"7100000{n:04d}") for n in range(100)]
+    )
     monkeypatch.setattr("loyalty.imports.member_checks.new_member_number", lambda: next(pool))
     monkeypatch.setattr("loyalty.imports.staging.new_member_number", lambda: next(pool))
     path = _csv(tmp_path / "m.csv", [["external_id", "member_number"], ["a", ""], ["b", ""], ["c", kept], ["d", ""]])
@@ -243,8 +274,9 @@ def test_member_numbers_are_kept_and_generated_ones_never_collide(db, importing,
 
 
 def test_an_interrupted_run_started_again_finishes_with_each_member_once(db, importing, tmp_path, monkeypatch):
-    rows = [["external_id", "email", "points", "tags"]] + [[f"x-{n}", f"m{n}@example.com", "10", "a;b"]
-                                                            for n in range(25)]
+    rows = [["external_id", "email", "points", "tags"]] + [
+        [f"x-{n}", f"m{n}@example.com", "10", "a;b"] for n in range(25)
+    ]
     path = _csv(tmp_path / "m.csv", rows)
     monkeypatch.setattr("loyalty.imports.members.WRITE_CHUNK", 10)
     real, calls = member_writes.write_chunk, []
@@ -291,5 +323,7 @@ def test_a_large_file_is_checked_on_every_core_with_the_same_result(db, importin
     code, out, _ = importing(_csv(tmp_path / "m.csv", rows), rejects)
     assert code == 1 and "58 imported, 0 existing, 2 rejected" in out
     assert [(r["line"], r["reason"].split(":")[0]) for r in _rejects(rejects)] == [
-        ("21", "invalid_phone"), ("41", "duplicate_in_file")]
+        ("21", "invalid_phone"),
+        ("41", "duplicate_in_file"),
+    ]
     assert _members(db)["x-59"].phone == "+8613800000059"

@@ -18,8 +18,8 @@ from loyalty.imports import orders as importer
 from loyalty.imports.order_models import ImportOrderLine
 from loyalty.imports.run import run as run_import
 from loyalty.imports.source import text_of
-from loyalty.purchases.models import Order, Refund
 from loyalty.points.models import LedgerEntry
+from loyalty.purchases.models import Order, Refund
 from loyalty.scheduler import run_job
 from loyalty.tiers.models import TierChange
 from loyalty.webhooks.models import OutboxEvent
@@ -28,8 +28,22 @@ from tests.api.test_tiers import LADDER
 from tests.clock import NOW, today
 from tests.factories import balance, create_member, ledger
 
-HEADER = ["order_id", "external_id", "placed_at", "sku", "category", "quantity", "unit_price", "discount",
-          "currency", "channel", "store", "shipping", "tax", "refunded_amount"]
+HEADER = [
+    "order_id",
+    "external_id",
+    "placed_at",
+    "sku",
+    "category",
+    "quantity",
+    "unit_price",
+    "discount",
+    "currency",
+    "channel",
+    "store",
+    "shipping",
+    "tax",
+    "refunded_amount",
+]
 
 
 def _file(tmp_path, rows, header=HEADER, name="orders.csv"):
@@ -72,14 +86,22 @@ HISTORY = [
 def _post_through_api(client, auth, member_id):
     for number, days, lines, refunded in HISTORY:
         with time_machine.travel(_at(days), tick=False):
-            body = {"order_id": f"api-{number}", "member_id": member_id, "placed_at": _at(days).isoformat(),
-                    "items": [{"sku": s, "category": c, "quantity": q, "unit_price": p, "discount": d}
-                              for s, c, q, p, d in lines]}
+            body = {
+                "order_id": f"api-{number}",
+                "member_id": member_id,
+                "placed_at": _at(days).isoformat(),
+                "items": [
+                    {"sku": s, "category": c, "quantity": q, "unit_price": p, "discount": d} for s, c, q, p, d in lines
+                ],
+            }
             response = client.post("/v1/orders", json=body, headers=auth("storefront"))
             assert response.status_code == 201, response.get_json()
             if refunded:
-                response = client.post(f"/v1/orders/api-{number}/refunds", headers=auth("storefront"),
-                                       json={"refund_id": f"r-{number}", "amount": refunded})
+                response = client.post(
+                    f"/v1/orders/api-{number}/refunds",
+                    headers=auth("storefront"),
+                    json={"refund_id": f"r-{number}", "amount": refunded},
+                )
                 assert response.status_code == 201, response.get_json()
 
 
@@ -88,26 +110,51 @@ def _history_rows(external_id):
     for number, days, lines, refunded in HISTORY:
         for index, (sku, category, quantity, price, discount) in enumerate(lines):
             order_level = [refunded or ""] if index == 0 else [""]  # given once per order
-            rows.append([f"imp-{number}", external_id, _at(days).isoformat(), sku, category, str(quantity), price,
-                         discount, "", "", "", "", "", *order_level])
+            rows.append(
+                [
+                    f"imp-{number}",
+                    external_id,
+                    _at(days).isoformat(),
+                    sku,
+                    category,
+                    str(quantity),
+                    price,
+                    discount,
+                    "",
+                    "",
+                    "",
+                    "",
+                    "",
+                    *order_level,
+                ]
+            )
     # Scattered: the first line of each two-line order goes last, the file is not in time order.
-    return [row for row in rows if row[3] not in ("tea-1", "gift-1")] + \
-        [row for row in reversed(rows) if row[3] in ("tea-1", "gift-1")]
+    return [row for row in rows if row[3] not in ("tea-1", "gift-1")] + [
+        row for row in reversed(rows) if row[3] in ("tea-1", "gift-1")
+    ]
 
 
 def _comparable(entries, prefix):
     """Entries as they should match: an expiry is written by whichever run finds it due (its time and
     its lot's id differ), everything else to the instant and the source."""
-    return sorted((e["kind"], e["points"], e["created_at"] if e["kind"] != "expire" else None, e["available_at"],
-                   e["expires_at"], e["source"]["type"],
-                   (e["source"]["id"] or "").replace(prefix, "#") if e["kind"] != "expire" else None)
-                  for e in entries)
+    return sorted(
+        (
+            e["kind"],
+            e["points"],
+            e["created_at"] if e["kind"] != "expire" else None,
+            e["available_at"],
+            e["expires_at"],
+            e["source"]["type"],
+            (e["source"]["id"] or "").replace(prefix, "#") if e["kind"] != "expire" else None,
+        )
+        for e in entries
+    )
 
 
 def test_imported_history_equals_the_same_orders_posted_through_the_api_on_their_dates(
-        client, auth, db, config, tmp_path):
-    client.patch("/v1/program", json={"expiry_months": 24, "pending_days": 14, "first_order_bonus": 0},
-                 headers=auth())
+    client, auth, db, config, tmp_path
+):
+    client.patch("/v1/program", json={"expiry_months": 24, "pending_days": 14, "first_order_bonus": 0}, headers=auth())
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
     with time_machine.travel(_at(900), tick=False):
         through_api = create_member(client, auth)
@@ -136,14 +183,40 @@ def test_imported_history_equals_the_same_orders_posted_through_the_api_on_their
         assert _comparable(entries_mine, "imp-") == _comparable(entries_theirs, "api-")
         for number, *_rest in HISTORY:
             a, b = session.get(Order, f"api-{number}"), session.get(Order, f"imp-{number}")
-            assert (a.points_earned, a.bonus_points, a.tier_after, a.available_at, a.placed_at, a.net_amount,
-                    a.eligible_amount, a.refunded_amount, a.points_reversed) == \
-                   (b.points_earned, b.bonus_points, b.tier_after, b.available_at, b.placed_at, b.net_amount,
-                    b.eligible_amount, b.refunded_amount, b.points_reversed)
-        changes = lambda member_id: [(c.from_code, c.to_code, c.reason, c.at) for c in session.scalars(
-            select(TierChange).where(TierChange.member_id == member_id).order_by(TierChange.id))]
+            assert (
+                a.points_earned,
+                a.bonus_points,
+                a.tier_after,
+                a.available_at,
+                a.placed_at,
+                a.net_amount,
+                a.eligible_amount,
+                a.refunded_amount,
+                a.points_reversed,
+            ) == (
+                b.points_earned,
+                b.bonus_points,
+                b.tier_after,
+                b.available_at,
+                b.placed_at,
+                b.net_amount,
+                b.eligible_amount,
+                b.refunded_amount,
+                b.points_reversed,
+            )
+
+        def changes(member_id):
+            return [
+                (c.from_code, c.to_code, c.reason, c.at)
+                for c in session.scalars(
+                    select(TierChange).where(TierChange.member_id == member_id).order_by(TierChange.id)
+                )
+            ]
+
         assert changes(imported["id"]) == changes(through_api["id"]) and changes(imported["id"])
-    tiers = [client.get(f"/v1/members/{m['id']}/tier", headers=auth("staff")).get_json() for m in (imported, through_api)]
+    tiers = [
+        client.get(f"/v1/members/{m['id']}/tier", headers=auth("staff")).get_json() for m in (imported, through_api)
+    ]
     for tier, prefix in zip(tiers, ("imp-", "api-")):
         tier["member_id"] = None
         for change in tier["history"]:
@@ -153,15 +226,33 @@ def test_imported_history_equals_the_same_orders_posted_through_the_api_on_their
 
 
 def test_points_of_an_order_two_years_old_are_expired_and_a_refund_reverses_in_proportion(
-        client, auth, db, config, tmp_path):
+    client, auth, db, config, tmp_path
+):
     client.patch("/v1/program", json={"expiry_months": 12, "pending_days": 0}, headers=auth())
     member = create_member(client, auth)
     old, recent = _at(730), _at(30)
-    path = _file(tmp_path, [
-        ["old-1", member["external_id"], old.isoformat(), "tea", "tea", "1", "300.00", "0", "", "", "", "", "", ""],
-        ["new-1", member["external_id"], recent.isoformat(), "tea", "tea", "2", "100.00", "0", "", "", "", "", "",
-         "50.00"],
-    ])
+    path = _file(
+        tmp_path,
+        [
+            ["old-1", member["external_id"], old.isoformat(), "tea", "tea", "1", "300.00", "0", "", "", "", "", "", ""],
+            [
+                "new-1",
+                member["external_id"],
+                recent.isoformat(),
+                "tea",
+                "tea",
+                "2",
+                "100.00",
+                "0",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "50.00",
+            ],
+        ],
+    )
     assert _import(config, path)[0] == 0
     entries = [(e["kind"], e["points"]) for e in ledger(client, auth, member["id"])]
     assert sorted(entries) == sorted([("earn", 300), ("expire", -300), ("earn", 200), ("reversal", -50)])
@@ -173,15 +264,19 @@ def test_points_of_an_order_two_years_old_are_expired_and_a_refund_reverses_in_p
         assert refund.created_at == recent  # refunded on the order's own date
         expire = session.scalars(select(LedgerEntry).where(LedgerEntry.kind == "expire")).one()
         assert expire.points == -300
-    check = CliRunner().invoke(main, ["check"], env={"LOYALTY_DATABASE_URL": config.database_url, "LOYALTY_LOG_JSON": "1"})
+    check = CliRunner().invoke(
+        main, ["check"], env={"LOYALTY_DATABASE_URL": config.database_url, "LOYALTY_LOG_JSON": "1"}
+    )
     assert check.exit_code == 0, check.output  # the ledger reconciles after an import
 
 
 def test_no_first_order_bonus_for_history(client, auth, db, config, tmp_path):
     client.patch("/v1/program", json={"first_order_bonus": 100}, headers=auth())
     member = create_member(client, auth)
-    path = _file(tmp_path, [["h-1", member["external_id"], _at(40).isoformat(), "tea", "tea", "1", "10.00", "0",
-                              "", "", "", "", "", ""]])
+    path = _file(
+        tmp_path,
+        [["h-1", member["external_id"], _at(40).isoformat(), "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""]],
+    )
     assert _import(config, path)[0] == 0
     assert [e["kind"] for e in ledger(client, auth, member["id"])] == ["earn"]
     with db.unit_of_work() as session:
@@ -194,30 +289,42 @@ def test_bad_rows_go_to_the_reject_file_with_line_and_reason_and_the_rest_goes_i
     client.patch(f"/v1/members/{blocked['id']}", json={"status": "blocked"}, headers=auth("staff"))
     ext, when = member["external_id"], _at(10).isoformat()
     rows = [
-        ["ok-1", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],             # line 2
-        ["x-1", "nobody", when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],         # 3 unknown
-        ["x-2", ext, when, "tea", "tea", "0", "10.00", "0", "", "", "", "", "", ""],              # 4 quantity
+        ["ok-1", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],  # line 2
+        ["x-1", "nobody", when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],  # 3 unknown
+        ["x-2", ext, when, "tea", "tea", "0", "10.00", "0", "", "", "", "", "", ""],  # 4 quantity
         ["x-3", ext, (NOW + timedelta(days=2)).isoformat(), "tea", "", "1", "1", "", "", "", "", "", "", ""],  # 5
-        ["x-4", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],              # 6 disagree
-        ["ok-2", ext, when, "tea", "tea", "1", "12.5", "", "", "", "", "", "", ""],               # 7
+        ["x-4", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],  # 6 disagree
+        ["ok-2", ext, when, "tea", "tea", "1", "12.5", "", "", "", "", "", "", ""],  # 7
         ["x-4", ext, _at(11).isoformat(), "cup", "ware", "1", "5.00", "0", "", "", "", "", "", ""],  # 8 disagree
-        ["x-5", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],              # 9 other line bad
-        ["x-5", ext, when, "cup", "ware", "1", "abc", "0", "", "", "", "", "", ""],               # 10 price
-        ["x-6", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", "20.00"],         # 11 over-refund
+        ["x-5", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],  # 9 other line bad
+        ["x-5", ext, when, "cup", "ware", "1", "abc", "0", "", "", "", "", "", ""],  # 10 price
+        ["x-6", ext, when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", "20.00"],  # 11 over-refund
         ["x-7", blocked["external_id"], when, "tea", "tea", "1", "10.00", "0", "", "", "", "", "", ""],  # 12
-        ["x-8", ext, when, "tea", "tea", "1", "10.00", "0", "XXX", "", "", "", "", ""],           # 13 currency
+        ["x-8", ext, when, "tea", "tea", "1", "10.00", "0", "XXX", "", "", "", "", ""],  # 13 currency
     ]
     path = _file(tmp_path, rows)
-    result = CliRunner().invoke(main, ["import", "orders", str(path)],
-                                env={"LOYALTY_DATABASE_URL": config.database_url, "LOYALTY_LOG_JSON": "1"})
+    result = CliRunner().invoke(
+        main,
+        ["import", "orders", str(path)],
+        env={"LOYALTY_DATABASE_URL": config.database_url, "LOYALTY_LOG_JSON": "1"},
+    )
     assert result.exit_code == 1, result.output
     assert "import orders: 2 order lines imported, 0 existing, 10 rejected" in result.output
     rejected = _rejects(f"{path}.rejects.csv")
     assert rejected[0] == ["line", "reason", *HEADER]
     reasons = {int(row[0]): row[1].split(":")[0] for row in rejected[1:]}
-    assert reasons == {3: "unknown_member", 4: "invalid_quantity", 5: "future_placed_at", 6: "order_lines_disagree",
-                       8: "order_lines_disagree", 9: "order_has_rejected_line", 10: "invalid_unit_price",
-                       11: "refund_exceeds_order", 12: "member_blocked", 13: "invalid_currency"}
+    assert reasons == {
+        3: "unknown_member",
+        4: "invalid_quantity",
+        5: "future_placed_at",
+        6: "order_lines_disagree",
+        8: "order_lines_disagree",
+        9: "order_has_rejected_line",
+        10: "invalid_unit_price",
+        11: "refund_exceeds_order",
+        12: "member_blocked",
+        13: "invalid_currency",
+    }
     assert len(rejected) == 11 and rejected[1][2:] == rows[1]  # the row as read follows line and reason
     assert rejected[1][0] == "3"  # file order
     with db.unit_of_work() as session:
@@ -227,8 +334,11 @@ def test_bad_rows_go_to_the_reject_file_with_line_and_reason_and_the_rest_goes_i
 
 def test_an_unknown_column_stops_the_run_before_anything_is_written(client, auth, db, config, tmp_path):
     member = create_member(client, auth)
-    path = _file(tmp_path, [["o-1", member["external_id"], _at(1).isoformat(), "tea", "1", "1", "surprise"]],
-                 header=["order_id", "external_id", "placed_at", "sku", "quantity", "unit_price", "coupon"])
+    path = _file(
+        tmp_path,
+        [["o-1", member["external_id"], _at(1).isoformat(), "tea", "1", "1", "surprise"]],
+        header=["order_id", "external_id", "placed_at", "sku", "quantity", "unit_price", "coupon"],
+    )
     code, _out, err = _import(config, path)
     assert code == 2 and "coupon" in err
     with db.unit_of_work() as session:
@@ -237,8 +347,13 @@ def test_an_unknown_column_stops_the_run_before_anything_is_written(client, auth
 
 def test_a_rerun_finds_every_order_existing_and_doubles_nothing(client, auth, db, config, tmp_path):
     member = create_member(client, auth)
-    path = _file(tmp_path, [[f"r-{n}", member["external_id"], _at(n).isoformat(), "tea", "tea", "1", "10", "0",
-                             "", "", "", "", "", ""] for n in range(1, 6)])
+    path = _file(
+        tmp_path,
+        [
+            [f"r-{n}", member["external_id"], _at(n).isoformat(), "tea", "tea", "1", "10", "0", "", "", "", "", "", ""]
+            for n in range(1, 6)
+        ],
+    )
     assert _import(config, path)[0] == 0
     before = ledger(client, auth, member["id"])
     code, out, _err = _import(config, path)
@@ -248,8 +363,26 @@ def test_a_rerun_finds_every_order_existing_and_doubles_nothing(client, auth, db
 
 def test_an_interrupted_run_started_again_finishes_without_doubling(client, auth, db, config, tmp_path, monkeypatch):
     members = [create_member(client, auth) for _ in range(4)]
-    rows = [[f"i-{m}-{n}", member["external_id"], _at(n + 1).isoformat(), "tea", "tea", "1", "10", "0",
-             "", "", "", "", "", ""] for m, member in enumerate(members) for n in range(3)]
+    rows = [
+        [
+            f"i-{m}-{n}",
+            member["external_id"],
+            _at(n + 1).isoformat(),
+            "tea",
+            "tea",
+            "1",
+            "10",
+            "0",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+        for m, member in enumerate(members)
+        for n in range(3)
+    ]
     path = _file(tmp_path, rows)
     monkeypatch.setattr(importer, "POST_BATCH", 3)  # a member (3 lines) per batch
     real, calls = order_posting.post_batch, []
@@ -278,20 +411,40 @@ def test_an_interrupted_run_started_again_finishes_without_doubling(client, auth
 def test_members_named_by_email_phone_or_number_and_order_fields_given_once(client, auth, db, config, tmp_path):
     member = create_member(client, auth)
     when = _at(5).isoformat()
-    header = ["order_id", "email", "phone", "member_number", "placed_at", "sku", "quantity", "unit_price", "channel",
-              "store", "shipping"]
-    path = _file(tmp_path, [
-        ["e-1", member["email"].upper(), "", "", when, "tea", "1", "10", "pos", "S1", "5"],
-        ["e-1", member["email"], "", "", when, "cup", "2", "3", "", "", ""],  # order fields once is enough
-        ["p-1", "", member["phone"].replace("+86", "").replace(" ", ""), "", when, "tea", "1", "10", "", "", ""],
-        ["n-1", "", "", member["member_number"], when, "tea", "1", "10", "", "", ""],
-    ], header=header)
+    header = [
+        "order_id",
+        "email",
+        "phone",
+        "member_number",
+        "placed_at",
+        "sku",
+        "quantity",
+        "unit_price",
+        "channel",
+        "store",
+        "shipping",
+    ]
+    path = _file(
+        tmp_path,
+        [
+            ["e-1", member["email"].upper(), "", "", when, "tea", "1", "10", "pos", "S1", "5"],
+            ["e-1", member["email"], "", "", when, "cup", "2", "3", "", "", ""],  # order fields once is enough
+            ["p-1", "", member["phone"].replace("+86", "").replace(" ", ""), "", when, "tea", "1", "10", "", "", ""],
+            ["n-1", "", "", member["member_number"], when, "tea", "1", "10", "", "", ""],
+        ],
+        header=header,
+    )
     code, out, _err = _import(config, path)
     assert code == 0, out
     with db.unit_of_work() as session:
         order = session.get(Order, "e-1")
-        assert (order.member_id, order.channel, order.store_id, order.shipping, len(order.items)) == \
-               (member["id"], "pos", "S1", 5, 2)
+        assert (order.member_id, order.channel, order.store_id, order.shipping, len(order.items)) == (
+            member["id"],
+            "pos",
+            "S1",
+            5,
+            2,
+        )
         assert {session.get(Order, o).member_id for o in ("p-1", "n-1")} == {member["id"]}
 
 
@@ -307,10 +460,18 @@ def test_a_session_replaying_history_writes_no_events_and_others_still_do(db):
 
 def test_the_summary_counts_order_lines_and_the_exit_code_says_all_went_in(client, auth, db, config, tmp_path):
     member = create_member(client, auth)
-    path = _file(tmp_path, [["s-1", member["external_id"], _at(2).isoformat(), sku, "tea", "1", "10", "0",
-                             "", "", "", "", "", ""] for sku in ("a", "b", "c")])
-    result = CliRunner().invoke(main, ["import", "orders", str(path), "--rejects", str(tmp_path / "bad.csv")],
-                                env={"LOYALTY_DATABASE_URL": config.database_url, "LOYALTY_LOG_JSON": "1"})
+    path = _file(
+        tmp_path,
+        [
+            ["s-1", member["external_id"], _at(2).isoformat(), sku, "tea", "1", "10", "0", "", "", "", "", "", ""]
+            for sku in ("a", "b", "c")
+        ],
+    )
+    result = CliRunner().invoke(
+        main,
+        ["import", "orders", str(path), "--rejects", str(tmp_path / "bad.csv")],
+        env={"LOYALTY_DATABASE_URL": config.database_url, "LOYALTY_LOG_JSON": "1"},
+    )
     assert result.exit_code == 0, result.output
     assert "import orders: 3 order lines imported, 0 existing, 0 rejected in" in result.output
     assert not (tmp_path / "bad.csv").exists()
@@ -322,8 +483,9 @@ def test_the_sample_in_docs_imports_cleanly_after_the_members_sample(client, aut
     assert client.put("/v1/tiers", json={"tiers": LADDER}, headers=auth()).status_code == 200
     docs = Path(__file__).resolve().parents[2] / "docs" / "import"
     out, err = io.StringIO(), io.StringIO()
-    members = run_import("members", docs / "members.csv", rejects_path=tmp_path / "m.csv", config=config, out=out,
-                         err=err)
+    members = run_import(
+        "members", docs / "members.csv", rejects_path=tmp_path / "m.csv", config=config, out=out, err=err
+    )
     assert members == 0, out.getvalue() + err.getvalue()
     code, out, err = _import(config, docs / "orders.csv", rejects=tmp_path / "o.csv")
     assert code == 0, out + err
@@ -336,8 +498,26 @@ def test_the_sample_in_docs_imports_cleanly_after_the_members_sample(client, aut
 @pytest.mark.postgres_only
 def test_several_posting_threads_post_every_order_once(client, auth, db, config, tmp_path, monkeypatch):
     members = [create_member(client, auth) for _ in range(6)]
-    rows = [[f"t-{m}-{n}", member["external_id"], _at(n + 1).isoformat(), "tea", "tea", "1", "10", "0",
-             "", "", "", "", "", ""] for m, member in enumerate(members) for n in range(4)]
+    rows = [
+        [
+            f"t-{m}-{n}",
+            member["external_id"],
+            _at(n + 1).isoformat(),
+            "tea",
+            "tea",
+            "1",
+            "10",
+            "0",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]
+        for m, member in enumerate(members)
+        for n in range(4)
+    ]
     monkeypatch.setattr(importer, "POST_WORKERS", 3)
     monkeypatch.setattr(importer, "POST_BATCH", 4)  # a member a batch: six batches over three threads
     code, out, _err = _import(config, _file(tmp_path, rows))

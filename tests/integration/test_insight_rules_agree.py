@@ -12,7 +12,7 @@ on purpose: that is where floating-point days in SQL and exact durations in Pyth
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -50,39 +50,55 @@ def _histories(rng: random.Random, count: int) -> list[list[timedelta]]:
             histories.append([timedelta(seconds=rng.randint(0, 400 * 86400))])
         elif shape == "rhythm":
             every, since = rng.randint(3, 60), rng.randint(0, 200 * 86400)
-            histories.append([timedelta(seconds=since + n * every * 86400 + rng.randint(-3600, 3600))
-                              for n in range(rng.randint(2, 6))])
+            histories.append(
+                [
+                    timedelta(seconds=since + n * every * 86400 + rng.randint(-3600, 3600))
+                    for n in range(rng.randint(2, 6))
+                ]
+            )
         else:
             histories.append([timedelta(seconds=rng.randint(0, 500 * 86400)) for _ in range(rng.randint(2, 5))])
     return [[max(ago, timedelta(0)) for ago in history] for history in histories]
 
 
 @pytest.mark.parametrize("seed", [16, 2026])
-def test_the_job_and_the_pure_rules_give_every_member_the_same_stage_and_risk(client, auth, db, config,
-                                                                              pinned_clock, seed):
+def test_the_job_and_the_pure_rules_give_every_member_the_same_stage_and_risk(
+    client, auth, db, config, pinned_clock, seed
+):
     pinned_clock.move_to(NOW, tick=False)  # the job's "now" is then exactly the instant histories count from
     placed: dict[str, list[datetime]] = {}
     for number, history in enumerate(_histories(random.Random(seed), count=20)):
         member_id = create_member(client, auth)["id"]
         placed[member_id] = [NOW - ago for ago in history]
         for index, at in enumerate(placed[member_id]):
-            response = client.post("/v1/orders", headers=auth("storefront"), json={
-                "order_id": f"agree-{number}-{index}", "member_id": member_id, "placed_at": at.isoformat(),
-                "items": [{"sku": "tea-1", "category": "tea", "quantity": 1, "unit_price": "20.00"}]})
+            response = client.post(
+                "/v1/orders",
+                headers=auth("storefront"),
+                json={
+                    "order_id": f"agree-{number}-{index}",
+                    "member_id": member_id,
+                    "placed_at": at.isoformat(),
+                    "items": [{"sku": "tea-1", "category": "tea", "quantity": 1, "unit_price": "20.00"}],
+                },
+            )
             assert response.status_code == 201, response.get_json()
     run_job("insights.refresh", db=db, config=config, as_of=today())
     with db.sessions() as session:
-        stored = {row.member_id: row for row in session.scalars(
-            select(MemberInsight).where(MemberInsight.member_id.in_(placed)))}
+        stored = {
+            row.member_id: row
+            for row in session.scalars(select(MemberInsight).where(MemberInsight.member_id.in_(placed)))
+        }
     assert set(stored) == set(placed)
     disagreements = []
     for member_id, orders in placed.items():
         row = stored[member_id]
-        facts = dict(first=min(orders, default=None), last=max(orders, default=None), orders=len(orders),
-                     now=row.refreshed_at)
+        facts = dict(
+            first=min(orders, default=None), last=max(orders, default=None), orders=len(orders), now=row.refreshed_at
+        )
         expected = (rules.stage(**facts), rules.churn_risk(**facts))
         if (row.orders_total, row.stage, row.churn_risk) != (len(orders), *expected):
-            disagreements.append((sorted((NOW - at) / DAY for at in orders), expected,
-                                  (row.orders_total, row.stage, row.churn_risk)))
-    assert row.refreshed_at == NOW.astimezone(timezone.utc)
+            disagreements.append(
+                (sorted((NOW - at) / DAY for at in orders), expected, (row.orders_total, row.stage, row.churn_risk))
+            )
+    assert row.refreshed_at == NOW.astimezone(UTC)
     assert not disagreements, disagreements

@@ -7,8 +7,8 @@ from click.testing import CliRunner
 from sqlalchemy import text
 
 from loyalty.cli import main
-from loyalty.scheduler import run_job
 from loyalty.core.models import JobRun
+from loyalty.scheduler import run_job
 from tests.clock import now, today
 from tests.factories import create_member, post_order
 
@@ -16,8 +16,10 @@ from tests.factories import create_member, post_order
 @pytest.fixture
 def check(database_url, db):
     def invoke():
-        return CliRunner().invoke(main, ["check"], env={"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"},
-                                  catch_exceptions=False)
+        return CliRunner().invoke(
+            main, ["check"], env={"LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"}, catch_exceptions=False
+        )
+
     return invoke
 
 
@@ -29,16 +31,26 @@ def busy(client, auth, db, database_url):
     client.patch("/v1/program", json={"first_order_bonus": 50}, headers=auth())
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "lc-1", "400")
-    spend = client.post("/v1/redemptions", json={"member_id": member["id"], "points": 100, "order_id": "lc-2",
-                                                 "order_amount": "300.00", "capture": True}, headers=auth("storefront"))
+    spend = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "points": 100, "order_id": "lc-2", "order_amount": "300.00", "capture": True},
+        headers=auth("storefront"),
+    )
     assert spend.status_code == 201, spend.get_json()
     post_order(client, auth, member["id"], "lc-2", "300", days_ago=20)
-    refund = client.post("/v1/orders/lc-2/refunds", json={"refund_id": "lc-2-r", "amount": "150.00"},
-                         headers=auth("storefront"))
+    refund = client.post(
+        "/v1/orders/lc-2/refunds", json={"refund_id": "lc-2-r", "amount": "150.00"}, headers=auth("storefront")
+    )
     assert refund.status_code == 201, refund.get_json()
-    client.post(f"/v1/members/{member['id']}/adjustments", json={"points": -30, "reason": "test"}, headers=auth("staff"))
-    assert client.post("/v1/redemptions", json={"member_id": member["id"], "points": 20},
-                       headers=auth("storefront")).status_code == 201
+    client.post(
+        f"/v1/members/{member['id']}/adjustments", json={"points": -30, "reason": "test"}, headers=auth("staff")
+    )
+    assert (
+        client.post(
+            "/v1/redemptions", json={"member_id": member["id"], "points": 20}, headers=auth("storefront")
+        ).status_code
+        == 201
+    )
     return member
 
 
@@ -51,15 +63,21 @@ def test_a_busy_ledger_balances(check, busy):
     assert "ledger check passed" in result.output
 
 
-@pytest.mark.parametrize("damage, named", [
-    ("UPDATE point_lots SET remaining = remaining + 5 WHERE id = (SELECT max(id) FROM point_lots)", "balances"),
-    ("UPDATE point_lots SET remaining = -1 WHERE id = (SELECT min(id) FROM point_lots)", "lots"),
-    ("UPDATE point_accounts SET debt = -3 WHERE member_id = (SELECT min(member_id) FROM point_accounts)", "debt"),
-    ("UPDATE orders SET points_earned = points_earned + 1 WHERE order_id = 'lc-1'", "orders"),
-    ("UPDATE refunds SET points_returned = points_returned + 1 WHERE refund_id = 'lc-2-r'", "refunds"),
-    ("DELETE FROM redemption_allocations WHERE redemption_id IN (SELECT id FROM redemptions WHERE status = 'held')",
-     "holds"),
-])
+@pytest.mark.parametrize(
+    "damage, named",
+    [
+        ("UPDATE point_lots SET remaining = remaining + 5 WHERE id = (SELECT max(id) FROM point_lots)", "balances"),
+        ("UPDATE point_lots SET remaining = -1 WHERE id = (SELECT min(id) FROM point_lots)", "lots"),
+        ("UPDATE point_accounts SET debt = -3 WHERE member_id = (SELECT min(member_id) FROM point_accounts)", "debt"),
+        ("UPDATE orders SET points_earned = points_earned + 1 WHERE order_id = 'lc-1'", "orders"),
+        ("UPDATE refunds SET points_returned = points_returned + 1 WHERE refund_id = 'lc-2-r'", "refunds"),
+        (
+            "DELETE FROM redemption_allocations "
+            "WHERE redemption_id IN (SELECT id FROM redemptions WHERE status = 'held')",
+            "holds",
+        ),
+    ],
+)
 def test_damage_is_named_and_fails_the_check(check, busy, db, damage, named):
     with db.engine.begin() as connection:
         connection.execute(text(damage))
@@ -74,14 +92,23 @@ def test_the_nightly_job_shows_mismatches_in_metrics(client, db, config, busy):
     counts = run_job("ledger.check", db=db, config=config, as_of=today())
     assert counts["balances_mismatches"] == 0 and counts["balances_checked"] > 30
     with db.engine.begin() as connection:
-        connection.execute(text("UPDATE point_lots SET remaining = remaining + 5 WHERE id = (SELECT max(id) "
-                                "FROM point_lots)"))
+        connection.execute(
+            text("UPDATE point_lots SET remaining = remaining + 5 WHERE id = (SELECT max(id) FROM point_lots)")
+        )
     assert run_job("ledger.check", db=db, config=config, as_of=today())["balances_mismatches"] == 1
     with db.unit_of_work() as session:  # as the scheduler records a run
-        session.add(JobRun(job="ledger.check", holder="test", as_of=today().isoformat(), started_at=now(),
-                           finished_at=now(), status="ok", counts={"balances_mismatches": 1, "lots_mismatches": 0}))
+        session.add(
+            JobRun(
+                job="ledger.check",
+                holder="test",
+                as_of=today().isoformat(),
+                started_at=now(),
+                finished_at=now(),
+                status="ok",
+                counts={"balances_mismatches": 1, "lots_mismatches": 0},
+            )
+        )
     body = client.get("/metrics").get_data(as_text=True)
     assert 'loyalty_ledger_mismatches{check="balances"} 1.0' in body
     assert 'loyalty_ledger_mismatches{check="lots"} 0.0' in body
     assert 'loyalty_job_last_success_timestamp_seconds{job="ledger.check"}' in body
-

@@ -5,7 +5,7 @@ After every step the ledger's invariants must hold."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import HealthCheck, event, settings
@@ -34,7 +34,7 @@ def make_machine(db):
 
         def __init__(self):
             super().__init__()
-            self.now = datetime(2026, 1, 10, 8, 0, tzinfo=timezone.utc)
+            self.now = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
             with db.unit_of_work() as session:
                 update_program(session, changes={"expiry_months": 2, "pending_days": 3, "hold_minutes": 30})
                 self.member_id = create_member(session, data={"name": f"sm {next(_ids)}"}, actor="test").id
@@ -49,10 +49,23 @@ def make_machine(db):
             # Orders may arrive late: some are already past the return window, some past expiry.
             order_id = f"sm-o-{next(_ids)}"
             placed_at = self.now - timedelta(days=age)
-            data = {"order_id": order_id, "member_id": self.member_id, "placed_at": placed_at, "channel": "online",
-                    "shipping": Decimal(0), "tax": Decimal(0),
-                    "items": [{"sku": "t", "category": "tea", "quantity": 1, "unit_price": Decimal(amount),
-                               "discount": Decimal(0)}]}
+            data = {
+                "order_id": order_id,
+                "member_id": self.member_id,
+                "placed_at": placed_at,
+                "channel": "online",
+                "shipping": Decimal(0),
+                "tax": Decimal(0),
+                "items": [
+                    {
+                        "sku": "t",
+                        "category": "tea",
+                        "quantity": 1,
+                        "unit_price": Decimal(amount),
+                        "discount": Decimal(0),
+                    }
+                ],
+            }
             order, created = self._do(lambda s: post_order(s, data=data, actor="sm", now=self.now))
             assert created
             return (order_id, data)
@@ -79,8 +92,14 @@ def make_machine(db):
         @rule(target=holds, points=st.integers(1, 400), capture=st.booleans())
         def hold(self, points, capture):
             try:
-                held = self._do(lambda s: redemptions.hold(s, data={"member_id": self.member_id, "points": points,
-                                                                    "capture": capture}, actor="sm", now=self.now))
+                held = self._do(
+                    lambda s: redemptions.hold(
+                        s,
+                        data={"member_id": self.member_id, "points": points, "capture": capture},
+                        actor="sm",
+                        now=self.now,
+                    )
+                )
             except InsufficientPoints as error:
                 assert error.extra["available"] < points
                 return None
@@ -92,8 +111,14 @@ def make_machine(db):
             order = self.earn(amount, age=5)
             available = self._do(lambda s: balance(s, member_id=self.member_id, now=self.now))["available"]
             if available * spend // 100 > 0:
-                self._do(lambda s: redemptions.hold(s, data={"member_id": self.member_id, "capture": True,
-                                                             "points": available * spend // 100}, actor="sm", now=self.now))
+                self._do(
+                    lambda s: redemptions.hold(
+                        s,
+                        data={"member_id": self.member_id, "capture": True, "points": available * spend // 100},
+                        actor="sm",
+                        now=self.now,
+                    )
+                )
             self.refund(order, share, replay=False)
 
         @rule()
@@ -101,8 +126,14 @@ def make_machine(db):
             # Spending all then refunding is the path to a negative balance; make it common.
             available = self._do(lambda s: balance(s, member_id=self.member_id, now=self.now))["available"]
             if available > 0:
-                self._do(lambda s: redemptions.hold(s, data={"member_id": self.member_id, "points": available,
-                                                             "capture": True}, actor="sm", now=self.now))
+                self._do(
+                    lambda s: redemptions.hold(
+                        s,
+                        data={"member_id": self.member_id, "points": available, "capture": True},
+                        actor="sm",
+                        now=self.now,
+                    )
+                )
 
         @rule(redemption_id=consumes(holds))
         def capture(self, redemption_id):
@@ -123,7 +154,9 @@ def make_machine(db):
         @rule(points=st.integers(-300, 300).filter(bool))
         def adjust(self, points):
             try:
-                self._do(lambda s: adjust(s, member_id=self.member_id, points=points, reason="sm", actor="sm", now=self.now))
+                self._do(
+                    lambda s: adjust(s, member_id=self.member_id, points=points, reason="sm", actor="sm", now=self.now)
+                )
             except InsufficientPoints:
                 assert points < 0
 
@@ -134,10 +167,17 @@ def make_machine(db):
         @rule()
         def release_and_expire(self):
             with db.unit_of_work() as session:
-                due = list(session.scalars(select(Redemption.id).where(
-                    Redemption.member_id == self.member_id, Redemption.status == "held", Redemption.expires_at <= self.now)))
+                due = list(
+                    session.scalars(
+                        select(Redemption.id).where(
+                            Redemption.member_id == self.member_id,
+                            Redemption.status == "held",
+                            Redemption.expires_at <= self.now,
+                        )
+                    )
+                )
             for redemption_id in due:
-                self._do(lambda s: redemptions.release_one(s, redemption_id=redemption_id, now=self.now))
+                self._do(lambda s, held=redemption_id: redemptions.release_one(s, redemption_id=held, now=self.now))
             while self._do(lambda s: jobs._expire_batch(s, self.now, self.now))[0]:
                 pass
 
@@ -149,22 +189,34 @@ def make_machine(db):
         @invariant()
         def books_balance(self):
             with db.unit_of_work() as session:
-                entries = session.scalar(select(func.coalesce(func.sum(LedgerEntry.points), 0))
-                                         .where(LedgerEntry.member_id == self.member_id))
-                lots = session.scalar(select(func.coalesce(func.sum(PointLot.remaining), 0))
-                                      .where(PointLot.member_id == self.member_id))
-                held = session.scalar(select(func.coalesce(func.sum(Redemption.points), 0)).where(
-                    Redemption.member_id == self.member_id, Redemption.status == "held"))
+                entries = session.scalar(
+                    select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(
+                        LedgerEntry.member_id == self.member_id
+                    )
+                )
+                lots = session.scalar(
+                    select(func.coalesce(func.sum(PointLot.remaining), 0)).where(PointLot.member_id == self.member_id)
+                )
+                held = session.scalar(
+                    select(func.coalesce(func.sum(Redemption.points), 0)).where(
+                        Redemption.member_id == self.member_id, Redemption.status == "held"
+                    )
+                )
                 account = session.get(PointAccount, self.member_id)
                 debt = account.debt if account else 0
                 assert entries == lots + held - debt, (entries, lots, held, debt)
-                assert session.scalar(select(func.min(PointLot.remaining)).where(
-                    PointLot.member_id == self.member_id)) in (None,) or session.scalar(select(func.min(
-                        PointLot.remaining)).where(PointLot.member_id == self.member_id)) >= 0
-                duplicates = session.execute(select(LedgerEntry.kind, LedgerEntry.source_type, LedgerEntry.source_id)
-                                             .where(LedgerEntry.member_id == self.member_id)
-                                             .group_by(LedgerEntry.kind, LedgerEntry.source_type, LedgerEntry.source_id)
-                                             .having(func.count() > 1)).all()
+                assert (
+                    session.scalar(select(func.min(PointLot.remaining)).where(PointLot.member_id == self.member_id))
+                    in (None,)
+                    or session.scalar(select(func.min(PointLot.remaining)).where(PointLot.member_id == self.member_id))
+                    >= 0
+                )
+                duplicates = session.execute(
+                    select(LedgerEntry.kind, LedgerEntry.source_type, LedgerEntry.source_id)
+                    .where(LedgerEntry.member_id == self.member_id)
+                    .group_by(LedgerEntry.kind, LedgerEntry.source_type, LedgerEntry.source_id)
+                    .having(func.count() > 1)
+                ).all()
                 assert duplicates == []
                 available = balance(session, member_id=self.member_id, now=self.now)["available"]
             # Only a refund may push the balance below zero, and then by no more than it reversed.
@@ -178,6 +230,7 @@ def make_machine(db):
 
 def test_ledger_invariants_hold_under_any_sequence(db):
     machine = make_machine(db)
-    machine.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None,
-                                         suppress_health_check=list(HealthCheck), database=None)
+    machine.TestCase.settings = settings(
+        max_examples=60, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
     machine.TestCase().runTest()

@@ -11,8 +11,11 @@ from tests.factories import create_member
 def _write(db, member_id: str, entries: list[tuple[str, int]], start: int) -> None:
     with db.unit_of_work() as session:
         for n, (kind, points) in enumerate(entries, start):
-            session.add(LedgerEntry(member_id=member_id, kind=kind, points=points, created_at=NOW,
-                                    source_type="test", source_id=str(n)))
+            session.add(
+                LedgerEntry(
+                    member_id=member_id, kind=kind, points=points, created_at=NOW, source_type="test", source_id=str(n)
+                )
+            )
 
 
 def _samples(totals: LedgerTotals, db) -> dict[str, float]:

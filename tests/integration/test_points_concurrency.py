@@ -57,15 +57,18 @@ def test_the_same_refund_sent_at_once_reverses_once(database_url, client, auth):
     headers = auth("storefront")
 
     def refund(c):
-        return c.post("/v1/orders/c-3/refunds", json={"refund_id": "c-3-r", "amount": "100"}, headers=headers).status_code
+        return c.post(
+            "/v1/orders/c-3/refunds", json={"refund_id": "c-3-r", "amount": "100"}, headers=headers
+        ).status_code
 
     assert Counter(_race(database_url, [refund] * WORKERS)) == {201: 1, 200: WORKERS - 1}
     assert balance(client, auth, member["id"])["available"] == 300
 
 
 def test_reward_stock_is_never_oversold(database_url, client, auth):
-    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10, "stock": 3},
-                         headers=auth()).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10, "stock": 3}, headers=auth()
+    ).get_json()
     members = [create_member(client, auth) for _ in range(WORKERS)]
     for m in members:
         post_order(client, auth, m["id"], f"seed-{m['id']}", "100")
@@ -73,8 +76,12 @@ def test_reward_stock_is_never_oversold(database_url, client, auth):
 
     def redeem_for(member_id):
         def redeem(c):
-            return c.post("/v1/redemptions", json={"member_id": member_id, "reward_id": reward["id"], "capture": True},
-                          headers=headers).status_code
+            return c.post(
+                "/v1/redemptions",
+                json={"member_id": member_id, "reward_id": reward["id"], "capture": True},
+                headers=headers,
+            ).status_code
+
         return redeem
 
     assert Counter(_race(database_url, [redeem_for(m["id"]) for m in members])) == {201: 3, 409: WORKERS - 3}
@@ -82,8 +89,9 @@ def test_reward_stock_is_never_oversold(database_url, client, auth):
 
 
 def test_two_expiry_runs_at_once_expire_each_lot_once(database_url, client, auth, db, config):
-    import time_machine
     from datetime import timedelta
+
+    import time_machine
 
     client.patch("/v1/program", json={"expiry_months": 1}, headers=auth())
     members = [create_member(client, auth) for _ in range(6)]
@@ -94,10 +102,12 @@ def test_two_expiry_runs_at_once_expire_each_lot_once(database_url, client, auth
     later = expires + timedelta(days=1)
     results: list = []
     with time_machine.travel(later, tick=False):
+
         def run():
             database = Database(database_url)
             results.append(run_job("points.expire", db=database, config=config, as_of=later.date()))
             database.dispose()
+
         threads = [threading.Thread(target=run) for _ in range(2)]
         for t in threads:
             t.start()

@@ -103,8 +103,9 @@ def test_reads_that_may_lag_are_answered_by_the_replica(client, auth, lagging, r
 
     browse = client.get("/v1/members?q=ada", headers=auth("staff")).get_json()["data"]
     assert [m["name"] for m in browse] == ["Ada Before"]
-    assert [m["name"] for m in client.get("/v1/members?limit=50", headers=auth("staff")).get_json()["data"]] \
-        == ["Ada Before"]
+    assert [m["name"] for m in client.get("/v1/members?limit=50", headers=auth("staff")).get_json()["data"]] == [
+        "Ada Before"
+    ]
 
     segment = lagging["segment"]
     assert client.get(f"/v1/segments/{segment}", headers=auth("staff")).get_json()["members"] == 1
@@ -134,8 +135,7 @@ def test_writes_and_reads_that_decide_them_go_to_the_primary(client, auth, laggi
     assert client.get(f"/v1/members/{ada['id']}/balance", headers=auth("staff")).get_json()["available"] == 400
     # Bo exists on the primary only: his order and a duplicate of him both see him.
     post_order(client, auth, bo["id"], "o-3", "50.00")
-    duplicate = client.post("/v1/members", json={"name": "Bo Again", "email": "bo@example.com"},
-                            headers=auth("staff"))
+    duplicate = client.post("/v1/members", json={"name": "Bo Again", "email": "bo@example.com"}, headers=auth("staff"))
     assert duplicate.status_code == 409
     assert on_replica == []
 

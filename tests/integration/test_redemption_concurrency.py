@@ -1,5 +1,5 @@
-"""The per-order redemption cap, refunds giving points back and coupons under real concurrency: threads, each with its own app and engine
-(as separate workers would be), on SQLite and PostgreSQL."""
+"""The per-order redemption cap, refunds giving points back and coupons under real concurrency:
+threads, each with its own app and engine (as separate workers would be), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -37,8 +37,11 @@ def test_concurrent_holds_on_one_order_never_pass_its_cap(database_url, client, 
 def test_the_same_refund_at_once_gives_back_the_points_paid_once(database_url, client, auth, db):
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "ret-race", "400")
-    paid = client.post("/v1/redemptions", json={"member_id": member["id"], "points": 200, "order_id": "ret-race",
-                                                "capture": True}, headers=auth("pos"))
+    paid = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "points": 200, "order_id": "ret-race", "capture": True},
+        headers=auth("pos"),
+    )
     assert paid.status_code == 201, paid.get_json()
     headers = auth("storefront")
 
@@ -57,17 +60,23 @@ def test_the_same_refund_at_once_gives_back_the_points_paid_once(database_url, c
 def test_a_coupon_used_and_reversed_at_once_is_one_or_the_other(database_url, client, auth, db):
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "cpn-seed", "100")
-    reward = client.post("/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()).get_json()
-    bought = client.post("/v1/redemptions", json={"member_id": member["id"], "reward_id": reward["id"], "capture": True},
-                         headers=auth("pos")).get_json()
+    reward = client.post(
+        "/v1/rewards", json={"name": "Cup", "kind": "gift", "points_cost": 10}, headers=auth()
+    ).get_json()
+    bought = client.post(
+        "/v1/redemptions",
+        json={"member_id": member["id"], "reward_id": reward["id"], "capture": True},
+        headers=auth("pos"),
+    ).get_json()
     pos, staff = auth("pos"), auth("staff")
 
     def use(c):
         return "use", c.post(f"/v1/coupons/{bought['coupon_code']}/use", headers=pos).status_code
 
     def reverse(c):
-        return "reverse", c.post(f"/v1/redemptions/{bought['id']}/reverse", json={"reason": "race"},
-                                 headers=staff).status_code
+        return "reverse", c.post(
+            f"/v1/redemptions/{bought['id']}/reverse", json={"reason": "race"}, headers=staff
+        ).status_code
 
     results = dict(_race(database_url, [use, reverse]))
     assert sorted(results.values()) == [200, 409], results  # whichever came first won; the other was refused

@@ -25,25 +25,31 @@ def test_two_instances_of_two_workers_share_one_limit_through_redis(database_url
     store.ping()  # Redis runs here and in CI: no server is a failure, not a skip
     headers = auth("staff")  # a new key per run: its counters are this run's own
     prefix = headers["Authorization"].split("_")[1]
-    settings = {"LOYALTY_RATE_LIMIT": f"{LIMIT} per minute",
-                "LOYALTY_RATE_LIMIT_STORAGE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}"}
+    settings = {
+        "LOYALTY_RATE_LIMIT": f"{LIMIT} per minute",
+        "LOYALTY_RATE_LIMIT_STORAGE_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+    }
     try:
         with contextlib.ExitStack() as stack:
-            bases = [stack.enter_context(gunicorn(database_url, tmp_path / f"gunicorn-{n}.log", **settings))
-                     for n in (1, 2)]
+            bases = [
+                stack.enter_context(gunicorn(database_url, tmp_path / f"gunicorn-{n}.log", **settings)) for n in (1, 2)
+            ]
             statuses = []
             for call in range(CALLS):
                 with requests.Session() as fresh:  # a new connection each time: every worker takes some
-                    response = fresh.get(f"{bases[call % 2]}/v1/members",
-                                         headers={**headers, "Connection": "close"}, timeout=5)
+                    response = fresh.get(
+                        f"{bases[call % 2]}/v1/members", headers={**headers, "Connection": "close"}, timeout=5
+                    )
                 statuses.append(response.status_code)
         assert statuses.count(200) == LIMIT and statuses.count(429) == CALLS - LIMIT, statuses
         assert statuses[:LIMIT] == [200] * LIMIT  # the limit's calls first, then refusals only
-        assert {s for s in statuses[LIMIT::2]} == {429} and {s for s in statuses[LIMIT + 1::2]} == {429}
+        assert {s for s in statuses[LIMIT::2]} == {429} and {s for s in statuses[LIMIT + 1 :: 2]} == {429}
         counters = [name for name in store.scan_iter(match=f"*{prefix}*")]
         assert counters  # counted in Redis, not in the workers
         for n in (1, 2):  # counting in Redis: no instance warns that its workers count alone
-            assert not [r for r in _records(tmp_path / f"gunicorn-{n}.log") if r.get("event") == "rate_limit_per_worker"]
+            assert not [
+                r for r in _records(tmp_path / f"gunicorn-{n}.log") if r.get("event") == "rate_limit_per_worker"
+            ]
     finally:
         for name in store.scan_iter(match=f"*{prefix}*"):
             store.delete(name)

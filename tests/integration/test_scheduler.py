@@ -20,11 +20,16 @@ BIN = Path(sys.executable).parent / "loyalty"
 
 def _start(database_url: str, log: Path) -> subprocess.Popen:
     # LOYALTY_STOP_WITH_PARENT: if pytest dies mid-test, the kernel stops the schedulers too.
-    env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING",
-           "LOYALTY_STOP_WITH_PARENT": str(os.getpid())}
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": database_url,
+        "LOYALTY_LOG_LEVEL": "WARNING",
+        "LOYALTY_STOP_WITH_PARENT": str(os.getpid()),
+    }
     with log.open("ab") as out:
-        return subprocess.Popen([str(BIN), "scheduler", "--lease-seconds", "6", "--every-seconds", "0.5"],
-                                env=env, stdout=out, stderr=out)
+        return subprocess.Popen(
+            [str(BIN), "scheduler", "--lease-seconds", "6", "--every-seconds", "0.5"], env=env, stdout=out, stderr=out
+        )
 
 
 def _runs(db) -> list[JobRun]:
@@ -54,11 +59,15 @@ def test_one_scheduler_acts_and_the_other_takes_over(database_url, db, tmp_path)
         survivor = second if pid == first.pid else first
         os.kill(pid, signal.SIGKILL)  # no clean release: the standby waits the lease out
         killed_at = len(_runs(db))
-        taken = _wait_for(lambda: [r for r in _runs(db)[killed_at:]
-                                   if r.job not in SHARED and str(survivor.pid) == r.holder.split(":")[1]])
+        taken = _wait_for(
+            lambda: [
+                r for r in _runs(db)[killed_at:] if r.job not in SHARED and str(survivor.pid) == r.holder.split(":")[1]
+            ]
+        )
         assert taken
-        assert all(run.status in ("ok", "running") for run in _runs(db)), [(r.job, r.error) for r in _runs(db)
-                                                                           if r.status == "failed"]
+        assert all(run.status in ("ok", "running") for run in _runs(db)), [
+            (r.job, r.error) for r in _runs(db) if r.status == "failed"
+        ]
         survivor.send_signal(signal.SIGTERM)
         assert survivor.wait(15) == 0
     finally:

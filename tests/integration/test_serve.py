@@ -66,7 +66,9 @@ def _log_records(path: Path) -> list[dict]:
                 records.append(json.loads(line))
             except ValueError:
                 # The lines after it say what wrote it (a traceback's frames), for whoever reads the failure.
-                raise AssertionError(f"log line is not JSON: {line!r}; then: {lines[number + 1:number + 30]!r}") from None
+                raise AssertionError(
+                    f"log line is not JSON: {line!r}; then: {lines[number + 1 : number + 30]!r}"
+                ) from None
     return records
 
 
@@ -74,8 +76,17 @@ def _log_records(path: Path) -> list[dict]:
 def test_serve_with_scheduler_runs_jobs_and_stops_both(database_url, db, tmp_path, stop_with):
     port, log = _free_port(), tmp_path / "stderr.log"
     env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"}
-    command = [sys.executable, "-m", "loyalty.cli", "serve", "--port", str(port), "--with-scheduler",
-               "--every-seconds", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "loyalty.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--with-scheduler",
+        "--every-seconds",
+        "1",
+    ]
     with open(log, "w") as stderr:
         server = subprocess.Popen(command, env=env, stdout=stderr, stderr=stderr)  # both streams: all JSON
     try:
@@ -132,14 +143,25 @@ def test_the_scheduler_child_command():
 def test_a_killed_server_leaves_no_scheduler_behind(database_url, db, tmp_path):
     port, log = _free_port(), tmp_path / "stderr.log"
     env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"}
-    command = [sys.executable, "-m", "loyalty.cli", "serve", "--port", str(port), "--with-scheduler",
-               "--every-seconds", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "loyalty.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--with-scheduler",
+        "--every-seconds",
+        "1",
+    ]
     with open(log, "w") as stderr:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         _wait("the API", _answers(f"http://127.0.0.1:{port}/healthz"))
-        child = _wait("the scheduler child", lambda: next(
-            (r["pid"] for r in _log_records(log) if r["event"] == "scheduler_started_with_server"), None))
+        child = _wait(
+            "the scheduler child",
+            lambda: next((r["pid"] for r in _log_records(log) if r["event"] == "scheduler_started_with_server"), None),
+        )
         _wait("the scheduler", lambda: "scheduler_started" in [r["event"] for r in _log_records(log)])
         server.kill()  # no cleanup runs in the server: the kernel tells the child
         server.wait(timeout=30)
@@ -154,14 +176,25 @@ def test_a_killed_server_leaves_no_scheduler_behind(database_url, db, tmp_path):
 def test_the_server_stops_when_its_scheduler_dies(database_url, db, tmp_path):
     port, log = _free_port(), tmp_path / "stderr.log"
     env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_JSON": "1"}
-    command = [sys.executable, "-m", "loyalty.cli", "serve", "--port", str(port), "--with-scheduler",
-               "--every-seconds", "1"]
+    command = [
+        sys.executable,
+        "-m",
+        "loyalty.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--with-scheduler",
+        "--every-seconds",
+        "1",
+    ]
     with open(log, "w") as stderr:
         server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
         _wait("the API", _answers(f"http://127.0.0.1:{port}/healthz"))
-        child = _wait("the scheduler child", lambda: next(
-            (r["pid"] for r in _log_records(log) if r["event"] == "scheduler_started_with_server"), None))
+        child = _wait(
+            "the scheduler child",
+            lambda: next((r["pid"] for r in _log_records(log) if r["event"] == "scheduler_started_with_server"), None),
+        )
         os.kill(child, signal.SIGKILL)
         assert server.wait(timeout=30) == 1
         died = [r for r in _log_records(log) if r["event"] == "scheduler_exited"]

@@ -1,7 +1,8 @@
 """Two processes share the queue-like jobs' backlog: each claims its own batches (FOR UPDATE SKIP
 LOCKED), both do part of the work, and every touch and every webhook delivery goes out exactly once.
 
-The PostgreSQL tests run real `loyalty jobs run` processes on the real clock; the backlog is due long before any real "now".
+The PostgreSQL tests run real `loyalty jobs run` processes on the real clock; the backlog is due
+long before any real "now".
 Both are held at a table lock until both wait on it, then let go together, so neither gets a head start.
 """
 
@@ -15,7 +16,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -32,16 +33,26 @@ from loyalty.webhooks.outbox import emit_many
 from tests.api.test_care import rule
 
 BIN = Path(sys.executable).parent / "loyalty"
-LONG_AGO = datetime(2020, 1, 6, 12, 0, tzinfo=timezone.utc)  # due before any clock this runs on
+LONG_AGO = datetime(2020, 1, 6, 12, 0, tzinfo=UTC)  # due before any clock this runs on
 TOUCHES = 2000
 
 
 def _members(db, count: int) -> list[str]:
     ids = [f"mbr_shared{n:010d}" for n in range(count)]
-    rows = [{"id": member_id, "member_number": f"{2 * 10**10 + n:011d}" + str(luhn_check_digit(f"{2 * 10**10 + n:011d}")),
-             "name": f"Shared {n}", "search_name": f"shared {n}", "phone": f"+86138{n:08d}",
-             "consent": {"sms": True, "marketing": True}, "status": "active", "enrolled_at": LONG_AGO,
-             "updated_at": LONG_AGO} for n, member_id in enumerate(ids)]
+    rows = [
+        {
+            "id": member_id,
+            "member_number": f"{2 * 10**10 + n:011d}" + str(luhn_check_digit(f"{2 * 10**10 + n:011d}")),
+            "name": f"Shared {n}",
+            "search_name": f"shared {n}",
+            "phone": f"+86138{n:08d}",
+            "consent": {"sms": True, "marketing": True},
+            "status": "active",
+            "enrolled_at": LONG_AGO,
+            "updated_at": LONG_AGO,
+        }
+        for n, member_id in enumerate(ids)
+    ]
     with db.unit_of_work() as session:
         session.execute(insert(Member), rows)
     return ids
@@ -49,12 +60,25 @@ def _members(db, count: int) -> list[str]:
 
 def _touch_backlog(client, auth, db) -> None:
     """TOUCHES birthday touches (promotional: consent, marketing consent and the weekly cap apply), due."""
-    no_quiet = client.patch("/v1/program", json={"care": {"quiet_start": "00:00", "quiet_end": "00:00"}}, headers=auth())
+    no_quiet = client.patch(
+        "/v1/program", json={"care": {"quiet_start": "00:00", "quiet_end": "00:00"}}, headers=auth()
+    )
     assert no_quiet.status_code == 200, no_quiet.get_json()
     rule(client, auth, "birthday", channel="sms", template="Happy birthday, {{ name }}")
-    rows = [{"id": new_id("tch"), "member_id": member_id, "kind": "birthday", "occasion": "2020", "channel": "sms",
-             "due_at": LONG_AGO, "status": "planned", "attempts": 0, "created_at": LONG_AGO}
-            for member_id in _members(db, TOUCHES)]
+    rows = [
+        {
+            "id": new_id("tch"),
+            "member_id": member_id,
+            "kind": "birthday",
+            "occasion": "2020",
+            "channel": "sms",
+            "due_at": LONG_AGO,
+            "status": "planned",
+            "attempts": 0,
+            "created_at": LONG_AGO,
+        }
+        for member_id in _members(db, TOUCHES)
+    ]
     with db.unit_of_work() as session:
         session.execute(insert(Touch), rows)
 
@@ -65,15 +89,22 @@ def _together(db, table: str, commands: list[list[str]], env: dict) -> tuple[lis
     environment = {**os.environ, "LOYALTY_LOG_LEVEL": "WARNING", **env}
     with db.engine.connect() as gate:
         gate.execute(text(f"LOCK TABLE {table} IN EXCLUSIVE MODE"))
-        processes = [subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      text=True) for command in commands]
+        processes = [
+            subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for command in commands
+        ]
         try:
             deadline = time.monotonic() + 30
-            while gate.execute(text("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = CAST(:t AS regclass) "
-                                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"),
-                               {"t": table}).scalar() < len(processes):
-                assert time.monotonic() < deadline and all(p.poll() is None for p in processes), \
-                    [p.communicate() for p in processes if p.poll() is not None]
+            while gate.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = CAST(:t AS regclass) "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                ),
+                {"t": table},
+            ).scalar() < len(processes):
+                assert time.monotonic() < deadline and all(p.poll() is None for p in processes), [
+                    p.communicate() for p in processes if p.poll() is not None
+                ]
                 time.sleep(0.05)
             started = time.perf_counter()
             gate.commit()  # let go: all claim at the same instant
@@ -84,7 +115,7 @@ def _together(db, table: str, commands: list[list[str]], env: dict) -> tuple[lis
                 if process.poll() is None:
                     process.kill()
                     process.wait(10)
-    for process, (out, err) in zip(processes, outputs):
+    for process, (_out, err) in zip(processes, outputs):
         assert process.returncode == 0, err[-3000:]
     return [out.strip().splitlines()[-1] for out, _err in outputs], seconds
 
@@ -108,8 +139,9 @@ def test_two_dispatchers_send_every_touch_once_and_share_the_backlog(database_ur
     assert min(sent) >= TOUCHES // 5, lines  # both took a real part, not a leftover
     with db.unit_of_work() as session:
         statuses = dict(session.execute(select(Touch.status, func.count()).group_by(Touch.status)).all())
-        touch_ids = Counter(session.scalars(select(OutboxEvent.data["touch_id"].as_string())
-                                            .where(OutboxEvent.type == "touch.due")))
+        touch_ids = Counter(
+            session.scalars(select(OutboxEvent.data["touch_id"].as_string()).where(OutboxEvent.type == "touch.due"))
+        )
     assert statuses == {"sent": TOUCHES}, statuses
     assert len(touch_ids) == TOUCHES and set(touch_ids.values()) == {1}  # one touch.due per touch
     print(f"care.dispatch, two processes: {TOUCHES} touches in {seconds:.2f} s ({lines})")
@@ -142,18 +174,27 @@ def test_two_deliverers_send_every_delivery_once_and_share_the_backlog(database_
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         for n in range(SUBSCRIPTIONS):
-            made = client.post("/v1/webhooks", json={"url": f"http://127.0.0.1:{server.server_port}/hook/{n}",
-                                                     "events": ["touch.due"]}, headers=auth())
+            made = client.post(
+                "/v1/webhooks",
+                json={"url": f"http://127.0.0.1:{server.server_port}/hook/{n}", "events": ["touch.due"]},
+                headers=auth(),
+            )
             assert made.status_code == 201, made.get_json()
         with db.unit_of_work() as session:  # after the subscriptions: they receive what happens from then on
             emit_many(session, "touch.due", [{"n": n} for n in range(EVENTS)])
         with db.unit_of_work() as session:
-            assert delivery.fan_out(session, now=session.scalar(select(func.max(OutboxEvent.occurred_at))))[1] \
+            assert (
+                delivery.fan_out(session, now=session.scalar(select(func.max(OutboxEvent.occurred_at))))[1]
                 == SUBSCRIPTIONS * EVENTS
+            )
             session.execute(text("UPDATE webhook_deliveries SET next_attempt_at = :at"), {"at": LONG_AGO})
         command = [str(BIN), "jobs", "run", "webhooks.deliver"]
-        lines, seconds = _together(db, "webhook_deliveries", [command, command],
-                                   {"LOYALTY_DATABASE_URL": database_url, "LOYALTY_WEBHOOK_ALLOW_PRIVATE": "1"})
+        lines, seconds = _together(
+            db,
+            "webhook_deliveries",
+            [command, command],
+            {"LOYALTY_DATABASE_URL": database_url, "LOYALTY_WEBHOOK_ALLOW_PRIVATE": "1"},
+        )
     finally:
         server.shutdown()
         server.server_close()
@@ -176,9 +217,17 @@ def test_campaign_runs_of_one_minute_in_two_processes_keep_the_send_rate(client,
     for _ in range(5):
         create_member(client, auth, consent={"sms": True, "marketing": True})
     segment = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=auth("staff")).get_json()
-    campaign = client.post("/v1/campaigns", json={"name": "Two a minute", "segment_id": segment["id"], "channel": "sms",
-                                                  "send_rate": 2, "template": "Hello {{ name }}"},
-                           headers=auth("staff")).get_json()
+    campaign = client.post(
+        "/v1/campaigns",
+        json={
+            "name": "Two a minute",
+            "segment_id": segment["id"],
+            "channel": "sms",
+            "send_rate": 2,
+            "template": "Hello {{ name }}",
+        },
+        headers=auth("staff"),
+    ).get_json()
     assert client.post(f"/v1/campaigns/{campaign['id']}/launch", headers=auth("staff")).status_code == 200
 
     def run(seconds: int) -> int:
@@ -199,9 +248,23 @@ def test_a_member_being_dispatched_elsewhere_is_left_for_later_not_decided_twice
     rule(client, auth, "birthday", channel="sms", template="Happy birthday, {{ name }}")
     busy, free = _members(db, 2)
     with db.unit_of_work() as session:
-        session.execute(insert(Touch), [{"id": new_id("tch"), "member_id": m, "kind": "birthday", "occasion": "2020",
-                                         "channel": "sms", "due_at": LONG_AGO, "status": "planned", "attempts": 0,
-                                         "created_at": LONG_AGO} for m in (busy, free)])
+        session.execute(
+            insert(Touch),
+            [
+                {
+                    "id": new_id("tch"),
+                    "member_id": m,
+                    "kind": "birthday",
+                    "occasion": "2020",
+                    "channel": "sms",
+                    "due_at": LONG_AGO,
+                    "status": "planned",
+                    "attempts": 0,
+                    "created_at": LONG_AGO,
+                }
+                for m in (busy, free)
+            ],
+        )
     with db.sessions() as elsewhere, elsewhere.begin():  # another dispatcher, deciding `busy` right now
         assert lock_keys(elsewhere, MEMBERS_IN_DISPATCH, [busy]) == {busy}
         with db.unit_of_work() as session:

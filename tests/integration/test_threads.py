@@ -28,9 +28,14 @@ def test_concurrent_requests_share_one_exact_rate_limit_and_their_own_context(da
             member = members[(index + step) % len(members)]
             response = local.get(f"/v1/members/{member['id']}", headers={**keys[index % 2], "X-Request-Id": request_id})
             body = response.get_json()
-            results.append((index % 2, response.status_code,
-                            response.headers["X-Request-Id"] == request_id,
-                            response.status_code != 200 or body["id"] == member["id"]))
+            results.append(
+                (
+                    index % 2,
+                    response.status_code,
+                    response.headers["X-Request-Id"] == request_id,
+                    response.status_code != 200 or body["id"] == member["id"],
+                )
+            )
         return results
 
     with ThreadPoolExecutor(8) as pool:

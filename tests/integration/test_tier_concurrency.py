@@ -22,8 +22,11 @@ from tests.integration.test_concurrency import WORKERS, _race
 
 def _history(db):
     with db.unit_of_work() as session:
-        return session.execute(select(TierChange.member_id, TierChange.from_code, TierChange.to_code, TierChange.reason)
-                               .order_by(TierChange.id)).all()
+        return session.execute(
+            select(TierChange.member_id, TierChange.from_code, TierChange.to_code, TierChange.reason).order_by(
+                TierChange.id
+            )
+        ).all()
 
 
 def _held(db):
@@ -52,8 +55,9 @@ def test_orders_crossing_the_threshold_together_upgrade_once(database_url, clien
     assert sorted(r["tier"] for r in results).count("silver") == WORKERS - 6  # from the 7th order on (2100)
     assert _history(db) == [(member["id"], "regular", "silver", "qualified")]
     with db.unit_of_work() as session:
-        assert session.scalar(select(func.count()).select_from(OutboxEvent)
-                              .where(OutboxEvent.type == "tier.changed")) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(OutboxEvent).where(OutboxEvent.type == "tier.changed")) == 1
+        )
 
 
 def _gold_members(client, auth, count):
@@ -69,12 +73,14 @@ def test_two_reviews_at_once_step_each_member_down_once(database_url, client, au
     later = now() + timedelta(days=370)
     results: list = []
     with time_machine.travel(later, tick=False):
+
         def review():
             database = Database(database_url)
             try:
                 results.append(run_job("tiers.evaluate", db=database, config=config, as_of=today()))
             finally:
                 database.dispose()
+
         _in_threads([review, review])
     assert len(results) == 2 and sum(r["retention_ended"] for r in results) == 6, results
     downs = [row for row in _history(db) if row.reason == "retention_ended"]
@@ -105,10 +111,14 @@ def test_a_review_racing_checkouts_never_undoes_an_upgrade(database_url, client,
             app = create_app(make_config(database_url), database=Database(database_url))
 
             def post():
-                response = app.test_client().post("/v1/orders", json=order_payload(member_id, f"back-{member_id}", "9000",
-                                                                                   days_ago=0), headers=headers)
+                response = app.test_client().post(
+                    "/v1/orders",
+                    json=order_payload(member_id, f"back-{member_id}", "9000", days_ago=0),
+                    headers=headers,
+                )
                 assert response.status_code == 201, response.get_json()
                 app.extensions["loyalty.db"].dispose()
+
             return post
 
         _in_threads([review] + [order(m["id"]) for m in members])
@@ -130,12 +140,16 @@ def test_staff_floors_racing_upgrading_orders_neither_fail_nor_deadlock(database
     until = (today() + timedelta(days=30)).isoformat()
 
     def order(i):
-        return lambda c: c.post("/v1/orders", json=order_payload(member["id"], f"race-{i}", "3000"),
-                                headers=orders).status_code
+        return lambda c: (
+            c.post("/v1/orders", json=order_payload(member["id"], f"race-{i}", "3000"), headers=orders).status_code
+        )
 
     def floor(tier):
-        return lambda c: c.post(f"/v1/members/{member['id']}/tier", json={"tier": tier, "until": until,
-                                                                          "reason": "race"}, headers=staff).status_code
+        return lambda c: (
+            c.post(
+                f"/v1/members/{member['id']}/tier", json={"tier": tier, "until": until, "reason": "race"}, headers=staff
+            ).status_code
+        )
 
     results = _race(database_url, [order(i) for i in range(4)] + [floor("gold"), floor("silver"), floor("gold")])
     assert results[:4] == [201] * 4 and results[4:] == [200] * 3, results

@@ -77,12 +77,20 @@ class Receiver:
 
 @contextlib.contextmanager
 def scheduler(database_url: str, log: Path):
-    env = {**os.environ, "LOYALTY_DATABASE_URL": database_url, "LOYALTY_LOG_LEVEL": "WARNING",
-           "LOYALTY_STOP_WITH_PARENT": str(os.getpid()), **_PROCESS_ENV}
+    env = {
+        **os.environ,
+        "LOYALTY_DATABASE_URL": database_url,
+        "LOYALTY_LOG_LEVEL": "WARNING",
+        "LOYALTY_STOP_WITH_PARENT": str(os.getpid()),
+        **_PROCESS_ENV,
+    }
     with log.open("ab") as out:
-        process = subprocess.Popen([str(BIN), "scheduler", "--lease-seconds", str(LEASE_SECONDS),
-                                    "--every-seconds", "0.5"],
-                                   env=env, stdout=out, stderr=out)
+        process = subprocess.Popen(
+            [str(BIN), "scheduler", "--lease-seconds", str(LEASE_SECONDS), "--every-seconds", "0.5"],
+            env=env,
+            stdout=out,
+            stderr=out,
+        )
     try:
         yield process
     finally:
@@ -128,14 +136,23 @@ def receiver():
     found.close()
 
 
-def test_a_day_on_two_instances_and_two_schedulers_is_done_exactly_once(database_url, db, client, auth, receiver,
-                                                                         tmp_path):
+def test_a_day_on_two_instances_and_two_schedulers_is_done_exactly_once(
+    database_url, db, client, auth, receiver, tmp_path
+):
     admin = auth()
-    assert client.patch("/v1/program", json={"care": {"quiet_start": "00:00", "quiet_end": "00:00",
-                                                      "send_at": "00:00", "weekly_cap": 5}},
-                        headers=admin).status_code == 200
-    subscription = client.post("/v1/webhooks", json={"url": receiver.url, "events": [
-        "member.created", "order.points_awarded", "touch.due"]}, headers=admin)
+    assert (
+        client.patch(
+            "/v1/program",
+            json={"care": {"quiet_start": "00:00", "quiet_end": "00:00", "send_at": "00:00", "weekly_cap": 5}},
+            headers=admin,
+        ).status_code
+        == 200
+    )
+    subscription = client.post(
+        "/v1/webhooks",
+        json={"url": receiver.url, "events": ["member.created", "order.points_awarded", "touch.due"]},
+        headers=admin,
+    )
     assert subscription.status_code == 201, subscription.get_json()
     staff, storefront = auth("staff"), auth("storefront")
 
@@ -155,22 +172,35 @@ def test_a_day_on_two_instances_and_two_schedulers_is_done_exactly_once(database
             members.append(member)
             for k, days in enumerate((200, 100)):
                 order = f"day-{n}-{k}"
-                answers = _twice(bases[::-1] if k else bases, "/v1/orders",
-                                 order_payload(member, order, "100.00", days_ago=days), storefront)
+                answers = _twice(
+                    bases[::-1] if k else bases,
+                    "/v1/orders",
+                    order_payload(member, order, "100.00", days_ago=days),
+                    storefront,
+                )
                 assert {a.status_code for a in answers} <= {200, 201}, [a.text for a in answers]
                 assert answers[0].json()["points_earned"] == answers[1].json()["points_earned"] == 100
                 orders[order] = member
         # Every member has lapsed (last order 100 days ago): the rule plans one touch each.
-        rule = requests.put(f"{second}/v1/care/rules/win_back", json={
-            "enabled": True, "channel": "email", "inactive_days": 30, "template": "We miss you, {{ name }}"},
-            headers=admin, timeout=20)
+        rule = requests.put(
+            f"{second}/v1/care/rules/win_back",
+            json={"enabled": True, "channel": "email", "inactive_days": 30, "template": "We miss you, {{ name }}"},
+            headers=admin,
+            timeout=20,
+        )
         assert rule.status_code == 200, rule.text
 
-        _wait_for(lambda: len(receiver.of("touch.due")) >= MEMBERS and
-                  len(receiver.of("order.points_awarded")) >= 2 * MEMBERS, 40,
-                  lambda: f"touches and orders delivered: {Counter(t for _i, t, _d in receiver.received)}; "
-                          f"{(tmp_path / 'scheduler1.log').read_text()[-1500:]}"
-                          f"{(tmp_path / 'scheduler2.log').read_text()[-1500:]}")
+        _wait_for(
+            lambda: (
+                len(receiver.of("touch.due")) >= MEMBERS and len(receiver.of("order.points_awarded")) >= 2 * MEMBERS
+            ),
+            40,
+            lambda: (
+                f"touches and orders delivered: {Counter(t for _i, t, _d in receiver.received)}; "
+                f"{(tmp_path / 'scheduler1.log').read_text()[-1500:]}"
+                f"{(tmp_path / 'scheduler2.log').read_text()[-1500:]}"
+            ),
+        )
         time.sleep(2.0)  # a few more cycles of both schedulers: nothing more may arrive
         assert all(process.poll() is None for process in schedulers)
         with db.unit_of_work() as session:  # before the stop, whose clean release hands the lease over
@@ -183,8 +213,11 @@ def test_a_day_on_two_instances_and_two_schedulers_is_done_exactly_once(database
     assert sorted(d["member_id"] for _i, _t, d in receiver.of("touch.due")) == sorted(members)
 
     with db.unit_of_work() as session:
-        awarded = session.execute(select(LedgerEntry.source_id, func.count(), func.sum(LedgerEntry.points))
-                                  .where(LedgerEntry.source_type == "order").group_by(LedgerEntry.source_id)).all()
+        awarded = session.execute(
+            select(LedgerEntry.source_id, func.count(), func.sum(LedgerEntry.points))
+            .where(LedgerEntry.source_type == "order")
+            .group_by(LedgerEntry.source_id)
+        ).all()
         assert {order: (count, points) for order, count, points in awarded} == {o: (1, 100) for o in orders}
         lifetime = dict(session.execute(select(PointAccount.member_id, PointAccount.lifetime_earned)).all())
         assert lifetime == {member: 200 for member in members}

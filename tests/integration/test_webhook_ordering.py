@@ -40,6 +40,7 @@ def subscribe(db, httpserver, events: list[str]) -> None:
 def deliver_with_two_deliverers(database_url, config) -> None:
     """Two scheduler processes' deliverers at once, each on its own engine: they share the work
     through the claim (SKIP LOCKED on PostgreSQL, one writer at a time on SQLite)."""
+
     def run():
         database = Database(database_url)
         try:
@@ -70,15 +71,17 @@ def test_events_of_one_millisecond_arrive_in_the_order_written(database_url, db,
                 outbox.emit(session, "order.points_awarded", {"member_id": f"mbr_{written:03}", "n": written})
                 written += 1
         with db.unit_of_work() as session:  # and a batch job's one statement
-            outbox.emit_many(session, "member.created",
-                             [{"member_id": f"mbr_{n:03}", "n": n} for n in range(written, written + 12)])
+            outbox.emit_many(
+                session, "member.created", [{"member_id": f"mbr_{n:03}", "n": n} for n in range(written, written + 12)]
+            )
             written += 12
     deliver_with_two_deliverers(database_url, config)
     assert [body["data"]["n"] for body in receiver.bodies] == list(range(written))
 
 
-def test_a_member_is_announced_before_the_points_of_their_first_order(database_url, db, config, client, auth,
-                                                                      httpserver):
+def test_a_member_is_announced_before_the_points_of_their_first_order(
+    database_url, db, config, client, auth, httpserver
+):
     """The reported case: enrolment and the first order in the same millisecond, many members."""
     receiver = Recorder(httpserver)
     subscribe(db, httpserver, ["member.created", "order.points_awarded"])
@@ -89,8 +92,7 @@ def test_a_member_is_announced_before_the_points_of_their_first_order(database_u
             post_order(client, auth, member["id"], f"first-{i}", "120")
             members.append(member["id"])
     deliver_with_two_deliverers(database_url, config)
-    expected = [(kind, member_id) for member_id in members
-                for kind in ("member.created", "order.points_awarded")]
+    expected = [(kind, member_id) for member_id in members for kind in ("member.created", "order.points_awarded")]
     assert [(body["type"], body["data"]["member_id"]) for body in receiver.bodies] == expected
 
 
@@ -108,7 +110,7 @@ def test_writers_at_the_same_time_in_one_millisecond_keep_each_ones_order(databa
             for n in range(15):
                 with database.unit_of_work() as session:
                     outbox.emit(session, "order.points_awarded", {"member_id": f"mbr_{writer}", "n": n})
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:
             failures.append(error)
         finally:
             database.dispose()
@@ -128,7 +130,8 @@ def test_writers_at_the_same_time_in_one_millisecond_keep_each_ones_order(databa
 
 @pytest.mark.postgres_only
 def test_a_deliverer_does_not_fan_out_later_events_while_another_fans_out_earlier_ones(
-        database_url, db, config, httpserver):
+    database_url, db, config, httpserver
+):
     """Two deliverers' fan-outs side by side once let the second (skipping the events the first held)
     commit the later events' deliveries and send them first."""
     receiver = Recorder(httpserver)

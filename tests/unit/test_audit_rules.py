@@ -16,8 +16,9 @@ def test_which_writes_are_kept():
     assert should_record(role="staff", method="POST", rule="/v1/orders", action="orders.post_order")
     assert not should_record(role="staff", method="GET", rule="/v1/members", action="members.list_members")
     assert not should_record(role="storefront", method="POST", rule="/v1/orders", action="orders.post_order")
-    assert should_record(role="storefront", method="PATCH", rule="/v1/members/<member_id>",
-                         action="members.update_member")
+    assert should_record(
+        role="storefront", method="PATCH", rule="/v1/members/<member_id>", action="members.update_member"
+    )
     assert should_record(role="pos", method="PUT", rule="/v1/care/rules/<kind>", action="care.put_rule")
     assert not should_record(role="pos", method="POST", rule="/v1/tiersx", action="x.y")
 

@@ -28,10 +28,18 @@ def test_the_hold_out_takes_about_its_share(campaign, percent):
 
 def test_lift_compares_the_contacted_with_the_hold_out():
     result = rules.lift(contacted=80, converted=20, held=20, converted_held=3)
-    assert result == {"conversion_rate": Decimal("0.2500"), "conversion_rate_held_out": Decimal("0.1500"),
-                      "lift": Decimal("0.1000"), "relative_lift": Decimal("0.6667")}
+    assert result == {
+        "conversion_rate": Decimal("0.2500"),
+        "conversion_rate_held_out": Decimal("0.1500"),
+        "lift": Decimal("0.1000"),
+        "relative_lift": Decimal("0.6667"),
+    }
     assert rules.lift(contacted=10, converted=2, held=0, converted_held=0) == {
-        "conversion_rate": Decimal("0.2000"), "conversion_rate_held_out": None, "lift": None, "relative_lift": None}
+        "conversion_rate": Decimal("0.2000"),
+        "conversion_rate_held_out": None,
+        "lift": None,
+        "relative_lift": None,
+    }
     nobody = rules.lift(contacted=10, converted=2, held=5, converted_held=0)
     assert nobody["lift"] == Decimal("0.2000") and nobody["relative_lift"] is None
     assert rules.lift(contacted=0, converted=0, held=0, converted_held=0)["conversion_rate"] is None

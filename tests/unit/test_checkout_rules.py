@@ -3,7 +3,7 @@ paid on an order given back by its refunds, and how a coupon code is read."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from hypothesis import given
@@ -15,20 +15,31 @@ from loyalty.redemptions.rules import Paid, RefundProgress, returns_for_refund
 from loyalty.rewards.rules import COUPON_ALPHABET, coupon_status, normalise_coupon_code
 from tests.unit.test_points_rules import lines
 
-T0 = datetime(2026, 3, 15, 4, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 15, 4, 0, tzinfo=UTC)
 CATEGORIES = ["tea", "cups", "gift_card", "snacks"]
 
 
 @st.composite
 def earn_terms(draw):
-    promotions = [PromotionRule(draw(st.decimals(1, 5, places=1)), T0 - timedelta(days=1), T0 + timedelta(days=1),
-                                categories=frozenset(draw(st.sets(st.sampled_from(CATEGORIES), max_size=2))),
-                                channels=frozenset(draw(st.sets(st.sampled_from(["online", "pos"]), max_size=1))))
-                  for _ in range(draw(st.integers(0, 3)))]
-    return EarnTerms(points_per_unit=draw(st.decimals(0, 10, places=2)), exchange_rate=draw(st.decimals("0.01", 20, places=4)),
-                     tier_multiplier=draw(st.decimals(1, 3, places=2)), promotions=promotions,
-                     excluded_categories=frozenset({"gift_card"}), channel=draw(st.sampled_from(["online", "pos"])),
-                     placed_at=T0)
+    promotions = [
+        PromotionRule(
+            draw(st.decimals(1, 5, places=1)),
+            T0 - timedelta(days=1),
+            T0 + timedelta(days=1),
+            categories=frozenset(draw(st.sets(st.sampled_from(CATEGORIES), max_size=2))),
+            channels=frozenset(draw(st.sets(st.sampled_from(["online", "pos"]), max_size=1))),
+        )
+        for _ in range(draw(st.integers(0, 3)))
+    ]
+    return EarnTerms(
+        points_per_unit=draw(st.decimals(0, 10, places=2)),
+        exchange_rate=draw(st.decimals("0.01", 20, places=4)),
+        tier_multiplier=draw(st.decimals(1, 3, places=2)),
+        promotions=promotions,
+        excluded_categories=frozenset({"gift_card"}),
+        channel=draw(st.sampled_from(["online", "pos"])),
+        placed_at=T0,
+    )
 
 
 @given(lines(), earn_terms(), st.integers(0, 3), st.integers(0, 1000))
@@ -48,9 +59,18 @@ def test_the_quote_reports_exactly_what_the_order_will(basket, terms, orders_bef
 def test_a_tier_discount_written_into_the_lines_never_earns_more(basket, terms, percent):
     off = tier_discount(basket, excluded=terms.excluded_categories, percent=percent, minor=Decimal("0.01"))
     assert 0 <= off <= eligible_amount(basket, terms.excluded_categories) + Decimal("0.005")
-    discounted = [Line(line.sku, line.category, line.quantity, line.unit_price,
-                       line.discount + (line.net * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
-                       if line.category not in terms.excluded_categories else line.discount) for line in basket]
+    discounted = [
+        Line(
+            line.sku,
+            line.category,
+            line.quantity,
+            line.unit_price,
+            line.discount + (line.net * percent / 100).quantize(Decimal("0.01"), rounding=ROUND_FLOOR)
+            if line.category not in terms.excluded_categories
+            else line.discount,
+        )
+        for line in basket
+    ]
     assert earned_points(discounted, terms) <= earned_points(basket, terms)
 
 
@@ -78,8 +98,14 @@ def test_refunds_give_back_paid_points_in_their_proportion_and_completing_gives_
     paid = [Paid(f"rdm_{i}", points) for i, points in enumerate(paid_points)]
     before = Decimal(0)
     for step in steps:
-        progress = RefundProgress(eligible_total=eligible, eligible_before=before, eligible_now=step,
-                                  goods_total=eligible + other, goods_before=before, goods_now=step)
+        progress = RefundProgress(
+            eligible_total=eligible,
+            eligible_before=before,
+            eligible_now=step,
+            goods_total=eligible + other,
+            goods_before=before,
+            goods_now=step,
+        )
         given_back = returns_for_refund(paid, progress)
         assert all(points >= 0 for points in given_back.values())
         paid = [Paid(p.redemption_id, p.points, p.returned + given_back[p.redemption_id]) for p in paid]
@@ -95,23 +121,39 @@ def test_refunds_give_back_paid_points_in_their_proportion_and_completing_gives_
 
 
 def test_two_redemptions_on_half_an_order_lose_no_more_than_the_order_would():
-    progress = RefundProgress(eligible_total=Decimal(200), eligible_before=Decimal(0), eligible_now=Decimal(100),
-                              goods_total=Decimal(200), goods_before=Decimal(0), goods_now=Decimal(100))
+    progress = RefundProgress(
+        eligible_total=Decimal(200),
+        eligible_before=Decimal(0),
+        eligible_now=Decimal(100),
+        goods_total=Decimal(200),
+        goods_before=Decimal(0),
+        goods_now=Decimal(100),
+    )
     given = returns_for_refund([Paid("a", 77), Paid("b", 51)], progress)
     assert sum(given.values()) == 64 and given == {"a": 39, "b": 25}  # 38.5 + 25.5: the floors' point to the first
 
 
 def test_an_order_of_gift_cards_only_gives_back_by_its_goods():
-    progress = RefundProgress(eligible_total=Decimal(0), eligible_before=Decimal(0), eligible_now=Decimal(0),
-                              goods_total=Decimal(200), goods_before=Decimal(0), goods_now=Decimal(50))
+    progress = RefundProgress(
+        eligible_total=Decimal(0),
+        eligible_before=Decimal(0),
+        eligible_now=Decimal(0),
+        goods_total=Decimal(200),
+        goods_before=Decimal(0),
+        goods_now=Decimal(50),
+    )
     assert returns_for_refund([Paid("a", 100)], progress) == {"a": 25}
 
 
 alphabet_codes = st.text(COUPON_ALPHABET, min_size=12, max_size=12)
 
 
-@given(alphabet_codes, st.lists(st.sampled_from([" ", "-", ".", "_", "\u3000", "\uff0d"]), max_size=4),
-       st.booleans(), st.booleans())
+@given(
+    alphabet_codes,
+    st.lists(st.sampled_from([" ", "-", ".", "_", "\u3000", "\uff0d"]), max_size=4),
+    st.booleans(),
+    st.booleans(),
+)
 def test_a_code_is_read_whatever_its_case_separators_or_width(code, separators, lower, wide):
     written = code.lower() if lower else code
     if wide:  # full-width, as Chinese input methods type
@@ -148,12 +190,28 @@ def test_a_leftover_point_given_early_is_not_given_twice():
     0.26. The first refund's one point went to the first redemption as a leftover; the second
     refund's own floor for the other redemption must not add a point the running total doesn't owe."""
     paid = [Paid("rdm_0", 1), Paid("rdm_1", 4)]
-    first = returns_for_refund(paid, RefundProgress(eligible_total=Decimal("0.26"), eligible_before=Decimal(0),
-                                                    eligible_now=Decimal("0.06"), goods_total=Decimal("0.26"),
-                                                    goods_before=Decimal(0), goods_now=Decimal("0.06")))
+    first = returns_for_refund(
+        paid,
+        RefundProgress(
+            eligible_total=Decimal("0.26"),
+            eligible_before=Decimal(0),
+            eligible_now=Decimal("0.06"),
+            goods_total=Decimal("0.26"),
+            goods_before=Decimal(0),
+            goods_now=Decimal("0.06"),
+        ),
+    )
     assert first == {"rdm_0": 1, "rdm_1": 0}
     paid = [Paid("rdm_0", 1, 1), Paid("rdm_1", 4, 0)]
-    second = returns_for_refund(paid, RefundProgress(eligible_total=Decimal("0.26"), eligible_before=Decimal("0.06"),
-                                                     eligible_now=Decimal("0.01"), goods_total=Decimal("0.26"),
-                                                     goods_before=Decimal("0.06"), goods_now=Decimal("0.01")))
+    second = returns_for_refund(
+        paid,
+        RefundProgress(
+            eligible_total=Decimal("0.26"),
+            eligible_before=Decimal("0.06"),
+            eligible_now=Decimal("0.01"),
+            goods_total=Decimal("0.26"),
+            goods_before=Decimal("0.06"),
+            goods_now=Decimal("0.01"),
+        ),
+    )
     assert sum(second.values()) == 0

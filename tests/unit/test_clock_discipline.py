@@ -13,7 +13,11 @@ WALL_CLOCK = re.compile(r"\bdate\.today\(\)|\bdatetime\.(now|utcnow|today)\(|\bt
 
 
 def test_no_test_reads_the_wall_clock_or_the_hosts_date():
-    offenders = [f"{path.relative_to(TESTS)}:{number}: {line.strip()}"
-                 for path in sorted(TESTS.rglob("*.py")) if path.name not in ("clock.py", Path(__file__).name)
-                 for number, line in enumerate(path.read_text().splitlines(), 1) if WALL_CLOCK.search(line)]
+    offenders = [
+        f"{path.relative_to(TESTS)}:{number}: {line.strip()}"
+        for path in sorted(TESTS.rglob("*.py"))
+        if path.name not in ("clock.py", Path(__file__).name)
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if WALL_CLOCK.search(line)
+    ]
     assert offenders == [], "use tests.clock (NOW, TODAY, now(), today()) instead:\n" + "\n".join(offenders)

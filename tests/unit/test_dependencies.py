@@ -69,9 +69,15 @@ def test_requirements_lock_satisfies_the_declared_ranges():
     from packaging.requirements import Requirement
 
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pinned = dict(line.split("==", 1) for line in (ROOT / "requirements.lock").read_text().splitlines()
-                  if "==" in line and not line.startswith("#"))
+    pinned = dict(
+        line.split("==", 1)
+        for line in (ROOT / "requirements.lock").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
     pinned = {_normal(name): version for name, version in pinned.items()}
-    outside = [spec for spec in project["dependencies"]
-               if not Requirement(spec).specifier.contains(pinned[_normal(Requirement(spec).name)], prereleases=True)]
+    outside = [
+        spec
+        for spec in project["dependencies"]
+        if not Requirement(spec).specifier.contains(pinned[_normal(Requirement(spec).name)], prereleases=True)
+    ]
     assert not outside, f"requirements.lock pins a version outside these ranges: {outside}"

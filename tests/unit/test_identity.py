@@ -4,13 +4,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty.core.pagination import decode_cursor, encode_cursor
 from loyalty.core.errors import InvalidCursor
+from loyalty.core.pagination import decode_cursor, encode_cursor
 from loyalty.members.identity import InvalidIdentifier, normalise_email, normalise_phone
 
 
-@pytest.mark.parametrize("raw", ["13912345678", "139 1234 5678", "139-1234-5678", "+86 139 1234 5678",
-                                 "+8613912345678", "(139) 1234-5678", "008613912345678"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13912345678",
+        "139 1234 5678",
+        "139-1234-5678",
+        "+86 139 1234 5678",
+        "+8613912345678",
+        "(139) 1234-5678",
+        "008613912345678",
+    ],
+)
 def test_chinese_mobile_in_any_common_format(raw):
     assert normalise_phone(raw, "CN") == "+8613912345678"
 

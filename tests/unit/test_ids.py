@@ -21,7 +21,7 @@ def test_a_check_digit_makes_any_payload_valid(payload):
 @given(st.text(alphabet="0123456789", min_size=11, max_size=11), st.integers(0, 11), st.integers(1, 9))
 def test_any_single_digit_error_is_caught(payload, position, delta):
     number = payload + str(luhn_check_digit(payload))
-    wrong = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1:]
+    wrong = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
     assert not luhn_valid(wrong)
 
 

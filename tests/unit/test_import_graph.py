@@ -41,7 +41,7 @@ def _imported(tree: ast.AST, module: str, is_package: bool) -> list[tuple[str, i
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 anchor = module.split(".") if is_package else module.split(".")[:-1]
-                anchor = anchor[:len(anchor) - (node.level - 1)]
+                anchor = anchor[: len(anchor) - (node.level - 1)]
                 target = ".".join([*anchor, *([node.module] if node.module else [])])
             else:
                 target = node.module or ""
@@ -99,8 +99,12 @@ def circles(graph: dict[str, dict[str, list[str]]]) -> list[list[str]]:
 
 
 def _explain(graph, component: list[str]) -> str:
-    return "; ".join(f"{source} -> {target} ({', '.join(graph[source][target])})"
-                     for source in component for target in component if target in graph.get(source, {}))
+    return "; ".join(
+        f"{source} -> {target} ({', '.join(graph[source][target])})"
+        for source in component
+        for target in component
+        if target in graph.get(source, {})
+    )
 
 
 def test_no_import_circle_between_packages():

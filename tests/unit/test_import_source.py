@@ -51,7 +51,9 @@ def test_a_missing_file_cannot_start(tmp_path):
 
 
 def test_blank_lines_are_skipped_and_lines_are_counted_as_an_editor_shows_them(tmp_path):
-    with CsvSource(_write(tmp_path, 'name,email\n\nAnn,a@x.cn\n"Bo\nB",b@x.cn\nCy,c@x.cn\n'), allowed=ALLOWED) as source:
+    with CsvSource(
+        _write(tmp_path, 'name,email\n\nAnn,a@x.cn\n"Bo\nB",b@x.cn\nCy,c@x.cn\n'), allowed=ALLOWED
+    ) as source:
         assert [(row.line, row.values["name"]) for row in source.rows()] == [(3, "Ann"), (5, "Bo\nB"), (6, "Cy")]
 
 
@@ -69,7 +71,10 @@ def test_a_reject_file_can_be_fixed_and_imported_as_it_is(tmp_path):
             rejects.add(row, "invalid_email")
         rejects.close()
     with default_path(source.path).open(encoding="utf-8") as handle:
-        assert list(csv.reader(handle)) == [["line", "reason", "name", "email"], ["2", "invalid_email", "Ann", "not-an-email"]]
+        assert list(csv.reader(handle)) == [
+            ["line", "reason", "name", "email"],
+            ["2", "invalid_email", "Ann", "not-an-email"],
+        ]
     with CsvSource(default_path(source.path), allowed=ALLOWED) as again:  # line and reason are read past
         assert again.columns == ["name", "email"]
         assert [row.values for row in again.rows()] == [{"name": "Ann", "email": "not-an-email"}]
@@ -85,4 +90,6 @@ def test_a_clean_run_leaves_no_stale_reject_file(tmp_path):
 def test_summary_and_exit_codes():
     assert Outcome(imported=3).exit_code == 0 and Outcome(imported=3, rejected=1).exit_code == 1
     assert summary("import members", Outcome(2, 1, 1), 1.25, "m.csv.rejects.csv") == (
-        "import members: 2 imported, 1 existing, 1 rejected in 1.2 s; rejected rows with their reasons: m.csv.rejects.csv")
+        "import members: 2 imported, 1 existing, 1 rejected in 1.2 s; "
+        "rejected rows with their reasons: m.csv.rejects.csv"
+    )

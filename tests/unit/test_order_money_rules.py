@@ -4,14 +4,21 @@ and how refunds split the order's goods into what had earned and what had not.""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty.orders.rules import (
-    RefundLine, award, earned_points, matures_at, order_figures, quote, split_amount, split_items,
+    RefundLine,
+    award,
+    earned_points,
+    matures_at,
+    order_figures,
+    quote,
+    split_amount,
+    split_items,
 )
 from loyalty.points.rules import eligible_amount, net_amount, points_for, to_program_currency
 from tests.unit.test_checkout_rules import earn_terms
@@ -34,17 +41,34 @@ def test_an_award_repays_debt_first_and_never_more_than_owed_or_credited(points,
         assert repaid == decided.credits[0].paid  # the earn cleared the debt; the bonus repays nothing
 
 
-@given(lines(), earn_terms(), st.integers(0, 3), st.integers(0, 1000), st.decimals(0, 30, places=0),
-       st.integers(-100, 10**6), st.decimals(0, 1, places=2), st.decimals("0.001", 1, places=3))
-def test_the_quote_is_the_orders_own_arithmetic(basket, terms, orders_before, bonus, percent, available, share,
-                                                value):
+@given(
+    lines(),
+    earn_terms(),
+    st.integers(0, 3),
+    st.integers(0, 1000),
+    st.decimals(0, 30, places=0),
+    st.integers(-100, 10**6),
+    st.decimals(0, 1, places=2),
+    st.decimals("0.001", 1, places=3),
+)
+def test_the_quote_is_the_orders_own_arithmetic(basket, terms, orders_before, bonus, percent, available, share, value):
     figures = order_figures(basket, terms)
     assert figures.points == earned_points(basket, terms) == points_for(basket, terms)
     assert figures.net_amount == net_amount(basket)
     assert figures.eligible_amount == eligible_amount(basket, terms.excluded_categories)
     assert figures.program_amount == to_program_currency(figures.net_amount, terms.exchange_rate)
-    quoted = quote(figures, basket, terms, orders_before=orders_before, bonus=bonus, discount_percent=percent,
-                   minor=Decimal("0.01"), available=available, max_share=share, point_value=value)
+    quoted = quote(
+        figures,
+        basket,
+        terms,
+        orders_before=orders_before,
+        bonus=bonus,
+        discount_percent=percent,
+        minor=Decimal("0.01"),
+        available=available,
+        max_share=share,
+        point_value=value,
+    )
     # Posting the quoted basket for the same member awards exactly the quoted points and bonus.
     decided = award(points=figures.points, debt=0, orders_before=orders_before, bonus=bonus)
     assert (quoted.earning.points, quoted.earning.bonus_points) == (figures.points, decided.bonus)
@@ -96,11 +120,18 @@ def item_refunds(draw):
     for _ in range(draw(st.integers(1, 5))):
         quantity = draw(st.integers(1, 5))
         price = draw(st.decimals(0, 1000, places=2))
-        lines.append(RefundLine(sku=draw(st.sampled_from("abc")), quantity=quantity, unit_price=price,
-                                discount=draw(st.decimals(0, quantity * price, places=2)),
-                                eligible=draw(st.booleans())))
-    asks = draw(st.lists(st.lists(st.tuples(st.sampled_from("abcd"), st.integers(1, 6)), min_size=1, max_size=3),
-                         max_size=6))
+        lines.append(
+            RefundLine(
+                sku=draw(st.sampled_from("abc")),
+                quantity=quantity,
+                unit_price=price,
+                discount=draw(st.decimals(0, quantity * price, places=2)),
+                eligible=draw(st.booleans()),
+            )
+        )
+    asks = draw(
+        st.lists(st.lists(st.tuples(st.sampled_from("abcd"), st.integers(1, 6)), min_size=1, max_size=3), max_size=6)
+    )
     return lines, asks
 
 
@@ -113,11 +144,16 @@ def test_refunds_by_items_never_refund_a_unit_twice_and_the_last_units_close_the
     refunded = refunded_eligible = Decimal(0)
     for ask in asks + [None]:
         if ask is None:  # finally, whatever is left, line by line
-            ask = [(line.sku, line.quantity - units.get(n, 0)) for n, line in enumerate(lines)
-                   if line.quantity > units.get(n, 0)]
+            ask = [
+                (line.sku, line.quantity - units.get(n, 0))
+                for n, line in enumerate(lines)
+                if line.quantity > units.get(n, 0)
+            ]
             if not ask:
                 break
-        decided = split_items(lines, units, ask, goods_left=goods - refunded, eligible_left=eligible - refunded_eligible)
+        decided = split_items(
+            lines, units, ask, goods_left=goods - refunded, eligible_left=eligible - refunded_eligible
+        )
         for index, short in decided.short.items():
             sku, quantity = ask[index]
             assert 0 < short <= quantity
@@ -125,8 +161,9 @@ def test_refunds_by_items_never_refund_a_unit_twice_and_the_last_units_close_the
                 assert short == quantity
         if decided.short:
             continue  # refused: nothing recorded
-        assert all(units.get(n, 0) <= decided.units[n] <= line.quantity for n, line in enumerate(lines)
-                   if n in decided.units)
+        assert all(
+            units.get(n, 0) <= decided.units[n] <= line.quantity for n, line in enumerate(lines) if n in decided.units
+        )
         assert sum(decided.units.values()) - sum(units.values()) == sum(q for _, q in ask)
         assert 0 <= decided.split.amount <= goods - refunded
         assert 0 <= decided.split.eligible <= eligible - refunded_eligible
@@ -138,8 +175,10 @@ def test_refunds_by_items_never_refund_a_unit_twice_and_the_last_units_close_the
 
 
 def test_units_are_priced_at_their_lines_net_and_an_unknown_or_spent_sku_is_short():
-    lines = [RefundLine("a", 3, Decimal(10), Decimal(3), eligible=True),
-             RefundLine("b", 1, Decimal(5), Decimal(0), eligible=False)]
+    lines = [
+        RefundLine("a", 3, Decimal(10), Decimal(3), eligible=True),
+        RefundLine("b", 1, Decimal(5), Decimal(0), eligible=False),
+    ]
     one = split_items(lines, {}, [("a", 1)], goods_left=Decimal(32), eligible_left=Decimal(27))
     assert (one.units, one.short, one.split.amount, one.split.eligible) == ({0: 1}, {}, Decimal(9), Decimal(9))
     refused = split_items(lines, {0: 1}, [("a", 3), ("z", 1)], goods_left=Decimal(23), eligible_left=Decimal(18))
@@ -151,8 +190,9 @@ def test_a_line_refunded_unit_by_unit_closes_at_its_net_whatever_the_thirds_roun
     units: dict[int, int] = {}
     refunded = Decimal(0)
     for _ in range(3):
-        decided = split_items(lines, units, [("a", 1)], goods_left=Decimal(10) - refunded,
-                              eligible_left=Decimal(10) - refunded)
+        decided = split_items(
+            lines, units, [("a", 1)], goods_left=Decimal(10) - refunded, eligible_left=Decimal(10) - refunded
+        )
         units, refunded = decided.units, refunded + decided.split.amount.quantize(STORED)
         assert decided.split.amount == decided.split.eligible
     assert refunded == Decimal(10)  # 3.3333 + 3.3333 + 3.3334, not 9.9999
@@ -160,7 +200,7 @@ def test_a_line_refunded_unit_by_unit_closes_at_its_net_whatever_the_thirds_roun
 
 def test_points_mature_after_the_tills_own_window_when_it_has_one():
     placed = datetime(2026, 3, 15, 12, 0, tzinfo=timezone(timedelta(hours=8)))
-    assert matures_at(placed, channel="pos", pending_days=14, pos_pending_days=0) == placed.astimezone(timezone.utc)
+    assert matures_at(placed, channel="pos", pending_days=14, pos_pending_days=0) == placed.astimezone(UTC)
     assert matures_at(placed, channel="pos", pending_days=14, pos_pending_days=None) == placed + timedelta(days=14)
     online = matures_at(placed, channel="online", pending_days=14, pos_pending_days=0)
-    assert online == placed + timedelta(days=14) and online.tzinfo == timezone.utc
+    assert online == placed + timedelta(days=14) and online.tzinfo == UTC

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -8,11 +8,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty.points.rules import (
-    BasketError, EarnTerms, Line, NotEnoughPoints, OpenLot, PromotionRule, allocate, lot_expiry, max_redeemable,
-    points_for, reversal_points,
+    BasketError,
+    EarnTerms,
+    Line,
+    NotEnoughPoints,
+    OpenLot,
+    PromotionRule,
+    allocate,
+    lot_expiry,
+    max_redeemable,
+    points_for,
+    reversal_points,
 )
 
-T0 = datetime(2026, 3, 15, 4, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 15, 4, 0, tzinfo=UTC)
 money = st.decimals(min_value=0, max_value=Decimal("100000"), places=2)
 categories = st.sampled_from(["tea", "cups", "gift_card", "snacks"])
 
@@ -24,8 +33,15 @@ def lines(draw, max_size=6):
         quantity = draw(st.integers(1, 20))
         price = draw(money)
         discount = draw(st.decimals(min_value=0, max_value=quantity * price, places=2))
-        result.append(Line(sku=draw(st.text("abc", min_size=1, max_size=3)), category=draw(categories),
-                           quantity=quantity, unit_price=price, discount=discount))
+        result.append(
+            Line(
+                sku=draw(st.text("abc", min_size=1, max_size=3)),
+                category=draw(categories),
+                quantity=quantity,
+                unit_price=price,
+                discount=discount,
+            )
+        )
     return result
 
 
@@ -66,7 +82,7 @@ def test_excluded_categories_earn_nothing(basket):
 @given(lines(), st.decimals(min_value=Decimal("0.01"), max_value=Decimal(20), places=4))
 def test_the_same_spend_in_another_currency_earns_the_same(basket, rate):
     # An amount of X in a currency worth `rate` each earns like X * rate in program currency.
-    converted = [Line(l.sku, l.category, l.quantity, l.unit_price * rate, l.discount * rate) for l in basket]
+    converted = [Line(x.sku, x.category, x.quantity, x.unit_price * rate, x.discount * rate) for x in basket]
     assert points_for(basket, terms(exchange_rate=rate)) == points_for(converted, terms())
 
 
@@ -94,15 +110,19 @@ def test_a_tier_discount_counts_only_when_written_into_the_lines():
 
 def test_lot_expiry_is_end_of_month_in_program_time():
     # 2026-03-31 23:30 in Shanghai is still March there: 24 months on is the end of March 2028.
-    earned = datetime(2026, 3, 31, 15, 30, tzinfo=timezone.utc)
-    assert lot_expiry(earned, 24, "Asia/Shanghai") == datetime(2028, 3, 31, 16, 0, tzinfo=timezone.utc)
+    earned = datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
+    assert lot_expiry(earned, 24, "Asia/Shanghai") == datetime(2028, 3, 31, 16, 0, tzinfo=UTC)
     assert lot_expiry(earned, 0, "Asia/Shanghai") is None
-    assert lot_expiry(datetime(2026, 12, 5, tzinfo=timezone.utc), 1, "UTC") == datetime(2027, 2, 1, tzinfo=timezone.utc)
+    assert lot_expiry(datetime(2026, 12, 5, tzinfo=UTC), 1, "UTC") == datetime(2027, 2, 1, tzinfo=UTC)
 
 
 def _lot(id_, remaining, expires_days=None, mature_days=-1):
-    return OpenLot(id_, remaining, T0 + timedelta(days=mature_days),
-                   T0 + timedelta(days=expires_days) if expires_days is not None else None)
+    return OpenLot(
+        id_,
+        remaining,
+        T0 + timedelta(days=mature_days),
+        T0 + timedelta(days=expires_days) if expires_days is not None else None,
+    )
 
 
 def test_debits_take_the_lots_that_expire_first_and_skip_pending_and_expired():
@@ -113,30 +133,40 @@ def test_debits_take_the_lots_that_expire_first_and_skip_pending_and_expired():
     assert error.value.available == 100
 
 
-@given(st.lists(st.tuples(st.integers(0, 500), st.one_of(st.none(), st.integers(-5, 400))), max_size=8),
-       st.integers(1, 2000))
+@given(
+    st.lists(st.tuples(st.integers(0, 500), st.one_of(st.none(), st.integers(-5, 400))), max_size=8),
+    st.integers(1, 2000),
+)
 def test_allocation_takes_exactly_what_is_asked_from_usable_lots(raw, wanted):
     lots = [_lot(i, remaining, expires) for i, (remaining, expires) in enumerate(raw)]
-    usable = sum(l.remaining for l in lots if l.expires_at is None or l.expires_at > T0)
+    usable = sum(lot.remaining for lot in lots if lot.expires_at is None or lot.expires_at > T0)
     if wanted > usable:
         with pytest.raises(NotEnoughPoints):
             allocate(lots, wanted, now=T0)
         return
     takes = allocate(lots, wanted, now=T0)
     assert sum(points for _, points in takes) == wanted
-    by_id = {l.id: l for l in lots}
+    by_id = {lot.id: lot for lot in lots}
     assert all(0 < points <= by_id[i].remaining for i, points in takes)
 
 
-@given(st.integers(0, 10**6), st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
-       st.lists(st.integers(1, 100), min_size=1, max_size=6))
+@given(
+    st.integers(0, 10**6),
+    st.decimals(min_value=Decimal("0.01"), max_value=Decimal(10**6), places=2),
+    st.lists(st.integers(1, 100), min_size=1, max_size=6),
+)
 def test_partial_refunds_never_reverse_more_than_earned_and_a_full_refund_reverses_all(earned, total, weights):
     parts = [total * w / sum(weights) for w in weights]
     parts[-1] = total - sum(parts[:-1])  # the last refund completes the order exactly
     refunded, reversed_ = Decimal(0), 0
     for part in parts:
-        step = reversal_points(earned=earned, eligible_total=total, eligible_refunded_before=refunded,
-                               eligible_refunded_now=part, reversed_before=reversed_)
+        step = reversal_points(
+            earned=earned,
+            eligible_total=total,
+            eligible_refunded_before=refunded,
+            eligible_refunded_now=part,
+            reversed_before=reversed_,
+        )
         assert step >= 0
         refunded += part
         reversed_ += step
@@ -144,8 +174,12 @@ def test_partial_refunds_never_reverse_more_than_earned_and_a_full_refund_revers
     assert reversed_ == earned
 
 
-@given(st.integers(-100, 10**6), money, st.decimals(min_value=0, max_value=1, places=2),
-       st.decimals(min_value=Decimal("0.001"), max_value=1, places=3))
+@given(
+    st.integers(-100, 10**6),
+    money,
+    st.decimals(min_value=0, max_value=1, places=2),
+    st.decimals(min_value=Decimal("0.001"), max_value=1, places=3),
+)
 def test_max_redeemable_respects_balance_and_share(available, amount, share, value):
     most = max_redeemable(available=available, amount=amount, share=share, point_value=value)
     assert 0 <= most <= max(available, 0)

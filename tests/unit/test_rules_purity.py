@@ -35,8 +35,12 @@ def refused(module: str) -> bool:
 def test_rules_modules_import_only_the_standard_library_and_other_rules():
     rules = sorted(LOYALTY.glob("*/rules.py"))
     assert len(rules) >= 12
-    bad = [f"{path.relative_to(LOYALTY.parent)}:{line} imports {module}"
-           for path in rules for line, module in imports_of(path) if refused(module)]
+    bad = [
+        f"{path.relative_to(LOYALTY.parent)}:{line} imports {module}"
+        for path in rules
+        for line, module in imports_of(path)
+        if refused(module)
+    ]
     assert bad == []
 
 

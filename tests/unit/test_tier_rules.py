@@ -12,8 +12,12 @@ def rung(code, rank, threshold, discount="0", multiplier="1"):
     return Rung(code, rank, Decimal(threshold), Decimal(discount), Decimal(multiplier))
 
 
-DEMO = [rung("regular", 0, "0"), rung("silver", 1, "2000", "3", "1.2"), rung("gold", 2, "8000", "5", "1.5"),
-        rung("vip", 3, "30000", "10", "2")]
+DEMO = [
+    rung("regular", 0, "0"),
+    rung("silver", 1, "2000", "3", "1.2"),
+    rung("gold", 2, "8000", "5", "1.5"),
+    rung("vip", 3, "30000", "10", "2"),
+]
 
 
 def test_a_sound_ladder_has_no_errors_in_any_order():
@@ -47,18 +51,19 @@ def test_any_threshold_not_above_the_one_below_is_refused(raw):
 
 
 # --- grading -----------------------------------------------------------------------------------
-from datetime import datetime, timedelta, timezone  # noqa: E402
+from datetime import UTC, datetime, timedelta  # noqa: E402
 
 from loyalty.tiers import rules  # noqa: E402
 from loyalty.tiers.rules import Standing  # noqa: E402
 
-NOW = datetime(2026, 6, 15, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 6, 15, 12, tzinfo=UTC)
 LATER = rules.add_months(NOW, 12)
 CODES = [r.code for r in DEMO]
 values = st.decimals(min_value=0, max_value=100000, places=2)
 instants = st.one_of(st.none(), st.integers(-800, 800).map(lambda d: NOW + timedelta(days=d)))
-standings = st.builds(Standing, st.sampled_from(CODES), instants, st.one_of(st.none(), st.sampled_from(CODES)),
-                      instants)
+standings = st.builds(
+    Standing, st.sampled_from(CODES), instants, st.one_of(st.none(), st.sampled_from(CODES)), instants
+)
 
 
 def rank(code):
@@ -123,8 +128,8 @@ def test_progress_names_the_next_rung_and_what_is_missing(value):
 
 
 def test_months_are_added_calendar_wise():
-    assert rules.add_months(datetime(2024, 2, 29, tzinfo=timezone.utc), 12) == datetime(2025, 2, 28, tzinfo=timezone.utc)
-    assert rules.add_months(datetime(2026, 1, 31, tzinfo=timezone.utc), -2) == datetime(2025, 11, 30, tzinfo=timezone.utc)
+    assert rules.add_months(datetime(2024, 2, 29, tzinfo=UTC), 12) == datetime(2025, 2, 28, tzinfo=UTC)
+    assert rules.add_months(datetime(2026, 1, 31, tzinfo=UTC), -2) == datetime(2025, 11, 30, tzinfo=UTC)
 
 
 @given(st.one_of(st.none(), standings), st.sampled_from(CODES + ["gone", None]), values)

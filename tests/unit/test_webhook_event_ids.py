@@ -18,8 +18,10 @@ def test_the_next_id_sorts_right_after_with_the_same_prefix_and_length():
     assert after("evt_01M7P63TFVZZZZZZZZZZZZZZZZ") == "evt_01M7P63TFW0000000000000000"
 
 
-@given(body=st.text(alphabet=CROCKFORD, min_size=26, max_size=26).filter(lambda b: b[0] <= "6"),
-       by=st.integers(min_value=1, max_value=2**40))
+@given(
+    body=st.text(alphabet=CROCKFORD, min_size=26, max_size=26).filter(lambda b: b[0] <= "6"),
+    by=st.integers(min_value=1, max_value=2**40),
+)
 def test_any_step_sorts_after_and_keeps_the_shape(body, by):
     identifier = f"evt_{body}"
     following = after(identifier, by=by)

@@ -28,7 +28,10 @@ def test_both_signatures_are_sent_and_either_secret_verifies_with_the_reference_
     assert header.split() == [signing.sign(NEW, "msg_1", STAMP, BODY), signing.sign(OLD, "msg_1", STAMP, BODY)]
     for secret in (NEW, OLD):
         assert Webhook(secret).verify(BODY, headers(header)) == {
-            "data": {"member_id": "mbr_1"}, "timestamp": "2026-11-18T02:00:00+00:00", "type": "member.created"}
+            "data": {"member_id": "mbr_1"},
+            "timestamp": "2026-11-18T02:00:00+00:00",
+            "type": "member.created",
+        }
         assert signing.verify(secret, "msg_1", STAMP, BODY, header)
     with pytest.raises(WebhookVerificationError):
         Webhook(OTHER).verify(BODY, headers(header))
@@ -51,14 +54,17 @@ def test_a_secret_given_twice_signs_once_and_none_is_refused():
         signing.sign_all([NEW, "not-a-secret"], "msg_1", STAMP, BODY)
 
 
-@pytest.mark.parametrize(("previous", "until", "expected"), [
-    (OLD, NOW + timedelta(hours=1), (NEW, OLD)),        # inside the grace period: both, the new first
-    (OLD, NOW + timedelta(microseconds=1), (NEW, OLD)),
-    (OLD, NOW, (NEW,)),                                 # its end is outside it
-    (OLD, NOW - timedelta(hours=1), (NEW,)),            # after it: only the new one
-    (None, NOW + timedelta(hours=1), (NEW,)),           # never rotated
-    (OLD, None, (NEW,)),
-    (NEW, NOW + timedelta(hours=1), (NEW,)),            # "rotated" to the same secret: signs once
-])
+@pytest.mark.parametrize(
+    ("previous", "until", "expected"),
+    [
+        (OLD, NOW + timedelta(hours=1), (NEW, OLD)),  # inside the grace period: both, the new first
+        (OLD, NOW + timedelta(microseconds=1), (NEW, OLD)),
+        (OLD, NOW, (NEW,)),  # its end is outside it
+        (OLD, NOW - timedelta(hours=1), (NEW,)),  # after it: only the new one
+        (None, NOW + timedelta(hours=1), (NEW,)),  # never rotated
+        (OLD, None, (NEW,)),
+        (NEW, NOW + timedelta(hours=1), (NEW,)),  # "rotated" to the same secret: signs once
+    ],
+)
 def test_the_previous_secret_signs_only_during_its_grace_period(previous, until, expected):
     assert signing.in_force(NEW, previous, until, now=NOW) == expected

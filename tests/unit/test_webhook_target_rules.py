@@ -16,9 +16,17 @@ addresses = st.integers(min_value=0, max_value=2**32 - 1).map(ipaddress.IPv4Addr
 
 def spellings(address: ipaddress.IPv4Address) -> list[str]:
     value, parts = int(address), list(address.packed)
-    return [str(address), str(value), hex(value), "0" + oct(value)[2:], ".".join(hex(p) for p in parts),
-            ".".join("0" + oct(p)[2:] for p in parts), f"{parts[0]}.{(value & 0xFFFFFF)}",
-            f"{parts[0]}.{parts[1]}.{value & 0xFFFF}", f"[::ffff:{address}]"]
+    return [
+        str(address),
+        str(value),
+        hex(value),
+        "0" + oct(value)[2:],
+        ".".join(hex(p) for p in parts),
+        ".".join("0" + oct(p)[2:] for p in parts),
+        f"{parts[0]}.{(value & 0xFFFFFF)}",
+        f"{parts[0]}.{parts[1]}.{value & 0xFFFF}",
+        f"[::ffff:{address}]",
+    ]
 
 
 @given(addresses)
@@ -37,8 +45,19 @@ def test_only_globally_reachable_unicast_addresses_pass(address):
     assert (refusal(address) is None) == public
 
 
-@pytest.mark.parametrize("url", ["ftp://h.example/", "http://u:p@h.example/", "http:///x", "http://h.example:99999/", "http://h.example:0/",
-                                 "http://h example/", "http://1.2.3.4.5/", "http://a..b/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://h.example/",
+        "http://u:p@h.example/",
+        "http:///x",
+        "http://h.example:99999/",
+        "http://h.example:0/",
+        "http://h example/",
+        "http://1.2.3.4.5/",
+        "http://a..b/",
+    ],
+)
 def test_malformed_urls_are_refused(url):
     with pytest.raises(ValueError):
         parse_target(url)
@@ -47,5 +66,9 @@ def test_malformed_urls_are_refused(url):
 def test_names_are_left_to_the_resolver_and_ports_default_by_scheme():
     target = parse_target("https://Hooks.Example.TEST./in")
     assert (target.host, target.port, target.address, target.host_header) == (
-        "hooks.example.test", 443, None, "hooks.example.test")
+        "hooks.example.test",
+        443,
+        None,
+        "hooks.example.test",
+    )
     assert parse_target("http://[2606:4700::1111]:8080/").host_header == "[2606:4700::1111]:8080"
