@@ -8,7 +8,9 @@ member at send time. What is left can't do any of that, and is rendered against 
 
 from __future__ import annotations
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, nodes
+from functools import lru_cache
+
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
@@ -89,8 +91,15 @@ def problem(template: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def _compiled(template: str) -> Template:
+    # Dispatch renders the same few templates for thousands of touches: compiling one each time
+    # was about half of its CPU. A compiled template renders safely from several threads.
+    return _env.from_string(template)
+
+
 def render(template: str, context: dict) -> str:
     try:
-        return _env.from_string(template).render(**{**SAMPLE, **context})[: MAX_LENGTH * 4]
+        return _compiled(template).render(**{**SAMPLE, **context})[: MAX_LENGTH * 4]
     except Exception as error:
         raise TemplateFailed(f"{type(error).__name__}: {error}") from None
