@@ -64,7 +64,11 @@ def dispatch_care(context: JobContext) -> dict[str, int]:
         for key, value in batch.items():
             counts[key] = counts.get(key, 0) + value
         context.batch_done(batch.get("looked_at", 0))
-        if batch.get("looked_at", 0) == batch.get("deferred", 0):
-            break  # all of it waits for the morning, or for the dispatcher sending to those members
+        # A deferred touch moved to its member's morning, so it has left what is due: a batch that
+        # deferred everything (night in the zones that came first) is no reason to stop before the
+        # members for whom it is day. Only a batch whose members were all being sent to by another
+        # dispatcher ends the run: those touches are still due and would be claimed again at once.
+        if batch.get("looked_at", 0) == 0:
+            break
     log.info("care_dispatched", **counts)
     return counts

@@ -645,3 +645,28 @@ def test_the_callback_queue_carries_who_to_call_and_why_in_one_query(client, aut
     assert complaint["about"] == "complaint: The tea arrived broken"
     assert not [c for c in body["data"] if c["member_id"] == gone["id"]]
     assert "Gone Soon" not in str(body) and "Elm" not in str(body)
+
+
+def test_a_batch_all_deferred_for_the_night_does_not_end_the_run(client, auth, db, config, monkeypatch):
+    """Night in Shanghai, afternoon in London: the Shanghai touches come first and are all deferred;
+    the London member's touch is still sent in the same run (one touch a batch here)."""
+    from loyalty.care import dispatch as care_dispatch
+
+    monkeypatch.setattr(care_dispatch, "BATCH", 1)
+    client.patch("/v1/program", json={"care": {"quiet_start": "21:00", "quiet_end": "09:00"}}, headers=auth())
+    rule(client, auth, "birthday", days_before=0)
+    night = [create_member(client, auth, birthday="1990-07-01", consent=ALL_IN) for _ in range(2)]
+    day = create_member(client, auth, birthday="1990-07-01", consent=ALL_IN, timezone="Europe/London")
+    plan(db, config, date(2026, 7, 1))
+    late = local(date(2026, 7, 1), 23)  # 16:00 in London
+    with db.unit_of_work() as session:
+        for minutes, member in ((30, night[0]), (20, night[1]), (10, day)):
+            session.execute(
+                Touch.__table__.update()
+                .where(Touch.member_id == member["id"])
+                .values(due_at=late - timedelta(minutes=minutes))
+            )
+    assert len(touches(db, kind="birthday")) == 3
+    counts = dispatch(db, config, late)
+    assert (counts["deferred"], counts["sent"]) == (2, 1), counts
+    assert [t.status for t in touches(db, member_id=day["id"])] == ["sent"]
