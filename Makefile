@@ -67,7 +67,9 @@ lint: $(STAMP)
 openapi: $(STAMP)
 	$(BIN)/loyalty openapi write
 
-# Needs PostgreSQL (LOYALTY_BENCH_POSTGRES_URL, default the local test database) and wrk.
+# Needs PostgreSQL (LOYALTY_BENCH_POSTGRES_URL, default the local test database) and wrk. Every issue 17
+# figure, the median of BENCH_REPEAT (3) runs at BENCH_MEMBERS (1,000,000), into bench/RESULTS.md.
+# A quick check: BENCH_MEMBERS=20000 BENCH_REPEAT=1 make bench.
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get install -y wrk >/dev/null 2>&1 || sudo apt-get install -y wrk)
 	$(BIN)/python -m bench

@@ -1,4 +1,6 @@
-"""`make bench` / `python -m bench [name ...]`: run benchmarks and print their figures."""
+"""`make bench` / `python -m bench`: every issue 17 figure, median of BENCH_REPEAT runs, against its
+target, printed and prepended to bench/RESULTS.md (bench/table.py).
+`python -m bench NAME [NAME ...]`: those benchmarks once each, their whole results as JSON."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import importlib
 import json
 import sys
 
-from bench import campaigns, care, export, orders, pos, shared_work, tiers
+from bench import campaigns, care, expire, export, orders, pos, shared_work, table, tiers
 
 BENCHMARKS = {
     "orders": orders.run,
@@ -15,6 +17,7 @@ BENCHMARKS = {
     "care": care.run,
     "campaigns": campaigns.run,
     "export": export.run,
+    "expire": expire.run,
     "shared_work": shared_work.run,
 }
 BENCHMARKS["import_members"] = importlib.import_module("bench.import_members").run
@@ -23,7 +26,10 @@ BENCHMARKS["metrics_scrape"] = importlib.import_module("bench.metrics_scrape").r
 
 
 def main(names: list[str]) -> None:
-    for name in names or list(BENCHMARKS):
+    if not names:
+        table.main()
+        return
+    for name in names:
         if name not in BENCHMARKS:
             raise SystemExit(f"unknown benchmark {name!r}; one of {', '.join(BENCHMARKS)}")
         print(f"== {name}", flush=True)

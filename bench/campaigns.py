@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
+import re
+import sys
 import time
 from datetime import timedelta
 
-from bench.harness import BIN, fresh_database, program_today, psql, save
+from bench.harness import fresh_database, job, program_today, psql, save, size
 from bench.seed import seed_lots, seed_members, seed_orders
 
-MEMBERS = int(os.environ.get("BENCH_CAMPAIGN_MEMBERS", "1000000"))
+MEMBERS = size("BENCH_CAMPAIGN_MEMBERS")
+# care.dispatch with its clock moved out of quiet hours (bench/pinned_clock.py): at night in the
+# members' zone every touch would only be deferred to the morning.
+PINNED = [sys.executable, "-m", "bench.pinned_clock"]
 
 
-def _job(url: str, name: str) -> tuple[float, str]:
-    started = time.perf_counter()
-    out = subprocess.run(
-        [str(BIN / "loyalty"), "jobs", "run", name],
-        check=True,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING"},
-    )
-    return round(time.perf_counter() - started, 2), out.stdout.strip().splitlines()[-1]
+def _count(summary: str, key: str) -> int:
+    found = re.search(rf"\b{key}=(\d+)", summary)
+    return int(found.group(1)) if found else 0
 
 
 def _timed(function):
@@ -31,7 +27,8 @@ def _timed(function):
     return round(time.perf_counter() - started, 3), value
 
 
-def run() -> dict:
+def run(members: int | None = None) -> dict:
+    members = members or MEMBERS
     from loyalty.campaigns import segments, service
     from loyalty.core.db import Database
     from loyalty.wiring import wire
@@ -39,16 +36,16 @@ def run() -> dict:
     wire()
     with fresh_database("campaigns") as url:
         with psql(url) as connection:
-            seed_members(connection, MEMBERS)
-            seed_lots(connection, MEMBERS)
-            seed_orders(connection, MEMBERS, per_member=2, spend=lambda n: 100 + (n * 37) % 9000)
+            seed_members(connection, members)
+            seed_lots(connection, members)
+            seed_orders(connection, members, per_member=2, spend=lambda n: 100 + (n * 37) % 9000)
             connection.execute(
                 'UPDATE members SET consent = \'{"sms": true, "marketing": true}\'::json '
                 "WHERE right(id, 1) IN ('1', '3', '5')"
             )
             connection.execute("ANALYZE")
             connection.commit()
-        refresh_seconds, refreshed = _job(url, "insights.refresh")
+        refresh = job(url, "insights.refresh")
         db = Database(url)
         cutoff = program_today(url) - timedelta(days=60)
         filters = {"m_min": 4, "last_order_before": cutoff.isoformat(), "consent": {"sms": True}}
@@ -69,22 +66,29 @@ def run() -> dict:
                 },
             )
             service.move(session, campaign_id=campaign.id, action="launch")
-        fan_seconds, fanned = _job(url, "campaigns.run")
-        dispatch_seconds, dispatched = _job(url, "care.dispatch")
+        fan_out = job(url, "campaigns.run")
+        dispatch = job(url, "care.dispatch", command=PINNED)
         db.dispose()
+    sent = _count(dispatch["summary"], "sent")
     result = {
-        "members": MEMBERS,
-        "insights_refresh_seconds": refresh_seconds,
-        "insights_refresh": refreshed,
+        "members": members,
+        "insights_refresh_seconds": refresh["seconds"],
+        "insights_refresh": refresh["summary"],
+        "insights_refresh_peak_rss_mb": refresh["peak_rss_mb"],
         "segment": filters,
         "segment_members": count,
         "segment_count_seconds": count_seconds,
         "balance_segment_members": rich,
         "balance_segment_count_seconds": balance_seconds,
-        "campaign_fan_out_seconds": fan_seconds,
-        "campaign_fan_out": fanned,
-        "dispatch_seconds": dispatch_seconds,
-        "dispatch": dispatched,
+        "campaign_fan_out_seconds": fan_out["seconds"],
+        "campaign_fan_out": fan_out["summary"],
+        "campaign_fan_out_peak_rss_mb": fan_out["peak_rss_mb"],
+        "dispatch_seconds": dispatch["seconds"],
+        "dispatch": dispatch["summary"],
+        "dispatch_peak_rss_mb": dispatch["peak_rss_mb"],
+        "dispatched_touches": sent,
+        "dispatch_touches_per_second": round(sent / dispatch["seconds"]) if dispatch["seconds"] else None,
+        "campaign_sent_seconds": round(fan_out["seconds"] + dispatch["seconds"], 2),
     }
     save("campaigns", result)
     return result

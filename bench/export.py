@@ -12,10 +12,10 @@ import subprocess
 import time
 from pathlib import Path
 
-from bench.harness import BIN, PORT, ROOT, create_key, fresh_database, psql, save
+from bench.harness import BIN, PORT, ROOT, create_key, fresh_database, psql, save, size
 from bench.seed import seed_members
 
-MEMBERS = int(os.environ.get("BENCH_EXPORT_MEMBERS", "1000000"))
+MEMBERS = size("BENCH_EXPORT_MEMBERS")
 
 
 @contextlib.contextmanager
@@ -62,13 +62,14 @@ def _peak_rss_mb(master: int) -> float:
     return round(max(peaks, default=0.0), 1)
 
 
-def run() -> dict:
+def run(members: int | None = None) -> dict:
+    members = members or MEMBERS
     from loyalty.campaigns import segments
     from loyalty.core.db import Database
 
     with fresh_database("export") as url:
         with psql(url) as connection:
-            seed_members(connection, MEMBERS)
+            seed_members(connection, members)
             connection.execute("ANALYZE")
             connection.commit()
         db = Database(url)
@@ -96,10 +97,10 @@ def run() -> dict:
             seconds = round(time.perf_counter() - started, 2)
             peak = _peak_rss_mb(master)
     result = {
-        "members": MEMBERS,
+        "members": members,
         "status": response.status,
         "rows": rows - 1,
-        "complete": complete and rows - 1 == MEMBERS,
+        "complete": complete and response.status == 200 and rows - 1 == members,
         "megabytes": round(size / 1e6, 1),
         "seconds": seconds,
         "first_byte_seconds": first_byte,

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -25,18 +26,62 @@ RESULTS = ROOT / "bench" / "results"
 BASE_URL = os.environ.get("LOYALTY_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PORT = int(os.environ.get("LOYALTY_BENCH_PORT", "8100"))
 BIN = Path(sys.executable).parent
+# The size every 1,000,000-member benchmark runs at unless its own variable says otherwise.
+MEMBERS = int(os.environ.get("BENCH_MEMBERS", "1000000"))
 
 
-def machine() -> str:
-    cpu = "unknown cpu"
+def size(variable: str) -> int:
+    return int(os.environ.get(variable, MEMBERS))
+
+
+def cpu_model() -> str:
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown cpu"
+
+
+def machine() -> str:
     return (
-        f"{os.cpu_count()} cores, {cpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+        f"{os.cpu_count()} cores, {cpu_model()}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}"
     )
+
+
+def postgres_version() -> str:
+    with _admin() as connection:
+        return connection.execute("SHOW server_version").fetchone()[0]
+
+
+def job(url: str, name: str, *args: str, command: list[str] | None = None) -> dict:
+    """`loyalty jobs run NAME` as its own process: wall seconds (start-up included), its summary line,
+    and its own peak RSS from wait4 (RUSAGE_CHILDREN would be the largest of every child so far, and
+    `python -m bench` runs many jobs at many sizes in one process). `command`: another way to start it
+    (bench/pinned_clock.py)."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        process = subprocess.Popen(
+            [*(command or [str(BIN / "loyalty")]), "jobs", "run", name, *args],
+            env={**os.environ, "LOYALTY_DATABASE_URL": url, "LOYALTY_LOG_LEVEL": "WARNING"},
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            cwd=ROOT,
+        )
+        out = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)  # reaped here, so Popen never sees the status
+        seconds = round(time.perf_counter() - started, 2)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        process.stdout.close()
+        if process.returncode:
+            errors.seek(0)
+            raise RuntimeError(f"{name} exited {process.returncode}: {errors.read().strip()[-2000:]}")
+    return {
+        "seconds": seconds,
+        "summary": out.strip().splitlines()[-1],
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    }
 
 
 def program_today(url: str) -> date:

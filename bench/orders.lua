@@ -10,7 +10,7 @@ end
 
 function init(args)
   thread_tag = tag or "t"
-  for line in io.lines(os.getenv("BENCH_MEMBERS")) do members[#members + 1] = line end
+  for line in io.lines(os.getenv("BENCH_MEMBERS_FILE")) do members[#members + 1] = line end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")

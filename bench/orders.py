@@ -1,9 +1,11 @@
-"""Awarded orders per second and redemption latency on PostgreSQL under gunicorn (PRODUCT.md section 4)."""
+"""Awarded orders per second and redemption latency on PostgreSQL under gunicorn (PRODUCT.md section 4),
+against the POS benchmark's yardstick (bench/bare_app.py, bare Flask from memory) in the same run."""
 
 from __future__ import annotations
 
 import os
 
+from bench import pos
 from bench.harness import RESULTS, create_key, fresh_database, gunicorn, psql, save, wrk
 from bench.seed import member_id, seed_ladder, seed_members
 
@@ -13,18 +15,19 @@ DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
 
 
-def run() -> dict:
+def run(members: int | None = None) -> dict:
+    members = members or MEMBERS
     with fresh_database("orders") as url:
         with psql(url) as connection:
             seed_ladder(connection)  # so every order is also graded, as in production
-            seed_members(connection, MEMBERS, tier="regular")
+            seed_members(connection, members, tier="regular")
             connection.execute("UPDATE program SET pending_days = 0")
             connection.commit()
         key = create_key(url, "storefront")
         RESULTS.mkdir(parents=True, exist_ok=True)
         members_file = RESULTS / "members.txt"
-        members_file.write_text("\n".join(member_id(n) for n in range(MEMBERS)) + "\n")
-        env = {"BENCH_KEY": key, "BENCH_MEMBERS": str(members_file)}
+        members_file.write_text("\n".join(member_id(n) for n in range(members)) + "\n")
+        env = {"BENCH_KEY": key, "BENCH_MEMBERS_FILE": str(members_file)}
         here = os.path.dirname(__file__)
         with gunicorn(url, workers=WORKERS) as base:
             orders = wrk(
@@ -43,8 +46,9 @@ def run() -> dict:
             ).fetchone()
             redeemed = connection.execute("SELECT count(*) FROM ledger_entries WHERE kind = 'redeem'").fetchone()[0]
             negative = connection.execute("SELECT count(*) FROM point_lots WHERE remaining < 0").fetchone()[0]
+        bare = pos.bare_flask(url, {"BENCH_KEY": key, "BENCH_IDS": pos.identifiers(members)})
     result = {
-        "members": MEMBERS,
+        "members": members,
         "gunicorn_workers": WORKERS,
         "duration_s": DURATION,
         "order_posts_per_second": orders["requests_per_second"],
@@ -59,7 +63,10 @@ def run() -> dict:
         "redemption_latency_ms": {k: redeem.get(k) for k in ("p50_ms", "p90_ms", "p99_ms")},
         "redemption_non_2xx": redeem["non_2xx"],
         "lots_below_zero": negative,
+        "bare_flask_per_second": bare["requests_per_second"],
+        "awarded_share_of_bare": round(awarded / DURATION / bare["requests_per_second"], 3),
+        # Every stored order earned once and every earn is a stored order; a refused post is a lost one.
+        "awarded_exactly_once": entries == distinct == awarded and orders["non_2xx"] == 0,
     }
-    assert entries == distinct == awarded, "an order was awarded twice or lost"
     save("orders", result)
     return result

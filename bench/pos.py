@@ -9,10 +9,10 @@ import re
 import tempfile
 import urllib.request
 
-from bench.harness import RESULTS, create_key, fresh_database, gunicorn, psql, save, wrk
+from bench.harness import MEMBERS, RESULTS, create_key, fresh_database, gunicorn, psql, save, wrk
 from bench.seed import member_number, seed_ladder, seed_lots, seed_members
 
-SIZES = [int(s) for s in os.environ.get("BENCH_POS_SIZES", "10000,1000000").split(",")]
+SIZES = [int(s) for s in os.environ.get("BENCH_POS_SIZES", f"10000,{MEMBERS}").split(",")]
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 DURATION = int(os.environ.get("BENCH_DURATION", "15"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "8"))
@@ -20,7 +20,7 @@ TIERS = ["regular"] * 6 + ["silver"] * 2 + ["gold", "vip"]
 SCRIPT = os.path.join(os.path.dirname(__file__), "pos.lua")
 
 
-def _identifiers(size: int) -> str:
+def identifiers(size: int) -> str:
     """50,000 random members: four in five by card number, one in five by a national phone number."""
     rng = random.Random(size)
     lines = []
@@ -56,6 +56,14 @@ def _server_latency(before: dict, after: dict) -> dict:
     return out
 
 
+def bare_flask(url: str, env: dict) -> dict:
+    """The yardstick: bench/bare_app.py under the same gunicorn settings, asked the same way (pos.lua,
+    `env` naming the key and the identifiers), after the same warm-up."""
+    with gunicorn(url, workers=WORKERS, app="bench.bare_app:app") as base:
+        wrk(base, script=SCRIPT, duration=3, env=env, connections=CONNECTIONS, threads=1)
+        return wrk(base, script=SCRIPT, duration=DURATION, env=env, connections=CONNECTIONS, threads=1)
+
+
 def _one(size: int) -> dict:
     with fresh_database("pos") as url:
         with psql(url) as connection:
@@ -64,16 +72,14 @@ def _one(size: int) -> dict:
             seed_lots(connection, size)
             connection.execute("ANALYZE")
             connection.commit()
-        env = {"BENCH_KEY": create_key(url, "pos"), "BENCH_IDS": _identifiers(size)}
+        env = {"BENCH_KEY": create_key(url, "pos"), "BENCH_IDS": identifiers(size)}
         with tempfile.TemporaryDirectory() as metrics_dir:
             with gunicorn(url, workers=WORKERS, extra_env={"PROMETHEUS_MULTIPROC_DIR": metrics_dir}) as base:
                 wrk(base, script=SCRIPT, duration=3, env=env, connections=CONNECTIONS, threads=1)  # warm up
                 before = _buckets(base)
                 served = wrk(base, script=SCRIPT, duration=DURATION, env=env, connections=CONNECTIONS, threads=1)
                 server = _server_latency(before, _buckets(base))
-        with gunicorn(url, workers=WORKERS, app="bench.bare_app:app") as base:
-            wrk(base, script=SCRIPT, duration=3, env=env, connections=CONNECTIONS, threads=1)
-            bare = wrk(base, script=SCRIPT, duration=DURATION, env=env, connections=CONNECTIONS, threads=1)
+        bare = bare_flask(url, env)
     return {
         "members": size,
         "lookups_per_second": served["requests_per_second"],
@@ -86,13 +92,13 @@ def _one(size: int) -> dict:
     }
 
 
-def run() -> dict:
+def run(sizes: list[int] | None = None) -> dict:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "gunicorn_workers": WORKERS,
         "connections": CONNECTIONS,
         "duration_s": DURATION,
-        "runs": [_one(size) for size in SIZES],
+        "runs": [_one(size) for size in sizes or SIZES],
     }
     save("pos", result)
     return result

@@ -3,7 +3,7 @@ local counter = 0
 local members = {}
 
 function init(args)
-  for line in io.lines(os.getenv("BENCH_MEMBERS")) do members[#members + 1] = line end
+  for line in io.lines(os.getenv("BENCH_MEMBERS_FILE")) do members[#members + 1] = line end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")

@@ -87,10 +87,11 @@ def seed_ladder(connection) -> None:
     connection.commit()
 
 
-def seed_lots(connection, count: int) -> None:
-    """One matured, unexpiring-soon lot per member, with its ledger entry."""
+def seed_lots(connection, count: int, *, expires_in: timedelta = timedelta(days=400), first_id: int = 1) -> None:
+    """One matured lot for each of the first `count` members, with its ledger entry, expiring
+    `expires_in` from now (negative: already due); ids from `first_id`, so calls can add more."""
     now = datetime.now(UTC)
-    matured, expires = (now - timedelta(days=30)).isoformat(), (now + timedelta(days=400)).isoformat()
+    matured, expires = (now - timedelta(days=30)).isoformat(), (now + expires_in).isoformat()
     with connection.cursor() as cursor:
         with cursor.copy(
             "COPY ledger_entries (id, member_id, kind, points, created_at, available_at, expires_at, "
@@ -98,16 +99,36 @@ def seed_lots(connection, count: int) -> None:
         ) as copy:
             for n in range(count):
                 copy.write_row(
-                    (n + 1, member_id(n), "earn", 100 + n % 5000, matured, matured, expires, "order", f"seed-{n}")
+                    (
+                        first_id + n,
+                        member_id(n),
+                        "earn",
+                        100 + n % 5000,
+                        matured,
+                        matured,
+                        expires,
+                        "order",
+                        f"seed-{first_id + n}",
+                    )
                 )
         with cursor.copy(
             "COPY point_lots (id, member_id, entry_id, points, remaining, available_at, expires_at, "
             "created_at) FROM STDIN"
         ) as copy:
             for n in range(count):
-                copy.write_row((n + 1, member_id(n), n + 1, 100 + n % 5000, 100 + n % 5000, matured, expires, matured))
-        cursor.execute("SELECT setval(pg_get_serial_sequence('ledger_entries', 'id'), %s)", (count + 1,))
-        cursor.execute("SELECT setval(pg_get_serial_sequence('point_lots', 'id'), %s)", (count + 1,))
+                points = 100 + n % 5000
+                copy.write_row((first_id + n, member_id(n), first_id + n, points, points, matured, expires, matured))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('ledger_entries', 'id'), %s)", (first_id + count,))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('point_lots', 'id'), %s)", (first_id + count,))
+    connection.commit()
+
+
+def seed_accounts(connection) -> None:
+    """A points account for every member (the row each balance change locks)."""
+    connection.execute(
+        "INSERT INTO point_accounts (member_id, debt, lifetime_earned, orders_count, updated_at) "
+        "SELECT id, 0, 0, 0, now() FROM members"
+    )
     connection.commit()
 
 
