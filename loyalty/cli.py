@@ -344,14 +344,21 @@ def _import(kind: str, file: Path, rejects: Path | None) -> None:
     sys.exit(code)
 
 
-@import_.command("members")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option(
+# Both imports take the same file argument and reject-file option.
+_rejects = click.option(
     "--rejects",
     type=click.Path(path_type=Path),
     default=None,
     help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.",
 )
+
+
+def _file_and_rejects(command: Callable[..., None]) -> Callable[..., None]:
+    return click.argument("file", type=click.Path(path_type=Path))(_rejects(command))
+
+
+@import_.command("members")
+@_file_and_rejects
 @_needs_schema
 def import_members(file: Path, rejects: Path | None) -> None:
     """Members: exit 0 all imported, 1 some rejected, 2 nothing could start."""
@@ -359,13 +366,7 @@ def import_members(file: Path, rejects: Path | None) -> None:
 
 
 @import_.command("orders")
-@click.argument("file", type=click.Path(path_type=Path))
-@click.option(
-    "--rejects",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Where rejected rows go (default FILE.rejects.csv): line, reason, then the row.",
-)
+@_file_and_rejects
 @_needs_schema
 def import_orders(file: Path, rejects: Path | None) -> None:
     """Orders, one row per order line: exit 0 all imported, 1 some rejected, 2 nothing could start."""
