@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, request
 from flask.json.provider import DefaultJSONProvider
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 
 from loyalty.config import Config
-from loyalty.core import ratelimit, ratelimit_headers
+from loyalty.core import ratelimit, ratelimit_web
 from loyalty.core.auth import KeyVerifier
 from loyalty.core.db import Database
 from loyalty.core.logging import configure_logging
@@ -22,32 +21,15 @@ from loyalty.wiring import wire
 
 def _rate_limit_key() -> str:
     actor = identify() if request.headers.get("Authorization") else None
-    return f"key:{actor.prefix}" if actor else f"ip:{get_remote_address()}"
+    return f"key:{actor.prefix}" if actor else f"ip:{request.remote_addr}"
 
 
 def _limiter(config: Config) -> Callable[[Flask], None]:
     def init(app: Flask) -> None:
-        shared = ratelimit.is_shared(config.rate_limit_storage_url)
-        limiter = Limiter(
-            key_func=_rate_limit_key,
-            # One allowance per key across all of /v1 (application limits), not one per route: a
-            # route's own count would give a key, or a guesser without one, the limit on every route.
-            application_limits=[config.rate_limit],
-            application_limits_exempt_when=lambda: not request.path.startswith("/v1/"),
-            storage_uri=ratelimit.storage_uri(config.rate_limit_storage_url),
-            # Redis down must not take the till down: each worker counts in memory until Redis is back
-            # (Flask-Limiter checks again every few requests), and a Redis that hangs is given up on fast.
-            in_memory_fallback_enabled=shared,
-            swallow_errors=shared,
-            # Flask-Limiter annotates these as str | int; redis takes its socket timeouts as floats.
-            storage_options=ratelimit.shared_options() if shared else {},  # type: ignore[arg-type]
-            headers_enabled=False,  # RateLimit-* added by loyalty.core.ratelimit_headers; Retry-After on 429s only
-            enabled=config.rate_limit_enabled,
-            strategy="fixed-window",
-        )
-        limiter.init_app(app)
-        app.extensions["loyalty.limiter"] = limiter
-        ratelimit_headers.install(app, limiter)
+        if config.rate_limit_enabled:
+            ratelimit_web.install(
+                app, ratelimit.RateLimiter(config.rate_limit_storage_url), config.rate_limit, _rate_limit_key
+            )
 
     return init
 
@@ -112,12 +94,28 @@ def _import_every_module() -> None:
         importlib.import_module(module.name)
 
 
+class _App(Flask):
+    """Flask, minus one cost: before calling each hook and view, Flask asks `inspect` whether it is a
+    coroutine function, a dozen times per request. Ours are all plain functions; the answer is
+    remembered per function."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._callables: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        known = self._callables.get(func)
+        if known is None:
+            known = self._callables[func] = super().ensure_sync(func)
+        return known
+
+
 def create_app(config: Config | None = None, *, database: Database | None = None) -> Flask:
     config = config or Config.from_env()
     wire()
     _import_every_module()
     configure_logging(config.log_level, config.log_json)
-    app = Flask(__name__)
+    app = _App(__name__)
     # `//x` is a 404, not a redirect: Werkzeug's slash-merging redirect is built from the Host header.
     app.url_map.merge_slashes = False
     app.config.update(api_settings())

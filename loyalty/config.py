@@ -29,7 +29,7 @@ class Config:
     log_json: bool = True
     # A request over this size is refused with 413 before it is parsed.
     max_request_bytes: int = 1_048_576
-    # Flask-Limiter syntax; counted per API key (or per address without one).
+    # `limits` syntax ("1200 per minute"; several joined with ";" all apply); per API key, or per address without one.
     rate_limit: str = "1200 per minute"
     # memory:// counts per worker process; a redis:// URL shares the count.
     rate_limit_storage_url: str = "memory://"

@@ -6,12 +6,12 @@ lifecycle like the API's (one transaction, the audit log under the signed-in key
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_limiter.util import get_remote_address
+from flask import Flask, request
 
 from loyalty.config import Config
 from loyalty.console import i18n
 from loyalty.console.cookies import COOKIE_NAME, ConsoleCookies
+from loyalty.core import ratelimit_web
 
 SIGN_IN_LIMIT = "30 per minute"
 
@@ -53,8 +53,5 @@ def install(app: Flask, config: Config) -> None:
     i18n.install(app)
     _pages()
     app.register_blueprint(bp)
-    limiter = app.extensions.get("loyalty.limiter")
-    if limiter is not None:  # keys can't be guessed (256 bits); a flood of tries is refused all the same
-        # Flask-Limiter enforces a decorated limit inside its wrapper: the app must route to the wrapper.
-        view = app.view_functions["console.sign_in_post"]
-        app.view_functions["console.sign_in_post"] = limiter.limit(SIGN_IN_LIMIT, key_func=get_remote_address)(view)
+    # Keys can't be guessed (256 bits); a flood of tries is refused all the same, per address.
+    ratelimit_web.limit_view(app, "console.sign_in_post", SIGN_IN_LIMIT, lambda: request.remote_addr or "")

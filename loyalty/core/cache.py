@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def clear_all() -> None:
         cache.clear()
 
 
-def database_key(bind: Session | Connection) -> str:
+def database_key(bind: Session | Connection | Engine) -> str:
     """Which database a session or a connection talks to: caches are kept per database."""
     engine = bind.get_bind().engine if hasattr(bind, "get_bind") else bind.engine
     return str(engine.url)

@@ -17,6 +17,12 @@ from loyalty.core.money import CURRENCIES, money
 DECIMAL_PATTERN = r"^-?[0-9]{1,18}(\.[0-9]{1,12})?$"
 
 
+def decimal_text(value: Decimal | int | str) -> str:
+    """How a decimal is answered: without trailing zeros or exponent ("5", "12.5", "0")."""
+    number = Decimal(value)
+    return format(number.normalize(), "f") if number != 0 else "0"
+
+
 class DecimalString(ma.fields.Decimal):
     """A decimal given as a string (numbers are accepted too) and always answered as a string.
 
@@ -71,9 +77,7 @@ class DecimalString(ma.fields.Decimal):
         return result
 
     def _serialize(self, value: Decimal | None, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
-        if value is None:
-            return None
-        return format(Decimal(value).normalize(), "f") if Decimal(value) != 0 else "0"
+        return None if value is None else decimal_text(value)
 
 
 class StrictInteger(ma.fields.Integer):

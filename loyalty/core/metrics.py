@@ -7,7 +7,7 @@ empty directory; /metrics then aggregates every worker's files.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,10 +47,19 @@ def track_pool(engine: Engine) -> None:
     event.listen(engine, "checkin", lambda *_: POOL_IN_USE.dec())
 
 
+# Each label set's two children, looked up once: `labels()` takes the metric's lock every time.
+# The label values are bounded (known methods, route patterns, status codes; see core/web.py).
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe(method: str, endpoint: str, status: int, seconds: float) -> None:
-    labels = (method, endpoint, str(status))
-    REQUESTS.labels(*labels).inc()
-    LATENCY.labels(*labels).observe(seconds)
+    key = (method, endpoint, status)
+    children = _children.get(key)
+    if children is None:
+        labels = (method, endpoint, str(status))
+        children = _children[key] = (REQUESTS.labels(*labels), LATENCY.labels(*labels))
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def render() -> tuple[bytes, str]:

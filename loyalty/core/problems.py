@@ -6,15 +6,15 @@ and unexpected exceptions (logged with the request id, never shown).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, current_app, g, jsonify
+from flask import Flask, Response, g, jsonify
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from loyalty.core.errors import HTTP_CODES, OTHER_CODES, LoyaltyError, registry
 from loyalty.core.logging import get_logger
+from loyalty.core.ratelimit_web import retry_after
 from loyalty.core.web import problem_response
 
 log = get_logger("loyalty.errors")
@@ -92,16 +92,10 @@ def handle_http_exception(error: HTTPException) -> Response:
             detail = "Invalid fields: " + ", ".join(sorted(errors))
     if status == 429:
         detail = f"Rate limit exceeded ({error.description}). Retry after the time in Retry-After."
-        headers["Retry-After"] = str(_retry_after())
+        headers["Retry-After"] = str(retry_after())
     if status == 404:
         detail = "No such resource."
     return problem_response(status, code, title, detail, headers=headers, **extra)
-
-
-def _retry_after() -> int:
-    limiter = current_app.extensions.get("loyalty.limiter")
-    current = limiter.current_limit if limiter else None
-    return max(1, int(current.reset_at - time.time()) + 1) if current else 1
 
 
 def handle_unexpected(error: Exception) -> Response:

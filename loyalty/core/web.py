@@ -1,7 +1,7 @@
 """The request lifecycle every endpoint shares.
 
 Order per request: request id and timer -> NULs, chunked bodies, media type -> authentication and
-role -> rate limit (Flask-Limiter, keyed by the verified key) -> idempotency
+role -> rate limit (core/ratelimit_web.py, keyed by the verified key) -> idempotency
 claim -> view -> commit (with the idempotency record) or rollback -> headers,
 metrics and the access log.
 """
@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import structlog
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -63,23 +63,13 @@ def read_session() -> Session:
     return session
 
 
-def read_connection() -> Connection:
-    """For views that only read, and may read the replica (see read_session). On PostgreSQL an
-    autocommit connection without a session, so a lookup of one statement costs one round trip and
-    no ORM bookkeeping (a third of the POS lookup's time went to BEGIN, COMMIT and the session)."""
-    if database().dialect != "postgresql":
-        return read_session().connection()
-    connection: Connection | None = g.get("_loyalty_read_connection")
-    if connection is None:
-        connection = database().read_engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        g._loyalty_read_connection = connection
-    return connection
+def read_engine() -> Engine:
+    """For a view that only reads one statement through `PreparedRead` (the POS lookup): the replica's
+    engine, or the primary's when there is none (see read_session)."""
+    return database().read_engine
 
 
-def _close_read_connection() -> None:
-    connection = g.pop("_loyalty_read_connection", None)
-    if connection is not None:
-        connection.close()
+def _close_read_session() -> None:
     session = g.pop("_loyalty_read_session", None)
     if session is not None:  # it only read: nothing to commit
         session.rollback()
@@ -257,7 +247,7 @@ def _remember_or_release(record: int, response: Response) -> None:
 
 def _finish(response: Response) -> Response:
     if request.endpoint != "static":
-        _close_read_connection()
+        _close_read_session()
         response = _finish_transaction(response)
     response.headers["X-Request-Id"] = g.get("request_id", "")
     _security_headers(response)
@@ -289,7 +279,7 @@ def _security_headers(response: Response) -> None:
 
 
 def _teardown(_exc: BaseException | None) -> None:
-    _close_read_connection()
+    _close_read_session()
     session = g.pop("_loyalty_session", None)
     if session is not None:
         session.rollback()

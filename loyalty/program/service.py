@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from loyalty.core.cache import database_key
@@ -52,12 +52,16 @@ class ProgramSettings:
 CARE_DEFAULTS = {"quiet_start": "21:00", "quiet_end": "09:00", "weekly_cap": 2, "send_at": "10:00"}
 
 
-def settings(session: Session | Connection) -> ProgramSettings:
-    """The program as a cached snapshot; a bare connection (the read-only lookups) works too."""
+def settings(session: Session | Connection | Engine) -> ProgramSettings:
+    """The program as a cached snapshot; a bare connection or an engine (the read-only lookups, which
+    open a connection only when the cache is stale) works too."""
     key = database_key(session)
     cached = _cache.get(key)
     if cached and time.monotonic() - cached[0] < SETTINGS_TTL_SECONDS:
         return cached[1]
+    if isinstance(session, Engine):
+        with session.connect() as connection:
+            return settings(connection)
     if isinstance(session, Connection):
         with Session(bind=session) as own:
             return settings(own)

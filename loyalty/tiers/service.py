@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from loyalty.core.cache import TTLCache, database_key
@@ -40,14 +40,22 @@ def _load_ladder(session: Session | Connection) -> list[Rung]:
     ]
 
 
-def ladder(session: Session | Connection, *, fresh: bool = False) -> list[Rung]:
-    """The ladder lowest rank first, cached per worker for a few seconds (changes here clear it)."""
+def ladder(session: Session | Connection | Engine, *, fresh: bool = False) -> list[Rung]:
+    """The ladder lowest rank first, cached per worker for a few seconds (changes here clear it). An
+    engine opens a connection only when the cache is stale."""
     if fresh:
         _ladders.clear()
-    return _ladders.get(database_key(session), lambda: _load_ladder(session))
+    return _ladders.get(database_key(session), lambda: _load_ladder_from(session))
 
 
-def tier_terms(session: Session | Connection, code: str | None) -> tuple[Decimal, Decimal]:
+def _load_ladder_from(bind: Session | Connection | Engine) -> list[Rung]:
+    if isinstance(bind, Engine):
+        with bind.connect() as connection:
+            return _load_ladder(connection)
+    return _load_ladder(bind)
+
+
+def tier_terms(session: Session | Connection | Engine, code: str | None) -> tuple[Decimal, Decimal]:
     """(discount percent, earn multiplier) of a tier; no tier: no discount, multiplier 1.
     An unknown code reloads the cached ladder once."""
     if not code:

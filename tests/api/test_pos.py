@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
+import psycopg
 import pytest
 from sqlalchemy import event
 
@@ -29,16 +30,33 @@ def lookup(client, auth, identifier, role="pos"):
 
 @contextmanager
 def statements(db):
+    """Every statement sent: through SQLAlchemy, and straight through the driver (the lookup's own
+    prepared statement on PostgreSQL, core/db.py PreparedRead)."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args):
         seen.append(statement)
 
+    sent_by_driver = psycopg.Cursor.execute
+
+    def execute(cursor, query, *args, **kwargs):
+        if not getattr(cursor, "_loyalty_through_sqlalchemy", False):
+            seen.append(str(query))
+        return sent_by_driver(cursor, query, *args, **kwargs)
+
+    def through_sqlalchemy(conn, cursor, *args):
+        with suppress(AttributeError):  # sqlite3 cursors take no attributes: they are never psycopg's
+            cursor._loyalty_through_sqlalchemy = True
+
     event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(db.engine, "before_cursor_execute", through_sqlalchemy)
+    psycopg.Cursor.execute = execute
     try:
         yield seen
     finally:
+        psycopg.Cursor.execute = sent_by_driver
         event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(db.engine, "before_cursor_execute", through_sqlalchemy)
 
 
 def test_found_by_member_number_with_tier_discount_points_and_flags(client, auth, member, db):
@@ -162,3 +180,34 @@ def test_full_width_digits_landlines_and_written_out_coupons(client, auth, membe
     ).get_json()["coupon_code"]
     dashed = f"{coupon[:4]}-{coupon[4:8]}-{coupon[8:]}".lower()
     assert lookup(client, auth, dashed).get_json()["member_id"] == member["id"]
+
+
+def test_the_answer_built_without_marshmallow_is_what_the_documented_schema_gives(client, auth, member):
+    """The lookup writes its answer directly (no schema dump on the till's hot path): it must be
+    exactly what PosMemberSchema would answer for the same values, for each kind of member."""
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from loyalty.pos.schemas import PosMemberSchema
+
+    schema = PosMemberSchema()
+    ladder = [*LADDER[:2], {**LADDER[2], "discount_percent": "7.50"}]  # answered as "7.5"
+    assert client.put("/v1/tiers", json={"tiers": ladder}, headers=auth()).status_code == 200
+    bare = create_member(client, auth)  # no name, no tier, no points
+    gold = create_member(client, auth, name="Gold One")
+    until = (today() + timedelta(days=30)).isoformat()
+    floor = {"tier": "gold", "until": until, "reason": "test"}
+    assert client.post(f"/v1/members/{gold['id']}/tier", json=floor, headers=auth("staff")).status_code == 200
+    blocked = create_member(client, auth, name="Blocked One")
+    patched = client.patch(f"/v1/members/{blocked['id']}", json={"status": "blocked"}, headers=auth("staff"))
+    assert patched.status_code == 200
+    assert lookup(client, auth, gold["member_number"]).get_json()["discount_percent"] == "7.5"
+    for someone in (member, bare, gold, blocked):
+        body = lookup(client, auth, someone["member_number"]).get_json()
+        assert set(body) == set(schema.fields)
+        typed = {
+            **body,
+            "discount_percent": Decimal(body["discount_percent"]),
+            "points_value": Decimal(body["points_value"]),
+        }
+        assert schema.dump(typed) == body
