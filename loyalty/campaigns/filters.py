@@ -11,19 +11,20 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, extract, func, or_, select
+from sqlalchemy import BigInteger, ColumnElement, Select, and_, cast, extract, func, or_, select
 
 from loyalty.insights.models import MemberInsight
 from loyalty.members.models import Member, MemberTag
-from loyalty.points.service import available_points_of
+from loyalty.points.models import PointAccount, PointLot
 
 
 def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def compile_filters(filters: Mapping[str, Any], *, now: datetime) -> Select[str]:
-    """The members a segment holds, as one SELECT of member ids (live members only)."""
+def compile_filters(filters: Mapping[str, Any], *, now: datetime, after: str = "") -> Select[str]:
+    """The members a segment holds, as one SELECT of member ids (live members only); `after`: only
+    those with a greater id (a keyset page), said early so the balance's lots are read from there on."""
     insight = MemberInsight
     query = (
         select(Member.id)
@@ -31,6 +32,8 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime) -> Select[str]
         .outerjoin(insight, insight.member_id == Member.id)
         .where(Member.merged_into.is_(None), Member.erased_at.is_(None))
     )
+    if after:
+        query = query.where(Member.id > after)
     conditions: list[ColumnElement[bool]] = []
     if filters.get("tiers"):
         conditions.append(Member.tier_code.in_(filters["tiers"]))
@@ -69,7 +72,7 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime) -> Select[str]
     if filters.get("enrolled_before"):
         conditions.append(Member.enrolled_at < _day_start(filters["enrolled_before"]))
     if filters.get("balance_min") is not None or filters.get("balance_max") is not None:
-        available = available_points_of(Member.id)
+        query, available = _with_balance(query, now=now, after=after)
         if filters.get("balance_min") is not None:
             conditions.append(available >= filters["balance_min"])
         if filters.get("balance_max") is not None:
@@ -77,8 +80,28 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime) -> Select[str]
     for channel, wanted in (filters.get("consent") or {}).items():
         flag = Member.consent[channel].as_boolean()
         conditions.append(flag.is_(True) if wanted else or_(flag.is_(None), flag.is_(False)))
-    query = query.where(and_(*conditions)) if conditions else query
-    return query.params(now=now)  # the balance expression counts points available now
+    return query.where(and_(*conditions)) if conditions else query
+
+
+def _with_balance(query: Select[str], *, now: datetime, after: str) -> tuple[Select[str], ColumnElement[int]]:
+    """The query joined once to every member's available points at `now`, as points.service's
+    `available_points` counts them: matured unexpired lots less the account's debt, 0 with neither.
+    One grouped aggregate of the lots, LEFT JOINed, is one pass over the lots for the database; a
+    correlated subquery was two index probes per member (3.7 s for a million)."""
+    # As bigint: PostgreSQL's sum of bigints is numeric, a fifth slower to subtract and compare.
+    points = cast(func.sum(PointLot.remaining), BigInteger).label("points")
+    lots = select(PointLot.member_id, points).where(
+        PointLot.remaining > 0,
+        PointLot.available_at <= now,
+        or_(PointLot.expires_at.is_(None), PointLot.expires_at > now),
+    )
+    if after:  # a keyset page needs the lots of the members from its cursor on only
+        lots = lots.where(PointLot.member_id > after)
+    matured = lots.group_by(PointLot.member_id).subquery("matured_lots")
+    # Only the few accounts in debt: a debt of 0 takes nothing off, so the others need no join.
+    debts = select(PointAccount.member_id, PointAccount.debt).where(PointAccount.debt != 0).subquery("debts")
+    joined = query.outerjoin(matured, matured.c.member_id == Member.id).outerjoin(debts, debts.c.member_id == Member.id)
+    return joined, func.coalesce(matured.c.points, 0) - func.coalesce(debts.c.debt, 0)
 
 
 def _years_before(day: date, years: int) -> date:

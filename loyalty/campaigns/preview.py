@@ -92,8 +92,8 @@ def preview(session: Session, campaign: Campaign, *, now: datetime) -> CampaignP
 
 def segment_page(session: Session, filters: dict, *, after: str, limit: int, now: datetime) -> list[str]:
     """The next `limit` member ids of a segment as it stands now, in id order."""
-    ids = compile_filters(segments.loaded(filters), now=now).subquery()
-    return list(session.scalars(select(ids.c.id).where(ids.c.id > after).order_by(ids.c.id).limit(limit)))
+    query = compile_filters(segments.loaded(filters), now=now, after=after)
+    return list(session.scalars(query.order_by(Member.id).limit(limit)))
 
 
 def _recipient(member: Member, sent_this_week: int) -> care_rules.Recipient:

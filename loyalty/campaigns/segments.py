@@ -18,7 +18,7 @@ from loyalty.campaigns.models import Campaign, Segment
 from loyalty.core.db import utcnow
 from loyalty.core.errors import Conflict, NotFound, ValidationFailed
 from loyalty.core.ids import new_id
-from loyalty.core.pagination import keyset_page
+from loyalty.core.pagination import decode_cursor, keyset_page
 from loyalty.members.models import Member
 from loyalty.tiers.models import Tier
 
@@ -149,7 +149,10 @@ def list_segments(session: Session, *, limit: int, cursor: str | None = None) ->
 
 
 def members_page(session: Session, *, segment_id: str, limit: int, cursor: str | None = None) -> dict:
-    ids = compile_filters(loaded(get(session, segment_id).filters), now=utcnow()).subquery()
+    filters = loaded(get(session, segment_id).filters)
+    # The page's start said to the filter too, so a balance filter reads the lots from there on.
+    position = decode_cursor(cursor, 1, (str,))
+    ids = compile_filters(filters, now=utcnow(), after=position[0] if position else "").subquery()
     return keyset_page(
         session, select(Member).where(Member.id.in_(select(ids.c.id))), Member.id, limit=limit, cursor=cursor
     )

@@ -134,37 +134,56 @@ def preview(session: Session, *, campaign_id: str, now: datetime | None = None) 
     return previews.preview(session, get(session, campaign_id), now=now or utcnow())
 
 
-def fan_out(session: Session, campaign: Campaign, *, now: datetime) -> int:
-    """Plan the next `send_rate` touches of a running campaign (one per member, ever); members of its
-    hold-out get a touch marked held out, which dispatch checks but never sends."""
-    ids = previews.segment_page(
-        session,
-        segments.get(session, campaign.segment_id).filters,
-        after=campaign.cursor,
-        limit=campaign.send_rate,
-        now=now,
-    )
-    if not ids:
-        campaign.fanned_out = True
-        return 0
-    made = insert_touches(
-        session,
-        [
-            touch_row(
-                m,
-                "campaign",
-                f"campaign:{campaign.id}",
-                campaign.channel,
-                now,
-                now,
-                campaign_id=campaign.id,
-                held_out=rules.held_out(campaign.id, m, campaign.holdout_percent),
-            )
-            for m in ids
-        ],
-    )
-    campaign.cursor = ids[-1]
+# Members a fan-out reads and plans at a time: a send rate of millions is walked in pages, so a
+# run's memory is one page's, not the whole segment's (980 MB for 290k touches at once).
+FAN_OUT_PAGE = 5000
+
+
+def fan_out(session: Session, campaign: Campaign, *, now: datetime, page: int = FAN_OUT_PAGE) -> int:
+    """Plan the next `send_rate` touches of a running campaign (one per member, ever), walking the
+    segment from the campaign's cursor a page at a time; members of its hold-out get a touch marked
+    held out, which dispatch checks but never sends. Returns the touches made."""
+    filters = segments.get(session, campaign.segment_id).filters
+    walked = made = 0
+    while walked < campaign.send_rate:
+        wanted = min(page, campaign.send_rate - walked)
+        ids = previews.segment_page(session, filters, after=campaign.cursor, limit=wanted, now=now)
+        if not ids:
+            # Nobody after the cursor. As when a run read its whole send rate at once, the segment
+            # is done only when a run finds nobody at all; the run that planned the last members
+            # leaves that to the next one.
+            if walked == 0:
+                campaign.fanned_out = True
+            break
+        made += insert_touches(session, [_touch(campaign, member_id, now) for member_id in ids])
+        campaign.cursor = ids[-1]
+        walked += len(ids)
+        _let_go(session, keep=campaign)
+        if len(ids) < wanted:  # the segment ended inside this page
+            break
     return made
+
+
+def _touch(campaign: Campaign, member_id: str, now: datetime) -> dict:
+    return touch_row(
+        member_id,
+        "campaign",
+        f"campaign:{campaign.id}",
+        campaign.channel,
+        now,
+        now,
+        campaign_id=campaign.id,
+        held_out=rules.held_out(campaign.id, member_id, campaign.holdout_percent),
+    )
+
+
+def _let_go(session: Session, *, keep: Campaign) -> None:
+    """Forget what a page loaded into the session, so a run of millions holds one page at a time. The
+    campaign stays (the run still changes it); changes are flushed first, so none is forgotten."""
+    session.flush()
+    for instance in list(session.identity_map.values()):
+        if instance is not keep:
+            session.expunge(instance)
 
 
 def finish_if_done(session: Session, campaign: Campaign, *, now: datetime) -> bool:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 import time_machine
 from sqlalchemy import select
 
+from loyalty.campaigns import rules, service
+from loyalty.campaigns.models import Campaign
+from loyalty.care.models import Touch
 from loyalty.scheduler import run_job
 from loyalty.webhooks.models import OutboxEvent
-from tests.clock import NOW, today
+from tests.clock import NOW, now, today
 from tests.factories import create_member, ledger, order_payload
 
 OPT_IN = {"sms": True, "marketing": True}
@@ -262,3 +266,76 @@ def test_a_hold_out_is_not_contacted_and_the_results_compare_against_it(client, 
     assert Decimal(results["relative_lift"]) == (Decimal(relative.numerator) / relative.denominator).quantize(
         Decimal("0.0001")
     )
+
+
+# A fan-out walks the segment a page at a time: a run plans its whole send rate across pages from the
+# cursor, one touch per member ever, hold-out marked, and holds no page after it.
+
+
+@pytest.fixture
+def campaign(client, auth, db):
+    """A running campaign over 7 members, 5 touches a run, a third held out."""
+    staff = auth("staff")
+    members = sorted(create_member(client, auth)["id"] for _ in range(7))
+    everyone = client.post("/v1/segments", json={"name": "all", "filters": {}}, headers=staff).get_json()
+    created = client.post(
+        "/v1/campaigns",
+        json={
+            "name": "Paged",
+            "segment_id": everyone["id"],
+            "channel": "sms",
+            "template": "Hi {{ name }}",
+            "send_rate": 5,
+            "holdout_percent": 33,
+        },
+        headers=staff,
+    ).get_json()
+    assert client.post(f"/v1/campaigns/{created['id']}/launch", headers=staff).status_code == 200
+    return created["id"], members
+
+
+def _fan_out(db, campaign_id, page):
+    with db.unit_of_work() as session:
+        campaign = session.get(Campaign, campaign_id)
+        made = service.fan_out(session, campaign, now=now(), page=page)
+        assert set(session.identity_map.values()) == {campaign}  # no page stays behind
+        return made, campaign.cursor, campaign.fanned_out
+
+
+def _touches(db, campaign_id) -> dict[str, bool]:
+    with db.unit_of_work() as session:
+        rows = session.execute(select(Touch.member_id, Touch.held_out).where(Touch.campaign_id == campaign_id))
+        return {member: held for member, held in rows}
+
+
+@pytest.mark.parametrize("page", [2, 5, 5000])
+def test_a_run_plans_its_send_rate_across_pages_from_the_cursor(db, campaign, page):
+    campaign_id, members = campaign
+    assert _fan_out(db, campaign_id, page) == (5, members[4], False)
+    assert _fan_out(db, campaign_id, page) == (2, members[6], False)  # the segment ends: the next run says so
+    assert _fan_out(db, campaign_id, page) == (0, members[6], True)
+    assert _touches(db, campaign_id) == {m: rules.held_out(campaign_id, m, 33) for m in members}
+
+
+def test_a_member_is_planned_once_ever_even_if_the_cursor_went_back(db, campaign):
+    campaign_id, members = campaign
+    assert _fan_out(db, campaign_id, 2)[0] == 5
+    with db.unit_of_work() as session:
+        session.get(Campaign, campaign_id).cursor = ""
+    assert _fan_out(db, campaign_id, 2) == (0, members[4], False)  # walked 5 again, planned none
+    assert _fan_out(db, campaign_id, 2) == (2, members[6], False)
+    assert len(_touches(db, campaign_id)) == 7
+
+
+def test_the_job_marks_a_full_send_rate_fanned_this_minute(db, config, campaign):
+    campaign_id, members = campaign
+    at = now() + timedelta(minutes=1)
+    with time_machine.travel(at, tick=False):
+        assert run_job("campaigns.run", db=db, config=config, as_of=at.date())["touches"] == 5
+        assert run_job("campaigns.run", db=db, config=config, as_of=at.date())["touches"] == 0
+    with db.unit_of_work() as session:
+        assert session.get(Campaign, campaign_id).fanned_at == at
+    later = at + timedelta(minutes=1)
+    with time_machine.travel(later, tick=False):
+        assert run_job("campaigns.run", db=db, config=config, as_of=later.date())["touches"] == 2
+    assert len(_touches(db, campaign_id)) == 7

@@ -5,13 +5,20 @@ from __future__ import annotations
 import csv
 import io
 from datetime import timedelta
+from itertools import count
 
 import pytest
+from sqlalchemy import event
 
+from loyalty.campaigns import export, segments
+from loyalty.campaigns.filters import compile_filters
+from loyalty.members.models import Member
+from loyalty.points.models import LedgerEntry, PointAccount, PointLot
+from loyalty.points.service import available_points, balance
 from loyalty.scheduler import run_job
 from tests.api.test_tiers import LADDER
-from tests.clock import NOW, TODAY, today
-from tests.factories import create_member, order_payload
+from tests.clock import NOW, TODAY, now, today
+from tests.factories import create_member, order_payload, post_order
 
 
 def order(client, auth, member_id, order_id, amount, days_ago):
@@ -189,3 +196,230 @@ def test_a_segment_a_campaign_reads_cannot_change_under_it_nor_be_deleted(client
         headers=staff,
     )
     assert again.status_code == 422 and "segment_id" in again.get_json()["errors"]
+
+
+# The balance filter (one grouped aggregate of lots, LEFT JOINed) picks exactly the members whose
+# available points, as points.service counts them one by one, lie between balance_min and balance_max:
+# members with no lots, only pending, expired or spent lots, lots on the edge of now, lots and debt,
+# debt only.
+
+DAY = timedelta(days=1)
+_sources = count(1)
+
+# Each member's lots as (remaining, available in, expires in: None for never) relative to now, and debt.
+PEOPLE: dict[str, tuple[list[tuple[int, timedelta, timedelta | None]], int | None]] = {
+    "nothing": ([], None),
+    "pending_only": ([(500, DAY, None)], None),
+    "expired_only": ([(700, -30 * DAY, -DAY)], None),
+    "spent": ([(0, -30 * DAY, None)], 0),
+    "on_the_edge": ([(40, timedelta(0), 30 * DAY), (900, -30 * DAY, timedelta(0))], None),  # expires now: gone
+    "rich": ([(3000, -30 * DAY, 30 * DAY), (1500, -60 * DAY, None), (800, DAY, None)], 0),
+    "lots_and_debt": ([(1000, -10 * DAY, None)], 300),
+    "debt_only": ([], 200),
+    "deep_in_debt": ([(100, -10 * DAY, None)], 500),
+    "account_no_debt": ([(50, -DAY, 10 * DAY)], 0),
+}
+
+BOUNDS = [
+    {"balance_min": 0},
+    {"balance_min": 1},
+    {"balance_min": 40},
+    {"balance_min": 700},
+    {"balance_min": 4500},
+    {"balance_min": 4501},
+    {"balance_min": -200},
+    {"balance_max": 10},
+    {"balance_max": 0},
+    {"balance_max": -1},
+    {"balance_max": -400},
+    {"balance_max": 4500},
+    {"balance_min": 0, "balance_max": 0},
+    {"balance_min": 40, "balance_max": 700},
+    {"balance_min": -400, "balance_max": 50},
+    {"balance_min": 100, "balance_max": 50},
+]
+
+
+@pytest.fixture
+def people(client, auth, db) -> dict[str, str]:
+    ids = {name: create_member(client, auth)["id"] for name in PEOPLE}
+    at = now()
+    with db.unit_of_work() as session:
+        for name, (lots, debt) in PEOPLE.items():
+            for remaining, available_in, expires_in in lots:
+                _lot(
+                    session,
+                    ids[name],
+                    remaining,
+                    at + available_in,
+                    None if expires_in is None else at + expires_in,
+                    at,
+                )
+            if debt is not None:
+                _debt(session, ids[name], debt, at)
+    return ids
+
+
+def _lot(session, member_id, remaining, available_at, expires_at, at) -> None:
+    entry = LedgerEntry(
+        member_id=member_id,
+        kind="earn",
+        points=max(remaining, 1),
+        created_at=at,
+        available_at=available_at,
+        expires_at=expires_at,
+        source_type="test",
+        source_id=f"balance-{next(_sources)}",
+    )
+    session.add(entry)
+    session.flush()
+    session.add(
+        PointLot(
+            member_id=member_id,
+            entry_id=entry.id,
+            points=max(remaining, 1),
+            remaining=remaining,
+            available_at=available_at,
+            expires_at=expires_at,
+            created_at=at,
+        )
+    )
+
+
+def _debt(session, member_id, debt, at) -> None:
+    account = session.get(PointAccount, member_id) or PointAccount(
+        member_id=member_id, lifetime_earned=0, orders_count=0, updated_at=at
+    )
+    account.debt = debt
+    session.add(account)
+
+
+def _members(session, filters, at) -> set[str]:
+    query = compile_filters(segments.loaded(filters), now=at)
+    return set(session.scalars(query))
+
+
+def test_the_people_have_the_balances_they_were_built_with(db, people):
+    at = now()
+    expected = {
+        "nothing": 0,
+        "pending_only": 0,
+        "expired_only": 0,
+        "spent": 0,
+        "on_the_edge": 40,
+        "rich": 4500,
+        "lots_and_debt": 700,
+        "debt_only": -200,
+        "deep_in_debt": -400,
+        "account_no_debt": 50,
+    }
+    with db.unit_of_work() as session:
+        assert available_points(session, list(people.values()), now=at) == {
+            people[name]: points for name, points in expected.items()
+        }
+        assert {name: balance(session, member_id=people[name], now=at)["available"] for name in people} == expected
+
+
+@pytest.mark.parametrize("bounds", BOUNDS, ids=lambda b: ",".join(f"{k[8:]}={v}" for k, v in b.items()))
+def test_the_balance_filter_picks_whom_available_points_would(db, people, bounds):
+    at = now()
+    low, high = bounds.get("balance_min", float("-inf")), bounds.get("balance_max", float("inf"))
+    with db.unit_of_work() as session:
+        points = available_points(session, list(people.values()), now=at)
+        expected = {member for member, available in points.items() if low <= available <= high}
+        assert _members(session, bounds, at) == expected
+        assert segments.count(session, bounds, now=at) == len(expected)
+        # A keyset page reads the lots from its cursor on: the same members, page by page.
+        paged, after = [], ""
+        while page := list(session.scalars(_page(bounds, at, after))):
+            paged += page
+            after = page[-1]
+        assert paged == sorted(expected)
+
+
+def _page(bounds, at, after):
+    return compile_filters(segments.loaded(bounds), now=at, after=after).order_by(Member.id).limit(2)
+
+
+@pytest.mark.parametrize("bounds", [{"balance_min": 1}, {"balance_max": 0}])
+def test_a_balance_segments_members_are_paged_whole(client, auth, db, people, bounds):
+    found = segment(client, auth, **bounds)
+    paged, cursor = [], ""
+    while True:
+        url = f"/v1/segments/{found['id']}/members?limit=2" + (f"&cursor={cursor}" if cursor else "")
+        body = client.get(url, headers=auth("staff")).get_json()
+        paged += [member["id"] for member in body["data"]]
+        if not (cursor := body["next_cursor"]):
+            break
+    with db.unit_of_work() as session:
+        assert paged == sorted(_members(session, bounds, now())) and len(paged) == found["members"]
+
+
+# The CSV export is one query, streamed in chunks, and gives its connection back when it ends, also
+# when the client goes away halfway.
+
+
+@pytest.fixture
+def everyone(client, auth, db):
+    members = sorted(create_member(client, auth)["id"] for _ in range(5))
+    for n, member_id in enumerate(members[:3]):
+        post_order(client, auth, member_id, f"export-{n}", "500.00")
+    with db.unit_of_work() as session:
+        return segments.create(session, name="all", filters={}, actor="test").id, members
+
+
+def _statements(engine):
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", note)
+
+
+def test_the_export_is_one_query_read_in_chunks(db, everyone):
+    segment_id, members = everyone
+    seen, stop = _statements(db.read_engine)
+    try:
+        with db.reader() as session:
+            chunks = list(export.export_rows(session, segment_id=segment_id, batch=2))
+    finally:
+        stop()
+    assert len([s for s in seen if "FROM members" in s]) == 1
+    assert len(chunks) == 1 + 3  # the header, then 2 + 2 + 1 members
+    rows = list(csv.reader(io.StringIO("".join(chunks))))
+    assert rows[0] == list(export.EXPORT_COLUMNS)
+    assert [row[0] for row in rows[1:]] == members
+
+
+def test_a_balance_segment_exports_its_members_only(db, everyone):
+    _, members = everyone
+    with db.unit_of_work() as session:
+        rich = segments.create(session, name="rich", filters={"balance_min": 1}, actor="test").id
+        held = segments.count(session, {"balance_min": 1})
+    with db.reader() as session:
+        text = "".join(export.export_rows(session, segment_id=rich, batch=2))
+    exported = [row[0] for row in csv.reader(io.StringIO(text))][1:]
+    assert exported == members[:3] and held == 3  # the ones who ordered
+
+
+def test_a_client_gone_midway_gives_the_connection_back(client, auth, db, everyone):
+    segment_id, _ = everyone
+    pool = db.read_engine.pool
+    idle = pool.checkedout()
+    response = client.get(f"/v1/segments/{segment_id}/export.csv", headers=auth("staff"), buffered=False)
+    body = iter(response.response)
+    assert next(body).startswith(b"id,member_number")
+    assert next(body)  # the first members: the export's session is open and reading
+    assert pool.checkedout() == idle + 1
+    response.close()  # what the server does when the client hangs up
+    assert pool.checkedout() == idle
+
+
+def test_a_whole_export_gives_the_connection_back(client, auth, db, everyone):
+    segment_id, members = everyone
+    idle = db.read_engine.pool.checkedout()
+    response = client.get(f"/v1/segments/{segment_id}/export.csv", headers=auth("staff"))
+    assert len(response.get_data(as_text=True).splitlines()) == 1 + len(members)
+    assert db.read_engine.pool.checkedout() == idle
