@@ -21,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, CursorResult, Dialect, Engine, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
@@ -219,11 +220,17 @@ class PreparedRead:
     On PostgreSQL it is compiled once and run straight on the driver, as a server-side prepared
     statement on an autocommit connection from the pool: one round trip, no BEGIN/COMMIT, and none
     of SQLAlchemy's per-execution work (which cost more CPU than PostgreSQL spent answering). Rows
-    come back as plain tuples in the SELECT's column order. Elsewhere (SQLite) it runs as usual."""
+    come back as plain tuples in the SELECT's column order. Elsewhere (SQLite) it runs as usual.
 
-    def __init__(self, statement: Select[Any]) -> None:
+    The statement's own constants (`remaining > 0`) are written into its text, and only `params`
+    are sent: PostgreSQL soon runs a prepared statement on a generic plan, and a generic plan can't
+    use a partial index (`WHERE remaining > 0`) whose condition it only meets as a parameter. The
+    lookup's server time went from 130 to 40 µs."""
+
+    def __init__(self, statement: Select[Any], *, params: tuple[str, ...]) -> None:
         self._statement = statement
-        self._compiled: tuple[str, dict[str, Any]] | None = None
+        self._params = params
+        self._compiled: str | None = None
 
     def first(self, engine: Engine, params: dict[str, Any]) -> tuple[Any, ...] | None:
         if engine.dialect.name != "postgresql":
@@ -231,16 +238,15 @@ class PreparedRead:
                 row = connection.execute(self._statement, params).first()
                 return tuple(row) if row is not None else None
         if self._compiled is None:
-            compiled = self._statement.compile(dialect=engine.dialect)
-            self._compiled = (str(compiled), dict(compiled.params))
-        sql, constants = self._compiled
+            self._compiled = self._with_constants_written_in(engine.dialect)
+        sql = self._compiled
         pooled = engine.raw_connection()
         try:
             driver = pooled.driver_connection
             assert driver is not None  # a connection just checked out of the pool is open
             driver.autocommit = True
             with driver.cursor() as cursor:
-                cursor.execute(sql, {**constants, **params}, prepare=True)
+                cursor.execute(sql, params, prepare=True)
                 found: tuple[Any, ...] | None = cursor.fetchone()
             driver.autocommit = False  # as the pool hands connections out to everyone else
         except BaseException:
@@ -249,6 +255,18 @@ class PreparedRead:
         finally:
             pooled.close()
         return found
+
+    def _with_constants_written_in(self, dialect: Dialect) -> str:
+        compiled = self._statement.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler) and compiled.positiontup is None  # psycopg: %(name)s
+        sql = compiled.string
+        for name, value in compiled.params.items():
+            if name not in self._params:
+                literal = compiled.render_literal_value(value, compiled.binds[name].type)
+                sql = sql.replace(f"%({name})s", literal)
+        missing = [name for name in self._params if f"%({name})s" not in sql]
+        assert not missing, f"not parameters of the statement: {missing}"
+        return sql
 
 
 def among(

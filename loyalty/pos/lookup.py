@@ -77,7 +77,8 @@ def _statement(where: Any) -> PreparedRead:
             Member.erased_at,
             available_points_of(Member.id).label("available"),
             coupon_ready_of(Member.id).label("reward_ready"),
-        ).where(where)
+        ).where(where),
+        params=("value", "now"),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -39,24 +39,18 @@ def statements(db):
 
     sent_by_driver = psycopg.Cursor.execute
 
-    def execute(cursor, query, *args, **kwargs):
-        if not getattr(cursor, "_loyalty_through_sqlalchemy", False):
+    def execute(cursor, query, params=None, *, prepare=None, **kwargs):
+        if prepare:  # SQLAlchemy never asks for it: psycopg prepares its statements by itself
             seen.append(str(query))
-        return sent_by_driver(cursor, query, *args, **kwargs)
-
-    def through_sqlalchemy(conn, cursor, *args):
-        with suppress(AttributeError):  # sqlite3 cursors take no attributes: they are never psycopg's
-            cursor._loyalty_through_sqlalchemy = True
+        return sent_by_driver(cursor, query, params, prepare=prepare, **kwargs)
 
     event.listen(db.engine, "before_cursor_execute", record)
-    event.listen(db.engine, "before_cursor_execute", through_sqlalchemy)
     psycopg.Cursor.execute = execute
     try:
         yield seen
     finally:
         psycopg.Cursor.execute = sent_by_driver
         event.remove(db.engine, "before_cursor_execute", record)
-        event.remove(db.engine, "before_cursor_execute", through_sqlalchemy)
 
 
 def test_found_by_member_number_with_tier_discount_points_and_flags(client, auth, member, db):

@@ -9,12 +9,14 @@ from sqlalchemy import bindparam, func, select, text
 from loyalty.core.db import Database, PreparedRead
 from loyalty.members.models import Member
 
-_COUNT = PreparedRead(select(func.count()).select_from(Member).where(Member.id == bindparam("value")))
+_COUNT = PreparedRead(
+    select(func.count()).select_from(Member).where(Member.id == bindparam("value")), params=("value",)
+)
 
 
 def test_a_read_answers_a_tuple_or_none(db):
     assert _COUNT.first(db.engine, {"value": "mem_nobody"}) == (0,)
-    nothing = PreparedRead(select(Member.id).where(Member.id == bindparam("value")))
+    nothing = PreparedRead(select(Member.id).where(Member.id == bindparam("value")), params=("value",))
     assert nothing.first(db.engine, {"value": "mem_nobody"}) is None
 
 
@@ -35,7 +37,9 @@ def test_the_connection_goes_back_to_the_pool_in_a_transaction_again(database_ur
 @pytest.mark.postgres_only
 def test_a_failed_read_throws_its_connection_away(database_url, db):
     database = Database(database_url, pool_size=1, max_overflow=0)
-    broken = PreparedRead(select(Member.id).where(Member.id == bindparam("value"), func.no_such_function() == 1))
+    broken = PreparedRead(
+        select(Member.id).where(Member.id == bindparam("value"), func.no_such_function() == 1), params=("value",)
+    )
     try:
         with database.engine.connect() as connection:
             before = connection.execute(text("SELECT pg_backend_pid()")).scalar()
