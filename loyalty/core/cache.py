@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -44,7 +45,15 @@ def clear_all() -> None:
         cache.clear()
 
 
+# Each engine's URL rendered once: rendering quotes every part of it, and the hot paths ask several
+# times per request (a fifth of the POS lookup's own time).
+_rendered: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+
+
 def database_key(bind: Session | Connection | Engine) -> str:
     """Which database a session or a connection talks to: caches are kept per database."""
     engine = bind.get_bind().engine if hasattr(bind, "get_bind") else bind.engine
-    return str(engine.url)
+    key = _rendered.get(engine)
+    if key is None:
+        key = _rendered[engine] = str(engine.url)
+    return key

@@ -68,7 +68,8 @@ def _add_headers(response: Response) -> Response:
     allowance: Allowance | None = g.get("rate_limit")
     if allowance is None:
         return response
-    response.headers["RateLimit-Limit"] = str(allowance.limit)
-    response.headers["RateLimit-Remaining"] = str(allowance.remaining if allowance.allowed else 0)
-    response.headers["RateLimit-Reset"] = str(allowance.reset)
+    # Added, not set: nothing else writes these, and setting scans the headers for an earlier one.
+    response.headers.add("RateLimit-Limit", str(allowance.limit))
+    response.headers.add("RateLimit-Remaining", str(allowance.remaining if allowance.allowed else 0))
+    response.headers.add("RateLimit-Reset", str(allowance.reset))
     return response

@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 import structlog
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
+from flask.ctx import _AppCtxGlobals
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -81,71 +82,84 @@ def current_actor() -> Actor:
     return actor
 
 
-def _start() -> None:
-    incoming = request.headers.get("X-Request-Id", "")
-    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-    g.started = time.perf_counter()
+def this_request() -> Request:
+    """The request itself, not its proxy: each attribute read through werkzeug's LocalProxy looks the
+    request up again, and the hooks below read dozens per request (on the POS lookup's hot path)."""
+    return cast(Request, request._get_current_object())  # type: ignore[attr-defined]
+
+
+def request_state() -> _AppCtxGlobals:
+    """`g` itself, not its proxy (see this_request)."""
+    return cast(_AppCtxGlobals, g._get_current_object())
+
+
+def _screen() -> None:
+    """Before anything else: the request id and timer, then what no endpoint takes, refused before
+    any view runs (a view that never reads its body, such as a ping, would otherwise act first)."""
+    req, state = this_request(), request_state()
+    incoming = req.headers.get("X-Request-Id", "")
+    state.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    state.started = time.perf_counter()
     structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=g.request_id)
+    structlog.contextvars.bind_contextvars(request_id=state.request_id)
+    _refuse_oversized_body(req)
+    _refuse_nul_characters(req)
+    _refuse_chunked_body(req)
+    _require_json_body(req)
 
 
-def _refuse_nul_characters() -> None:
+def _refuse_nul_characters(req: Request) -> None:
     # A NUL in the path or query can match nothing and no database column can hold it.
-    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+    if "\x00" in req.path or any("\x00" in key or "\x00" in value for key, value in req.args.items(multi=True)):
         raise NulInRequest("The path or query holds a NUL character.")
 
 
-def _refuse_oversized_body() -> None:
-    # Before anything else: a view that never reads its body (a ping, a replay) would otherwise run,
-    # send what it sends, and fail only when the audit log reads the body at commit.
+def _refuse_oversized_body(req: Request) -> None:
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit is not None and request.content_length is not None and request.content_length > limit:
+    if limit is not None and req.content_length is not None and req.content_length > limit:
         raise RequestEntityTooLarge()
 
 
-def _refuse_chunked_body() -> None:
+def _refuse_chunked_body(req: Request) -> None:
     # A chunked body has no length to check against the size limit before reading it.
-    if "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+    if "chunked" in req.headers.get("Transfer-Encoding", "").lower():
         raise LengthRequired("Send the body with a Content-Length; chunked request bodies are not accepted.")
 
 
-def _require_json_body() -> None:
+def _require_json_body(req: Request) -> None:
     # The API takes JSON; the staff console (/console) posts HTML forms, checked by its own CSRF guard.
-    if (
-        request.method in _BODY_METHODS
-        and request.content_length
-        and not request.is_json
-        and not request.path.startswith("/console")
-    ):
+    if req.method in _BODY_METHODS and req.content_length and not req.is_json and not req.path.startswith("/console"):
         raise UnsupportedMediaType(
-            f"Send the body as JSON with `Content-Type: application/json`, not `{request.mimetype or 'none'}`."
+            f"Send the body as JSON with `Content-Type: application/json`, not `{req.mimetype or 'none'}`."
         )
 
 
-def _view_roles() -> frozenset[str] | None:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+def _view_roles(req: Request) -> frozenset[str] | None:
+    view = current_app.view_functions.get(req.endpoint) if req.endpoint else None
     return getattr(view, ROLES_ATTR, None) if view else None
 
 
 def identify() -> Actor | None:
     """The verified caller, once per request (the rate limiter keys on it before auth runs)."""
-    if "_identity" not in g:
+    state = request_state()
+    identity = state.__dict__.get("_identity")
+    if identity is None:
         try:
-            g._identity = current_app.extensions["loyalty.keys"].verify(request.headers.get("Authorization"))
+            identity = current_app.extensions["loyalty.keys"].verify(this_request().headers.get("Authorization"))
         except LoyaltyError as error:
-            g._identity = error
-    return g._identity if isinstance(g._identity, Actor) else None
+            identity = error
+        state._identity = identity
+    return identity if isinstance(identity, Actor) else None
 
 
 def _authenticate() -> None:
-    roles = _view_roles()
+    roles = _view_roles(this_request())
     if roles is None:
         return
-    identify()
-    if not isinstance(g._identity, Actor):
-        raise g._identity
-    actor = g._identity
-    g.actor = actor
+    actor = identify()
+    if actor is None:
+        raise request_state()._identity
+    request_state().actor = actor
     structlog.contextvars.bind_contextvars(api_key=actor.prefix)
     check_role(actor, roles)
 
@@ -181,6 +195,8 @@ def _finish_transaction(response: Response) -> Response:
     """Commit the work with its idempotency record, or roll it back."""
     session: Session | None = g.pop("_loyalty_session", None)
     record = g.pop("idempotency_record", None)
+    if session is None and record is None and request.method not in _WRITE_METHODS:
+        return response  # a read that opened no session (the POS lookup): nothing to end or record
     ok = response.status_code < 400 or (response.status_code < 500 and g.pop("keep_changes", False))
     recorder: WriteRecorder | None = current_app.extensions.get("loyalty.write_recorder")
     # A replayed Idempotency-Key answer changed nothing: its first request was recorded.
@@ -246,16 +262,17 @@ def _remember_or_release(record: int, response: Response) -> None:
 
 
 def _finish(response: Response) -> Response:
-    if request.endpoint != "static":
+    req, state = this_request(), request_state()
+    if req.endpoint != "static":
         _close_read_session()
         response = _finish_transaction(response)
-    response.headers["X-Request-Id"] = g.get("request_id", "")
-    _security_headers(response)
+    response.headers["X-Request-Id"] = state.get("request_id", "")
+    _security_headers(req, response)
     if response.status_code == 204:
         response.headers.pop("Content-Type", None)
-    endpoint = request.url_rule.rule if request.url_rule else "unmatched"
-    method = request.method if request.method in _KNOWN_METHODS else "other"  # labels must not be caller-made
-    elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+    endpoint = req.url_rule.rule if req.url_rule else "unmatched"
+    method = req.method if req.method in _KNOWN_METHODS else "other"  # labels must not be caller-made
+    elapsed = time.perf_counter() - state.get("started", time.perf_counter())
     observe(method, endpoint, response.status_code, elapsed)
     log.info("request", method=method, endpoint=endpoint, status=response.status_code, ms=round(elapsed * 1000, 2))
     return response
@@ -268,10 +285,10 @@ _HTML_POLICY = (
 )
 
 
-def _security_headers(response: Response) -> None:
+def _security_headers(req: Request, response: Response) -> None:
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Every /v1 answer may carry a member's personal data (errors name members too): no cache keeps it.
-    if request.path.startswith("/v1/"):
+    if req.path.startswith("/v1/"):
         response.headers["Cache-Control"] = "no-store"
     if response.mimetype == "text/html":  # no page of ours may be framed (clickjacking) or run foreign script
         response.headers["X-Frame-Options"] = "DENY"
@@ -306,11 +323,7 @@ def install_request_hooks(
 ) -> None:
     app.extensions["loyalty.keys"] = verifier
     app.extensions["loyalty.write_recorder"] = record_write
-    app.before_request(_start)
-    app.before_request(_refuse_oversized_body)
-    app.before_request(_refuse_nul_characters)
-    app.before_request(_refuse_chunked_body)
-    app.before_request(_require_json_body)
+    app.before_request(_screen)
     # The limiter comes before authentication so that key guessing is limited too
     # (per address); a caller with a valid key is counted per key.
     init_limiter(app)

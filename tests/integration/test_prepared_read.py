@@ -51,3 +51,52 @@ def test_a_failed_read_throws_its_connection_away(database_url, db):
         assert _COUNT.first(database.engine, {"value": "mem_nobody"}) == (0,)
     finally:
         database.dispose()
+
+
+_BACKEND = PreparedRead(
+    select(func.pg_backend_pid()).where(bindparam("value") == bindparam("value")), params=("value",)
+)
+
+
+@pytest.mark.postgres_only
+def test_a_thread_keeps_its_connection_between_reads_while_the_pool_has_plenty(database_url, db):
+    database = Database(database_url, pool_size=4, max_overflow=0)
+    try:
+        first = _BACKEND.first(database.engine, {"value": "x"})
+        assert _BACKEND.first(database.engine, {"value": "x"}) == first
+        assert database.engine.pool.checkedout() == 1  # held, in autocommit
+        with database.engine.connect() as connection:  # everyone else still gets transactions
+            assert connection.connection.driver_connection.autocommit is False
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != first[0]
+    finally:
+        database.dispose()
+    assert database.engine.pool.checkedout() == 0  # disposing the engine let the held one go
+
+
+@pytest.mark.postgres_only
+def test_under_pressure_the_connection_goes_back_after_each_read(database_url, db):
+    database = Database(database_url, pool_size=4, max_overflow=0)
+    try:
+        busy = [database.engine.connect() for _ in range(2)]  # half the pool in use elsewhere
+        _BACKEND.first(database.engine, {"value": "x"})
+        assert database.engine.pool.checkedout() == 2
+        for connection in busy:
+            connection.close()
+    finally:
+        database.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_held_connection_that_died_is_replaced_and_the_read_answers(database_url, db):
+    database = Database(database_url, pool_size=4, max_overflow=0)
+    admin = Database(database_url)
+    try:
+        (victim,) = _BACKEND.first(database.engine, {"value": "x"})
+        with admin.engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+        (replacement,) = _BACKEND.first(database.engine, {"value": "x"})
+        assert replacement != victim
+        assert _COUNT.first(database.engine, {"value": "mem_nobody"}) == (0,)
+    finally:
+        admin.dispose()
+        database.dispose()
