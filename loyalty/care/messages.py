@@ -9,18 +9,29 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from loyalty.care.models import Touch
 from loyalty.points.ledger import Source
 from loyalty.points.service import grant_bonus
 from loyalty.rewards.service import gift_coupon
 
 if TYPE_CHECKING:
-    from loyalty.members.models import Member
     from loyalty.program.service import ProgramSettings
 
 
+class GiftedTouch(Protocol):
+    """What gifts read of their touch: a stored Touch, or dispatch's plain row of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def member_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def occasion(self) -> str: ...
+
+
 def give_gifts(
-    session: Session, touch: Touch, rule: dict, program: ProgramSettings, now: datetime, actor: str
+    session: Session, touch: GiftedTouch, rule: dict, program: ProgramSettings, now: datetime, actor: str
 ) -> tuple[str | None, bool]:
     """Gifts don't depend on the message getting through: a birthday gift once a year (the rule's
     gift_points, else the program's birthday_bonus), others once per touch. Returns the coupon code
@@ -49,7 +60,8 @@ def give_gifts(
 
 
 class TouchLike(Protocol):
-    """What a message reads of its touch: a stored Touch, or a campaign preview's stand-in."""
+    """What a message reads of its touch: a stored Touch, dispatch's plain row of one, or a campaign
+    preview's stand-in."""
 
     @property
     def kind(self) -> str: ...
@@ -59,6 +71,21 @@ class TouchLike(Protocol):
     def due_at(self) -> datetime: ...
     @property
     def source(self) -> str | None: ...
+
+
+class MemberLike(Protocol):
+    """What a message reads of its member: a Member, or dispatch's plain row of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def member_number(self) -> str: ...
+    @property
+    def tier_code(self) -> str | None: ...
+    @property
+    def city(self) -> str | None: ...
 
 
 def _occasion_date(touch: TouchLike) -> str:
@@ -73,7 +100,7 @@ def _occasion_date(touch: TouchLike) -> str:
 
 def context(
     touch: TouchLike,
-    member: Member,
+    member: MemberLike,
     program: ProgramSettings,
     points: dict,
     tier_names: dict,

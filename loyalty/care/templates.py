@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, nodes
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, trim_blocks=True)
@@ -96,6 +96,34 @@ def _compiled(template: str) -> Template:
     # Dispatch renders the same few templates for thousands of touches: compiling one each time
     # was about half of its CPU. A compiled template renders safely from several threads.
     return _env.from_string(template)
+
+
+@lru_cache(maxsize=256)
+def _fields(template: str) -> tuple[str, ...] | None:
+    """The fields a template reads, or None if it doesn't parse. Its text depends on nothing else
+    (the filters allowed are pure), so two contexts that agree on these render the same text."""
+    try:
+        return tuple(sorted(meta.find_undeclared_variables(_env.parse(template))))
+    except Exception:  # a template saved before today's checks, say: render says what is wrong
+        return None
+
+
+class Renderings:
+    """Texts rendered for one batch, each made once: a template reading no member field ("news
+    from {{ program }}") gives the whole batch one text, and a template reading only the name one
+    per name. Only texts made are kept; a failure is raised again for each touch."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple, str] = {}
+
+    def render(self, template: str, context: dict) -> str:
+        fields = _fields(template)
+        if fields is None:
+            return render(template, context)
+        key = (template, *(context.get(name) for name in fields))
+        if key not in self._made:
+            self._made[key] = render(template, context)
+        return self._made[key]
 
 
 def render(template: str, context: dict) -> str:

@@ -37,6 +37,20 @@ def after(identifier: str, *, by: int = 1) -> str:
     return f"{prefix}_{_base32(value + by, len(body))}"
 
 
+def following(identifier: str, steps: list[int]) -> list[str]:
+    """Ids of the same prefix, each its step after the one before, the first after `identifier`:
+    `after` for a batch's many ids, parsing the start once."""
+    prefix, _, body = identifier.rpartition("_")
+    value = 0
+    for char in body:
+        value = value * 32 + _CROCKFORD.index(char)
+    made = []
+    for step in steps:
+        value += step
+        made.append(f"{prefix}_{_base32(value, len(body))}")
+    return made
+
+
 def luhn_check_digit(digits: str) -> int:
     """The digit that makes ``digits + d`` pass the Luhn check."""
     total = 0

@@ -200,6 +200,15 @@ def people(session: Session, member_ids: list[str]) -> dict[str, Member]:
     return {m.id: m for m in session.scalars(select(Member).where(among(session, Member.id, member_ids)))}
 
 
+def people_fields(session: Session, member_ids: list[str], fields: tuple[str, ...]) -> list[tuple]:
+    """`fields` of members by id (tombstones included) as plain rows, in the order named: for a batch
+    job reading a few fields of thousands of members, where building objects costs more than the query."""
+    if not member_ids:
+        return []
+    columns = [Member.__table__.c[name] for name in fields]
+    return [tuple(row) for row in session.execute(select(*columns).where(among(session, Member.id, member_ids)))]
+
+
 def held_tiers(session: Session, member_ids: list[str], *, lock: bool = False) -> dict[str, str | None]:
     """The tier code each live member holds now; `lock` takes their rows in id order, the lock
     tier changes serialise on."""

@@ -15,13 +15,14 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
-from loyalty.core.ids import after, new_id
+from loyalty.core.ids import after, following, new_id
+from loyalty.core.rowsets import rowset
 from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent
 
 EVENTS = (
@@ -54,8 +55,13 @@ def _quiet(session: Session) -> bool:
     return bool(session.info.get(_HISTORY))
 
 
+_SCALARS = (str, int, bool, float, type(None))
+
+
 def _plain(value: Any) -> Any:
     """Event data as JSON will carry it: instants in ISO 8601, money as decimal strings."""
+    if type(value) in _SCALARS:  # most of it: asked first, as a batch job's events are many
+        return value
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -74,16 +80,14 @@ def _about(data: dict) -> str | None:
 
 
 def _ordered_ids(session: Session, count: int) -> list[str]:
-    """`count` new event ids, in the order given, each after the last id this transaction sees."""
+    """`count` new event ids, in the order given, each after the last id this transaction sees.
+    The first is made now; the others step past it by random amounts (made in the same moment,
+    they would mostly have had to step past the one before anyway)."""
     last = session.connection().execute(_LAST).scalar()
-    ids = []
-    for _ in range(count):
-        candidate = new_id("evt")
-        if last is not None and candidate <= last:
-            candidate = after(last, by=1 + secrets.randbelow(_STEP))
-        ids.append(candidate)
-        last = candidate
-    return ids
+    first = new_id("evt")
+    if last is not None and first <= last:
+        first = after(last, by=1 + secrets.randbelow(_STEP))
+    return [first, *following(first, [1 + secrets.randbelow(_STEP) for _ in range(count - 1)])]
 
 
 def emit(session: Session, event_type: str, data: dict, *, at: datetime | None = None) -> str:
@@ -110,19 +114,34 @@ def emit_many(session: Session, event_type: str, rows: list[dict], *, at: dateti
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
     if rows and not _quiet(session):
-        session.connection().execute(
-            _INSERT,
+        occurred_at = at or utcnow()
+        _insert_many(
+            session,
             [
                 {
                     "id": event_id,
                     "type": event_type,
-                    "occurred_at": at or utcnow(),
+                    "occurred_at": occurred_at,
                     "data": _plain(data),
                     "member_id": _about(data),
                 }
                 for event_id, data in zip(_ordered_ids(session, len(rows)), rows)
             ],
         )
+
+
+_EVENTS = cast(Table, OutboxEvent.__table__)
+_COLUMNS = ("id", "type", "occurred_at", "data", "member_id")
+
+
+def _insert_many(session: Session, events: list[dict]) -> None:
+    """On PostgreSQL the events go as one document (loyalty/core/rowsets.py): an executemany there
+    is still one INSERT per event for the server to run."""
+    if session.get_bind().dialect.name != "postgresql":
+        session.connection().execute(_INSERT, events)
+        return
+    given = rowset(_EVENTS, _COLUMNS, events)
+    session.connection().execute(insert(_EVENTS).from_select(_COLUMNS, select(*[given.c[n] for n in _COLUMNS])))
 
 
 ERASED = {"erased": True}  # what an erased member's events carry instead of their data

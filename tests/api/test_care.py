@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from loyalty.care.models import Touch
+from loyalty.care.touch_writes import update_touches
+from loyalty.core.ids import new_id
 from loyalty.scheduler import run_job
 from loyalty.webhooks.models import OutboxEvent
 from tests.clock import now
@@ -670,3 +672,148 @@ def test_a_batch_all_deferred_for_the_night_does_not_end_the_run(client, auth, d
     counts = dispatch(db, config, late)
     assert (counts["deferred"], counts["sent"]) == (2, 1), counts
     assert [t.status for t in touches(db, member_id=day["id"])] == ["sent"]
+
+
+# --- dispatch: a batch decided whole, then written with a few statements ---------------------------
+
+DAY = date(2026, 7, 1)
+LATE = local(DAY, 23)  # 23:00 in Shanghai, 16:00 in London
+
+
+def _due_before(db, minutes: int = 5) -> None:
+    with db.unit_of_work() as session:
+        session.execute(Touch.__table__.update().values(due_at=LATE - timedelta(minutes=minutes)))
+
+
+def test_deferred_sent_suppressed_and_capped_touches_in_one_batch(client, auth, db, config):
+    client.patch(
+        "/v1/program", json={"care": {"quiet_start": "21:00", "quiet_end": "09:00", "weekly_cap": 1}}, headers=auth()
+    )
+    rule(client, auth, "birthday", days_before=0, channel="sms", template="Happy birthday, {{ name }}")
+    rule(client, auth, "holiday", days_before=0, channel="sms", custom_dates=[{"date": "07-01", "name": "Tea day"}])
+    london = {"timezone": "Europe/London", "birthday": "1990-07-01"}
+    asleep = create_member(client, auth, name="Asleep", birthday="1990-07-01", consent=ALL_IN)
+    awake = create_member(client, auth, name="Awake", consent=ALL_IN, **london)
+    silent = create_member(client, auth, name="Silent", consent={**ALL_IN, "sms": False}, **london)
+    plan(db, config, DAY)
+    _due_before(db)
+    counts = dispatch(db, config, LATE)
+    # each member has a birthday and a holiday touch: two deferred, one of Awake's sent and the
+    # other over the cap of one a week, both of Silent's without consent
+    assert counts == {"deferred": 2, "sent": 1, "weekly_cap": 1, "no_consent": 2, "looked_at": 6}, counts
+    morning = local(date(2026, 7, 2), 9)
+    assert {(t.status, t.reason, t.due_at) for t in touches(db, member_id=asleep["id"])} == {
+        ("planned", "quiet_hours", morning)
+    }
+    [sent] = touches(db, member_id=awake["id"], status="sent")
+    [capped] = touches(db, member_id=awake["id"], status="suppressed")
+    assert capped.reason == "weekly_cap" and capped.message is None and capped.sent_at is None
+    assert sent.sent_at == LATE and sent.reason is None
+    assert sent.message and (sent.kind != "birthday" or sent.message == "Happy birthday, Awake")
+    assert {(t.status, t.reason) for t in touches(db, member_id=silent["id"])} == {("suppressed", "no_consent")}
+    with db.unit_of_work() as session:
+        [event] = session.scalars(select(OutboxEvent).where(OutboxEvent.type == "touch.due")).all()
+        assert event.member_id == awake["id"] and event.occurred_at == LATE
+        assert event.data == {
+            "touch_id": sent.id,
+            "member_id": awake["id"],
+            "kind": sent.kind,
+            "occasion": sent.occasion,
+            "channel": "sms",
+            "message": sent.message,
+            "to": awake["phone"],
+            "locale": awake["locale"],
+            "campaign_id": None,
+            "coupon_code": None,
+        }
+    # in the morning the deferred two go; the cap still holds Asleep to one of them
+    assert dispatch(db, config, morning + timedelta(minutes=1)) == {"sent": 1, "weekly_cap": 1, "looked_at": 2}
+
+
+def test_a_message_that_reads_no_member_field_is_made_once_a_batch(client, auth, db, config, monkeypatch):
+    from loyalty.care import dispatch as dispatch_module
+    from loyalty.care import templates
+
+    rule(client, auth, "birthday", days_before=0, template="Tea day at {{ program }}")
+    for name in ("Ann", "Bo", "Cy"):
+        create_member(client, auth, name=name, birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, DAY)
+    made = []
+    real = templates.render
+    monkeypatch.setattr(dispatch_module.templates, "render", lambda t, c: made.append(t) or real(t, c))
+    assert dispatch(db, config, local(DAY, 11))["sent"] == 3
+    assert made == ["Tea day at {{ program }}"]
+    assert len({t.message for t in touches(db, kind="birthday")}) == 1
+
+
+def test_a_template_that_reads_the_name_is_made_for_each_member(client, auth, db, config):
+    rule(client, auth, "birthday", days_before=0, template="Hi {{ name }} from {{ program }}")
+    for name in ("Ann", "Bo"):
+        create_member(client, auth, name=name, birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, DAY)
+    assert dispatch(db, config, local(DAY, 11))["sent"] == 2
+    assert sorted(t.message.split(" ")[1] for t in touches(db, kind="birthday")) == ["Ann", "Bo"]
+
+
+def test_touches_due_at_one_instant_are_each_sent_once_across_batches(client, auth, db, config, monkeypatch):
+    """A campaign's fan-out is due at one instant: batches smaller than it split the tie, and every
+    touch still goes exactly once."""
+    from loyalty.care import dispatch as dispatch_module
+
+    monkeypatch.setattr(dispatch_module, "BATCH", 2)
+    rule(client, auth, "birthday", days_before=0)
+    members = [create_member(client, auth, birthday="1990-07-01", consent=ALL_IN) for _ in range(5)]
+    plan(db, config, DAY)
+    with db.unit_of_work() as session:
+        session.execute(Touch.__table__.update().values(due_at=local(DAY, 10)))
+    assert dispatch(db, config, local(DAY, 11)) == {"sent": 5, "looked_at": 5}
+    with db.unit_of_work() as session:
+        about = session.scalars(select(OutboxEvent.member_id).where(OutboxEvent.type == "touch.due")).all()
+    assert sorted(about) == sorted(m["id"] for m in members)
+    assert {t.status for t in touches(db, kind="birthday")} == {"sent"}
+
+
+def _touch(session, member_id: str) -> str:
+    touch_id = new_id("tch")
+    session.execute(
+        insert(Touch),
+        {
+            "id": touch_id,
+            "member_id": member_id,
+            "kind": "birthday",
+            "occasion": touch_id,
+            "channel": "sms",
+            "due_at": now(),
+            "status": "planned",
+            "attempts": 0,
+            "created_at": now(),
+        },
+    )
+    return touch_id
+
+
+def test_update_touches_sets_typed_values_and_refreshes_touches_the_session_holds(client, auth, db):
+    later = datetime(2026, 7, 2, 1, 0, tzinfo=UTC)
+    member = create_member(client, auth)
+    with db.unit_of_work() as session:
+        ids = [_touch(session, member["id"]) for _ in range(3)]
+    with db.unit_of_work() as session:
+        held = session.get(Touch, ids[0])
+        assert held is not None and held.status == "planned"
+        update_touches(
+            session,
+            [
+                {"id": ids[0], "status": "sent", "reason": None, "sent_at": later, "message": 'Hi "you", é'},
+                {"id": ids[1], "status": "sent", "reason": "gift_unavailable", "sent_at": later, "message": ""},
+            ],
+        )
+        update_touches(session, [{"id": ids[2], "due_at": later + timedelta(hours=8), "reason": "quiet_hours"}])
+        assert (held.status, held.message, held.sent_at) == ("sent", 'Hi "you", é', later)  # read again
+    with db.unit_of_work() as session:
+        got = {t.id: t for t in session.scalars(select(Touch).where(Touch.id.in_(ids)))}
+    assert (got[ids[1]].reason, got[ids[1]].message) == ("gift_unavailable", "")
+    assert (got[ids[2]].status, got[ids[2]].due_at, got[ids[2]].reason) == (
+        "planned",
+        later + timedelta(hours=8),
+        "quiet_hours",
+    )
