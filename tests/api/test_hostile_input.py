@@ -22,6 +22,8 @@ def _members(db) -> int:
     "raw",
     [
         '{"name": "a\\ud800b"}',  # lone surrogate: no UTF-8 form
+        b'{"name": "a\xed\xa0\x80b"}',  # the same surrogate sent as its own bytes (json.loads reads them)
+        '{"name": "a\\u0000b"}',  # NUL, escaped: no text column stores it
         "[" * 5000 + "]" * 5000,  # nesting deep enough to blow the recursion limit
         '{"tags": ' + "[" * 40 + "]" * 40 + "}",  # deeper than any schema needs
         '{"signup_bonus": 1' + "0" * 5000 + "}",  # an integer of 5000 digits
