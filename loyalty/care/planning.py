@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from loyalty.care import rules
 from loyalty.care.models import Touch
 from loyalty.core.db import insert_for
 from loyalty.core.ids import new_id
+from loyalty.core.rowsets import rowset
 from loyalty.members import queries
 from loyalty.purchases.facts import first_orders_between, last_orders, order_rhythm
 
@@ -29,12 +32,26 @@ def latest_orders(session: Session, member_ids: list[str]) -> dict[str, datetime
     return last_orders(session, member_ids) if member_ids else {}
 
 
+_TOUCHES = cast(Table, Touch.__table__)
+
+
 def insert_touches(session: Session, rows: list[dict]) -> int:
-    """Plan touches; those already planned for the same (member, kind, occasion) are left alone."""
+    """Plan touches (rows made by `touch_row`); those already planned for the same (member, kind,
+    occasion) are left alone. Returns how many were new."""
     if not rows:
         return 0
-    insert = insert_for(session)
-    statement = insert(Touch).on_conflict_do_nothing(index_elements=["member_id", "kind", "occasion"])
+    insert, once = insert_for(session), ["member_id", "kind", "occasion"]
+    if session.get_bind().dialect.name == "postgresql":
+        # The rows as one JSON value (core/rowsets.py): as a multi-row VALUES of thousands of
+        # parameters, the driver spent more time parsing the statement's text than the server
+        # spent inserting (three quarters of a campaign's fan-out).
+        names = list(rows[0])
+        given = rowset(_TOUCHES, names, rows)
+        statement = insert(_TOUCHES).from_select(names, select(*[given.c[name] for name in names]))
+        return len(
+            session.execute(statement.on_conflict_do_nothing(index_elements=once).returning(_TOUCHES.c.id)).all()
+        )
+    statement = insert(Touch).on_conflict_do_nothing(index_elements=once)
     return len(session.execute(statement.returning(Touch.id), rows).all())
 
 
