@@ -20,7 +20,7 @@ from loyalty.care import rules
 from loyalty.care.models import Touch
 from loyalty.core.db import insert_for
 from loyalty.core.ids import new_id
-from loyalty.core.rowsets import rowset
+from loyalty.core.rowsets import rowset, rowset_values
 from loyalty.members import queries
 from loyalty.purchases.facts import first_orders_between, last_orders, order_rhythm
 
@@ -46,11 +46,10 @@ def insert_touches(session: Session, rows: list[dict]) -> int:
         # parameters, the driver spent more time parsing the statement's text than the server
         # spent inserting (three quarters of a campaign's fan-out).
         names = list(rows[0])
-        given = rowset(_TOUCHES, names, rows)
-        statement = insert(_TOUCHES).from_select(names, select(*[given.c[name] for name in names]))
-        return len(
-            session.execute(statement.on_conflict_do_nothing(index_elements=once).returning(_TOUCHES.c.id)).all()
-        )
+        given = rowset(_TOUCHES, names)
+        planned = insert(_TOUCHES).from_select(names, select(*[given.c[name] for name in names]))
+        new = planned.on_conflict_do_nothing(index_elements=once).returning(_TOUCHES.c.id)
+        return len(session.execute(new, rowset_values(names, rows)).all())
     statement = insert(Touch).on_conflict_do_nothing(index_elements=once)
     return len(session.execute(statement.returning(Touch.id), rows).all())
 

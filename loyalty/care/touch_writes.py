@@ -13,7 +13,7 @@ from sqlalchemy import Table, bindparam, update
 from sqlalchemy.orm import Session
 
 from loyalty.care.models import Touch
-from loyalty.core.rowsets import rowset
+from loyalty.core.rowsets import rowset, rowset_values
 
 _TOUCHES = cast(Table, Touch.__table__)
 
@@ -24,8 +24,9 @@ def update_touches(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     names = [name for name in rows[0] if name != "id"]
     if session.get_bind().dialect.name == "postgresql":
-        given = rowset(_TOUCHES, ["id", *names], rows)
-        session.execute(update(_TOUCHES).where(_TOUCHES.c.id == given.c.id).values({n: given.c[n] for n in names}))
+        given = rowset(_TOUCHES, ["id", *names])
+        statement = update(_TOUCHES).where(_TOUCHES.c.id == given.c.id).values({n: given.c[n] for n in names})
+        session.execute(statement, rowset_values(["id", *names], rows))
     else:
         statement = (
             update(_TOUCHES)

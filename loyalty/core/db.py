@@ -231,9 +231,12 @@ class _HeldConnections:
         self._watched: weakref.WeakSet[Engine] = weakref.WeakSet()
 
     def take(self, engine: Engine) -> PoolProxiedConnection:
-        held = self._held.pop((threading.get_ident(), engine), None)
-        if held is not None and held.is_valid:
-            return held
+        with self._lock:  # `let_go` may be going through them from another thread
+            held = self._held.pop((threading.get_ident(), engine), None)
+        if held is not None:
+            if held.is_valid:
+                return held
+            held.close()  # invalidated elsewhere: back to the pool's count, a fresh one below
         pooled = engine.raw_connection()
         driver = pooled.driver_connection
         assert driver is not None  # a connection just checked out of the pool is open

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.ids import after, following, new_id
-from loyalty.core.rowsets import rowset
+from loyalty.core.rowsets import rowset, rowset_values
 from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent
 
 EVENTS = (
@@ -140,8 +140,9 @@ def _insert_many(session: Session, events: list[dict]) -> None:
     if session.get_bind().dialect.name != "postgresql":
         session.connection().execute(_INSERT, events)
         return
-    given = rowset(_EVENTS, _COLUMNS, events)
-    session.connection().execute(insert(_EVENTS).from_select(_COLUMNS, select(*[given.c[n] for n in _COLUMNS])))
+    given = rowset(_EVENTS, _COLUMNS)
+    statement = insert(_EVENTS).from_select(_COLUMNS, select(*[given.c[n] for n in _COLUMNS]))
+    session.connection().execute(statement, rowset_values(_COLUMNS, events))
 
 
 ERASED = {"erased": True}  # what an erased member's events carry instead of their data
