@@ -66,3 +66,14 @@ def test_the_allowance_is_per_key_across_every_route_not_per_route(database_url,
         for path in ("/v1/program", "/v1/tiers", "/v1/rewards", "/v1/members")
     ]
     assert guesses == [401, 401, 401, 429]
+
+
+def test_unknown_paths_and_methods_under_v1_count_against_the_allowance(database_url, db):
+    """Scanning for endpoints is limited like guessing keys: a 404 or a 405 under /v1 is counted
+    (per address without a key) and says so in its RateLimit headers."""
+    app = create_app(make_config(database_url, rate_limit="3 per minute"), database=db)
+    client = app.test_client()
+    answers = [client.get("/v1/nope"), client.put("/v1/members"), client.get("/v1/nope"), client.get("/v1/nope")]
+    assert [a.status_code for a in answers] == [404, 405, 404, 429]
+    assert [a.headers["RateLimit-Remaining"] for a in answers] == ["2", "1", "0", "0"]
+    assert client.get("/nope").status_code == 404 and "RateLimit-Limit" not in client.get("/nope").headers
