@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
-from loyalty.core.db import PreparedRead, utcnow
+from loyalty.core.db import utcnow
 from loyalty.core.errors import NotFound
 from loyalty.core.fields import decimal_text
 from loyalty.core.ids import luhn_valid
 from loyalty.core.money import money
+from loyalty.core.prepared_read import PreparedRead
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
 from loyalty.members.models import Member
 from loyalty.points.rules import points_value

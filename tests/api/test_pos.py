@@ -31,7 +31,7 @@ def lookup(client, auth, identifier, role="pos"):
 @contextmanager
 def statements(db):
     """Every statement sent: through SQLAlchemy, and straight through the driver (the lookup's own
-    prepared statement on PostgreSQL, core/db.py PreparedRead)."""
+    prepared statement on PostgreSQL, core/prepared_read.py)."""
     seen: list[str] = []
 
     def record(conn, cursor, statement, *args):

@@ -77,7 +77,7 @@ LARGE_ROWS = 5_000
 
 def _captured(engine, run) -> list[tuple[str, object]]:
     """What `run` sends through SQLAlchemy, and what it sends straight through the driver as a
-    prepared statement (core/db.py PreparedRead, the POS lookup): those are marked generic, since
+    prepared statement (core/prepared_read.py, the POS lookup): those are marked generic, since
     PostgreSQL soon runs a prepared statement on its generic plan, the one without the values."""
     seen: list[tuple[str, object]] = []
 

@@ -1,4 +1,4 @@
-"""PreparedRead (core/db.py): the POS lookup's statement, run straight on the driver on PostgreSQL,
+"""PreparedRead (core/prepared_read.py): the POS lookup's statement, run straight on the driver on PostgreSQL,
 gives the pool its connection back as it lent it, and a failed read spoils nothing."""
 
 from __future__ import annotations
@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import bindparam, func, select, text
 
-from loyalty.core.db import Database, PreparedRead
+from loyalty.core.db import Database
+from loyalty.core.prepared_read import PreparedRead
 from loyalty.members.models import Member
 
 _COUNT = PreparedRead(
