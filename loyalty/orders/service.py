@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from loyalty.core.db import get_or_404, insert_for_dialect, utcnow
@@ -85,12 +85,11 @@ def post_order(
     figures = checkout.order_figures(loaded.lines, loaded.terms)  # the quote's arithmetic too
     basket.check_size(figures.net_amount, figures.program_amount, figures.points)
     order = _new_order(data, loaded, figures, now=now, actor=actor)
-    # The order id is the gate: whoever inserts it awards; a concurrent post of the same id
-    # waits on the unique index until the first commits, then finds it here.
     connection = session.connection()  # Core on the hot path: the ORM's per-statement cost is the bottleneck
-    if connection.execute(_ORDER_GATE[connection.dialect.name], _row(order)).scalar() is None:
+    locked = _gate_and_lock(connection, order, now=now)
+    if locked is None:
         return _seen(session, order.order_id, order.fingerprint) or _raise_conflict(order.order_id), False
-    debt, orders = ledger.lock_for_award(connection, order.member_id, now=now, earned=figures.points)
+    debt, orders = locked
     decided = checkout.award(
         points=figures.points,
         debt=debt,
@@ -203,9 +202,27 @@ def _write_award(
 
 
 _ORDER_GATE = {
-    name: insert_for_dialect(name)(Order).on_conflict_do_nothing().returning(Order.order_id)
+    name: insert_for_dialect(name)(Order).on_conflict_do_nothing().returning(Order.order_id, Order.member_id)
     for name in ("postgresql", "sqlite")
 }
+# On PostgreSQL the gate and the account lock are one statement (SQLite has no writing CTEs).
+_GATE_AND_LOCK = ledger.award_lock_after(
+    _ORDER_GATE["postgresql"]
+    .values({column.key: bindparam(column.key, type_=column.type) for column in Order.__table__.columns})
+    .cte("gate")
+)
+
+
+def _gate_and_lock(connection, order: Order, *, now: datetime) -> tuple[int, int] | None:
+    """The order id is the gate: whoever inserts it awards; a concurrent post of the same id waits
+    on the unique index until the first commits, then finds it written (None). For the one that
+    wrote it, the member's account is locked and counted: (debt, orders including this one)."""
+    if connection.dialect.name == "postgresql":
+        row = connection.execute(_GATE_AND_LOCK, {**_row(order), "earned": order.points_earned, "now": now}).first()
+        return None if row is None else (row[0], row[1])
+    if connection.execute(_ORDER_GATE["sqlite"], _row(order)).first() is None:
+        return None
+    return ledger.lock_for_award(connection, order.member_id, now=now, earned=order.points_earned)
 
 
 def _raise_conflict(order_id: str):

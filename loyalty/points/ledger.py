@@ -12,7 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    ColumnElement,
+    CursorResult,
+    DateTime,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -252,6 +268,37 @@ def _award_lock(insert_):
 
 
 _AWARD_LOCK = {name: _award_lock(insert_for_dialect(name)) for name in ("postgresql", "sqlite")}
+
+
+def award_lock_after(gate: CTE) -> Select:
+    """PostgreSQL: `lock_for_award` in the statement that records what the award is for. `gate` is
+    a data-modifying CTE returning `member_id` for a row it wrote, nothing for one written before;
+    only then is the account locked and counted (bind `earned` and `now`), after the gate's own
+    wait, as when the two are run one after the other. Rows (debt, orders), none when the gate wrote
+    nothing. At checkout, round trips are what cost."""
+    statement = insert_for_dialect("postgresql")(PointAccount).from_select(
+        ["member_id", "debt", "lifetime_earned", "orders_count", "updated_at"],
+        select(
+            gate.c.member_id,
+            literal(0, BigInteger),
+            bindparam("earned", type_=BigInteger),
+            literal(1, BigInteger),
+            bindparam("now", type_=DateTime(timezone=True)),
+        ),
+    )
+    account = (
+        statement.on_conflict_do_update(
+            index_elements=[PointAccount.member_id],
+            set_={
+                "orders_count": PointAccount.orders_count + 1,
+                "lifetime_earned": PointAccount.lifetime_earned + statement.excluded.lifetime_earned,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        .returning(PointAccount.debt, PointAccount.orders_count)
+        .cte("account")
+    )
+    return select(account.c.debt, account.c.orders_count)
 
 
 def change_account(connection: Connection, member_id: str, *, debt: int = 0, earned: int = 0) -> None:
