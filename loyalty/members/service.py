@@ -22,6 +22,7 @@ from loyalty.core.errors import (
     ValidationFailed,
 )
 from loyalty.core.ids import new_id, new_member_number
+from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.members import hooks
 from loyalty.members.identity import InvalidIdentifier, normalise_phone
 from loyalty.members.models import CONSENT_KEYS, Member, MemberEvent, MemberTag
@@ -146,8 +147,10 @@ def direct(session: Session, member_id: str, *, lock: bool = False) -> Member:
     return member
 
 
-_BRIEF = select(Member.id, Member.status, Member.tier_code, Member.merged_into, Member.erased_at).where(
-    Member.id == bindparam("member_id")
+_BRIEF = PreparedStatement(
+    select(Member.id, Member.status, Member.tier_code, Member.merged_into, Member.erased_at != None).where(  # noqa: E711
+        Member.id == bindparam("member_id")
+    )
 )
 
 
@@ -161,12 +164,13 @@ class Brief(NamedTuple):
 def brief(session: Session, member_id: str) -> Brief:
     """Id, status and tier of a member (or its survivor), in one indexed read: for checkout."""
     for _ in range(5):  # merges are flattened, so one hop is all there ever is
-        row = session.connection().execute(_BRIEF, {"member_id": member_id}).first()
+        row = _BRIEF.first(session.connection(), {"member_id": member_id})
         if row is None:
             break
-        if not row.merged_into:
-            return Brief(row.id, row.status, row.tier_code, row.erased_at is not None)
-        member_id = row.merged_into
+        found, status, tier_code, merged_into, erased = row
+        if not merged_into:
+            return Brief(found, status, tier_code, bool(erased))
+        member_id = merged_into
     raise NotFound(f"No member `{member_id}`.")
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from flask import current_app
+
 from loyalty.core.api import Blueprint
 from loyalty.core.apidoc import path_params
 from loyalty.core.auth import accepts_json, idempotent, requires
 from loyalty.core.web import current_actor, request_session
-from loyalty.orders import api_examples, refunds, schemas, service
+from loyalty.orders import answers, api_examples, refunds, schemas, service
 
 blp = Blueprint("orders", __name__, url_prefix="/v1", description="Orders, refunds and quotes")
 
@@ -29,7 +31,9 @@ def post_order(data):
     validation_error.
     """
     order, created = service.post_order(request_session(), data=data, actor=current_actor().label)
-    return order, 201 if created else 200
+    response = current_app.json.response(answers.order_answer(order))
+    response.status_code = 201 if created else 200
+    return response
 
 
 @blp.route("/orders/<order_id>", methods=["GET"], parameters=path_params("order_id"))

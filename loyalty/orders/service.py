@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 from loyalty.core.db import get_or_404, insert_for_dialect, utcnow
 from loyalty.core.errors import Conflict
 from loyalty.core.money import minor_unit, money
+from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.members.service import Brief
 from loyalty.orders import basket
 from loyalty.orders import rules as checkout
@@ -34,11 +36,18 @@ def get_order(session: Session, order_id: str) -> Order:
     return get_or_404(session, Order, order_id, what="order")
 
 
-def _seen(session: Session, order_id: str, fingerprint: str) -> Order | None:
-    order = session.scalars(
-        select(Order).where(Order.order_id == order_id).execution_options(populate_existing=True)
-    ).first()
-    if order is not None and order.fingerprint != fingerprint:
+# At checkout an order is its row, a plain dict of column values: building an ORM object for it
+# cost more than writing it. GET /v1/orders/<id> and refunds use the model as usual.
+OrderRow = dict[str, Any]
+_COLUMNS = tuple(column.key for column in Order.__table__.columns)
+_STORED = PreparedStatement(select(*Order.__table__.columns).where(Order.order_id == bindparam("order_id")))
+
+
+def _seen(session: Session, order_id: str, fingerprint: str) -> OrderRow | None:
+    """The order as stored (a retry, which a storefront sends often)."""
+    found = _STORED.first(session.connection(), {"order_id": order_id})
+    order = None if found is None else dict(zip(_COLUMNS, found))
+    if order is not None and order["fingerprint"] != fingerprint:
         raise OrderConflict(
             f"Order `{order_id}` was already posted with other contents; it awards only once.", order_id=order_id
         )
@@ -76,8 +85,8 @@ def _load_basket(session: Session, data: dict, *, placed_at: datetime, posted_at
 
 def post_order(
     session: Session, *, data: dict, actor: str | None, now: datetime | None = None, first_order_bonus: bool = True
-) -> tuple[Order, bool]:
-    """The order and whether this call created it (False: seen before, nothing awarded again).
+) -> tuple[OrderRow, bool]:
+    """The order (its row) and whether this call created it (False: seen before, nothing awarded again).
     `first_order_bonus=False`: an imported past order (loyalty.imports.orders) is no welcome."""
     now = now or utcnow()
     loaded = _load_basket(session, data, placed_at=data["placed_at"], posted_at=now)
@@ -88,7 +97,7 @@ def post_order(
     connection = session.connection()  # Core on the hot path: the ORM's per-statement cost is the bottleneck
     locked = _gate_and_lock(connection, order, now=now)
     if locked is None:
-        return _seen(session, order.order_id, order.fingerprint) or _raise_conflict(order.order_id), False
+        return _seen(session, order["order_id"], order["fingerprint"]) or _raise_conflict(order["order_id"]), False
     debt, orders = locked
     decided = checkout.award(
         points=figures.points,
@@ -100,22 +109,27 @@ def post_order(
     _write_award(connection, order, decided, expires=expiry_for(session, data["placed_at"]), now=now, actor=actor)
     # Upgrade at once, in this transaction; the new tier's multiplier applies from the next order.
     tier = grade_after_order(
-        session, member_id=order.member_id, held=loaded.member.tier_code, now=now, order_id=order.order_id, actor=actor
+        session,
+        member_id=order["member_id"],
+        held=loaded.member.tier_code,
+        now=now,
+        order_id=order["order_id"],
+        actor=actor,
     )
-    if decided.bonus or tier != order.tier_after:
+    if decided.bonus or tier != order["tier_after"]:
         connection.execute(
-            update(Order).where(Order.order_id == order.order_id).values(bonus_points=decided.bonus, tier_after=tier)
+            update(Order).where(Order.order_id == order["order_id"]).values(bonus_points=decided.bonus, tier_after=tier)
         )
-        order.bonus_points, order.tier_after = decided.bonus, tier
+        order.update(bonus_points=decided.bonus, tier_after=tier)
     emit(
         session,
         "order.points_awarded",
         {
-            "order_id": order.order_id,
-            "member_id": order.member_id,
-            "points_earned": order.points_earned,
-            "bonus_points": order.bonus_points,
-            "available_at": order.available_at,
+            "order_id": order["order_id"],
+            "member_id": order["member_id"],
+            "points_earned": order["points_earned"],
+            "bonus_points": order["bonus_points"],
+            "available_at": order["available_at"],
             "tier": tier,
         },
         at=now,
@@ -125,10 +139,10 @@ def post_order(
 
 def _new_order(
     data: dict, loaded: _Basket, figures: checkout.OrderFigures, *, now: datetime, actor: str | None
-) -> Order:
+) -> OrderRow:
     """The order as posted, before the award: no bonus yet, the tier it was placed in."""
     program, excluded = loaded.program, loaded.terms.excluded_categories
-    return Order(
+    return dict(
         order_id=data["order_id"],
         member_id=loaded.member.id,
         placed_at=data["placed_at"].astimezone(UTC),
@@ -169,27 +183,23 @@ def _new_order(
     )
 
 
-def _row(order: Order) -> dict:
-    return {column.key: getattr(order, column.key) for column in Order.__table__.columns}
-
-
 _AWARD_SOURCES = {"earn": ("order", None), "bonus": ("first_order", "first order bonus")}
 
 
 def _write_award(
-    connection, order: Order, decided: checkout.Award, *, expires: datetime | None, now: datetime, actor: str | None
+    connection, order: OrderRow, decided: checkout.Award, *, expires: datetime | None, now: datetime, actor: str | None
 ) -> None:
     for credit in decided.credits:
         source_type, note = _AWARD_SOURCES[credit.kind]
         ledger.write_credit(
             connection,
-            member_id=order.member_id,
+            member_id=order["member_id"],
             kind=credit.kind,
             points=credit.points,
             paid=credit.paid,
-            source=Source(source_type, order.order_id),
+            source=Source(source_type, order["order_id"]),
             now=now,
-            available_at=order.available_at,
+            available_at=order["available_at"],
             expires_at=expires,
             note=note,
             actor=actor,
@@ -197,7 +207,7 @@ def _write_award(
         # The earn's own count was taken with the award lock; a bonus counts as earned here.
         if credit.paid or credit.kind == "bonus":
             ledger.change_account(
-                connection, order.member_id, debt=-credit.paid, earned=credit.points if credit.kind == "bonus" else 0
+                connection, order["member_id"], debt=-credit.paid, earned=credit.points if credit.kind == "bonus" else 0
             )
 
 
@@ -206,23 +216,25 @@ _ORDER_GATE = {
     for name in ("postgresql", "sqlite")
 }
 # On PostgreSQL the gate and the account lock are one statement (SQLite has no writing CTEs).
-_GATE_AND_LOCK = ledger.award_lock_after(
-    _ORDER_GATE["postgresql"]
-    .values({column.key: bindparam(column.key, type_=column.type) for column in Order.__table__.columns})
-    .cte("gate")
+_GATE_AND_LOCK = PreparedStatement(
+    ledger.award_lock_after(
+        _ORDER_GATE["postgresql"]
+        .values({column.key: bindparam(column.key, type_=column.type) for column in Order.__table__.columns})
+        .cte("gate")
+    )
 )
 
 
-def _gate_and_lock(connection, order: Order, *, now: datetime) -> tuple[int, int] | None:
+def _gate_and_lock(connection, order: OrderRow, *, now: datetime) -> tuple[int, int] | None:
     """The order id is the gate: whoever inserts it awards; a concurrent post of the same id waits
     on the unique index until the first commits, then finds it written (None). For the one that
     wrote it, the member's account is locked and counted: (debt, orders including this one)."""
     if connection.dialect.name == "postgresql":
-        row = connection.execute(_GATE_AND_LOCK, {**_row(order), "earned": order.points_earned, "now": now}).first()
+        row = _GATE_AND_LOCK.first(connection, {**order, "earned": order["points_earned"], "now": now})
         return None if row is None else (row[0], row[1])
-    if connection.execute(_ORDER_GATE["sqlite"], _row(order)).first() is None:
+    if connection.execute(_ORDER_GATE["sqlite"], order).first() is None:
         return None
-    return ledger.lock_for_award(connection, order.member_id, now=now, earned=order.points_earned)
+    return ledger.lock_for_award(connection, order["member_id"], now=now, earned=order["points_earned"])
 
 
 def _raise_conflict(order_id: str):

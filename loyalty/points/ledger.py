@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import insert_for, insert_for_dialect
 from loyalty.core.errors import Conflict
+from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.points.rules import NotEnoughPoints, OpenLot, allocate, spend_order
 
@@ -182,7 +183,7 @@ def write_credit(
         expires_at=expires_at,
     )
     if connection.dialect.name == "postgresql":
-        entry_id = connection.execute(_CREDIT_PG, {**values, "remaining": points - paid}).scalar_one()
+        (entry_id,) = _CREDIT_PG.rows(connection, {**values, "remaining": points - paid})[0]
     else:
         entry_id = connection.execute(_ENTRY_INSERT, values).scalar_one()
         connection.execute(
@@ -241,7 +242,7 @@ def _credit_statement():
     )
 
 
-_CREDIT_PG = _credit_statement()
+_CREDIT_PG = PreparedStatement(_credit_statement())
 _ENTRY_INSERT = insert(LedgerEntry).returning(LedgerEntry.id)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from loyalty.core.db import among
+from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.purchases.models import Order
 
 # Net of refunds: a refunded amount no longer qualifies (though a refund never lowers the tier
@@ -36,9 +37,9 @@ _outer = aliased(Order)
 _WINDOW = (Order.placed_at > bindparam("start"), Order.placed_at <= bindparam("end"))
 # One member (every graded order) is the hot path: its statements are built once.
 _ONE = {
-    metric: select(Order.member_id, value)
-    .where(Order.member_id == bindparam("member"), *_WINDOW)
-    .group_by(Order.member_id)
+    metric: PreparedStatement(
+        select(Order.member_id, value).where(Order.member_id == bindparam("member"), *_WINDOW).group_by(Order.member_id)
+    )
     for metric, value in _VALUE.items()
 }
 
@@ -51,14 +52,15 @@ def qualifying_values(
         return {}
     params: dict[str, object] = {"start": start, "end": end}
     if len(member_ids) == 1:
-        statement, params["member"] = _ONE[metric], member_ids[0]
+        rows = _ONE[metric].rows(session.connection(), {**params, "member": member_ids[0]})
     else:
         statement = (
             select(Order.member_id, _VALUE[metric])
             .where(among(session, Order.member_id, member_ids), *_WINDOW)
             .group_by(Order.member_id)
         )
-    return {member_id: Decimal(value or 0) for member_id, value in session.connection().execute(statement, params)}
+        rows = [tuple(row) for row in session.connection().execute(statement, params)]
+    return {member_id: Decimal(value or 0) for member_id, value in rows}
 
 
 def first_orders(session: Session, member_ids: list[str], *, minimum: Decimal) -> dict[str, dict]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from loyalty.core.db import utcnow
 from loyalty.core.ids import after, following, new_id
+from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.core.rowsets import rowset, rowset_values
 from loyalty.webhooks.models import Attempt, Delivery, OutboxEvent
 
@@ -41,7 +42,7 @@ _INSERT = insert(OutboxEvent)
 _LAST = select(func.max(OutboxEvent.id))
 _EVENTS = cast(Table, OutboxEvent.__table__)
 _COLUMNS = ("id", "type", "occurred_at", "data", "member_id")
-_INSERT_IF_LAST = (
+_INSERT_IF_LAST = PreparedStatement(
     insert(_EVENTS)
     .from_select(
         _COLUMNS,
@@ -118,7 +119,7 @@ def emit(session: Session, event_type: str, data: dict, *, at: datetime | None =
     connection = session.connection()
     # Mostly the id made now already sorts after every id this transaction sees: then one statement
     # checks that and writes (a round trip less on the checkout path). Else as `_ordered_ids` says.
-    if connection.execute(_INSERT_IF_LAST, event).first() is None:
+    if _INSERT_IF_LAST.first(connection, event) is None:
         (event["id"],) = _ordered_ids(session, 1)
         connection.execute(_INSERT, event)
     return event["id"]

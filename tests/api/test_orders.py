@@ -182,3 +182,33 @@ def test_times_in_the_order_response_are_in_utc(client, auth):
         headers=auth("storefront"),
     ).get_json()
     assert body["placed_at"] == "2026-11-01T02:00:00+00:00" and body["available_at"].endswith("+00:00")
+
+
+def test_the_answer_built_without_marshmallow_is_what_the_documented_schema_gives(client, auth, member):
+    """POST /v1/orders writes its answer from the order's row (no schema dump at checkout): for a
+    new order, a retry of it, a first order with a bonus, a store's order in another currency and a
+    refunded one, it must be exactly what OrderSchema gives for the stored order (GET uses it)."""
+    from loyalty.orders.schemas import OrderSchema
+
+    fields = set(OrderSchema().fields)
+    program = {"first_order_bonus": 50, "exchange_rates": {"USD": "7.10"}}
+    assert client.patch("/v1/program", json=program, headers=auth()).status_code == 200
+    newcomer = create_member(client, auth)
+    cases = [
+        order_payload(newcomer["id"], "ans-bonus", "10.00"),
+        order_payload(member["id"], "ans-1", "128.55"),
+        order_payload(member["id"], "ans-2", "99.99", store_id="store-7", channel="pos", currency="USD"),
+    ]
+    for payload in cases:
+        for expected_status in (201, 200):  # new, then the same order again
+            response = client.post("/v1/orders", json=payload, headers=auth("storefront"))
+            assert response.status_code == expected_status, response.get_json()
+            body = response.get_json()
+            assert set(body) == fields
+            stored = client.get(f"/v1/orders/{payload['order_id']}", headers=auth("pos")).get_json()
+            assert body == stored
+    refunded = client.post("/v1/orders/ans-1/refunds", json={"refund_id": "r-1", "amount": "28.55"}, headers=auth())
+    assert refunded.status_code == 201, refunded.get_json()
+    again = client.post("/v1/orders", json=cases[1], headers=auth("storefront")).get_json()
+    stored = client.get("/v1/orders/ans-1", headers=auth("pos")).get_json()
+    assert again == stored and again["refunded_amount"] == "28.55" and again["points_reversed"] > 0

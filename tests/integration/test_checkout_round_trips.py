@@ -10,9 +10,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import timedelta
 
+import psycopg
 import pytest
 import time_machine
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from loyalty.webhooks import outbox
 from loyalty.webhooks.models import OutboxEvent
@@ -21,17 +22,21 @@ from tests.factories import create_member, order_payload, post_order
 
 
 @contextmanager
-def statements_sent(engine):
+def statements_sent():
+    """Every statement given to the driver (PostgreSQL): SQLAlchemy's and those the checkout runs
+    straight on the driver (core/prepared_statement.py), which SQLAlchemy's events don't see."""
     sent: list[str] = []
+    send = psycopg.Cursor.execute
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
+    def execute(cursor, query, params=None, **kwargs):
+        sent.append(str(query))
+        return send(cursor, query, params, **kwargs)
 
-    event.listen(engine, "before_cursor_execute", record)
+    psycopg.Cursor.execute = execute
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        psycopg.Cursor.execute = send
 
 
 @pytest.mark.postgres_only
@@ -43,7 +48,7 @@ def test_a_new_order_is_five_statements_on_postgresql(client, auth, db):
     assert client.put("/v1/tiers", json={"tiers": ladder}, headers=auth()).status_code == 200
     member = create_member(client, auth)
     post_order(client, auth, member["id"], "warm-1")  # the member's first order: the account is made
-    with statements_sent(db.engine) as sent:
+    with statements_sent() as sent:
         order = post_order(client, auth, member["id"], "counted-2")
     assert order["points_earned"] == 100 and order["tier"] == "regular"
     # Before them, the tests' key check (no key cache here): the order's own start with the member.
