@@ -15,17 +15,14 @@ from loyalty.core.errors import Conflict
 from loyalty.core.money import minor_unit, money
 from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.members.service import Brief
-from loyalty.orders import basket
+from loyalty.orders import award, basket
 from loyalty.orders import rules as checkout
 from loyalty.points import ledger
-from loyalty.points.ledger import Source
 from loyalty.points.rules import EarnTerms, Line
 from loyalty.points.service import awarded_orders, balance, expiry_for, member_for_points
 from loyalty.program.service import ProgramSettings, settings
 from loyalty.purchases.models import Order
-from loyalty.tiers.grading import grade_after_order
 from loyalty.tiers.service import tier_terms
-from loyalty.webhooks.outbox import emit
 
 
 class OrderConflict(Conflict):
@@ -106,34 +103,7 @@ def post_order(
         bonus=loaded.program.first_order_bonus,
         welcome=first_order_bonus,
     )
-    _write_award(connection, order, decided, expires=expiry_for(session, data["placed_at"]), now=now, actor=actor)
-    # Upgrade at once, in this transaction; the new tier's multiplier applies from the next order.
-    tier = grade_after_order(
-        session,
-        member_id=order["member_id"],
-        held=loaded.member.tier_code,
-        now=now,
-        order_id=order["order_id"],
-        actor=actor,
-    )
-    if decided.bonus or tier != order["tier_after"]:
-        connection.execute(
-            update(Order).where(Order.order_id == order["order_id"]).values(bonus_points=decided.bonus, tier_after=tier)
-        )
-        order.update(bonus_points=decided.bonus, tier_after=tier)
-    emit(
-        session,
-        "order.points_awarded",
-        {
-            "order_id": order["order_id"],
-            "member_id": order["member_id"],
-            "points_earned": order["points_earned"],
-            "bonus_points": order["bonus_points"],
-            "available_at": order["available_at"],
-            "tier": tier,
-        },
-        at=now,
-    )
+    award.write(session, order, decided, expires=expiry_for(session, data["placed_at"]), now=now, actor=actor)
     return order, True
 
 
@@ -181,34 +151,6 @@ def _new_order(
         points_reversed=0,
         points_forgiven=0,
     )
-
-
-_AWARD_SOURCES = {"earn": ("order", None), "bonus": ("first_order", "first order bonus")}
-
-
-def _write_award(
-    connection, order: OrderRow, decided: checkout.Award, *, expires: datetime | None, now: datetime, actor: str | None
-) -> None:
-    for credit in decided.credits:
-        source_type, note = _AWARD_SOURCES[credit.kind]
-        ledger.write_credit(
-            connection,
-            member_id=order["member_id"],
-            kind=credit.kind,
-            points=credit.points,
-            paid=credit.paid,
-            source=Source(source_type, order["order_id"]),
-            now=now,
-            available_at=order["available_at"],
-            expires_at=expires,
-            note=note,
-            actor=actor,
-        )
-        # The earn's own count was taken with the award lock; a bonus counts as earned here.
-        if credit.paid or credit.kind == "bonus":
-            ledger.change_account(
-                connection, order["member_id"], debt=-credit.paid, earned=credit.points if credit.kind == "bonus" else 0
-            )
 
 
 _ORDER_GATE = {

@@ -31,6 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from loyalty.core.db import insert_for, insert_for_dialect
 from loyalty.core.errors import Conflict
@@ -170,17 +171,16 @@ def write_credit(
 ) -> LedgerEntry:
     """The entry and its lot (less what paid a debt). On PostgreSQL in one round trip: on the
     checkout path, statements, not rows, are what cost."""
-    values = dict(
+    values = credit_values(
         member_id=member_id,
         kind=kind,
         points=points,
-        created_at=now,
-        source_type=source.type,
-        source_id=source.id,
-        note=note,
-        actor=actor,
+        source=source,
+        now=now,
         available_at=available_at,
         expires_at=expires_at,
+        note=note,
+        actor=actor,
     )
     if connection.dialect.name == "postgresql":
         (entry_id,) = _CREDIT_PG.rows(connection, {**values, "remaining": points - paid})[0]
@@ -201,8 +201,37 @@ def write_credit(
     return LedgerEntry(id=entry_id, **values)
 
 
-def _credit_statement():
-    """Built once: building statements per call costs more than running them."""
+def credit_values(
+    *,
+    member_id: str,
+    kind: str,
+    points: int,
+    source: Source,
+    now: datetime,
+    available_at: datetime,
+    expires_at: datetime | None,
+    note: str | None,
+    actor: str | None,
+) -> dict[str, Any]:
+    """A credit's entry as written (`credit_statement` binds these, and `remaining`)."""
+    return dict(
+        member_id=member_id,
+        kind=kind,
+        points=points,
+        created_at=now,
+        source_type=source.type,
+        source_id=source.id,
+        note=note,
+        actor=actor,
+        available_at=available_at,
+        expires_at=expires_at,
+    )
+
+
+def credit_statement() -> ReturningInsert[Any]:
+    """PostgreSQL: `write_credit`'s one statement (the entry, then its lot, returning the entry's id),
+    for a caller that runs it with more in the same round trip (checkout, as a CTE). Its values are
+    bound by the names `write_credit` gives them, `remaining` the points less what paid a debt."""
     columns = (
         "member_id",
         "kind",
@@ -242,7 +271,7 @@ def _credit_statement():
     )
 
 
-_CREDIT_PG = PreparedStatement(_credit_statement())
+_CREDIT_PG = PreparedStatement(credit_statement())
 _ENTRY_INSERT = insert(LedgerEntry).returning(LedgerEntry.id)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, case, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, case, func, select
 from sqlalchemy.orm import Session, aliased
 
 from loyalty.core.db import among
@@ -33,6 +33,7 @@ _VALUE: dict[str, ColumnElement[Any]] = {
     ),
     "orders_12m": func.sum(case((Order.refunded_amount < Order.net_amount, 1), else_=0)),
 }
+METRICS = tuple(_VALUE)
 _outer = aliased(Order)
 _WINDOW = (Order.placed_at > bindparam("start"), Order.placed_at <= bindparam("end"))
 # One member (every graded order) is the hot path: its statements are built once.
@@ -42,6 +43,12 @@ _ONE = {
     )
     for metric, value in _VALUE.items()
 }
+
+
+def one_member_value(metric: str) -> ScalarSelect[Any]:
+    """One member's qualifying value as a subquery (bind `member`, `start`, `end`; NULL: no orders),
+    for a caller that reads it in a statement doing more (checkout)."""
+    return select(_VALUE[metric]).where(Order.member_id == bindparam("member"), *_WINDOW).scalar_subquery()
 
 
 def qualifying_values(

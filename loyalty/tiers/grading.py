@@ -50,16 +50,26 @@ def decide(
 
 
 def grade_after_order(
-    session: Session, *, member_id: str, held: str | None, now: datetime, order_id: str, actor: str | None
-) -> str | None:
+    session: Session,
+    *,
+    member_id: str,
+    held: str | None,
+    now: datetime,
+    order_id: str,
+    actor: str | None,
+    value: Decimal | None = None,
+) -> tuple[str | None, bool]:
     """Upgrade at once, inside the order's transaction (the caller holds the member's account lock,
-    so two orders of one member grade one after the other). Returns the tier held afterwards."""
+    so two orders of one member grade one after the other). Returns the tier held afterwards, and
+    whether the tier held changed (and `tier.changed` was written). `value`: the qualifying value up
+    to `now`, when the caller read it after taking the lock."""
     steps = ladder(session)
     if not steps:
-        return held
-    value = qualifying_values(session, [member_id], end=now)[member_id]
+        return held, False
+    if value is None:
+        value = qualifying_values(session, [member_id], end=now)[member_id]
     if rules.is_lowest(steps, rules.qualified_rung(steps, value)):
-        return held  # the common case: nothing reached, no further read
+        return held, False  # the common case: nothing reached, no further read
     # Read again, locking the member row (after the account lock, the order checkout takes them in):
     # the tier seen before may have been changed since by a concurrent order or the nightly review.
     held = held_tiers(session, [member_id], lock=True).get(member_id, held)
@@ -67,9 +77,9 @@ def grade_after_order(
         steps, member_id, held, standings(session, [member_id]).get(member_id), value, now=now, reviewing=False
     )
     if change is None:
-        return held
+        return held, False
     apply(session, [change], now=now, actor=actor or "order", source=f"order:{order_id}")
-    return change.held_after
+    return change.held_after, change.held_after != change.held_before
 
 
 def review_batch(

@@ -25,10 +25,15 @@ from loyalty.tiers.rules import Standing
 from loyalty.webhooks.outbox import emit_many
 
 
+def qualifying_window(session: Session, *, end: datetime) -> tuple[str, datetime]:
+    """The program's tier metric and the start of the 12 months up to `end` it is counted over."""
+    return settings(session).tier_metric, add_months(end, -rules.QUALIFYING_MONTHS)
+
+
 def qualifying_values(session: Session, member_ids: list[str], *, end: datetime) -> dict[str, Decimal]:
     """The tier metric per member over the 12 months up to `end` (members without orders: 0)."""
-    metric = settings(session).tier_metric
-    found = values_over(session, member_ids, start=add_months(end, -rules.QUALIFYING_MONTHS), end=end, metric=metric)
+    metric, start = qualifying_window(session, end=end)
+    found = values_over(session, member_ids, start=start, end=end, metric=metric)
     return {member_id: metric_value(metric, found.get(member_id, Decimal(0))) for member_id in member_ids}
 
 

@@ -18,8 +18,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, exists, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from loyalty.core.db import utcnow
 from loyalty.core.ids import after, following, new_id
@@ -42,16 +43,26 @@ _INSERT = insert(OutboxEvent)
 _LAST = select(func.max(OutboxEvent.id))
 _EVENTS = cast(Table, OutboxEvent.__table__)
 _COLUMNS = ("id", "type", "occurred_at", "data", "member_id")
-_INSERT_IF_LAST = PreparedStatement(
-    insert(_EVENTS)
-    .from_select(
-        _COLUMNS,
-        select(*[bindparam(name, type_=_EVENTS.c[name].type) for name in _COLUMNS]).where(
-            ~exists().where(_EVENTS.c.id >= bindparam("id", type_=_EVENTS.c.id.type))
-        ),
+
+
+def announce_statement(prefix: str = "") -> ReturningInsert[Any]:
+    """The event written only if its id sorts after every id the statement sees (returning the id;
+    nothing when it doesn't, and then `emit` writes it). Values bound by column name after `prefix`,
+    so a caller can run it with other statements in one round trip (checkout, as a CTE)."""
+    names = [prefix + name for name in _COLUMNS]
+    return (
+        insert(_EVENTS)
+        .from_select(
+            _COLUMNS,
+            select(*[bindparam(n, type_=_EVENTS.c[c].type) for n, c in zip(names, _COLUMNS)]).where(
+                ~exists().where(_EVENTS.c.id >= bindparam(prefix + "id", type_=_EVENTS.c.id.type))
+            ),
+        )
+        .returning(_EVENTS.c.id)
     )
-    .returning(_EVENTS.c.id)
-)
+
+
+_INSERT_IF_LAST = PreparedStatement(announce_statement())
 # Stepping past the last id by a random amount, not by one: two transactions writing at the same
 # time both see the same last id, and must not both take the id right after it.
 _STEP = 2**40
@@ -104,11 +115,15 @@ def _ordered_ids(session: Session, count: int) -> list[str]:
     return [first, *following(first, [1 + secrets.randbelow(_STEP) for _ in range(count - 1)])]
 
 
-def emit(session: Session, event_type: str, data: dict, *, at: datetime | None = None) -> str:
+def announcing(session: Session) -> bool:
+    """Whether this session's events are written at all (not while it replays history)."""
+    return not _quiet(session)
+
+
+def announce_params(event_type: str, data: dict, *, at: datetime | None = None, prefix: str = "") -> dict[str, Any]:
+    """The values of `announce_statement(prefix)` for a new event, its id made now."""
     if event_type not in EVENTS:
         raise ValueError(f"Unknown event type {event_type!r}")
-    if _quiet(session):
-        return new_id("evt")  # history: nothing to send (the id is still one no event has)
     event = {
         "id": new_id("evt"),
         "type": event_type,
@@ -116,6 +131,21 @@ def emit(session: Session, event_type: str, data: dict, *, at: datetime | None =
         "data": _plain(data),
         "member_id": _about(data),
     }
+    return {prefix + name: value for name, value in event.items()} if prefix else event
+
+
+def withdraw(session: Session, event_id: str) -> None:
+    """Take back an event this transaction wrote (to write it again later in the order of events):
+    no one has seen it, as deliveries are made only from committed events."""
+    session.connection().execute(delete(OutboxEvent).where(OutboxEvent.id == event_id))
+
+
+def emit(session: Session, event_type: str, data: dict, *, at: datetime | None = None) -> str:
+    if _quiet(session):
+        if event_type not in EVENTS:
+            raise ValueError(f"Unknown event type {event_type!r}")
+        return new_id("evt")  # history: nothing to send (the id is still one no event has)
+    event = announce_params(event_type, data, at=at)
     connection = session.connection()
     # Mostly the id made now already sorts after every id this transaction sees: then one statement
     # checks that and writes (a round trip less on the checkout path). Else as `_ordered_ids` says.

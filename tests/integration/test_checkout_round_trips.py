@@ -1,8 +1,9 @@
 """Round trips at checkout: on one machine, the statements an order sends are most of what it costs
-(issue 17). A new order on PostgreSQL is five statements between BEGIN and COMMIT: the member, the
-order id gate with the account lock, the entry with its lot, the tier read, the event. These tests
-fail when one of the folded statements comes apart again; the award itself is tested elsewhere
-(api/test_orders, integration/test_points_concurrency, test_tier_concurrency, test_webhook_ordering).
+(issue 17). A new order on PostgreSQL is three statements between BEGIN and COMMIT: the member; the
+order id gate with the account lock; the entry with its lot, the member's qualifying value and the
+event (orders/award.py). These tests fail when one of the folded statements comes apart again; the
+award itself is tested elsewhere (api/test_orders, integration/test_points_concurrency,
+test_tier_concurrency, test_webhook_ordering).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def statements_sent():
 
 
 @pytest.mark.postgres_only
-def test_a_new_order_is_five_statements_on_postgresql(client, auth, db):
+def test_a_new_order_is_three_statements_on_postgresql(client, auth, db):
     ladder = [
         {"code": "regular", "name": "Regular", "rank": 0, "threshold": "0"},
         {"code": "gold", "name": "Gold", "rank": 1, "threshold": "8000", "discount_percent": "5"},
@@ -53,8 +54,10 @@ def test_a_new_order_is_five_statements_on_postgresql(client, auth, db):
     assert order["points_earned"] == 100 and order["tier"] == "regular"
     # Before them, the tests' key check (no key cache here): the order's own start with the member.
     sent = sent[next(n for n, sql in enumerate(sent) if sql.startswith("SELECT members.id")) :]
-    assert len(sent) == 5, [sql[:60] for sql in sent]
+    assert len(sent) == 3, [sql[:60] for sql in sent]
     assert sent[1].lstrip().startswith("WITH gate AS")  # the gate and the account lock together
+    award = " ".join(sent[2].split())
+    assert "INSERT INTO ledger_entries" in award and "INSERT INTO outbox_events" in award and "sum(orders." in award
     assert "max(outbox_events.id)" not in " ".join(sent)  # the event checks its order as it is written
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, insert, select, text
 from loyalty.core.db import Database
 from loyalty.core.prepared_statement import PreparedStatement
 from loyalty.webhooks.models import OutboxEvent
+from tests.clock import now
 
 _WRITE = PreparedStatement(
     insert(OutboxEvent)
@@ -52,7 +53,7 @@ def test_a_naive_datetime_is_refused_as_sqlalchemy_refuses_it(db):
 
 def test_it_writes_in_the_callers_transaction(db):
     with db.sessions() as session:
-        _WRITE.rows(session.connection(), _event(3, datetime.now(UTC)))
+        _WRITE.rows(session.connection(), _event(3, now()))
         assert _READ.first(session.connection(), {"id": "evt_00000000000000000000000003"}) is not None
         session.rollback()
     with db.unit_of_work() as session:
