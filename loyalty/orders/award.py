@@ -76,7 +76,7 @@ def write(
         first = _credit(order, credits[0], expires=expires, now=now, actor=actor)
         paid = first.pop("paid")
         params = {
-            **ledger.credit_values(**first),
+            **ledger.entry_values(**first),
             "remaining": credits[0].points - paid,
             **outbox.announce_params("order.points_awarded", event, at=now, prefix=_EVENT),
             "member": order["member_id"],

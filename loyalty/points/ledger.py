@@ -98,17 +98,16 @@ def _entry(
     so it can't have entries yet; the unique constraint still guards it."""
     if not fresh_source and has_entry(session, member_id, kind, source):
         raise DuplicateSource(f"{source.type} {source.id} already has a {kind} entry for this member.")
-    values = dict(
+    values = entry_values(
         member_id=member_id,
         kind=kind,
         points=points,
-        created_at=now,
-        source_type=source.type,
-        source_id=source.id,
-        note=note,
-        actor=actor,
+        source=source,
+        now=now,
         available_at=available_at,
         expires_at=expires_at,
+        note=note,
+        actor=actor,
     )
     entry_id = session.connection().execute(_ENTRY_INSERT, values).scalar_one()
     return LedgerEntry(id=entry_id, **values)  # a copy for the answer; the row is written
@@ -171,7 +170,7 @@ def write_credit(
 ) -> LedgerEntry:
     """The entry and its lot (less what paid a debt). On PostgreSQL in one round trip: on the
     checkout path, statements, not rows, are what cost."""
-    values = credit_values(
+    values = entry_values(
         member_id=member_id,
         kind=kind,
         points=points,
@@ -201,7 +200,7 @@ def write_credit(
     return LedgerEntry(id=entry_id, **values)
 
 
-def credit_values(
+def entry_values(
     *,
     member_id: str,
     kind: str,
@@ -213,7 +212,7 @@ def credit_values(
     note: str | None,
     actor: str | None,
 ) -> dict[str, Any]:
-    """A credit's entry as written (`credit_statement` binds these, and `remaining`)."""
+    """An entry's row as written (`credit_statement` binds these, and `remaining`)."""
     return dict(
         member_id=member_id,
         kind=kind,

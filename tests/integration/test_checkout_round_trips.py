@@ -14,7 +14,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from loyalty.webhooks import outbox
 from loyalty.webhooks.models import OutboxEvent
@@ -61,27 +61,22 @@ def test_a_new_order_is_three_statements_on_postgresql(client, auth, db):
     assert "max(outbox_events.id)" not in " ".join(sent)  # the event checks its order as it is written
 
 
+def account_counts(db, member_id: str) -> tuple[int, int]:
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT orders_count, lifetime_earned FROM point_accounts WHERE member_id = :m"), {"m": member_id}
+        ).one()
+    return row[0], row[1]
+
+
 def test_an_order_seen_before_locks_nothing_and_awards_nothing(client, auth, db):
     member = create_member(client, auth)
     payload = order_payload(member["id"], "again-1", "100.00")
     assert client.post("/v1/orders", json=payload, headers=auth("storefront")).status_code == 201
-    with db.engine.connect() as connection:
-        before = connection.exec_driver_sql(
-            "SELECT orders_count, lifetime_earned FROM point_accounts WHERE member_id = :m"
-            if db.dialect == "sqlite"
-            else "SELECT orders_count, lifetime_earned FROM point_accounts WHERE member_id = %(m)s",
-            {"m": member["id"]},
-        ).one()
+    before = account_counts(db, member["id"])
     response = client.post("/v1/orders", json=payload, headers=auth("storefront"))
     assert response.status_code == 200
-    with db.engine.connect() as connection:
-        after = connection.exec_driver_sql(
-            "SELECT orders_count, lifetime_earned FROM point_accounts WHERE member_id = :m"
-            if db.dialect == "sqlite"
-            else "SELECT orders_count, lifetime_earned FROM point_accounts WHERE member_id = %(m)s",
-            {"m": member["id"]},
-        ).one()
-    assert tuple(after) == tuple(before) == (1, 100)
+    assert account_counts(db, member["id"]) == before == (1, 100)
 
 
 def test_an_event_written_after_a_later_one_still_sorts_after_it(db):
