@@ -72,7 +72,7 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime, after: str = "
     if filters.get("enrolled_before"):
         conditions.append(Member.enrolled_at < _day_start(filters["enrolled_before"]))
     if filters.get("balance_min") is not None or filters.get("balance_max") is not None:
-        query, available = _with_balance(query, now=now, after=after)
+        query, available = _with_balance(query, now=now, after=after, floor=filters.get("balance_min"))
         if filters.get("balance_min") is not None:
             conditions.append(available >= filters["balance_min"])
         if filters.get("balance_max") is not None:
@@ -83,24 +83,36 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime, after: str = "
     return query.where(and_(*conditions)) if conditions else query
 
 
-def _with_balance(query: Select[str], *, now: datetime, after: str) -> tuple[Select[str], ColumnElement[int]]:
+def _with_balance(
+    query: Select[str], *, now: datetime, after: str, floor: int | None
+) -> tuple[Select[str], ColumnElement[int]]:
     """The query joined once to every member's available points at `now`, as points.service's
     `available_points` counts them: matured unexpired lots less the account's debt, 0 with neither.
-    One grouped aggregate of the lots, LEFT JOINed, is one pass over the lots for the database; a
-    correlated subquery was two index probes per member (3.7 s for a million)."""
+    One grouped aggregate of the lots is one pass over the lots for the database; a correlated
+    subquery was two index probes per member (3.7 s for a million).
+
+    `floor` (balance_min) above 0: a member without lots has at most 0 and a debt only takes off,
+    so only the groups whose lots reach the floor can qualify — the aggregate keeps those alone and
+    is joined, not LEFT JOINed: the database then builds and probes a fifth of the rows (1.47 ->
+    0.98 s for a million members on a slow day)."""
     # As bigint: PostgreSQL's sum of bigints is numeric, a fifth slower to subtract and compare.
-    points = cast(func.sum(PointLot.remaining), BigInteger).label("points")
-    lots = select(PointLot.member_id, points).where(
+    points = cast(func.sum(PointLot.remaining), BigInteger)
+    lots = select(PointLot.member_id, points.label("points")).where(
         PointLot.remaining > 0,
         PointLot.available_at <= now,
         or_(PointLot.expires_at.is_(None), PointLot.expires_at > now),
     )
     if after:  # a keyset page needs the lots of the members from its cursor on only
         lots = lots.where(PointLot.member_id > after)
-    matured = lots.group_by(PointLot.member_id).subquery("matured_lots")
+    lots = lots.group_by(PointLot.member_id)
+    reaching = floor is not None and floor > 0
+    if reaching:
+        lots = lots.having(points >= floor)
+    matured = lots.subquery("matured_lots")
     # Only the few accounts in debt: a debt of 0 takes nothing off, so the others need no join.
     debts = select(PointAccount.member_id, PointAccount.debt).where(PointAccount.debt != 0).subquery("debts")
-    joined = query.outerjoin(matured, matured.c.member_id == Member.id).outerjoin(debts, debts.c.member_id == Member.id)
+    joined = query.join(matured, matured.c.member_id == Member.id, isouter=not reaching)
+    joined = joined.outerjoin(debts, debts.c.member_id == Member.id)
     return joined, func.coalesce(matured.c.points, 0) - func.coalesce(debts.c.debt, 0)
 
 

@@ -198,7 +198,8 @@ def test_a_segment_a_campaign_reads_cannot_change_under_it_nor_be_deleted(client
     assert again.status_code == 422 and "segment_id" in again.get_json()["errors"]
 
 
-# The balance filter (one grouped aggregate of lots, LEFT JOINed) picks exactly the members whose
+# The balance filter (one grouped aggregate of lots, LEFT JOINed; with balance_min above 0 only the
+# groups reaching it, joined) picks exactly the members whose
 # available points, as points.service counts them one by one, lie between balance_min and balance_max:
 # members with no lots, only pending, expired or spent lots, lots on the edge of now, lots and debt,
 # debt only.
