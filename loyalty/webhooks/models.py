@@ -34,7 +34,7 @@ class OutboxEvent(Base):
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    type: Mapped[str] = mapped_column(String(40), index=True)
+    type: Mapped[str] = mapped_column(String(40))  # not indexed: nothing reads events by type
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     data: Mapped[dict] = mapped_column(JSON)
     # When its deliveries were made for the subscriptions of the moment (null: not yet).
