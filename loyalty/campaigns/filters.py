@@ -22,18 +22,20 @@ def _day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def compile_filters(filters: Mapping[str, Any], *, now: datetime, after: str = "") -> Select[str]:
-    """The members a segment holds, as one SELECT of member ids (live members only); `after`: only
-    those with a greater id (a keyset page), said early so the balance's lots are read from there on."""
+def compile_filters(
+    filters: Mapping[str, Any], *, now: datetime, after: str = "", until: str | None = None
+) -> Select[str]:
+    """The members a segment holds, as one SELECT of member ids (live members only); `after` and
+    `until`: only those with ids in (after, until] (a keyset page, a window of a walk), said in every
+    join as well, so the database reads the insights and lots of that range only (it doesn't carry
+    a range across a join by itself: each page of a walk scanned them whole)."""
     insight = MemberInsight
     query = (
         select(Member.id)
         .select_from(Member)
-        .outerjoin(insight, insight.member_id == Member.id)
-        .where(Member.merged_into.is_(None), Member.erased_at.is_(None))
+        .outerjoin(insight, and_(insight.member_id == Member.id, *_within(insight.member_id, after, until)))
+        .where(Member.merged_into.is_(None), Member.erased_at.is_(None), *_within(Member.id, after, until))
     )
-    if after:
-        query = query.where(Member.id > after)
     conditions: list[ColumnElement[bool]] = []
     if filters.get("tiers"):
         conditions.append(Member.tier_code.in_(filters["tiers"]))
@@ -72,7 +74,7 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime, after: str = "
     if filters.get("enrolled_before"):
         conditions.append(Member.enrolled_at < _day_start(filters["enrolled_before"]))
     if filters.get("balance_min") is not None or filters.get("balance_max") is not None:
-        query, available = _with_balance(query, now=now, after=after, floor=filters.get("balance_min"))
+        query, available = _with_balance(query, now=now, after=after, until=until, floor=filters.get("balance_min"))
         if filters.get("balance_min") is not None:
             conditions.append(available >= filters["balance_min"])
         if filters.get("balance_max") is not None:
@@ -83,8 +85,12 @@ def compile_filters(filters: Mapping[str, Any], *, now: datetime, after: str = "
     return query.where(and_(*conditions)) if conditions else query
 
 
+def _within(member_id: Any, after: str, until: str | None) -> list[ColumnElement[bool]]:
+    return ([member_id > after] if after else []) + ([member_id <= until] if until is not None else [])
+
+
 def _with_balance(
-    query: Select[str], *, now: datetime, after: str, floor: int | None
+    query: Select[str], *, now: datetime, after: str, until: str | None, floor: int | None
 ) -> tuple[Select[str], ColumnElement[int]]:
     """The query joined once to every member's available points at `now`, as points.service's
     `available_points` counts them: matured unexpired lots less the account's debt, 0 with neither.
@@ -101,9 +107,8 @@ def _with_balance(
         PointLot.remaining > 0,
         PointLot.available_at <= now,
         or_(PointLot.expires_at.is_(None), PointLot.expires_at > now),
+        *_within(PointLot.member_id, after, until),  # a page needs the lots of its own members only
     )
-    if after:  # a keyset page needs the lots of the members from its cursor on only
-        lots = lots.where(PointLot.member_id > after)
     lots = lots.group_by(PointLot.member_id)
     reaching = floor is not None and floor > 0
     if reaching:

@@ -8,7 +8,8 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from loyalty.campaigns import rules, service
+from loyalty.campaigns import preview, rules, segments, service
+from loyalty.campaigns.filters import compile_filters
 from loyalty.campaigns.models import Campaign
 from loyalty.care.models import Touch
 from loyalty.scheduler import run_job
@@ -308,8 +309,10 @@ def _touches(db, campaign_id) -> dict[str, bool]:
         return {member: held for member, held in rows}
 
 
+@pytest.mark.parametrize("window", [1, 3, preview.WINDOW])
 @pytest.mark.parametrize("page", [2, 5, 5000])
-def test_a_run_plans_its_send_rate_across_pages_from_the_cursor(db, campaign, page):
+def test_a_run_plans_its_send_rate_across_pages_from_the_cursor(db, campaign, page, window, monkeypatch):
+    monkeypatch.setattr(preview, "WINDOW", window)  # pages read across windows of members, or within one
     campaign_id, members = campaign
     assert _fan_out(db, campaign_id, page) == (5, members[4], False)
     assert _fan_out(db, campaign_id, page) == (2, members[6], False)  # the segment ends: the next run says so
@@ -339,3 +342,28 @@ def test_the_job_marks_a_full_send_rate_fanned_this_minute(db, config, campaign)
     with time_machine.travel(later, tick=False):
         assert run_job("campaigns.run", db=db, config=config, as_of=later.date())["touches"] == 2
     assert len(_touches(db, campaign_id)) == 7
+
+
+# A segment is read a window of members at a time (preview.segment_page): whatever the windows, a
+# page is the segment's next members in id order, as the one open-ended query would give them —
+# a sparse segment, the cursor anywhere, windows smaller and larger than the page, erased and merged
+# member rows among the windows' members.
+
+
+@pytest.mark.parametrize("window", [1, 2, 3, 50])
+def test_a_page_read_by_windows_is_the_segments_next_members(client, auth, db, monkeypatch, window):
+    staff = auth("staff")
+    made = [create_member(client, auth, consent={"sms": n % 3 == 0})["id"] for n in range(14)]
+    assert client.delete(f"/v1/members/{made[3]}", headers=staff).status_code in (200, 204)  # erased
+    merged = client.post(f"/v1/members/{made[1]}/merge", json={"member_id": made[6]}, headers=staff)
+    assert merged.status_code == 200
+    filters = {"consent": {"sms": True}}
+    with db.unit_of_work() as session:
+        everyone = sorted(session.scalars(compile_filters(segments.loaded(filters), now=now())))
+    assert len(everyone) == 3  # of 14 members, one of the five opted in erased and one merged away
+    monkeypatch.setattr(preview, "WINDOW", window)
+    with db.unit_of_work() as session:
+        for after in ["", *sorted(made)]:
+            for limit in (1, 2, 3, 100):
+                expected = [m for m in everyone if m > after][:limit]
+                assert preview.segment_page(session, filters, after=after, limit=limit, now=now()) == expected
