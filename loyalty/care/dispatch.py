@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from loyalty import registry
 from loyalty.care import rules, templates
+from loyalty.care.messages import POINTS_FIELDS, give_gifts
 from loyalty.care.messages import context as message_context
-from loyalty.care.messages import give_gifts
 from loyalty.care.models import PROMOTIONAL, Touch
 from loyalty.care.planning import latest_orders
 from loyalty.care.rule_settings import all_rules
@@ -145,18 +145,28 @@ def _claim(session: Session, now: datetime) -> list[Due]:
 def _load(session: Session, touches: list[Due], *, now: datetime, actor: str) -> _Batch:
     member_ids = sorted({t.member_id for t in touches})
     campaign_ids = sorted({t.campaign_id for t in touches if t.campaign_id})
+    care_rules = all_rules(session)
+    campaigns = registry.current().campaign_terms(session, campaign_ids) if campaign_ids else {}
     return _Batch(
         now=now,
         actor=actor,
         program=settings(session),
-        rules=all_rules(session),
+        rules=care_rules,
         members={row[0]: Addressee._make(row) for row in people_fields(session, member_ids, Addressee._fields)},
         sent_this_week=_promotional_sent_since(session, member_ids, now - WEEK),
-        points=available_points(session, member_ids, now=now),
+        points=available_points(session, member_ids, now=now) if _reads_points(touches, care_rules, campaigns) else {},
         tier_names={rung.code: rung.code.title() for rung in ladder(session)},
-        campaigns=registry.current().campaign_terms(session, campaign_ids) if campaign_ids else {},
+        campaigns=campaigns,
         returned=_came_back(session, touches),
     )
+
+
+def _reads_points(touches: list[Due], care_rules: dict[str, dict], campaigns: dict[str, dict]) -> bool:
+    """Whether a message of the batch may say the member's points (every template that could be
+    its message: the rule's, and a campaign's own over it)."""
+    candidates = {care_rules[t.kind]["template"] or "" for t in touches}
+    candidates |= {terms.get("template") or "" for terms in campaigns.values()}
+    return any(templates.reads_any(template, POINTS_FIELDS) for template in candidates)
 
 
 def _came_back(session: Session, touches: list[Due]) -> set[str]:

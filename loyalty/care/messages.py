@@ -98,6 +98,11 @@ def _occasion_date(touch: TouchLike) -> str:
     return touch.due_at.date().isoformat()
 
 
+# The fields of a message read from the member's available points: a batch whose templates read
+# neither needn't count anyone's lots.
+POINTS_FIELDS = frozenset({"points", "points_value"})
+
+
 def context(
     touch: TouchLike,
     member: MemberLike,

@@ -108,6 +108,12 @@ def _fields(template: str) -> tuple[str, ...] | None:
         return None
 
 
+def reads_any(template: str, names: frozenset[str]) -> bool:
+    """Whether rendering the template may read any of these fields (it may when it doesn't parse)."""
+    fields = _fields(template)
+    return fields is None or not names.isdisjoint(fields)
+
+
 class Renderings:
     """Texts rendered for one batch, each made once: a template reading no member field ("news
     from {{ program }}") gives the whole batch one text, and a template reading only the name one

@@ -817,3 +817,40 @@ def test_update_touches_sets_typed_values_and_refreshes_touches_the_session_hold
         later + timedelta(hours=8),
         "quiet_hours",
     )
+
+
+def _count_lot_reads(monkeypatch) -> list[int]:
+    from loyalty.care import dispatch as dispatch_module
+
+    counted: list[int] = []
+    real = dispatch_module.available_points
+    monkeypatch.setattr(dispatch_module, "available_points", lambda *a, **k: counted.append(1) or real(*a, **k))
+    return counted
+
+
+def test_a_message_can_say_the_members_points(client, auth, db, config, monkeypatch):
+    counted = _count_lot_reads(monkeypatch)
+    rule(client, auth, "birthday", days_before=0, template="Hi {{ name }}, {{ points }} points ({{ points_value }})")
+    rich = create_member(client, auth, name="Ann", birthday="1990-07-01", consent=ALL_IN)
+    create_member(client, auth, name="Bo", birthday="1990-07-01", consent=ALL_IN)
+    with time_machine.travel(local(DAY, 9) - timedelta(days=1), tick=False):
+        adjusted = client.post(
+            f"/v1/members/{rich['id']}/adjustments", json={"points": 420, "reason": "thanks"}, headers=auth("staff")
+        )
+    assert adjusted.status_code == 201, adjusted.get_json()
+    plan(db, config, DAY)
+    assert dispatch(db, config, local(DAY, 11))["sent"] == 2
+    assert sorted(t.message for t in touches(db, kind="birthday")) == [
+        "Hi Ann, 420 points (4.20)",
+        "Hi Bo, 0 points (0.00)",
+    ]
+    assert counted == [1]  # once for the batch
+
+
+def test_a_batch_whose_messages_say_no_points_counts_nobodys_lots(client, auth, db, config, monkeypatch):
+    counted = _count_lot_reads(monkeypatch)
+    rule(client, auth, "birthday", days_before=0, template="Hi {{ name }}, {{ gift_points }} points for you")
+    create_member(client, auth, name="Ann", birthday="1990-07-01", consent=ALL_IN)
+    plan(db, config, DAY)
+    assert dispatch(db, config, local(DAY, 11))["sent"] == 1
+    assert counted == []
