@@ -196,6 +196,7 @@ class Scheduler:
     def start(self) -> None:
         """Block, firing jobs, until SIGTERM or SIGINT; then give the lease up."""
         import signal
+        import threading
 
         from apscheduler.executors.pool import ThreadPoolExecutor
         from apscheduler.schedulers.blocking import BlockingScheduler
@@ -232,7 +233,11 @@ class Scheduler:
                 return
             stopping.append(True)
             if scheduler.running:
-                scheduler.shutdown(wait=False)
+                # From another thread: the handler runs in the main thread, possibly inside the
+                # scheduler's own pass over its jobs, whose lock is reentrant, so a shutdown here
+                # emptied the job store under that pass (JobLookupError, exit 1). From a thread it
+                # waits for the pass to end, and the main loop then sees it stopped.
+                threading.Thread(target=scheduler.shutdown, kwargs={"wait": False}, name="stop").start()
             else:  # signalled before it started: don't start at all
                 raise SystemExit(0)
 

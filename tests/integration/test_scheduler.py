@@ -94,3 +94,30 @@ def test_the_lease_is_held_renewed_and_taken_over_only_when_it_ran_out(db):
     assert not hold(db, "t", "a", seconds=10, now=now + timedelta(seconds=21))
     release(db, "t", "b")
     assert hold(db, "t", "a", seconds=10)
+
+
+def test_a_stop_arriving_while_the_scheduler_goes_over_its_jobs_ends_it_cleanly(db, config, monkeypatch):
+    """SIGTERM's handler runs in the main thread, which may be inside APScheduler's pass over the due
+    jobs (under its reentrant lock): a shutdown right there emptied the job store under the pass and
+    the process died with JobLookupError (exit 1; seen once under the shifted clock in CI)."""
+    from apscheduler.jobstores.memory import MemoryJobStore
+
+    from loyalty.scheduler import Scheduler
+
+    real, signalled = MemoryJobStore.get_due_jobs, []
+
+    def get_due_jobs(store, now):
+        due = real(store, now)
+        if due and not signalled:  # the lease job is due at once: stop in the middle of that pass
+            signalled.append(len(due))
+            os.kill(os.getpid(), signal.SIGTERM)
+        return due
+
+    monkeypatch.setattr(MemoryJobStore, "get_due_jobs", get_due_jobs)
+    handlers = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        Scheduler(db=db, config=config, lease_seconds=6, every_seconds=0.5).start()  # returns, raises nothing
+    finally:
+        signal.signal(signal.SIGTERM, handlers[0])
+        signal.signal(signal.SIGINT, handlers[1])
+    assert signalled
