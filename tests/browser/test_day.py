@@ -63,6 +63,9 @@ def test_find_a_member_by_name_and_by_tag(console_tab, client, auth):
     search = page.get_by_label("Name, phone, member number, email or #tag")
     search.fill("#vip")
     search.press("Enter")
+    # The "Lin Mei" page also shows two rows: wait for the tag search's own page first, or the click
+    # below can land on the old page while the search is still loading and be cancelled by it.
+    expect(page).to_have_url(re.compile(r"/console/members\?q=%23vip$"))
     expect(page.get_by_role("table").get_by_role("row")).to_have_count(2)  # the header and Lin Mei
     page.get_by_role("table").get_by_role("link", name="Lin Mei").click()
     expect(page).to_have_url(console_tab.url(f"/console/members/{wanted['id']}"))
