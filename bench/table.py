@@ -160,7 +160,7 @@ FIGURES = [
         lambda v: v is True,
     ),
     Figure(
-        "Segment count on balance_min over {members} members",
+        "Segment count on balance_min over {members} members (1% changed since points.balances)",
         "campaigns",
         lambda r: r["large"]["balance_segment_count_seconds"],
         "s",
@@ -186,6 +186,7 @@ FIGURES = [
     _memory("insights.refresh", "campaigns", "insights_refresh_peak_rss_mb"),
     _memory("campaigns.run", "campaigns", "campaign_fan_out_peak_rss_mb"),
     _memory("care.dispatch", "campaigns", "dispatch_peak_rss_mb"),
+    _memory("points.balances (every balance counted)", "campaigns", "balances_peak_rss_mb"),
     _memory("points.expire", "expire", "peak_rss_mb"),
     _memory("tiers.evaluate", "tiers", "peak_rss_mb"),
     _memory("segment export (server worker)", "export", "worker_peak_rss_mb"),

@@ -12,7 +12,8 @@ ones PRODUCT.md promises and tests/integration/test_ledger_state_machine.py chec
 - an open hold took exactly its points from lots;
 - a source yields at most one entry of each kind per member;
 - every order's earn and first-order bonus entries match what the order says it awarded, and its
-  refunds' reversal and return entries match what each refund says it took and gave back.
+  refunds' reversal and return entries match what each refund says it took and gave back;
+- a stored balance that still holds (points.balances) is the member's available points.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 from sqlalchemy import ScalarSelect, Select, func, select, union_all
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from loyalty.core.db import utcnow
 from loyalty.core.jobs import JobContext
 from loyalty.core.logging import get_logger
+from loyalty.points import balances
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.purchases.models import Order, Refund
 from loyalty.redemptions.models import Allocation, Redemption
@@ -133,6 +136,18 @@ def _refunds_match_entries() -> tuple[Select, Select]:
     return (select(func.count()).select_from(Refund), select(Refund.refund_id).where(bad).order_by(Refund.refund_id))
 
 
+def _stored_balances_hold() -> tuple[Select, Select]:
+    """Per account whose stored balance still holds (points.balances): it is the available points."""
+    now = utcnow()
+    holding = balances.holds(PointAccount, now)
+    return (
+        select(func.count()).select_from(PointAccount).where(holding),
+        select(PointAccount.member_id)
+        .where(holding, PointAccount.balance != balances.live_balance(now))
+        .order_by(PointAccount.member_id),
+    )
+
+
 CHECKS = (
     ("balances", "every member's entries = unspent lots + open holds - debt", _books_balance),
     ("lots", "no lot holds less than nothing or more than it was credited", _lots_in_bounds),
@@ -145,6 +160,11 @@ CHECKS = (
         _orders_match_entries,
     ),
     ("refunds", "each refund's reversal and return entries match the refund", _refunds_match_entries),
+    (
+        "stored_balances",
+        "every stored balance segments read while it holds is the member's available points",
+        _stored_balances_hold,
+    ),
 )
 
 

@@ -28,6 +28,13 @@ JOBS: dict[str, Job] = {
             "no points were due to expire by the end of the day, and no new ones expire within 30 days",
         ),
         Job(
+            "points.balances",
+            "loyalty.points.balances:refresh_balances",
+            "*/10 * * * *",
+            "Count again the stored balances segments read (changed since, or past a lot's maturity or expiry)",
+            "every stored balance was still exact",
+        ),
+        Job(
             "redemptions.release",
             "loyalty.redemptions.jobs:release_holds",
             "* * * * *",

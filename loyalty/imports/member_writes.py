@@ -1,6 +1,6 @@
 """One chunk of staged members into the live tables, as set-based statements in the caller's
-transaction: members, their tags, an enrolment event, the opening lot with its ledger entry, and
-the tier standing of a tier brought in above the entry one.
+transaction: members, their tags, an enrolment event, the opening lot with its ledger entry and
+points account, and the tier standing of a tier brought in above the entry one.
 
 Written the way the features themselves store them (points.ledger.write_credit, tiers.standings.apply),
 but for thousands of members per statement, and without the outbox: history sends no webhooks.
@@ -94,6 +94,12 @@ def _statements(dialect: str) -> list[str]:
               AND e.source_type = '{SOURCE_TYPE}' AND e.source_id = '{SOURCE_ID}'
             WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0""",
         ]
+    # Every member with lots has an account (the lock; a member without one has no points), here with
+    # its stored balance already counted: the opening lot is available from now until it expires.
+    accounts = f"""
+        INSERT INTO point_accounts (member_id, debt, lifetime_earned, orders_count, updated_at, balance, balance_until)
+        SELECT s.id, 0, 0, 0, :now, s.points, :expires_at
+        FROM {went_in} WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0"""
     # As tiers.standings.apply stores a tier reached by qualifying: a standing kept for the retention
     # period, and the change in the tier history. The entry tier needs neither (nothing to review).
     standings = f"""
@@ -104,7 +110,7 @@ def _statements(dialect: str) -> list[str]:
         INSERT INTO tier_changes (member_id, from_code, to_code, reason, note, source, at, actor)
         SELECT s.id, NULL, s.tier_code, 'imported', 'tier brought in by the import', 'import', :now, '{ACTOR}'
         FROM {went_in} WHERE {_CHUNK} AND s.status IS NULL AND s.tier_earned"""
-    return [members, tags, events, *credits, standings, changes]
+    return [members, tags, events, *credits, accounts, standings, changes]
 
 
 _BY_DIALECT: dict[str, list] = {}

@@ -9,6 +9,7 @@ from sqlalchemy import func, insert, literal, select, update
 from loyalty.core.db import UTCDateTime, insert_for, utcnow
 from loyalty.core.jobs import JobContext, day_end
 from loyalty.core.logging import get_logger
+from loyalty.points.ledger import forget_balances
 from loyalty.points.models import ExpiryNotice, LedgerEntry, PointAccount, PointLot
 from loyalty.points.service import EXPIRING_WINDOW
 from loyalty.program.service import settings
@@ -36,6 +37,7 @@ def _expire_batch(session, cutoff: datetime, now: datetime) -> tuple[int, int, i
         .order_by(PointAccount.member_id)
         .with_for_update()
     )
+    forget_balances(session, members)  # the end of the day can come after now: a balance can drop
     lots = session.execute(
         select(PointLot.id, PointLot.member_id, PointLot.remaining)
         .where(PointLot.id.in_([lot_id for lot_id, _m in due]), PointLot.remaining > 0, PointLot.expires_at <= cutoff)

@@ -3,7 +3,9 @@
 Lock order, everywhere: the member's point account row first (accounts in member-id order
 when there are several), then that member's lots. Every balance change for a member holds
 the account lock, which is what makes concurrent redemptions unable to overdraw on
-PostgreSQL; on SQLite, writers are serialised by BEGIN IMMEDIATE.
+PostgreSQL; on SQLite, writers are serialised by BEGIN IMMEDIATE. Every statement that takes
+the lock also sets the account's stored `balance` to NULL (changed: count it live), which is
+what lets `points.balances` store one under the same lock (loyalty/points/balances.py).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from typing import Any, cast
 from sqlalchemy import (
     CTE,
     BigInteger,
-    ColumnElement,
     CursorResult,
     DateTime,
     Select,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     update,
@@ -58,7 +60,7 @@ def lock_account(session: Session, member_id: str, *, now: datetime, new_order: 
     statement = insert(PointAccount).values(
         member_id=member_id, debt=0, lifetime_earned=0, orders_count=1 if new_order else 0, updated_at=now
     )
-    changes: dict[str, ColumnElement[Any]] = {"updated_at": statement.excluded.updated_at}
+    changes: dict[str, Any] = {"updated_at": statement.excluded.updated_at, "balance": null()}
     if new_order:
         changes["orders_count"] = PointAccount.orders_count + 1
     statement = statement.on_conflict_do_update(index_elements=[PointAccount.member_id], set_=changes)
@@ -292,6 +294,7 @@ def _award_lock(insert_):
             "orders_count": PointAccount.orders_count + 1,
             "lifetime_earned": PointAccount.lifetime_earned + statement.excluded.lifetime_earned,
             "updated_at": statement.excluded.updated_at,
+            "balance": null(),
         },
     ).returning(PointAccount.debt, PointAccount.orders_count)
 
@@ -322,6 +325,7 @@ def award_lock_after(gate: CTE) -> Select:
                 "orders_count": PointAccount.orders_count + 1,
                 "lifetime_earned": PointAccount.lifetime_earned + statement.excluded.lifetime_earned,
                 "updated_at": statement.excluded.updated_at,
+                "balance": null(),
             },
         )
         .returning(PointAccount.debt, PointAccount.orders_count)
@@ -334,7 +338,7 @@ def change_account(connection: Connection, member_id: str, *, debt: int = 0, ear
     connection.execute(
         update(PointAccount)
         .where(PointAccount.member_id == member_id)
-        .values(debt=PointAccount.debt + debt, lifetime_earned=PointAccount.lifetime_earned + earned)
+        .values(debt=PointAccount.debt + debt, lifetime_earned=PointAccount.lifetime_earned + earned, balance=None)
     )
 
 
@@ -547,4 +551,15 @@ def lock_accounts(session: Session, member_ids: list[str], *, now: datetime) -> 
         .where(PointAccount.member_id.in_(ordered))
         .order_by(PointAccount.member_id)
         .with_for_update()
+    )
+    forget_balances(session, ordered)
+
+
+def forget_balances(session: Session, member_ids: list[str]) -> None:
+    """The stored balances of accounts this transaction has locked (to change them) no longer hold."""
+    session.execute(
+        update(PointAccount)
+        .where(PointAccount.member_id.in_(member_ids), PointAccount.balance.is_not(None))
+        .values(balance=None)
+        .execution_options(synchronize_session=False)
     )

@@ -8,13 +8,15 @@ from datetime import timedelta
 from itertools import count
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from loyalty.campaigns import export, segments
 from loyalty.campaigns.filters import compile_filters
 from loyalty.members.models import Member
+from loyalty.points import balances
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.points.service import available_points, balance
+from loyalty.reconcile import reconcile
 from loyalty.scheduler import run_job
 from tests.api.test_tiers import LADDER
 from tests.clock import NOW, TODAY, now, today
@@ -198,11 +200,11 @@ def test_a_segment_a_campaign_reads_cannot_change_under_it_nor_be_deleted(client
     assert again.status_code == 422 and "segment_id" in again.get_json()["errors"]
 
 
-# The balance filter (one grouped aggregate of lots, LEFT JOINed; with balance_min above 0 only the
-# groups reaching it, joined) picks exactly the members whose
+# The balance filter (each account's stored balance where it holds, else its lots summed live; with
+# balance_min above 0 only the accounts reaching it, joined) picks exactly the members whose
 # available points, as points.service counts them one by one, lie between balance_min and balance_max:
 # members with no lots, only pending, expired or spent lots, lots on the edge of now, lots and debt,
-# debt only.
+# debt only; with every balance counted live, and with every one stored by points.balances.
 
 DAY = timedelta(days=1)
 _sources = count(1)
@@ -274,6 +276,8 @@ def _lot(session, member_id, remaining, available_at, expires_at, at) -> None:
     )
     session.add(entry)
     session.flush()
+    if session.get(PointAccount, member_id) is None:  # as every credit does: the lock, and the balance
+        session.add(PointAccount(member_id=member_id, debt=0, lifetime_earned=0, orders_count=0, updated_at=at))
     session.add(
         PointLot(
             member_id=member_id,
@@ -293,6 +297,17 @@ def _debt(session, member_id, debt, at) -> None:
     )
     account.debt = debt
     session.add(account)
+
+
+@pytest.fixture(params=["live", "stored"])
+def balances_as(request, db, people) -> dict[str, str]:
+    """The people, their balances counted live (none stored yet) or stored by points.balances."""
+    if request.param == "stored":
+        with db.unit_of_work() as session:
+            assert len(balances.count_stale(session, after="", now=now())) == len(people) - 1  # "nothing": no account
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).where(PointAccount.balance.is_(None))) == 0
+    return people
 
 
 def _members(session, filters, at) -> set[str]:
@@ -322,8 +337,8 @@ def test_the_people_have_the_balances_they_were_built_with(db, people):
 
 
 @pytest.mark.parametrize("bounds", BOUNDS, ids=lambda b: ",".join(f"{k[8:]}={v}" for k, v in b.items()))
-def test_the_balance_filter_picks_whom_available_points_would(db, people, bounds):
-    at = now()
+def test_the_balance_filter_picks_whom_available_points_would(db, balances_as, bounds):
+    people, at = balances_as, now()
     low, high = bounds.get("balance_min", float("-inf")), bounds.get("balance_max", float("inf"))
     with db.unit_of_work() as session:
         points = available_points(session, list(people.values()), now=at)
@@ -336,6 +351,63 @@ def test_the_balance_filter_picks_whom_available_points_would(db, people, bounds
             paged += page
             after = page[-1]
         assert paged == sorted(expected)
+
+
+# A stored balance is counted at one instant: it says until when it holds (the next open lot to
+# mature or expire), and past that the filter counts the member's lots again.
+LATER = [timedelta(0), DAY - timedelta(seconds=1), DAY, 10 * DAY, 30 * DAY, 30 * DAY + timedelta(seconds=1), 400 * DAY]
+
+
+@pytest.mark.parametrize("later", LATER, ids=str)
+def test_a_stored_balance_is_read_only_while_it_holds(db, people, later):
+    with db.unit_of_work() as session:
+        balances.count_stale(session, after="", now=now())
+    at = now() + later
+    with db.unit_of_work() as session:
+        points = available_points(session, list(people.values()), now=at)
+        for bounds in BOUNDS:
+            low, high = bounds.get("balance_min", float("-inf")), bounds.get("balance_max", float("inf"))
+            assert _members(session, bounds, at) == {m for m, p in points.items() if low <= p <= high}, bounds
+        assert [c for c in reconcile(session) if c.name == "stored_balances"][0].ok
+
+
+def test_every_change_of_points_forgets_the_stored_balance(client, auth, db, config, people):
+    """Counted, then changed through the API: the stored balance is set aside (the filter counts the
+    lots again) until points.balances counts it anew."""
+    with db.unit_of_work() as session:
+        balances.count_stale(session, after="", now=now())
+    rich, poor = people["rich"], people["account_no_debt"]
+    changed = client.post(
+        f"/v1/members/{rich}/adjustments", json={"points": -4000, "reason": "t"}, headers=auth("staff")
+    )
+    assert changed.status_code == 201, changed.get_json()
+    with db.unit_of_work() as session:
+        assert session.get(PointAccount, rich).balance is None and session.get(PointAccount, poor).balance == 50
+        assert _members(session, {"balance_min": 4000}, now()) == set()
+        assert _members(session, {"balance_min": 500, "balance_max": 500}, now()) == {rich}
+    assert run_job("points.balances", db=db, config=config, as_of=today())["balances_counted"] == 1
+    with db.unit_of_work() as session:
+        assert session.get(PointAccount, rich).balance == 500
+        assert _members(session, {"balance_min": 500, "balance_max": 500}, now()) == {rich}
+        # (The people's lots are built by hand, without the entries the other checks add up.)
+        assert [c for c in reconcile(session) if c.name == "stored_balances"][0].ok
+
+
+def test_a_merge_moves_points_and_forgets_both_stored_balances(client, auth, db, people):
+    with db.unit_of_work() as session:
+        balances.count_stale(session, after="", now=now())
+    survivor, duplicate = people["account_no_debt"], people["lots_and_debt"]  # 50, and 1,000 less 300 debt
+    merged = client.post(f"/v1/members/{survivor}/merge", json={"member_id": duplicate}, headers=auth("staff"))
+    assert merged.status_code == 200, merged.get_json()
+    with db.unit_of_work() as session:
+        assert (
+            session.get(PointAccount, survivor).balance is None and session.get(PointAccount, duplicate).balance is None
+        )
+        assert _members(session, {"balance_min": 750, "balance_max": 750}, now()) == {survivor}
+        balances.count_stale(session, after="", now=now())
+    with db.unit_of_work() as session:
+        assert session.get(PointAccount, survivor).balance == 750
+        assert _members(session, {"balance_min": 750, "balance_max": 750}, now()) == {survivor}
 
 
 def _page(bounds, at, after):

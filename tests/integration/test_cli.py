@@ -107,6 +107,7 @@ def test_jobs_run_refuses_absurd_dates(run):
 def test_the_new_jobs_are_listed_and_run_by_name(run):
     listed = run("jobs", "list").output
     for name in (
+        "points.balances",
         "tiers.evaluate",
         "referrals.qualify",
         "care.plan",
@@ -142,6 +143,7 @@ def test_the_scheduler_refuses_bad_options_and_starts_nothing(run, db, args):
 
 ALL_JOBS = (
     "points.expire",
+    "points.balances",
     "redemptions.release",
     "tiers.evaluate",
     "referrals.qualify",

@@ -17,7 +17,7 @@ from loyalty.core.ids import luhn_check_digit
 from loyalty.imports import member_writes
 from loyalty.imports.run import run
 from loyalty.members.models import Member, MemberTag
-from loyalty.points.models import LedgerEntry, PointLot
+from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.reconcile import reconcile
 from loyalty.tiers.models import TierStanding
 from loyalty.webhooks.models import OutboxEvent
@@ -123,6 +123,11 @@ def test_the_sample_file_imports_every_row_with_the_values_the_api_answers(
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(TierStanding)) == 4  # gold x2, silver x2
         assert all(check.ok for check in reconcile(session))  # the ledger's books balance (`loyalty check`)
+        # Each member brought with points has an account, its balance stored as counted (checked above).
+        account = session.get(PointAccount, zhang["id"])
+        assert (account.balance, account.balance_until) == (12800, datetime.fromisoformat(entries[0]["expires_at"]))
+        with_points = session.scalar(select(func.count(func.distinct(PointLot.member_id))))
+        assert session.scalar(select(func.count()).where(PointAccount.balance.is_not(None))) == with_points
 
 
 def test_history_sends_no_webhooks_and_grants_no_signup_bonus(db, client, auth, ladder, importing):

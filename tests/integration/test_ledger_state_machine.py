@@ -1,6 +1,6 @@
 """A Hypothesis state machine drives the real services against the real database:
-earn, replay, refund, hold, capture, cancel, release, expire, adjust, with the clock moving.
-After every step the ledger's invariants must hold."""
+earn, replay, refund, hold, capture, cancel, release, expire, adjust, with the clock moving, and
+points.balances storing balances between them. After every step the ledger's invariants must hold."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from loyalty.core.errors import LoyaltyError
 from loyalty.members.service import create_member
 from loyalty.orders import refunds
 from loyalty.orders.service import post_order
-from loyalty.points import jobs
+from loyalty.points import balances, jobs
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.points.service import InsufficientPoints, adjust, balance
 from loyalty.program.service import update_program
@@ -164,6 +164,12 @@ def make_machine(db):
         def advance(self, days, minutes):
             self.now += timedelta(days=days, minutes=minutes)
 
+        @rule(days=st.one_of(st.just(0), st.integers(1, 70)))
+        def count_balances_then_wait(self, days):
+            """Stored now, read later: on this side of the stored balance's time or past it."""
+            self._do(lambda s: balances.count_stale(s, after="", now=self.now))
+            self.now += timedelta(days=days)
+
         @rule()
         def release_and_expire(self):
             with db.unit_of_work() as session:
@@ -219,16 +225,35 @@ def make_machine(db):
                 ).all()
                 assert duplicates == []
                 available = balance(session, member_id=self.member_id, now=self.now)["available"]
+                # What segments read (the stored balance while it holds, else the lots live) agrees.
+                assert self._read(session, self.now) == available
             # Only a refund may push the balance below zero, and then by no more than it reversed.
             if debt == 0:
                 assert available >= 0
             else:
                 assert available == -debt and debt <= self.debt_seen
 
+        @invariant()
+        def stored_balances_agree(self):
+            """Counted by points.balances now (in a transaction rolled back after), the balance segments
+            read is the available points now and at later instants: past a lot's maturity or expiry,
+            the stored one no longer holds and the lots are counted again."""
+            with db.sessions() as session:
+                # This member's account (ids are in creation order: the earlier examples' come before).
+                balances.count_stale(session, after=self.member_id[:-1], now=self.now)
+                for later in (timedelta(0), timedelta(days=3), timedelta(days=61)):
+                    live = balance(session, member_id=self.member_id, now=self.now + later)["available"]
+                    assert self._read(session, self.now + later) == live, later
+                session.rollback()
+
+        def _read(self, session, at: datetime) -> int:
+            read = balances.available(at)
+            return session.scalar(select(read.c.points).where(read.c.member_id == self.member_id)) or 0
+
     return Ledger
 
 
-def test_ledger_invariants_hold_under_any_sequence(db):
+def test_ledger_invariants_hold_under_any_sequence(db, app):  # the app: the services' wiring, also when run alone
     machine = make_machine(db)
     machine.TestCase.settings = settings(
         max_examples=60, stateful_step_count=30, deadline=None, suppress_health_check=list(HealthCheck), database=None

@@ -9,8 +9,10 @@ from collections import Counter
 from sqlalchemy import func, select
 
 from loyalty.core.db import Database
-from loyalty.points.models import LedgerEntry, PointLot
+from loyalty.points.models import LedgerEntry, PointAccount, PointLot
+from loyalty.reconcile import reconcile
 from loyalty.scheduler import run_job
+from tests.clock import today
 from tests.factories import balance, create_member, order_payload, post_order
 from tests.integration.test_concurrency import WORKERS, _race
 
@@ -117,3 +119,59 @@ def test_two_expiry_runs_at_once_expire_each_lot_once(database_url, client, auth
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "expire")) == 6
         assert session.scalar(select(func.sum(LedgerEntry.points))) == 0
+
+
+def test_stored_balances_counted_while_points_change_are_never_wrong(database_url, client, auth, db, config):
+    """points.balances counting in two threads while six others change the same members' points:
+    a stored balance that holds is always the live one (no change slips between a count and its
+    write), and once the writers stop, a last run stores every balance exactly."""
+    members = [create_member(client, auth)["id"] for _ in range(3)]
+    for member_id in members:
+        post_order(client, auth, member_id, f"sb-{member_id}", "1000")
+    writing, left, lock = threading.Event(), [WORKERS - 2], threading.Lock()
+    writing.set()
+
+    def change(worker):
+        def run(c):
+            try:
+                for n in range(12):
+                    member_id = members[(worker + n) % len(members)]
+                    if n % 3 == 0:
+                        body = order_payload(member_id, f"sb-{worker}-{n}", "40")
+                        c.post("/v1/orders", json=body, headers=auth("storefront"))
+                    else:
+                        body = {"points": 7 if n % 2 else -5, "reason": "race"}
+                        c.post(f"/v1/members/{member_id}/adjustments", json=body, headers=auth("staff"))
+                return "written"
+            finally:
+                with lock:
+                    left[0] -= 1
+                    if not left[0]:
+                        writing.clear()
+
+        return run
+
+    def count(_c):
+        counter, runs = Database(database_url), 0
+        try:
+            while writing.is_set() or runs < 2:
+                run_job("points.balances", db=counter, config=config, as_of=today())
+                with counter.unit_of_work() as session:
+                    check = [c for c in reconcile(session) if c.name == "stored_balances"][0]
+                assert check.ok, check
+                runs += 1
+        finally:
+            counter.dispose()
+        return runs
+
+    results = _race(database_url, [change(worker) for worker in range(WORKERS - 2)] + [count, count])
+    assert results[:-2] == ["written"] * (WORKERS - 2) and all(runs >= 2 for runs in results[-2:]), results
+    run_job("points.balances", db=db, config=config, as_of=today())
+    with db.unit_of_work() as session:
+        assert all(check.ok for check in reconcile(session))
+        stored = dict(
+            session.execute(
+                select(PointAccount.member_id, PointAccount.balance).where(PointAccount.member_id.in_(members))
+            ).all()
+        )
+    assert stored == {member_id: balance(client, auth, member_id)["available"] for member_id in members}
