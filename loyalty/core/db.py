@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ARRAY, DateTime, MetaData, any_, bindparam, create_engine, event, exc
+from sqlalchemy import ARRAY, DateTime, MetaData, Text, any_, bindparam, create_engine, event, exc, func
 from sqlalchemy.dialects.postgresql import Insert as PostgresqlInsert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
@@ -217,10 +217,20 @@ def among(
     session: Session, column: QueryableAttribute[Any] | ColumnElement[Any], values: Iterable[Any]
 ) -> ColumnElement[bool]:
     """`column IN (values)`, sent to PostgreSQL as one array parameter: a batch job's thousands of
-    bind parameters cost more to compile and send than the query costs to run."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(list(values))
+    bind parameters cost more to compile and send than the query costs to run. Strings (ids, the
+    usual case) go as one text split by the database: psycopg writes an array element by element in
+    Python, 8 ms for 5,000 ids against 1 ms for the text (a tenth of a batch job's own time)."""
+    values = list(values)
+    if session.get_bind().dialect.name != "postgresql":
+        return column.in_(values)
+    try:
+        joined = ",".join(values)
+    except TypeError:  # not all strings
+        joined = None
+    # Only when the text splits back into exactly these values: none empty, none with a comma.
+    if joined is not None and "" not in values and joined.count(",") == len(values) - 1:
+        return column == any_(func.string_to_array(bindparam(None, joined, type_=Text), ","))
+    return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
 
 
 def affected_rows(result: Result[*tuple[Any, ...]]) -> int:
