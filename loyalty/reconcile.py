@@ -13,7 +13,8 @@ ones PRODUCT.md promises and tests/integration/test_ledger_state_machine.py chec
 - a source yields at most one entry of each kind per member;
 - every order's earn and first-order bonus entries match what the order says it awarded, and its
   refunds' reversal and return entries match what each refund says it took and gave back;
-- a stored balance that still holds (points.balances) is the member's available points.
+- every member with lots has a points account, and a stored balance that still holds
+  (points.balances) is the member's available points.
 """
 
 from __future__ import annotations
@@ -148,6 +149,17 @@ def _stored_balances_hold() -> tuple[Select, Select]:
     )
 
 
+def _lots_have_accounts() -> tuple[Select, Select]:
+    """Every member with lots has a points account: segments count a member without one as 0."""
+    holders = select(PointLot.member_id).distinct().subquery()
+    return (
+        select(func.count()).select_from(holders),
+        select(holders.c.member_id)
+        .where(~select(PointAccount.member_id).where(PointAccount.member_id == holders.c.member_id).exists())
+        .order_by(holders.c.member_id),
+    )
+
+
 CHECKS = (
     ("balances", "every member's entries = unspent lots + open holds - debt", _books_balance),
     ("lots", "no lot holds less than nothing or more than it was credited", _lots_in_bounds),
@@ -160,6 +172,7 @@ CHECKS = (
         _orders_match_entries,
     ),
     ("refunds", "each refund's reversal and return entries match the refund", _refunds_match_entries),
+    ("accounts", "every member with lots has a points account", _lots_have_accounts),
     (
         "stored_balances",
         "every stored balance segments read while it holds is the member's available points",

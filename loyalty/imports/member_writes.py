@@ -97,8 +97,9 @@ def _statements(dialect: str) -> list[str]:
     # Every member with lots has an account (the lock; a member without one has no points), here with
     # its stored balance already counted: the opening lot is available from now until it expires.
     accounts = f"""
-        INSERT INTO point_accounts (member_id, debt, lifetime_earned, orders_count, updated_at, balance, balance_until)
-        SELECT s.id, 0, 0, 0, :now, s.points, :expires_at
+        INSERT INTO point_accounts (member_id, debt, lifetime_earned, orders_count, updated_at, balance, balance_at,
+                                    balance_until)
+        SELECT s.id, 0, 0, 0, :now, s.points, :now, :expires_at
         FROM {went_in} WHERE {_CHUNK} AND s.status IS NULL AND s.points > 0"""
     # As tiers.standings.apply stores a tier reached by qualifying: a standing kept for the retention
     # period, and the change in the tier history. The entry tier needs neither (nothing to review).

@@ -1,8 +1,8 @@
 """Stored available balances: what a segment over a whole member base reads instead of summing
 every member's lots.
 
-An account's `balance` is its available points (matured unexpired lots less the debt) as last
-counted, right until `balance_until`, the next instant one of its open lots matures or expires.
+An account's `balance` is its available points (matured unexpired lots less the debt) as counted
+at `balance_at`, right until `balance_until`, the next instant one of its open lots matures or expires.
 Every statement that locks an account to change its points sets `balance` to NULL (points.ledger),
 so a stored balance is only ever read while it is exact; where it isn't (changed since, or past its
 time), readers count that member's lots live. `points.balances` counts the stale ones again, under
@@ -30,11 +30,23 @@ log = get_logger("loyalty.jobs.points")
 
 
 def holds(account: Any, now: datetime) -> ColumnElement[bool]:
-    """The account's stored balance is its available points at `now`."""
-    return and_(account.balance.is_not(None), or_(account.balance_until.is_(None), account.balance_until > now))
+    """The account's stored balance is its available points at `now`: counted at or before it (a
+    reader's `now` may be older than a count that just committed) and not yet past its time."""
+    return and_(
+        account.balance.is_not(None),
+        account.balance_at <= now,
+        or_(account.balance_until.is_(None), account.balance_until > now),
+    )
+
+
+def not_holding(account: Any, now: datetime) -> ColumnElement[bool]:
+    """`holds`' complement (spelled out: NOT over a NULL comparison would be NULL, and drop the row)."""
+    return or_(account.balance.is_(None), account.balance_at.is_(None), account.balance_at > now, stale(account, now))
 
 
 def stale(account: Any, now: datetime) -> ColumnElement[bool]:
+    """To count again: changed since it was counted, or past its time (one counted after `now` is
+    right from then on, and is left as it is)."""
     return or_(account.balance.is_(None), account.balance_until <= now)
 
 
@@ -55,7 +67,7 @@ def available(now: datetime, *, floor: int | None = None, within: Any = lambda m
     fresh = holds(account, now)
     # As bigint: PostgreSQL's sum of bigints is numeric, a fifth slower to subtract and compare.
     points = case((fresh, account.balance), else_=cast(live.scalar_subquery(), BigInteger) - account.debt)
-    kept = [] if floor is None else [or_(and_(fresh, account.balance >= floor), stale(account, now))]
+    kept = [] if floor is None else [or_(and_(fresh, account.balance >= floor), not_holding(account, now))]
     counted = select(account.member_id, points.label("points"))
     return counted.where(*kept, *within(account.member_id)).subquery("balances")
 
@@ -80,6 +92,7 @@ def _counted(now: datetime) -> dict[str, Any]:
     next_change = case((PointLot.available_at > now, PointLot.available_at), else_=PointLot.expires_at)
     return {
         "balance": live_balance(now),
+        "balance_at": now,
         "balance_until": select(func.min(next_change)).where(_open_lot(now)).scalar_subquery(),
     }
 

@@ -27,10 +27,12 @@ class PointAccount(Base):
     orders_count: Mapped[int] = mapped_column(BigInteger, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The available points (matured unexpired lots less the debt) as `points.balances` last counted
-    # them, for segments over a whole member base; right until `balance_until` (the next open lot to
-    # mature or expire; NULL: none will). Every write that takes this row's lock sets it to NULL:
-    # "changed since", and a reader counts that member's lots live (loyalty/points/balances.py).
+    # them at `balance_at`, for segments over a whole member base; right from then until
+    # `balance_until` (the next open lot to mature or expire; NULL: none will). Every write that
+    # takes this row's lock sets it to NULL: "changed since", and a reader counts that member's lots
+    # live (loyalty/points/balances.py).
     balance: Mapped[int | None] = mapped_column(BigInteger)
+    balance_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the instant it was counted at
     balance_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

@@ -23,15 +23,18 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("point_accounts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("balance", sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column("balance_at", UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("balance_until", UTCDateTime(timezone=True), nullable=True))
     op.execute(
         "INSERT INTO point_accounts (member_id, debt, lifetime_earned, orders_count, updated_at) "
         "SELECT DISTINCT l.member_id, 0, 0, 0, CURRENT_TIMESTAMP FROM point_lots l "
-        "WHERE NOT EXISTS (SELECT 1 FROM point_accounts a WHERE a.member_id = l.member_id)"
+        "WHERE NOT EXISTS (SELECT 1 FROM point_accounts a WHERE a.member_id = l.member_id) "
+        "ON CONFLICT DO NOTHING"  # an account the running service made meanwhile
     )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("point_accounts", schema=None) as batch_op:
         batch_op.drop_column("balance_until")
+        batch_op.drop_column("balance_at")
         batch_op.drop_column("balance")

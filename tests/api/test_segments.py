@@ -371,6 +371,26 @@ def test_a_stored_balance_is_read_only_while_it_holds(db, people, later):
         assert [c for c in reconcile(session) if c.name == "stored_balances"][0].ok
 
 
+def test_a_balance_counted_after_the_readers_instant_is_not_read(db, people):
+    """A reader's `now` can be older than a count that just committed (a job that took its clock a
+    moment before): rich's 3,000 points expire in 30 days; counted after that, read before."""
+    at = now()
+    with db.unit_of_work() as session:
+        balances.count_stale(session, after="", now=at + 30 * DAY + timedelta(seconds=1))
+    with db.unit_of_work() as session:
+        assert session.get(PointAccount, people["rich"]).balance == 2300  # 1,500 + the 800 matured since
+        assert _members(session, {"balance_min": 4500}, at) == {people["rich"]}
+        assert [c for c in reconcile(session) if c.name == "stored_balances"][0].ok
+
+
+def test_a_member_with_lots_and_no_account_is_reported(db, people):
+    with db.unit_of_work() as session:
+        session.delete(session.get(PointAccount, people["rich"]))
+    with db.unit_of_work() as session:
+        check = [c for c in reconcile(session) if c.name == "accounts"][0]
+    assert (check.mismatches, check.examples) == (1, [people["rich"]])
+
+
 def test_every_change_of_points_forgets_the_stored_balance(client, auth, db, config, people):
     """Counted, then changed through the API: the stored balance is set aside (the filter counts the
     lots again) until points.balances counts it anew."""
