@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from loyalty.campaigns.filters import compile_filters
@@ -123,6 +123,11 @@ def get(session: Session, segment_id: str, *, lock: bool = False) -> Segment:
 
 def count(session: Session, filters: dict, *, now: datetime | None = None) -> int:
     members = compile_filters(loaded(filters), now=now or utcnow()).subquery()
+    if session.get_bind().dialect.name == "postgresql":
+        # A count over every member is costed high (the balance filter's lots subquery is charged to
+        # every account, not only to the few whose stored balance doesn't hold), so PostgreSQL would
+        # compile it to machine code first: 100-200 ms of a 0.6-0.7 s count at a million members.
+        session.execute(text("SET LOCAL jit = off"))
     return session.execute(select(func.count()).select_from(members)).scalar_one()
 
 

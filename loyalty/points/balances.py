@@ -25,7 +25,7 @@ from loyalty.core.logging import get_logger
 from loyalty.points.models import PointAccount, PointLot
 
 BATCH = 5000
-RESTATE = 10_000  # accounts counted in a run beyond which the planner's statistics are refreshed
+RESTATE = 10_000  # accounts counted in a run beyond which the table is vacuumed and analysed
 log = get_logger("loyalty.jobs.points")
 
 
@@ -134,9 +134,11 @@ def refresh_balances(context: JobContext) -> dict[str, int]:
         counted, after = counted + len(ids), ids[-1]
         context.batch_done(len(ids))
     if counted >= RESTATE and context.db.dialect == "postgresql":
-        # Readers plan by how many accounts are stale: after counting many, tell the planner now,
-        # not when autovacuum next gets to it (a plan made for a million stale was 4 times slower).
-        with context.db.unit_of_work() as session:
-            session.execute(text("ANALYZE point_accounts"))
+        # Having rewritten many accounts, do now what autovacuum would get to later: readers plan by
+        # how many accounts are stale (a plan made for a million stale was 4 times slower), and each
+        # rewritten row left a dead one for every reader's scan to step over (the first count after
+        # all million were counted: 0.94 s, then 0.77 s once vacuumed). VACUUM runs outside a transaction.
+        with context.db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM (ANALYZE) point_accounts"))
     log.info("balances_counted", accounts=counted)
     return {"balances_counted": counted}
