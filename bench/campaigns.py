@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import timedelta
 
-from bench.harness import fresh_database, job, program_today, psql, save, size
+from bench.harness import fresh_database, job, program_today, psql, save, settle, size
 from bench.seed import seed_accounts, seed_lots, seed_members, seed_orders
 
 MEMBERS = size("BENCH_CAMPAIGN_MEMBERS")
@@ -46,6 +46,7 @@ def run(members: int | None = None) -> dict:
             )
             connection.execute("ANALYZE")
             connection.commit()
+            settle(connection)
         refresh = job(url, "insights.refresh")
         stored = job(url, "points.balances")  # every balance counted, as the 10-minute job keeps them
         with psql(url) as connection:
@@ -54,6 +55,7 @@ def run(members: int | None = None) -> dict:
                 "UPDATE point_accounts SET balance = NULL WHERE right(member_id, 2) = '07'"
             ).rowcount
             connection.commit()
+            settle(connection)
         db = Database(url)
         cutoff = program_today(url) - timedelta(days=60)
         filters = {"m_min": 4, "last_order_before": cutoff.isoformat(), "consent": {"sms": True}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-from bench.harness import fresh_database, job, psql, save, size
+from bench.harness import fresh_database, job, psql, save, settle, size
 from bench.seed import seed_accounts, seed_lots, seed_members
 
 MEMBERS = size("BENCH_EXPIRE_MEMBERS")
@@ -28,6 +28,7 @@ def run(members: int | None = None) -> dict:
             seed_lots(connection, due, expires_in=-timedelta(days=1), first_id=members + 1)
             connection.execute("ANALYZE")
             connection.commit()
+            settle(connection)
         first, second = job(url, "points.expire"), job(url, "points.expire")
         with psql(url) as connection:
             expired, left = connection.execute(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from bench.harness import fresh_database, job, program_today, psql, save, size
+from bench.harness import fresh_database, job, program_today, psql, save, settle, size
 from bench.seed import seed_ladder, seed_members, seed_orders, seed_standings
 
 MEMBERS = size("BENCH_TIER_MEMBERS")
@@ -43,6 +43,7 @@ def run(members: int | None = None) -> dict:
             )
             connection.execute("ANALYZE")
             connection.commit()
+            settle(connection)
         seeded = round(time.perf_counter() - started, 1)
         first, second = _job(url), _job(url)
         with psql(url) as connection:
