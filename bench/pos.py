@@ -9,8 +9,8 @@ import re
 import tempfile
 import urllib.request
 
-from bench.harness import MEMBERS, RESULTS, create_key, fresh_database, gunicorn, psql, save, wrk
-from bench.seed import member_number, seed_ladder, seed_lots, seed_members
+from bench.harness import MEMBERS, RESULTS, create_key, fresh_database, gunicorn, job, psql, save, settle, wrk
+from bench.seed import member_number, seed_accounts, seed_ladder, seed_lots, seed_members
 
 SIZES = [int(s) for s in os.environ.get("BENCH_POS_SIZES", f"10000,{MEMBERS}").split(",")]
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
@@ -70,8 +70,13 @@ def _one(size: int) -> dict:
             seed_ladder(connection)
             seed_members(connection, size, tier=lambda n: TIERS[n % 10])
             seed_lots(connection, size)
+            seed_accounts(connection)  # every member with points has the account their changes lock
+        # The balances counted, as the 10-minute points.balances job keeps them: the lookup reads a
+        # member's stored balance where it holds (points.balances.available_of) and the lots otherwise.
+        job(url, "points.balances")
+        with psql(url) as connection:
             connection.execute("ANALYZE")
-            connection.commit()
+            settle(connection)
         env = {"BENCH_KEY": create_key(url, "pos"), "BENCH_IDS": identifiers(size)}
         with tempfile.TemporaryDirectory() as metrics_dir:
             with gunicorn(url, workers=WORKERS, extra_env={"PROMETHEUS_MULTIPROC_DIR": metrics_dir}) as base:

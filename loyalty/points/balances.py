@@ -72,6 +72,29 @@ def available(now: datetime, *, floor: int | None = None, within: Any = lambda m
     return counted.where(*kept, *within(account.member_id)).subquery("balances")
 
 
+def available_of(member_id: Any, now: Any) -> ColumnElement[int]:
+    """One member's available points at `now` as a correlated expression (the POS lookup's): the
+    stored balance where it holds, else the matured unexpired lots summed live less the debt. The
+    lots are read only when the stored balance doesn't hold (PostgreSQL runs a CASE's subquery
+    only for the branch taken), and without an account (no points ever) only the lots count."""
+    account = aliased(PointAccount, name="account")
+
+    def lots(owner: Any) -> Any:
+        return select(func.coalesce(func.sum(PointLot.remaining), 0)).where(
+            PointLot.member_id == owner,
+            PointLot.remaining > 0,
+            PointLot.available_at <= now,
+            or_(PointLot.expires_at.is_(None), PointLot.expires_at > now),
+        )
+
+    stored_or_live = case(
+        (holds(account, now), account.balance),
+        else_=cast(lots(account.member_id).scalar_subquery(), BigInteger) - account.debt,
+    )
+    of_account = select(stored_or_live).where(account.member_id == member_id).scalar_subquery()
+    return func.coalesce(of_account, cast(lots(member_id).scalar_subquery(), BigInteger))
+
+
 def _open_lot(now: datetime) -> ColumnElement[bool]:
     return and_(
         PointLot.member_id == PointAccount.member_id,

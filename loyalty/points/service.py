@@ -14,7 +14,7 @@ from loyalty.core.ids import new_id
 from loyalty.core.pagination import keyset_page
 from loyalty.members.models import Member
 from loyalty.members.service import Brief, brief, resolve, unerased
-from loyalty.points import ledger
+from loyalty.points import balances, ledger
 from loyalty.points.ledger import Source
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
 from loyalty.points.rules import NotEnoughPoints, lot_expiry
@@ -300,24 +300,10 @@ def lock_members(session: Session, member_ids: list[str], *, now: datetime) -> N
 
 def available_points_of(member_id_column):
     """A correlated expression for a member's available points at the bind parameter `now`
-    (matured unexpired lots, less any debt), for lookups that must stay one statement."""
+    (matured unexpired lots, less any debt; the stored balance where it holds), for lookups that
+    must stay one statement."""
     now: BindParameter[datetime] = bindparam("now")
-    lots = (
-        select(func.coalesce(func.sum(PointLot.remaining), 0))
-        .where(
-            PointLot.member_id == member_id_column,
-            PointLot.remaining > 0,
-            PointLot.available_at <= now,
-            or_(PointLot.expires_at.is_(None), PointLot.expires_at > now),
-        )
-        .scalar_subquery()
-    )
-    debt = (
-        select(func.coalesce(func.sum(PointAccount.debt), 0))
-        .where(PointAccount.member_id == member_id_column)
-        .scalar_subquery()
-    )
-    return lots - debt
+    return balances.available_of(member_id_column, now)
 
 
 def available_points(session: Session, member_ids: list[str], *, now: datetime) -> dict[str, int]:

@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import event
 
 from loyalty.core.ids import luhn_check_digit
+from loyalty.points.models import PointAccount
+from loyalty.scheduler import run_job
 from tests.api.test_tiers import LADDER
 from tests.clock import today
 from tests.factories import create_member, post_order
@@ -73,6 +75,25 @@ def test_found_by_member_number_with_tier_discount_points_and_flags(client, auth
     }
     member_reads = [s for s in seen if "members" in s]
     assert len(member_reads) == 1, seen  # one statement answers it all
+
+
+def test_a_change_after_the_balances_were_counted_is_seen_by_the_next_lookup(client, auth, member, db, config):
+    """The lookup reads the stored balance (points.balances) while it holds; every change of points
+    sets it aside in the change's own transaction, so no till is shown points already spent."""
+    assert run_job("points.balances", db=db, config=config, as_of=today())["balances_counted"] == 1
+    with db.unit_of_work() as session:
+        assert session.get(PointAccount, member["id"]).balance == 2500
+    assert lookup(client, auth, member["member_number"]).get_json()["available_points"] == 2500
+    spent = client.post(
+        "/v1/redemptions", json={"member_id": member["id"], "points": 700, "capture": True}, headers=auth("pos")
+    )
+    assert spent.status_code == 201, spent.get_json()
+    assert lookup(client, auth, member["member_number"]).get_json()["available_points"] == 1800
+    taken = client.post(
+        f"/v1/members/{member['id']}/adjustments", json={"points": -300, "reason": "t"}, headers=auth("staff")
+    )
+    assert taken.status_code == 201, taken.get_json()
+    assert lookup(client, auth, member["phone"]).get_json()["available_points"] == 1500
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from loyalty.campaigns.filters import compile_filters
 from loyalty.members.models import Member
 from loyalty.points import balances
 from loyalty.points.models import LedgerEntry, PointAccount, PointLot
-from loyalty.points.service import available_points, balance
+from loyalty.points.service import available_points, available_points_of, balance
 from loyalty.reconcile import reconcile
 from loyalty.scheduler import run_job
 from tests.api.test_tiers import LADDER
@@ -369,6 +369,22 @@ def test_a_stored_balance_is_read_only_while_it_holds(db, people, later):
             low, high = bounds.get("balance_min", float("-inf")), bounds.get("balance_max", float("inf"))
             assert _members(session, bounds, at) == {m for m, p in points.items() if low <= p <= high}, bounds
         assert [c for c in reconcile(session) if c.name == "stored_balances"][0].ok
+
+
+@pytest.mark.parametrize("later", LATER, ids=str)
+@pytest.mark.parametrize("counted_in", [timedelta(0), 31 * DAY], ids=["counted_now", "counted_after_the_reader"])
+def test_the_tills_one_statement_reads_a_stored_balance_only_while_it_holds(db, people, later, counted_in):
+    """The POS lookup's expression (points.service.available_points_of): what the lots say, counted
+    live, at every instant, whether points.balances counted them before or after the reader's
+    instant; a member without an account has only lots (here: none)."""
+    with db.unit_of_work() as session:
+        balances.count_stale(session, after="", now=now() + counted_in)
+        session.delete(session.get(PointAccount, people["account_no_debt"]))  # 50 points, no account
+    at = now() + later
+    with db.unit_of_work() as session:
+        live = available_points(session, list(people.values()), now=at)
+        read = dict(session.execute(select(Member.id, available_points_of(Member.id)), {"now": at}).all())
+    assert {name: read[people[name]] for name in people} == {name: live[people[name]] for name in people}
 
 
 def test_a_balance_counted_after_the_readers_instant_is_not_read(db, people):
