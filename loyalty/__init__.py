@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
 from loyalty.config import Config
@@ -15,13 +15,14 @@ from loyalty.core.db import Database
 from loyalty.core.logging import configure_logging
 from loyalty.core.openapi import LoyaltyApi, api_settings
 from loyalty.core.problems import install_error_handlers
-from loyalty.core.web import identify, install_request_hooks
+from loyalty.core.web import identify, install_request_hooks, this_request
 from loyalty.wiring import wire
 
 
 def _rate_limit_key() -> str:
-    actor = identify() if request.headers.get("Authorization") else None
-    return f"key:{actor.prefix}" if actor else f"ip:{request.remote_addr}"
+    req = this_request()
+    actor = identify() if req.environ.get("HTTP_AUTHORIZATION") else None
+    return f"key:{actor.prefix}" if actor else f"ip:{req.remote_addr}"
 
 
 def _limiter(config: Config) -> Callable[[Flask], None]:

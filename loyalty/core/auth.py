@@ -16,14 +16,13 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, TypeVar
 
-from flask_smorest import Blueprint
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from loyalty.core.api import Blueprint
 from loyalty.core.db import affected_rows, utcnow
 from loyalty.core.errors import LoyaltyError
 from loyalty.core.fields import TEXT_PATTERN
@@ -45,8 +44,9 @@ class Forbidden(LoyaltyError):
     status, code, title = 403, "forbidden", "Not allowed for this API key"
 
 
-@dataclass(frozen=True)
-class Actor:
+class Actor(NamedTuple):
+    """The verified caller. (A tuple: made on every request, cheaper than a frozen dataclass.)"""
+
     key_id: int
     prefix: str
     name: str

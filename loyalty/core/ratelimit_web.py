@@ -13,10 +13,11 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, g
 from werkzeug.exceptions import TooManyRequests
 
 from loyalty.core.ratelimit import Allowance, RateLimiter
+from loyalty.core.web import request_state, this_request
 
 LIMITER = "loyalty.limiter"
 
@@ -30,7 +31,7 @@ def install(app: Flask, limiter: RateLimiter, limit: str, key: Callable[[], str]
     app.extensions[LIMITER] = limiter
 
     def count_api_request() -> None:
-        if request.path.startswith("/v1/"):
+        if this_request().path.startswith("/v1/"):
             _enforce(limiter.hit(items, key()), limit)
 
     app.before_request(count_api_request)
@@ -59,13 +60,13 @@ def retry_after() -> int:
 
 
 def _enforce(allowance: Allowance, limit: str) -> None:
-    g.rate_limit = allowance
+    request_state().rate_limit = allowance
     if not allowance.allowed:
         raise RateLimited(limit)
 
 
 def _add_headers(response: Response) -> Response:
-    allowance: Allowance | None = g.get("rate_limit")
+    allowance: Allowance | None = request_state().get("rate_limit")
     if allowance is None:
         return response
     # Added, not set: nothing else writes these, and setting scans the headers for an earlier one.
