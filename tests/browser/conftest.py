@@ -76,10 +76,28 @@ def browser():
         playwright.stop()
 
 
+def _closing(app):
+    """The app, its every answer closed even when werkzeug's development server gives up on it. When
+    the browser hangs up while an answer is sent (a favicon the page no longer waits for), the
+    server's clean-up reads the dead socket, fails, and never calls the answer's close(): the static
+    file it streamed was left to the garbage collector, whose ResourceWarning then failed whichever
+    test ran next. Here the abandoned generator is finalised at once, and closes the answer."""
+
+    def wsgi(environ, start_response):
+        answer = app(environ, start_response)
+        try:
+            yield from answer
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app):
     """The app on 127.0.0.1 at a free port, for as long as the test runs."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
