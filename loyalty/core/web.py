@@ -32,7 +32,7 @@ from loyalty.core.metrics import observe
 from loyalty.core.writes import WriteRecorder, describe
 
 log = get_logger("loyalty.http")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_REQUEST_ID = re.compile(r"\A[A-Za-z0-9._:\-]{1,128}\Z")  # \Z: `$` also matches before a final newline
 _BODY_METHODS = {"POST", "PUT", "PATCH"}
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 _KNOWN_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

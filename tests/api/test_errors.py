@@ -4,6 +4,7 @@ import json
 
 import pytest
 from flask_smorest import Blueprint
+from werkzeug.test import EnvironBuilder
 
 from loyalty import create_app
 from loyalty.core.auth import requires
@@ -107,6 +108,18 @@ def test_request_id_is_echoed_when_sane_and_made_otherwise(client, incoming, ech
         assert response.headers["X-Request-Id"] == incoming
     else:
         assert response.headers["X-Request-Id"] != incoming and len(response.headers["X-Request-Id"]) == 32
+
+
+def test_a_request_id_ending_in_a_newline_is_not_echoed(app):
+    """Straight through WSGI: a test client refuses such a header before it is sent; a server that
+    passes it on must not make the answer fail on it (`$` also matched before a final newline)."""
+    seen = {}
+    environ = EnvironBuilder(path="/healthz").get_environ()
+    environ["HTTP_X_REQUEST_ID"] = "abc\n"
+    body = b"".join(app(environ, lambda status, headers, exc_info=None: seen.update(status=status, headers=headers)))
+    assert seen["status"].startswith("200"), body
+    echoed = dict(seen["headers"])["X-Request-Id"]
+    assert "\n" not in echoed and len(echoed) == 32
 
 
 def test_problem_types_are_explained(client):
